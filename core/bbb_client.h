@@ -1,0 +1,71 @@
+// Port: talking to BBB servers. Implemented over libcurl in bbb/.
+//
+// A transport failure (connect error, timeout, TLS failure, non-2xx HTTP status, unreadable XML
+// where parsing is asked for) is a kInternalError Result; a BBB answer of FAILED is a successful
+// reply whose body says so. Callers choose the message the API client sees.
+// Thread-safety: all methods may be called concurrently from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace sb {
+
+struct CallTimeouts {
+  std::chrono::milliseconds connect{5000};
+  std::chrono::milliseconds response{10000};  // the whole transfer, connect included
+};
+
+struct BbbCall {
+  std::string url;          // fully signed URL
+  std::string body;         // POSTed when non-empty
+  std::string contentType;  // of the body; "application/xml" when empty
+  CallTimeouts timeouts;
+};
+
+struct BbbReply {
+  long httpStatus = 0;
+  std::string body;
+};
+
+// One <meeting> of a getMeetings answer, with the counters the poller and load need.
+struct PolledMeeting {
+  std::string meetingId;
+  std::string meetingName;
+  std::string internalMeetingId;
+  int64_t createTimeMs = 0;
+  int participantCount = 0;
+  int moderatorCount = 0;
+  int listenerCount = 0;
+  int voiceParticipantCount = 0;
+  int videoCount = 0;
+  bool running = false;
+  bool isBreakout = false;
+  std::string xml;  // the <meeting> element as BBB sent it, for merging into getMeetings
+};
+
+struct ServerPoll {
+  std::vector<PolledMeeting> meetings;
+  int latencyMs = 0;
+};
+
+class BbbClient {
+ public:
+  virtual ~BbbClient() = default;
+
+  virtual Result<BbbReply> call(const BbbCall& call) = 0;
+
+  // Sends getMeetings to every URL at once (signed getMeetings URLs, one per server) and parses
+  // the answers. One result per URL, in order. Never takes longer than the timeouts given.
+  virtual std::vector<Result<ServerPoll>> pollMeetings(const std::vector<std::string>& urls,
+                                                       CallTimeouts timeouts) = 0;
+
+  // The BBB version from the API root ("" when the server does not reveal it).
+  virtual Result<std::string> fetchVersion(const std::string& apiRootUrl, CallTimeouts timeouts) = 0;
+};
+
+}  // namespace sb

@@ -1,0 +1,129 @@
+#include "core/checksum.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cctype>
+#include <memory>
+
+namespace sb {
+namespace {
+
+const EVP_MD* digestFor(ChecksumAlgorithm algorithm) {
+  // The EVP_MD objects are static in OpenSSL; fetching them each call is cheap.
+  switch (algorithm) {
+    case ChecksumAlgorithm::kSha1: return EVP_sha1();
+    case ChecksumAlgorithm::kSha256: return EVP_sha256();
+    case ChecksumAlgorithm::kSha384: return EVP_sha384();
+    case ChecksumAlgorithm::kSha512: return EVP_sha512();
+  }
+  return EVP_sha256();
+}
+
+struct MdCtxFree {
+  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+
+// One context per thread, reused: creating one per call costs more than hashing a query.
+EVP_MD_CTX* threadContext() {
+  thread_local std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+  return ctx.get();
+}
+
+void replaceFirst(std::string& s, const std::string& what) {
+  size_t pos = s.find(what);
+  if (pos != std::string::npos) s.erase(pos, what.size());
+}
+
+}  // namespace
+
+std::optional<ChecksumAlgorithm> algorithmForChecksumLength(size_t length) {
+  switch (length) {
+    case 40: return ChecksumAlgorithm::kSha1;
+    case 64: return ChecksumAlgorithm::kSha256;
+    case 96: return ChecksumAlgorithm::kSha384;
+    case 128: return ChecksumAlgorithm::kSha512;
+    default: return std::nullopt;
+  }
+}
+
+std::optional<ChecksumAlgorithm> parseChecksumAlgorithm(std::string_view name) {
+  std::string n;
+  for (char c : name) {
+    if (c != '-' && c != '_' && c != ' ') n += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  if (n == "sha1") return ChecksumAlgorithm::kSha1;
+  if (n == "sha256") return ChecksumAlgorithm::kSha256;
+  if (n == "sha384") return ChecksumAlgorithm::kSha384;
+  if (n == "sha512") return ChecksumAlgorithm::kSha512;
+  return std::nullopt;
+}
+
+std::string_view algorithmName(ChecksumAlgorithm algorithm) {
+  switch (algorithm) {
+    case ChecksumAlgorithm::kSha1: return "sha1";
+    case ChecksumAlgorithm::kSha256: return "sha256";
+    case ChecksumAlgorithm::kSha384: return "sha384";
+    case ChecksumAlgorithm::kSha512: return "sha512";
+  }
+  return "sha256";
+}
+
+std::string computeChecksum(ChecksumAlgorithm algorithm, std::string_view callName,
+                            std::string_view query, std::string_view secret) {
+  EVP_MD_CTX* ctx = threadContext();
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestInit_ex(ctx, digestFor(algorithm), nullptr);
+  EVP_DigestUpdate(ctx, callName.data(), callName.size());
+  EVP_DigestUpdate(ctx, query.data(), query.size());
+  EVP_DigestUpdate(ctx, secret.data(), secret.size());
+  EVP_DigestFinal_ex(ctx, md, &len);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(len * 2, '0');
+  for (unsigned int i = 0; i < len; ++i) {
+    out[2 * i] = kHex[md[i] >> 4];
+    out[2 * i + 1] = kHex[md[i] & 0xF];
+  }
+  return out;
+}
+
+std::string removeChecksumParam(std::string_view rawQuery, std::string_view checksum) {
+  std::string q(rawQuery);
+  std::string cs(checksum);
+  replaceFirst(q, "&checksum=" + cs);
+  replaceFirst(q, "checksum=" + cs + "&");
+  replaceFirst(q, "checksum=" + cs);
+  return q;
+}
+
+ChecksumVerifier::ChecksumVerifier(std::vector<std::string> secrets,
+                                   std::set<ChecksumAlgorithm> allowed)
+    : secrets_(std::move(secrets)), allowed_(std::move(allowed)) {
+  secrets_.erase(std::remove(secrets_.begin(), secrets_.end(), std::string()), secrets_.end());
+  if (allowed_.empty()) {
+    allowed_ = {ChecksumAlgorithm::kSha1, ChecksumAlgorithm::kSha256, ChecksumAlgorithm::kSha384,
+                ChecksumAlgorithm::kSha512};
+  }
+}
+
+bool ChecksumVerifier::verify(std::string_view callName, std::string_view rawQueryWithoutChecksum,
+                              std::string_view checksum) const {
+  auto algorithm = algorithmForChecksumLength(checksum.size());
+  if (!algorithm || !allowed_.contains(*algorithm)) return false;
+  std::string provided(checksum);
+  std::transform(provided.begin(), provided.end(), provided.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  bool match = false;
+  // Every secret is tried (no early exit) so timing does not reveal which one matched.
+  for (const auto& secret : secrets_) {
+    std::string expected = computeChecksum(*algorithm, callName, rawQueryWithoutChecksum, secret);
+    match |= CRYPTO_memcmp(expected.data(), provided.data(), expected.size()) == 0;
+  }
+  return match;
+}
+
+ChecksumAlgorithm ChecksumVerifier::strongest() const { return *allowed_.rbegin(); }
+
+}  // namespace sb

@@ -1,0 +1,49 @@
+// BBB API checksums: hex(H(callName + query + secret)), H chosen by the checksum's length.
+//
+// Verification follows bbb-web exactly: the checksum is removed from the raw query by plain
+// string replacement ("&checksum=X", then "checksum=X&", then "checksum=X"), the algorithm is
+// picked by length (40 sha1, 64 sha256, 96 sha384, 128 sha512) and must be allowed, and the
+// comparison is constant-time and case-insensitive. Several secrets may be accepted (rotation).
+// Thread-safety: ChecksumVerifier is immutable after construction; safe to share.
+#pragma once
+
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sb {
+
+enum class ChecksumAlgorithm { kSha1, kSha256, kSha384, kSha512 };
+
+std::optional<ChecksumAlgorithm> algorithmForChecksumLength(size_t length);
+// "sha1" / "SHA-256" / "sha512" ... (case- and dash-insensitive); nullopt when unknown.
+std::optional<ChecksumAlgorithm> parseChecksumAlgorithm(std::string_view name);
+std::string_view algorithmName(ChecksumAlgorithm algorithm);
+
+// Lower-case hex digest of callName + query + secret.
+std::string computeChecksum(ChecksumAlgorithm algorithm, std::string_view callName,
+                            std::string_view query, std::string_view secret);
+
+// The raw query with the checksum parameter removed, by bbb-web's replacement rule.
+std::string removeChecksumParam(std::string_view rawQuery, std::string_view checksum);
+
+class ChecksumVerifier {
+ public:
+  // `secrets` must not be empty (an empty verifier rejects everything). `allowed` empty means all.
+  ChecksumVerifier(std::vector<std::string> secrets, std::set<ChecksumAlgorithm> allowed);
+
+  // True when `checksum` signs callName + rawQueryWithoutChecksum with one of the secrets.
+  bool verify(std::string_view callName, std::string_view rawQueryWithoutChecksum,
+              std::string_view checksum) const;
+
+  // The strongest allowed algorithm (used to sign calls this process makes itself).
+  ChecksumAlgorithm strongest() const;
+
+ private:
+  std::vector<std::string> secrets_;
+  std::set<ChecksumAlgorithm> allowed_;
+};
+
+}  // namespace sb

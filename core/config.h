@@ -1,0 +1,104 @@
+// Configuration, read once at start-up into plain structs. Every field documents its default
+// and the environment variable it comes from (Scalelite's names where the meaning is the same).
+// Nothing reads the environment after start-up.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/checksum.h"
+#include "core/query_string.h"
+#include "core/result.h"
+
+namespace sb {
+
+struct ApiConfig {
+  // LOADBALANCER_SECRET plus LOADBALANCER_SECRETS (':'-separated): secrets accepted from
+  // frontends. Required: the router refuses to start with none.
+  std::vector<std::string> secrets;
+  // LOADBALANCER_CHECKSUM_ALGORITHM(S) (':' or ','-separated, e.g. "sha1:sha256"); default all
+  // four. The strongest allowed one signs the calls forwarded to BBB servers.
+  std::set<ChecksumAlgorithm> checksumAlgorithms;
+  // CREATE_EXCLUDE_PARAMS / JOIN_EXCLUDE_PARAMS (','-separated names): never forwarded.
+  std::vector<std::string> createExcludeParams;
+  std::vector<std::string> joinExcludeParams;
+  // DEFAULT_CREATE_PARAMS / OVERRIDE_CREATE_PARAMS / DEFAULT_JOIN_PARAMS / OVERRIDE_JOIN_PARAMS
+  // ("name=value,name2=value2"): defaults apply when the request lacks the parameter, overrides
+  // always win.
+  QueryString defaultCreateParams, overrideCreateParams;
+  QueryString defaultJoinParams, overrideJoinParams;
+  // MAX_MEETING_DURATION (minutes, default 0 = no cap): a create without duration, with 0, or with
+  // more gets this duration.
+  int maxMeetingDuration = 0;
+  // GET_MEETINGS_API_DISABLED (default false): getMeetings answers noMeetings without checksum.
+  bool getMeetingsDisabled = false;
+  // BUILD_NUMBER (default empty): shown as <build> in the API root answer.
+  std::string buildNumber;
+};
+
+struct BbbClientConfig {
+  // CONNECT_TIMEOUT / RESPONSE_TIMEOUT (seconds, defaults 5 and 10): calls to online servers.
+  std::chrono::milliseconds connectTimeout{5000};
+  std::chrono::milliseconds responseTimeout{10000};
+  // Calls to servers marked offline get a tenth of these, at least 200 ms / 500 ms and at most
+  // the full value (Scalelite's rule: 1 s / 1 s with the defaults).
+};
+
+struct PollerConfig {
+  // POLL_INTERVAL (seconds, default 60): time between the starts of two poll rounds.
+  std::chrono::milliseconds interval{60000};
+  // SERVER_HEALTHY_THRESHOLD (default 1): consecutive good polls before an offline server is
+  // online. SERVER_UNHEALTHY_THRESHOLD (default 2): consecutive failures before offline.
+  int healthyThreshold = 1;
+  int unhealthyThreshold = 2;
+  // POLL_TIMEOUT (seconds, default: RESPONSE_TIMEOUT): deadline of one server's poll.
+  std::chrono::milliseconds pollTimeout{10000};
+  // MEETING_GRACE_PERIOD (seconds, default 60): a meeting placed less than this ago is never
+  // removed by the poller, even if its server does not list it yet.
+  std::chrono::milliseconds meetingGracePeriod{60000};
+};
+
+struct LoadConfig {
+  // LOAD_MIN_USER_COUNT (default 15): a meeting younger than the join buffer counts as at least
+  // this many users; also the load a create reserves.
+  int minUserCount = 15;
+  // LOAD_JOIN_BUFFER_TIME (minutes, default 15).
+  std::chrono::milliseconds joinBufferTime{15 * 60 * 1000};
+};
+
+struct HttpConfig {
+  std::string bind = "0.0.0.0";  // BIND
+  uint16_t port = 8080;          // PORT
+  int threads = 2;               // HTTP_THREADS: Pistache reactor threads
+  int workerThreads = 32;        // WORKER_THREADS: threads that wait on BBB servers
+  size_t maxRequestBytes = 64 * 1024;  // MAX_REQUEST_SIZE; POST create with slides may be more
+};
+
+struct AdminConfig {
+  // SWITCHBOARD_ADMIN_TOKEN: bearer token of the admin API; admin calls are refused when empty.
+  std::string token;
+};
+
+struct Config {
+  ApiConfig api;
+  BbbClientConfig bbb;
+  PollerConfig poller;
+  LoadConfig load;
+  HttpConfig http;
+  AdminConfig admin;
+  std::string logLevel = "info";  // LOG_LEVEL: trace, debug, info, warn, error
+};
+
+// Reads the configuration from an environment lookup (getenv in production). Fails with a
+// message naming the variable when a value does not parse. Does not check that a secret is set:
+// the commands that need one do.
+using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+Result<Config> loadConfig(const EnvLookup& env);
+EnvLookup processEnvironment();
+
+}  // namespace sb

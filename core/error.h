@@ -1,0 +1,45 @@
+// The closed vocabulary of failures Switchboard reports, and how each maps to the BBB API.
+//
+// Every ErrorCode has exactly one BBB messageKey (what API clients see in the FAILED envelope)
+// and a default message worded as Scalelite/BBB word it. Admin-only codes (kInvalidArgument,
+// kAlreadyExists, kUnauthorized) map to HTTP statuses in the admin API instead.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace sb {
+
+enum class ErrorCode {
+  kChecksumError,           // checksumError
+  kMissingParamMeetingID,   // missingParamMeetingID
+  kMissingParamFullName,    // missingParamFullName
+  kNotFound,                // notFound (no such meeting / server)
+  kValidationError,         // validationError (bad parameter value or encoding)
+  kUnsupportedRequest,      // unsupportedRequest (unknown call, wrong method)
+  kUnsupportedContentType,  // unsupportedContentType
+  kInternalError,           // internalError (transport failure to BBB and the like)
+  kNoServerAvailable,       // internalError "Could not find any available servers."
+  kServerUnavailable,       // serverUnavailable (meeting's server offline/disabled)
+  kServerTagUnavailable,    // serverTagUnavailable
+  kStoreUnavailable,        // internalError (state store unreachable)
+  kInvalidArgument,         // admin: 400
+  kAlreadyExists,           // admin: 409
+  kUnauthorized,            // admin: 401
+};
+
+struct Error {
+  ErrorCode code = ErrorCode::kInternalError;
+  std::string message;
+
+  // An error with the code's default message.
+  static Error of(ErrorCode code);
+  static Error of(ErrorCode code, std::string message) { return Error{code, std::move(message)}; }
+};
+
+// The BBB messageKey for a code, e.g. "checksumError".
+std::string_view messageKey(ErrorCode code);
+// The default message, worded as Scalelite answers it.
+std::string_view defaultMessage(ErrorCode code);
+
+}  // namespace sb

@@ -1,0 +1,26 @@
+// A meeting routed by Switchboard: which server it lives on, and what is needed to re-create it
+// elsewhere (failover) and to end it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/query_string.h"
+
+namespace sb {
+
+struct Meeting {
+  std::string id;        // the external meetingID, as the frontend sent it
+  std::string serverId;  // the server it is placed on
+  std::string moderatorPw;
+  std::string tenant;      // empty without multitenancy
+  int64_t createdAtMs = 0;  // when Switchboard first placed it
+  // The create parameters as forwarded (after defaults/overrides/excludes), and the XML body of a
+  // POST create (pre-uploaded slides), kept to re-create the meeting on failover.
+  QueryString createParams;
+  std::string createBody;
+  // Set when its server went away; the next create/join places it again.
+  bool orphaned = false;
+};
+
+}  // namespace sb

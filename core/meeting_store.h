@@ -1,0 +1,36 @@
+// Port: the meeting -> server map. Implemented by db/. Thread-safe; store failures are
+// kStoreUnavailable.
+#pragma once
+
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "core/meeting.h"
+#include "core/result.h"
+
+namespace sb {
+
+class MeetingStore {
+ public:
+  virtual ~MeetingStore() = default;
+
+  virtual Result<std::optional<Meeting>> findMeeting(std::string_view id) = 0;
+
+  // Atomically claims `meeting.id` for `meeting.serverId` when nobody holds it (or the holder is
+  // orphaned), and returns the meeting that owns the id afterwards: `meeting` itself when the
+  // claim won, or the existing one. Two concurrent claims of one id get the same answer.
+  virtual Result<Meeting> claimMeeting(const Meeting& meeting) = 0;
+
+  // Removes the meeting if it is still on `serverId` (empty = whatever server). Removing a
+  // missing meeting is not an error.
+  virtual Status removeMeeting(std::string_view id, std::string_view serverId = {}) = 0;
+
+  // Marks every meeting on the server orphaned (its server went away). Returns how many.
+  virtual Result<int> orphanMeetingsOf(std::string_view serverId) = 0;
+
+  // Meetings on one server (empty = all), ordered by id.
+  virtual Result<std::vector<Meeting>> listMeetings(std::string_view serverId = {}) = 0;
+};
+
+}  // namespace sb

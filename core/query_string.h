@@ -1,0 +1,64 @@
+// Order-preserving query strings, as BBB clients send them.
+//
+// BBB checksums are computed over the raw query in the client's order and encoding, so the raw
+// text is kept beside the decoded parameters: verify against raw(), act on the decoded values.
+// Decoding is application/x-www-form-urlencoded ('+' is a space). Repeated names are kept in
+// order; get() returns the first, as bbb-web does.
+// Thread-safety: a plain value.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+
+namespace sb {
+
+struct QueryParam {
+  std::string name;
+  std::string value;
+  bool operator==(const QueryParam&) const = default;
+};
+
+class QueryString {
+ public:
+  QueryString() = default;
+
+  // Parses a raw query (without the leading '?'). Fails with kValidationError when a '%' is not
+  // followed by two hex digits or a decoded name or value is not valid UTF-8 or holds a NUL.
+  // Empty pieces ("a=1&&b=2", a leading '&') are skipped.
+  static Result<QueryString> parse(std::string_view raw);
+
+  const std::string& raw() const { return raw_; }
+  const std::vector<QueryParam>& params() const { return params_; }
+  bool empty() const { return params_.empty(); }
+
+  // First value of `name`, if present (an empty value is present).
+  std::optional<std::string_view> get(std::string_view name) const;
+  bool has(std::string_view name) const { return get(name).has_value(); }
+
+  // Replaces the first `name` (dropping later repeats) or appends it.
+  void set(std::string_view name, std::string_view value);
+  // Drops every parameter called `name`.
+  void remove(std::string_view name);
+  // Appends the parameters of `other` whose names are not present yet.
+  void appendMissing(const QueryString& other);
+  void append(std::string_view name, std::string_view value);
+
+  // Percent-encodes the parameters in order ("a=1&b=x%20y"). Does not touch raw().
+  std::string encode() const;
+
+ private:
+  std::string raw_;
+  std::vector<QueryParam> params_;
+};
+
+// Percent-encodes one component: everything but ALPHA / DIGIT / "-._~".
+std::string urlEncode(std::string_view text);
+// Decodes one form component ('+' is a space). nullopt on a malformed '%' escape.
+std::optional<std::string> urlDecode(std::string_view text);
+bool isValidUtf8(std::string_view text);
+
+}  // namespace sb

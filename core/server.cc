@@ -1,0 +1,53 @@
+#include "core/server.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace sb {
+
+std::string_view adminStateName(AdminState state) {
+  switch (state) {
+    case AdminState::kEnabled: return "enabled";
+    case AdminState::kCordoned: return "cordoned";
+    case AdminState::kDisabled: return "disabled";
+  }
+  return "disabled";
+}
+
+std::optional<AdminState> parseAdminState(std::string_view name) {
+  if (name == "enabled" || name == "enable") return AdminState::kEnabled;
+  if (name == "cordoned" || name == "cordon") return AdminState::kCordoned;
+  if (name == "disabled" || name == "disable") return AdminState::kDisabled;
+  return std::nullopt;
+}
+
+std::optional<std::string> normalizeServerUrl(std::string_view url) {
+  std::string u(url);
+  while (!u.empty() && std::isspace(static_cast<unsigned char>(u.back()))) u.pop_back();
+  size_t schemeEnd = u.find("://");
+  if (schemeEnd == std::string::npos) return std::nullopt;
+  std::string scheme = u.substr(0, schemeEnd);
+  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (scheme != "http" && scheme != "https") return std::nullopt;
+  std::string rest = u.substr(schemeEnd + 3);
+  if (rest.empty() || rest[0] == '/') return std::nullopt;
+  for (char c : rest) {
+    if (std::isspace(static_cast<unsigned char>(c)) || c == '?' || c == '#') return std::nullopt;
+  }
+  while (!rest.empty() && rest.back() == '/') rest.pop_back();
+  static constexpr std::string_view kApi = "/bigbluebutton/api";
+  if (rest.size() < kApi.size() || rest.compare(rest.size() - kApi.size(), kApi.size(), kApi) != 0) {
+    rest += kApi;
+  }
+  return scheme + "://" + rest + "/";
+}
+
+std::string serverHost(std::string_view url) {
+  size_t start = url.find("://");
+  start = start == std::string_view::npos ? 0 : start + 3;
+  size_t end = url.find_first_of(":/", start);
+  return std::string(url.substr(start, end == std::string_view::npos ? url.npos : end - start));
+}
+
+}  // namespace sb

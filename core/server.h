@@ -1,0 +1,67 @@
+// A BBB server of the pool: its inventory (set by operators) and its live state (set by the
+// poller), kept apart as HAProxy keeps admin state apart from health.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sb {
+
+// Administrative state, as in Scalelite. New servers start disabled until an operator enables
+// them (or adds them with --enable).
+enum class AdminState {
+  kEnabled,   // takes new meetings (when online) and joins
+  kCordoned,  // keeps its meetings and joins, takes no new meetings; disabled once empty
+  kDisabled,  // takes nothing
+};
+
+std::string_view adminStateName(AdminState state);  // "enabled" / "cordoned" / "disabled"
+std::optional<AdminState> parseAdminState(std::string_view name);  // also "enable", "cordon"...
+
+struct ServerUsage {
+  int meetings = 0;        // meeting elements, breakouts included
+  int users = 0;           // participantCount summed
+  int largestMeeting = 0;  // largest participantCount
+  int videos = 0;          // videoCount summed
+  int voices = 0;          // voiceParticipantCount summed
+  bool operator==(const ServerUsage&) const = default;
+};
+
+// What the poller knows about a server. Written only by the poller (and load reservations).
+struct ServerLiveState {
+  bool online = false;  // servers start offline until polled healthy
+  double load = 0;      // from the last poll plus reservations made since
+  ServerUsage usage;
+  std::string bbbVersion;
+  int healthyCount = 0;    // consecutive successful polls while offline
+  int unhealthyCount = 0;  // consecutive failed polls while online
+  int64_t lastPollMs = 0;  // epoch ms of the last poll attempt (0 = never)
+  int pollLatencyMs = 0;
+  std::string lastError;  // empty after a successful poll
+};
+
+struct Server {
+  std::string id;      // stable id (UUID-like), chosen at add
+  std::string url;     // API base, always ending in "/bigbluebutton/api/"
+  std::string secret;  // the server's shared secret
+  std::string tag;     // empty = untagged
+  AdminState state = AdminState::kDisabled;
+  double loadMultiplier = 1.0;  // > 0; higher for weaker servers
+  ServerLiveState live;
+
+  // Takes new meetings: enabled and online.
+  bool availableForNewMeetings() const { return state == AdminState::kEnabled && live.online; }
+  // Serves joins and calls for meetings it already has: not disabled and online.
+  bool servesExistingMeetings() const { return state != AdminState::kDisabled && live.online; }
+};
+
+// Normalises an operator-given URL to the API base ("https://h/bigbluebutton/api/").
+// Accepts "https://h", "https://h/", "https://h/bigbluebutton/api" and "…/api/". nullopt when the
+// URL is not http(s) or has no host.
+std::optional<std::string> normalizeServerUrl(std::string_view url);
+// "bbb1.example.com" from "https://bbb1.example.com:8443/bigbluebutton/api/".
+std::string serverHost(std::string_view url);
+
+}  // namespace sb

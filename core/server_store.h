@@ -1,0 +1,34 @@
+// Port: where servers (inventory and live state) are kept. Implemented by db/ (memory, Redis +
+// PostgreSQL). Every method may be called from any thread; implementations synchronise.
+// Failures of the store itself are kStoreUnavailable; a missing server is kNotFound.
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+#include "core/server.h"
+
+namespace sb {
+
+class ServerStore {
+ public:
+  virtual ~ServerStore() = default;
+
+  // All servers, ordered by id.
+  virtual Result<std::vector<Server>> listServers() = 0;
+  virtual Result<Server> getServer(std::string_view id) = 0;
+  // Adds a new server (inventory and live state as given). kAlreadyExists when the id or the URL
+  // is taken.
+  virtual Status addServer(const Server& server) = 0;
+  // Replaces the inventory fields (url, secret, tag, state, loadMultiplier); live state is kept.
+  virtual Status updateServer(const Server& server) = 0;
+  virtual Status removeServer(std::string_view id) = 0;
+  // Replaces the live state (the poller's write).
+  virtual Status updateLiveState(std::string_view id, const ServerLiveState& live) = 0;
+  // Adds `amount` to the server's live load at once (a reservation for a meeting just placed),
+  // so bursts of creates between polls spread out. kNotFound when the server is gone.
+  virtual Status addLoad(std::string_view id, double amount) = 0;
+};
+
+}  // namespace sb

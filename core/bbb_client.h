@@ -30,6 +30,10 @@ struct BbbCall {
 struct BbbReply {
   long httpStatus = 0;
   std::string body;
+  // Read from the XML body by the client: "SUCCESS"/"FAILED" and the messageKey ("" if none).
+  std::string returnCode;
+  std::string messageKey;
+  bool success() const { return returnCode == "SUCCESS"; }
 };
 
 // One <meeting> of a getMeetings answer, with the counters the poller and load need.

@@ -18,9 +18,14 @@ class MeetingStore {
   virtual Result<std::optional<Meeting>> findMeeting(std::string_view id) = 0;
 
   // Atomically claims `meeting.id` for `meeting.serverId` when nobody holds it (or the holder is
-  // orphaned), and returns the meeting that owns the id afterwards: `meeting` itself when the
-  // claim won, or the existing one. Two concurrent claims of one id get the same answer.
-  virtual Result<Meeting> claimMeeting(const Meeting& meeting) = 0;
+  // orphaned), and returns the meeting that owns the id afterwards: `meeting` itself with
+  // claimed=true when the claim won, or the existing one with claimed=false. Of concurrent claims
+  // of one id exactly one wins, and all see the same owner.
+  struct Claim {
+    Meeting meeting;
+    bool claimed = false;
+  };
+  virtual Result<Claim> claimMeeting(const Meeting& meeting) = 0;
 
   // Removes the meeting if it is still on `serverId` (empty = whatever server). Removing a
   // missing meeting is not an error.

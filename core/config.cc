@@ -1,0 +1,161 @@
+#include "core/config.h"
+
+#include <cstdlib>
+#include <sstream>
+
+namespace sb {
+namespace {
+
+std::vector<std::string> split(const std::string& text, const std::string& separators) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : text) {
+    if (separators.find(c) != std::string::npos) {
+      if (!cur.empty()) out.push_back(cur);
+      cur.clear();
+    } else if (c != ' ') {
+      cur += c;
+    }
+  }
+  if (!cur.empty()) out.push_back(cur);
+  return out;
+}
+
+Error badValue(const std::string& name, const std::string& value, const char* expected) {
+  return Error::of(ErrorCode::kInvalidArgument,
+                   name + "=" + value + " is not valid: expected " + expected);
+}
+
+// Reads an integer variable in [min, max] into `out`; leaves it alone when unset.
+Status readInt(const EnvLookup& env, const std::string& name, long min, long max, long& out) {
+  auto v = env(name);
+  if (!v || v->empty()) return Status::Ok();
+  char* end = nullptr;
+  long n = std::strtol(v->c_str(), &end, 10);
+  if (*end != '\0' || n < min || n > max) {
+    return badValue(name, *v, ("an integer from " + std::to_string(min) + " to " +
+                               std::to_string(max)).c_str());
+  }
+  out = n;
+  return Status::Ok();
+}
+
+Status readSeconds(const EnvLookup& env, const std::string& name, long min, long max,
+                   std::chrono::milliseconds& out) {
+  auto v = env(name);
+  if (!v || v->empty()) return Status::Ok();
+  char* end = nullptr;
+  double s = std::strtod(v->c_str(), &end);
+  if (*end != '\0' || s < static_cast<double>(min) || s > static_cast<double>(max)) {
+    return badValue(name, *v, "a number of seconds");
+  }
+  out = std::chrono::milliseconds(static_cast<long>(s * 1000));
+  return Status::Ok();
+}
+
+bool truthy(const std::optional<std::string>& v) {
+  if (!v) return false;
+  std::string s;
+  for (char c : *v) s += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s == "true" || s == "1" || s == "yes" || s == "on";
+}
+
+// "a=1,b=x y" -> parameters; values may be percent-encoded.
+Status readParamList(const EnvLookup& env, const std::string& name, QueryString& out) {
+  auto v = env(name);
+  if (!v || v->empty()) return Status::Ok();
+  QueryString q;
+  for (const auto& item : split(*v, ",")) {
+    size_t eq = item.find('=');
+    if (eq == std::string::npos || eq == 0) return badValue(name, *v, "name=value,name=value");
+    auto value = urlDecode(item.substr(eq + 1));
+    if (!value) return badValue(name, *v, "name=value,name=value");
+    q.append(item.substr(0, eq), *value);
+  }
+  out = q;
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Config> loadConfig(const EnvLookup& env) {
+  Config c;
+  if (auto s = env("LOADBALANCER_SECRET"); s && !s->empty()) c.api.secrets.push_back(*s);
+  if (auto s = env("LOADBALANCER_SECRETS"); s && !s->empty()) {
+    for (auto& secret : split(*s, ":")) c.api.secrets.push_back(secret);
+  }
+  auto algorithms = env("LOADBALANCER_CHECKSUM_ALGORITHM");
+  if (!algorithms) algorithms = env("LOADBALANCER_CHECKSUM_ALGORITHMS");
+  if (algorithms && !algorithms->empty()) {
+    for (const auto& name : split(*algorithms, ":,")) {
+      auto a = parseChecksumAlgorithm(name);
+      if (!a) return badValue("LOADBALANCER_CHECKSUM_ALGORITHM", *algorithms, "sha1:sha256:sha384:sha512");
+      c.api.checksumAlgorithms.insert(*a);
+    }
+  }
+  if (auto v = env("CREATE_EXCLUDE_PARAMS")) c.api.createExcludeParams = split(*v, ",");
+  if (auto v = env("JOIN_EXCLUDE_PARAMS")) c.api.joinExcludeParams = split(*v, ",");
+  for (auto [name, target] : {std::pair{"DEFAULT_CREATE_PARAMS", &c.api.defaultCreateParams},
+                              std::pair{"OVERRIDE_CREATE_PARAMS", &c.api.overrideCreateParams},
+                              std::pair{"DEFAULT_JOIN_PARAMS", &c.api.defaultJoinParams},
+                              std::pair{"OVERRIDE_JOIN_PARAMS", &c.api.overrideJoinParams}}) {
+    if (auto s = readParamList(env, name, *target); !s) return s.error();
+  }
+  long n = c.api.maxMeetingDuration;
+  if (auto s = readInt(env, "MAX_MEETING_DURATION", 0, 10'000'000, n); !s) return s.error();
+  c.api.maxMeetingDuration = static_cast<int>(n);
+  c.api.getMeetingsDisabled = truthy(env("GET_MEETINGS_API_DISABLED"));
+  if (auto v = env("BUILD_NUMBER")) c.api.buildNumber = *v;
+
+  if (auto s = readSeconds(env, "CONNECT_TIMEOUT", 0, 600, c.bbb.connectTimeout); !s) return s.error();
+  if (auto s = readSeconds(env, "RESPONSE_TIMEOUT", 0, 600, c.bbb.responseTimeout); !s) return s.error();
+  c.poller.pollTimeout = c.bbb.responseTimeout;
+
+  if (auto s = readSeconds(env, "POLL_INTERVAL", 0, 86400, c.poller.interval); !s) return s.error();
+  if (c.poller.interval.count() < 100) c.poller.interval = std::chrono::milliseconds(100);
+  if (auto s = readSeconds(env, "POLL_TIMEOUT", 0, 600, c.poller.pollTimeout); !s) return s.error();
+  if (auto s = readSeconds(env, "MEETING_GRACE_PERIOD", 0, 86400, c.poller.meetingGracePeriod); !s) {
+    return s.error();
+  }
+  n = c.poller.healthyThreshold;
+  if (auto s = readInt(env, "SERVER_HEALTHY_THRESHOLD", 1, 100, n); !s) return s.error();
+  c.poller.healthyThreshold = static_cast<int>(n);
+  n = c.poller.unhealthyThreshold;
+  if (auto s = readInt(env, "SERVER_UNHEALTHY_THRESHOLD", 1, 100, n); !s) return s.error();
+  c.poller.unhealthyThreshold = static_cast<int>(n);
+
+  n = c.load.minUserCount;
+  if (auto s = readInt(env, "LOAD_MIN_USER_COUNT", 0, 100000, n); !s) return s.error();
+  c.load.minUserCount = static_cast<int>(n);
+  long minutes = c.load.joinBufferTime.count() / 60000;
+  if (auto s = readInt(env, "LOAD_JOIN_BUFFER_TIME", 0, 100000, minutes); !s) return s.error();
+  c.load.joinBufferTime = std::chrono::minutes(minutes);
+
+  if (auto v = env("BIND"); v && !v->empty()) c.http.bind = *v;
+  n = c.http.port;
+  if (auto s = readInt(env, "PORT", 0, 65535, n); !s) return s.error();
+  c.http.port = static_cast<uint16_t>(n);
+  n = c.http.threads;
+  if (auto s = readInt(env, "HTTP_THREADS", 1, 256, n); !s) return s.error();
+  c.http.threads = static_cast<int>(n);
+  n = c.http.workerThreads;
+  if (auto s = readInt(env, "WORKER_THREADS", 1, 1024, n); !s) return s.error();
+  c.http.workerThreads = static_cast<int>(n);
+  n = static_cast<long>(c.http.maxRequestBytes);
+  if (auto s = readInt(env, "MAX_REQUEST_SIZE", 4096, 64L * 1024 * 1024, n); !s) return s.error();
+  c.http.maxRequestBytes = static_cast<size_t>(n);
+
+  if (auto v = env("SWITCHBOARD_ADMIN_TOKEN")) c.admin.token = *v;
+  if (auto v = env("LOG_LEVEL"); v && !v->empty()) c.logLevel = *v;
+  return c;
+}
+
+EnvLookup processEnvironment() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    if (v == nullptr) return std::nullopt;
+    return std::string(v);
+  };
+}
+
+}  // namespace sb

@@ -1,0 +1,22 @@
+#include "core/health_tracker.h"
+
+namespace sb {
+
+HealthChange recordPollResult(ServerLiveState& live, bool success, const PollerConfig& config) {
+  if (success) {
+    live.unhealthyCount = 0;
+    if (live.online) return HealthChange::kNone;
+    if (++live.healthyCount < config.healthyThreshold) return HealthChange::kNone;
+    live.healthyCount = 0;
+    live.online = true;
+    return HealthChange::kWentOnline;
+  }
+  live.healthyCount = 0;
+  if (!live.online) return HealthChange::kNone;
+  if (++live.unhealthyCount < config.unhealthyThreshold) return HealthChange::kNone;
+  live.unhealthyCount = 0;
+  live.online = false;
+  return HealthChange::kWentOffline;
+}
+
+}  // namespace sb

@@ -1,0 +1,92 @@
+// The BBB API use-cases: where each call for a meeting goes, and what is kept about it.
+//
+// Inputs are verified requests (checksum and HTTP method already checked by the router); outputs
+// are what the HTTP front renders: BBB's own answer passed through, a redirect, or one of our
+// errors. Calls that reach a BBB server block the calling thread up to the configured timeouts,
+// so the HTTP front runs them off its reactor threads; join never contacts BBB.
+// Thread-safety: all methods may be called concurrently; state lives in the stores.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/balancing/balancing_strategy.h"
+#include "core/bbb_client.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/meeting_store.h"
+#include "core/query_string.h"
+#include "core/result.h"
+#include "core/server_store.h"
+
+namespace sb {
+
+struct ApiRequest {
+  std::string call;         // "create", "join", ...
+  QueryString params;       // query and form-body parameters, decoded, checksum removed
+  std::string body;         // an XML body (create with slides, insertDocument), else empty
+  std::string contentType;  // of `body`
+};
+
+// BBB's XML answer, passed through to the client as it came.
+struct UpstreamAnswer {
+  std::string body;
+  std::string serverId;  // for the access log
+  bool success = false;  // BBB said SUCCESS
+};
+
+class MeetingRouter {
+ public:
+  MeetingRouter(ServerStore& servers, MeetingStore& meetings, BbbClient& bbb, const Clock& clock,
+                BalancingStrategy& strategy, const Config& config);
+
+  // Places a new meeting (or finds the existing one) and forwards the create.
+  Result<UpstreamAnswer> create(const ApiRequest& request);
+  // The signed join URL on the meeting's server (the HTTP front answers 302 to it).
+  Result<std::string> joinUrl(const ApiRequest& request);
+  Result<UpstreamAnswer> end(const ApiRequest& request);
+  // nullopt when the meeting is unknown (the front answers SUCCESS running=false).
+  Result<std::optional<UpstreamAnswer>> isMeetingRunning(const ApiRequest& request);
+  Result<UpstreamAnswer> getMeetingInfo(const ApiRequest& request);
+  Result<UpstreamAnswer> insertDocument(const ApiRequest& request);
+  Result<UpstreamAnswer> sendChatMessage(const ApiRequest& request);
+  // The <meeting> elements of every online, non-disabled server, in server-id order. A server
+  // that fails to answer is left out, never fails the call.
+  Result<std::vector<std::string>> getMeetings();
+
+  // Ends a meeting from the admin API (no frontend request): sends end, forgets it.
+  Status endMeeting(const std::string& meetingId);
+
+ private:
+  struct Target {
+    Meeting meeting;
+    Server server;
+  };
+  // The meeting and its server, for calls on an existing meeting. kNotFound when unknown,
+  // kServerUnavailable when its server is offline or disabled.
+  Result<Target> locate(const std::string& meetingId, bool requireUsableServer);
+  Result<std::string> requireMeetingId(const ApiRequest& request) const;
+  // Sends a call to `server` with timeouts reduced when it is offline. Transport failures become
+  // internalError with `failureMessage`.
+  Result<UpstreamAnswer> forward(const Server& server, const std::string& call,
+                                 const QueryString& params, const std::string& body,
+                                 const std::string& failureMessage);
+  CallTimeouts timeoutsFor(const Server& server) const;
+  QueryString createParamsFor(const ApiRequest& request) const;
+  QueryString joinParamsFor(const ApiRequest& request) const;
+  std::string resolveServerTag(const ApiRequest& request) const;
+  // Places the meeting on a new server and forwards the create; retries other servers on
+  // transport failures.
+  Result<UpstreamAnswer> placeAndCreate(const ApiRequest& request, const std::string& meetingId);
+
+  ServerStore& servers_;
+  MeetingStore& meetings_;
+  BbbClient& bbb_;
+  const Clock& clock_;
+  BalancingStrategy& strategy_;
+  const Config& config_;
+  ChecksumAlgorithm signing_;
+};
+
+}  // namespace sb

@@ -1,0 +1,60 @@
+// Operator use-cases on the pool: add, update, change state, remove and panic servers.
+// Used by the admin API. Thread-safety: as the stores.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "core/bbb_client.h"
+#include "core/checksum.h"
+#include "core/config.h"
+#include "core/meeting_store.h"
+#include "core/result.h"
+#include "core/server_store.h"
+
+namespace sb {
+
+struct ServerChanges {
+  std::optional<std::string> url;
+  std::optional<std::string> secret;
+  std::optional<std::string> tag;  // "" clears the tag
+  std::optional<double> loadMultiplier;
+  std::optional<AdminState> state;
+};
+
+struct PanicOutcome {
+  Server server;
+  int meetingsEnded = 0;       // end sent (successfully or not) and forgotten
+  int meetingsFailedOver = 0;  // marked orphaned, to be re-created elsewhere on next create/join
+};
+
+class ServerAdmin {
+ public:
+  ServerAdmin(ServerStore& servers, MeetingStore& meetings, BbbClient& bbb, const Config& config);
+
+  // Validates and adds a server (disabled unless `changes.state` says otherwise). `url` and
+  // `secret` are required; kInvalidArgument names what is wrong, kAlreadyExists a duplicate URL.
+  Result<Server> add(const ServerChanges& changes);
+  Result<Server> update(const std::string& id, const ServerChanges& changes);
+  Result<Server> setState(const std::string& id, AdminState state);
+  // Removes the server; its meetings are orphaned (re-created elsewhere on their next
+  // create/join), never silently forgotten. Returns how many were orphaned.
+  Result<int> remove(const std::string& id);
+  // Ends every meeting of the server and forgets it (or, with failover, orphans them so they are
+  // re-created elsewhere), then disables the server unless keepState.
+  Result<PanicOutcome> panic(const std::string& id, bool failover, bool keepState);
+
+ private:
+  Status validate(const ServerChanges& changes, bool adding) const;
+
+  ServerStore& servers_;
+  MeetingStore& meetings_;
+  BbbClient& bbb_;
+  const Config& config_;
+  ChecksumAlgorithm signing_;
+};
+
+// A new random server id (32 lowercase hex digits).
+std::string newServerId();
+
+}  // namespace sb

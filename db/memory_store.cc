@@ -1,0 +1,129 @@
+#include "db/memory_store.h"
+
+namespace sb {
+namespace {
+Error serverNotFound(std::string_view id) {
+  return Error::of(ErrorCode::kNotFound, "Couldn't find server with id=" + std::string(id));
+}
+}  // namespace
+
+Result<std::vector<Server>> MemoryServerStore::listServers() {
+  std::lock_guard lock(mu_);
+  std::vector<Server> out;
+  out.reserve(servers_.size());
+  for (const auto& [id, s] : servers_) out.push_back(s);
+  return out;
+}
+
+Result<Server> MemoryServerStore::getServer(std::string_view id) {
+  std::lock_guard lock(mu_);
+  auto it = servers_.find(id);
+  if (it == servers_.end()) return serverNotFound(id);
+  return it->second;
+}
+
+Status MemoryServerStore::addServer(const Server& server) {
+  std::lock_guard lock(mu_);
+  if (servers_.contains(server.id)) {
+    return Error::of(ErrorCode::kAlreadyExists, "Server already exists with id '" + server.id + "'");
+  }
+  for (const auto& [id, s] : servers_) {
+    if (s.url == server.url) {
+      return Error::of(ErrorCode::kAlreadyExists,
+                       "A server with URL " + server.url + " already exists (id " + id + ")");
+    }
+  }
+  servers_.emplace(server.id, server);
+  return Status::Ok();
+}
+
+Status MemoryServerStore::updateServer(const Server& server) {
+  std::lock_guard lock(mu_);
+  auto it = servers_.find(server.id);
+  if (it == servers_.end()) return serverNotFound(server.id);
+  for (const auto& [id, s] : servers_) {
+    if (id != server.id && s.url == server.url) {
+      return Error::of(ErrorCode::kAlreadyExists,
+                       "A server with URL " + server.url + " already exists (id " + id + ")");
+    }
+  }
+  Server& stored = it->second;
+  stored.url = server.url;
+  stored.secret = server.secret;
+  stored.tag = server.tag;
+  stored.state = server.state;
+  stored.loadMultiplier = server.loadMultiplier;
+  return Status::Ok();
+}
+
+Status MemoryServerStore::removeServer(std::string_view id) {
+  std::lock_guard lock(mu_);
+  auto it = servers_.find(id);
+  if (it == servers_.end()) return serverNotFound(id);
+  servers_.erase(it);
+  return Status::Ok();
+}
+
+Status MemoryServerStore::updateLiveState(std::string_view id, const ServerLiveState& live) {
+  std::lock_guard lock(mu_);
+  auto it = servers_.find(id);
+  if (it == servers_.end()) return serverNotFound(id);
+  it->second.live = live;
+  return Status::Ok();
+}
+
+Status MemoryServerStore::addLoad(std::string_view id, double amount) {
+  std::lock_guard lock(mu_);
+  auto it = servers_.find(id);
+  if (it == servers_.end()) return serverNotFound(id);
+  it->second.live.load += amount;
+  if (it->second.live.load < 0) it->second.live.load = 0;
+  return Status::Ok();
+}
+
+Result<std::optional<Meeting>> MemoryMeetingStore::findMeeting(std::string_view id) {
+  std::lock_guard lock(mu_);
+  auto it = meetings_.find(id);
+  if (it == meetings_.end()) return std::optional<Meeting>();
+  return std::optional<Meeting>(it->second);
+}
+
+Result<MeetingStore::Claim> MemoryMeetingStore::claimMeeting(const Meeting& meeting) {
+  std::lock_guard lock(mu_);
+  auto it = meetings_.find(meeting.id);
+  if (it != meetings_.end() && !it->second.orphaned) return Claim{it->second, false};
+  meetings_.insert_or_assign(meeting.id, meeting);
+  return Claim{meeting, true};
+}
+
+Status MemoryMeetingStore::removeMeeting(std::string_view id, std::string_view serverId) {
+  std::lock_guard lock(mu_);
+  auto it = meetings_.find(id);
+  if (it != meetings_.end() && (serverId.empty() || it->second.serverId == serverId)) {
+    meetings_.erase(it);
+  }
+  return Status::Ok();
+}
+
+Result<int> MemoryMeetingStore::orphanMeetingsOf(std::string_view serverId) {
+  std::lock_guard lock(mu_);
+  int n = 0;
+  for (auto& [id, m] : meetings_) {
+    if (m.serverId == serverId && !m.orphaned) {
+      m.orphaned = true;
+      ++n;
+    }
+  }
+  return n;
+}
+
+Result<std::vector<Meeting>> MemoryMeetingStore::listMeetings(std::string_view serverId) {
+  std::lock_guard lock(mu_);
+  std::vector<Meeting> out;
+  for (const auto& [id, m] : meetings_) {
+    if (serverId.empty() || m.serverId == serverId) out.push_back(m);
+  }
+  return out;
+}
+
+}  // namespace sb

@@ -1,0 +1,43 @@
+// The embedded default store: servers and meetings in process memory, behind one mutex each.
+// Implements the same ports (and passes the same contract tests) as the Redis + PostgreSQL store;
+// state is lost when the process exits.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "core/meeting_store.h"
+#include "core/server_store.h"
+
+namespace sb {
+
+class MemoryServerStore final : public ServerStore {
+ public:
+  Result<std::vector<Server>> listServers() override;
+  Result<Server> getServer(std::string_view id) override;
+  Status addServer(const Server& server) override;
+  Status updateServer(const Server& server) override;
+  Status removeServer(std::string_view id) override;
+  Status updateLiveState(std::string_view id, const ServerLiveState& live) override;
+  Status addLoad(std::string_view id, double amount) override;
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, Server, std::less<>> servers_;  // guarded by mu_
+};
+
+class MemoryMeetingStore final : public MeetingStore {
+ public:
+  Result<std::optional<Meeting>> findMeeting(std::string_view id) override;
+  Result<Claim> claimMeeting(const Meeting& meeting) override;
+  Status removeMeeting(std::string_view id, std::string_view serverId) override;
+  Result<int> orphanMeetingsOf(std::string_view serverId) override;
+  Result<std::vector<Meeting>> listMeetings(std::string_view serverId) override;
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, Meeting, std::less<>> meetings_;  // guarded by mu_
+};
+
+}  // namespace sb

@@ -1,0 +1,140 @@
+#include "poller/poller.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <set>
+
+#include "core/bbb_url.h"
+#include "core/health_tracker.h"
+#include "core/load_calculator.h"
+
+namespace sb {
+
+Poller::Poller(ServerStore& servers, MeetingStore& meetings, BbbClient& bbb, const Clock& clock,
+               const Config& config)
+    : servers_(servers),
+      meetings_(meetings),
+      bbb_(bbb),
+      clock_(clock),
+      config_(config),
+      signing_(ChecksumVerifier({"-"}, config.api.checksumAlgorithms).strongest()) {}
+
+Poller::~Poller() { stop(); }
+
+void Poller::start() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = false;
+  }
+  thread_ = std::thread([this] { run(); });
+}
+
+void Poller::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Poller::run() {
+  while (true) {
+    auto started = std::chrono::steady_clock::now();
+    try {
+      pollOnce();
+    } catch (const std::exception& e) {
+      spdlog::error("poll round failed: {}", e.what());
+    }
+    std::unique_lock lock(mu_);
+    if (wake_.wait_until(lock, started + config_.poller.interval, [this] { return stopping_; })) {
+      return;
+    }
+  }
+}
+
+int Poller::sweepMeetings(const Server& server, const ServerPoll& poll) {
+  auto stored = meetings_.listMeetings(server.id);
+  if (!stored) return 0;
+  std::set<std::string> listed;
+  for (const auto& m : poll.meetings) listed.insert(m.meetingId);
+  int swept = 0;
+  int64_t now = clock_.nowMs();
+  for (const auto& m : *stored) {
+    if (m.orphaned || listed.contains(m.id)) continue;
+    if (now - m.createdAtMs < config_.poller.meetingGracePeriod.count()) continue;
+    if (meetings_.removeMeeting(m.id, server.id)) ++swept;
+  }
+  return swept;
+}
+
+PollRoundStats Poller::pollOnce() {
+  PollRoundStats stats;
+  auto t0 = std::chrono::steady_clock::now();
+  auto servers = servers_.listServers();
+  if (!servers) {
+    spdlog::warn("poller: cannot list servers: {}", servers.error().message);
+    return stats;
+  }
+  std::vector<std::string> urls;
+  urls.reserve(servers->size());
+  for (const auto& s : *servers) urls.push_back(signedApiUrl(s, "getMeetings", {}, signing_));
+  CallTimeouts timeouts{config_.bbb.connectTimeout, config_.poller.pollTimeout};
+  auto polls = bbb_.pollMeetings(urls, timeouts);
+
+  for (size_t i = 0; i < servers->size(); ++i) {
+    Server& server = (*servers)[i];
+    const auto& poll = polls[i];
+    ServerLiveState live = server.live;
+    live.lastPollMs = clock_.nowMs();
+    HealthChange change = recordPollResult(live, poll.ok(), config_.poller);
+    if (poll.ok()) {
+      live.lastError.clear();
+      live.pollLatencyMs = poll->latencyMs;
+      live.usage = computeUsage(poll->meetings);
+      live.load = live.online ? computeLoad(poll->meetings, server.loadMultiplier, clock_.nowMs(),
+                                            config_.load)
+                              : 0;
+      if (live.bbbVersion.empty()) {
+        auto version = bbb_.fetchVersion(signedApiRootUrl(server, signing_), timeouts);
+        if (version) live.bbbVersion = *version;
+      }
+      stats.meetingsSwept += sweepMeetings(server, *poll);
+    } else {
+      live.lastError = poll.error().message;
+      ++stats.failed;
+      if (!live.online) {
+        live.load = 0;
+        live.usage = {};
+      }
+    }
+    if (change == HealthChange::kWentOnline) {
+      spdlog::info("server {} ({}) is online", server.id, serverHost(server.url));
+    } else if (change == HealthChange::kWentOffline) {
+      auto orphaned = meetings_.orphanMeetingsOf(server.id);
+      spdlog::warn("server {} ({}) is offline: {}; {} meetings marked for failover", server.id,
+                   serverHost(server.url), live.lastError, orphaned ? *orphaned : 0);
+    }
+    if (auto s = servers_.updateLiveState(server.id, live); !s) {
+      continue;  // removed meanwhile
+    }
+    if (live.online) ++stats.online;
+    if (server.state == AdminState::kCordoned && poll.ok() && live.usage.meetings == 0) {
+      server.state = AdminState::kDisabled;
+      if (servers_.updateServer(server)) {
+        spdlog::info("server {} ({}) drained: cordoned -> disabled", server.id,
+                     serverHost(server.url));
+      }
+    }
+  }
+  stats.servers = static_cast<int>(servers->size());
+  stats.wallMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now() - t0)
+                     .count();
+  spdlog::debug("poll round: {} servers, {} online, {} failed, {} meetings swept, {} ms",
+                stats.servers, stats.online, stats.failed, stats.meetingsSwept, stats.wallMs);
+  return stats;
+}
+
+}  // namespace sb

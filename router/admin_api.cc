@@ -1,0 +1,280 @@
+#include "router/admin_api.h"
+
+#include <openssl/crypto.h>
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/query_string.h"
+
+namespace sb {
+namespace {
+
+using nlohmann::json;
+
+HttpResponse jsonResponse(int status, const json& body) {
+  HttpResponse r;
+  r.status = status;
+  r.contentType = "application/json";
+  r.body = body.dump();
+  return r;
+}
+
+HttpResponse jsonError(int status, const std::string& message) {
+  return jsonResponse(status, json{{"error", message}});
+}
+
+int statusFor(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kNotFound: return 404;
+    case ErrorCode::kInvalidArgument: return 400;
+    case ErrorCode::kAlreadyExists: return 409;
+    case ErrorCode::kUnauthorized: return 401;
+    case ErrorCode::kStoreUnavailable: return 503;
+    default: return 500;
+  }
+}
+
+HttpResponse fromError(const Error& e) { return jsonError(statusFor(e.code), e.message); }
+
+json serverJson(const Server& s) {
+  return json{{"id", s.id},
+              {"url", s.url},
+              {"host", serverHost(s.url)},
+              {"tag", s.tag},
+              {"state", adminStateName(s.state)},
+              {"online", s.live.online},
+              {"load", s.live.load},
+              {"load_multiplier", s.loadMultiplier},
+              {"meetings", s.live.usage.meetings},
+              {"users", s.live.usage.users},
+              {"largest_meeting", s.live.usage.largestMeeting},
+              {"videos", s.live.usage.videos},
+              {"voices", s.live.usage.voices},
+              {"bbb_version", s.live.bbbVersion},
+              {"poll_latency_ms", s.live.pollLatencyMs},
+              {"last_error", s.live.lastError},
+              {"last_poll_ms", s.live.lastPollMs}};
+}
+
+std::vector<std::string> splitPath(const std::string& path) {
+  std::vector<std::string> parts;
+  size_t pos = 0;
+  while (pos < path.size()) {
+    size_t slash = path.find('/', pos);
+    if (slash == std::string::npos) slash = path.size();
+    if (slash > pos) parts.push_back(path.substr(pos, slash - pos));
+    pos = slash + 1;
+  }
+  return parts;
+}
+
+// Reads the optional fields of a server add/update body. Type errors are kInvalidArgument.
+Result<ServerChanges> parseChanges(const json& body) {
+  ServerChanges c;
+  try {
+    if (body.contains("url")) c.url = body.at("url").get<std::string>();
+    if (body.contains("secret")) c.secret = body.at("secret").get<std::string>();
+    if (body.contains("tag")) c.tag = body.at("tag").is_null() ? "" : body.at("tag").get<std::string>();
+    if (body.contains("load_multiplier")) {
+      const json& m = body.at("load_multiplier");
+      c.loadMultiplier = m.is_string() ? std::stod(m.get<std::string>()) : m.get<double>();
+    }
+    if (body.contains("state")) {
+      auto state = parseAdminState(body.at("state").get<std::string>());
+      if (!state) {
+        return Error::of(ErrorCode::kInvalidArgument,
+                         "Invalid state parameter: " + body.at("state").get<std::string>());
+      }
+      c.state = *state;
+    }
+  } catch (const std::exception&) {
+    return Error::of(ErrorCode::kInvalidArgument,
+                     "Invalid field types: url, secret, tag and state are strings, "
+                     "load_multiplier a number");
+  }
+  return c;
+}
+
+Result<json> parseBody(const HttpRequest& request) {
+  if (request.body.empty()) return json::object();
+  json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded() || !body.is_object()) {
+    return Error::of(ErrorCode::kInvalidArgument, "The body must be a JSON object");
+  }
+  // Scalelite's clients wrap the fields in {"server": {...}}; accept both.
+  if (body.contains("server") && body["server"].is_object()) {
+    json inner = body["server"];
+    for (auto& [k, v] : body.items()) {
+      if (k != "server" && !inner.contains(k)) inner[k] = v;
+    }
+    return inner;
+  }
+  return body;
+}
+
+bool boolField(const json& body, const char* name) {
+  return body.contains(name) && body[name].is_boolean() && body[name].get<bool>();
+}
+
+}  // namespace
+
+AdminApi::AdminApi(ServerAdmin& admin, ServerStore& servers, MeetingStore& meetings,
+                   MeetingRouter& router, const AdminConfig& config, WorkerPool& workers)
+    : admin_(admin),
+      servers_(servers),
+      meetings_(meetings),
+      router_(router),
+      config_(config),
+      workers_(workers) {}
+
+bool AdminApi::authorized(const HttpRequest& request) const {
+  static constexpr std::string_view kBearer = "Bearer ";
+  std::string_view auth = request.authorization;
+  if (!auth.starts_with(kBearer)) return false;
+  auth.remove_prefix(kBearer.size());
+  return auth.size() == config_.token.size() &&
+         CRYPTO_memcmp(auth.data(), config_.token.data(), auth.size()) == 0;
+}
+
+void AdminApi::handle(const HttpRequest& request, const std::string& subpath, const Reply& reply) {
+  if (config_.token.empty()) {
+    reply(jsonError(403, "The admin API is disabled: set SWITCHBOARD_ADMIN_TOKEN on the router"));
+    return;
+  }
+  if (!authorized(request)) {
+    reply(jsonError(401, "Missing or wrong admin token"));
+    return;
+  }
+  workers_.post([this, request, subpath, reply] {
+    try {
+      reply(route(request, subpath));
+    } catch (const std::exception& e) {
+      spdlog::error("admin {} {} failed: {}", request.method, subpath, e.what());
+      reply(jsonError(500, "Internal error"));
+    }
+  });
+}
+
+HttpResponse AdminApi::route(const HttpRequest& request, const std::string& subpath) {
+  std::vector<std::string> parts = splitPath(subpath);
+  for (auto& p : parts) {
+    auto decoded = urlDecode(p);
+    if (!decoded) return jsonError(400, "Invalid percent-encoding in the path");
+    p = *decoded;
+  }
+  const std::string& m = request.method;
+  auto body = parseBody(request);
+  if (!body) return fromError(body.error());
+
+  if (parts.size() == 1 && parts[0] == "servers") {
+    if (m == "GET") {
+      auto list = servers_.listServers();
+      if (!list) return fromError(list.error());
+      json arr = json::array();
+      for (const auto& s : *list) arr.push_back(serverJson(s));
+      return jsonResponse(200, json{{"servers", arr}});
+    }
+    if (m == "POST") {
+      auto changes = parseChanges(*body);
+      if (!changes) return fromError(changes.error());
+      auto added = admin_.add(*changes);
+      if (!added) return fromError(added.error());
+      spdlog::info("admin: added server {} ({}) state={}", added->id, serverHost(added->url),
+                   adminStateName(added->state));
+      return jsonResponse(201, serverJson(*added));
+    }
+  }
+  if (parts.size() == 2 && parts[0] == "servers") {
+    const std::string& id = parts[1];
+    if (m == "GET") {
+      auto s = servers_.getServer(id);
+      return s ? jsonResponse(200, serverJson(*s)) : fromError(s.error());
+    }
+    if (m == "PATCH" || m == "PUT") {
+      auto changes = parseChanges(*body);
+      if (!changes) return fromError(changes.error());
+      auto s = admin_.update(id, *changes);
+      if (s) spdlog::info("admin: updated server {}", id);
+      return s ? jsonResponse(200, serverJson(*s)) : fromError(s.error());
+    }
+    if (m == "DELETE") {
+      auto n = admin_.remove(id);
+      if (!n) return fromError(n.error());
+      spdlog::info("admin: removed server {}; {} meetings orphaned", id, *n);
+      return jsonResponse(200, json{{"removed", id}, {"orphaned_meetings", *n}});
+    }
+  }
+  if (parts.size() == 3 && parts[0] == "servers" && m == "POST") {
+    const std::string& id = parts[1];
+    const std::string& action = parts[2];
+    if (action == "enable" || action == "cordon" || action == "disable") {
+      auto s = admin_.setState(id, *parseAdminState(action));
+      if (s) spdlog::info("admin: server {} -> {}", id, adminStateName(s->state));
+      return s ? jsonResponse(200, serverJson(*s)) : fromError(s.error());
+    }
+    if (action == "panic") {
+      auto outcome = admin_.panic(id, boolField(*body, "failover"), boolField(*body, "keep_state"));
+      if (!outcome) return fromError(outcome.error());
+      spdlog::warn("admin: panicked server {}: {} meetings ended, {} failed over", id,
+                   outcome->meetingsEnded, outcome->meetingsFailedOver);
+      return jsonResponse(200, json{{"server", serverJson(outcome->server)},
+                                    {"meetings_ended", outcome->meetingsEnded},
+                                    {"meetings_failed_over", outcome->meetingsFailedOver}});
+    }
+  }
+  if (parts.size() == 1 && parts[0] == "meetings" && m == "GET") {
+    auto q = QueryString::parse(request.rawQuery);
+    std::string server = q ? std::string(q->get("server").value_or("")) : "";
+    auto list = meetings_.listMeetings(server);
+    if (!list) return fromError(list.error());
+    auto all = servers_.listServers();
+    json arr = json::array();
+    for (const auto& meeting : *list) {
+      std::string host;
+      if (all) {
+        for (const auto& s : *all) {
+          if (s.id == meeting.serverId) host = serverHost(s.url);
+        }
+      }
+      arr.push_back(json{{"id", meeting.id},
+                         {"server_id", meeting.serverId},
+                         {"server_host", host},
+                         {"created_at_ms", meeting.createdAtMs},
+                         {"orphaned", meeting.orphaned}});
+    }
+    return jsonResponse(200, json{{"meetings", arr}});
+  }
+  if (parts.size() == 3 && parts[0] == "meetings" && parts[2] == "end" && m == "POST") {
+    auto s = router_.endMeeting(parts[1]);
+    if (!s) return fromError(s.error());
+    spdlog::info("admin: ended meeting {}", parts[1]);
+    return jsonResponse(200, json{{"ended", parts[1]}});
+  }
+  if (parts.size() == 1 && parts[0] == "status" && m == "GET") {
+    auto list = servers_.listServers();
+    if (!list) return fromError(list.error());
+    json arr = json::array();
+    int online = 0, meetings = 0, users = 0, videos = 0;
+    double load = 0;
+    for (const auto& s : *list) {
+      arr.push_back(serverJson(s));
+      online += s.live.online ? 1 : 0;
+      meetings += s.live.usage.meetings;
+      users += s.live.usage.users;
+      videos += s.live.usage.videos;
+      load += s.live.load;
+    }
+    return jsonResponse(200, json{{"servers", arr},
+                                  {"totals",
+                                   {{"servers", list->size()},
+                                    {"online", online},
+                                    {"meetings", meetings},
+                                    {"users", users},
+                                    {"videos", videos},
+                                    {"load", load}}}});
+  }
+  return jsonError(404, "No such admin endpoint: " + m + " " + subpath);
+}
+
+}  // namespace sb

@@ -1,0 +1,39 @@
+// The admin API under /switchboard/api/v1: JSON, authenticated by a bearer token
+// (SWITCHBOARD_ADMIN_TOKEN; refused altogether when none is configured). The contract is in
+// docs/admin-api.md. Secrets are accepted but never returned.
+// Thread-safety: handle() may be called concurrently; work runs on the worker pool.
+#pragma once
+
+#include <string>
+
+#include "core/config.h"
+#include "core/meeting_router.h"
+#include "core/meeting_store.h"
+#include "core/server_admin.h"
+#include "core/server_store.h"
+#include "router/http_types.h"
+#include "router/worker_pool.h"
+
+namespace sb {
+
+class AdminApi {
+ public:
+  AdminApi(ServerAdmin& admin, ServerStore& servers, MeetingStore& meetings, MeetingRouter& router,
+           const AdminConfig& config, WorkerPool& workers);
+
+  // `subpath` is what follows "/switchboard/api/v1" ("/servers/abc/enable").
+  void handle(const HttpRequest& request, const std::string& subpath, const Reply& reply);
+
+ private:
+  HttpResponse route(const HttpRequest& request, const std::string& subpath);
+  bool authorized(const HttpRequest& request) const;
+
+  ServerAdmin& admin_;
+  ServerStore& servers_;
+  MeetingStore& meetings_;
+  MeetingRouter& router_;
+  const AdminConfig& config_;
+  WorkerPool& workers_;
+};
+
+}  // namespace sb

@@ -1,0 +1,40 @@
+// The BBB API under /bigbluebutton/api: method and content-type rules, checksum verification on
+// the raw query, then the MeetingRouter use-case, run on the worker pool when it waits on a BBB
+// server. Every failure is BBB's FAILED envelope with HTTP 200; nothing throws out of here.
+// Thread-safety: handle() may be called concurrently.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/checksum.h"
+#include "core/config.h"
+#include "core/meeting_router.h"
+#include "router/http_types.h"
+#include "router/worker_pool.h"
+
+namespace sb {
+
+class BbbApi {
+ public:
+  BbbApi(MeetingRouter& router, const ApiConfig& config, WorkerPool& workers);
+
+  // `call` is the path after "/bigbluebutton/api/" ("" for the API root).
+  void handle(const HttpRequest& request, const std::string& call, const Reply& reply);
+
+ private:
+  // Checks method and content type, verifies the checksum and decodes the parameters.
+  Result<ApiRequest> admit(const HttpRequest& request, const std::string& call) const;
+  void dispatch(ApiRequest request, const Reply& reply);
+
+  MeetingRouter& router_;
+  const ApiConfig& config_;
+  WorkerPool& workers_;
+  ChecksumVerifier verifier_;
+};
+
+// HttpResponse helpers shared by the handlers.
+HttpResponse xmlResponse(std::string body);
+HttpResponse errorResponse(const Error& error);
+
+}  // namespace sb

@@ -1,0 +1,180 @@
+#include "router/http_server.h"
+
+#include <pistache/endpoint.h>
+#include <pistache/http.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "router/raw_request.h"
+#include "router/xml_render.h"
+
+namespace sb {
+namespace {
+
+using namespace Pistache;
+
+constexpr std::string_view kApiPrefix = "/bigbluebutton/api";
+constexpr std::string_view kAdminPrefix = "/switchboard/api/v1";
+
+HttpResponse textResponse(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.contentType = "text/plain;charset=utf-8";
+  r.body = std::move(body);
+  return r;
+}
+
+std::string methodName(Http::Method m) {
+  switch (m) {
+    case Http::Method::Get: return "GET";
+    case Http::Method::Post: return "POST";
+    case Http::Method::Put: return "PUT";
+    case Http::Method::Patch: return "PATCH";
+    case Http::Method::Delete: return "DELETE";
+    case Http::Method::Head: return "HEAD";
+    case Http::Method::Options: return "OPTIONS";
+    default: return "OTHER";
+  }
+}
+
+void send(Http::ResponseWriter& writer, const HttpResponse& r, bool keepAlive) {
+  auto& headers = writer.headers();
+  // Pistache marks responses "Connection: Close" when the request had no Connection header, yet
+  // keeps the socket open; clients then reconnect every time. Say what really happens.
+  headers.remove<Http::Header::Connection>();
+  headers.add<Http::Header::Connection>(keepAlive ? Http::ConnectionControl::KeepAlive
+                                                  : Http::ConnectionControl::Close);
+  headers.add<Http::Header::ContentType>(Http::Mime::MediaType::fromString(r.contentType));
+  if (!r.location.empty()) {
+    std::string loc = r.location;
+    loc.erase(std::remove_if(loc.begin(), loc.end(), [](char c) { return c == '\r' || c == '\n'; }),
+              loc.end());
+    headers.add<Http::Header::Location>(loc);
+  }
+  headers.add<Http::Header::CacheControl>(Http::CacheDirective(Http::CacheDirective::NoCache));
+  writer.send(static_cast<Http::Code>(r.status), r.body);
+}
+
+class Front : public Http::Handler {
+ public:
+  HTTP_PROTOTYPE(Front)
+  explicit Front(std::shared_ptr<const RouterHandlers> handlers) : handlers_(std::move(handlers)) {}
+
+  void onRequest(const Http::Request& request, Http::ResponseWriter writer) override {
+    bool keepAlive = request.version() == Http::Version::Http11;
+    if (auto c = request.headers().tryGet<Http::Header::Connection>()) {
+      keepAlive = c->control() != Http::ConnectionControl::Close;
+    }
+    try {
+      HttpRequest req;
+      req.method = methodName(request.method());
+      std::string target = rawRequestTarget(writer);
+      if (target.empty()) {
+        send(writer, textResponse(400, "Bad request\n"), false);
+        return;
+      }
+      splitTarget(target, req.path, req.rawQuery);
+      req.body = request.body();
+      if (auto ct = request.headers().tryGet<Http::Header::ContentType>()) {
+        req.contentType = ct->mime().toString();
+      }
+      if (auto auth = request.headers().tryGetRaw("Authorization")) {
+        req.authorization = auth->value();
+      }
+      auto shared = std::make_shared<Http::ResponseWriter>(std::move(writer));
+      routeRequest(*handlers_, req, [shared, keepAlive](HttpResponse r) {
+        try {
+          send(*shared, r, keepAlive);
+        } catch (const std::exception& e) {
+          spdlog::warn("could not send a response: {}", e.what());
+        }
+      });
+    } catch (const std::exception& e) {
+      spdlog::error("request failed: {}", e.what());
+      try {
+        send(writer, textResponse(500, "Internal error\n"), false);
+      } catch (...) {
+      }
+    }
+  }
+
+ private:
+  std::shared_ptr<const RouterHandlers> handlers_;
+};
+
+}  // namespace
+
+void routeRequest(const RouterHandlers& h, const HttpRequest& request, const Reply& reply) {
+  const std::string& path = request.path;
+  if (path == kApiPrefix || path == std::string(kApiPrefix) + "/") {
+    h.api->handle(request, "", reply);
+  } else if (path.starts_with(std::string(kApiPrefix) + "/")) {
+    h.api->handle(request, path.substr(kApiPrefix.size() + 1), reply);
+  } else if (path == kAdminPrefix || path.starts_with(std::string(kAdminPrefix) + "/")) {
+    h.admin->handle(request, path.substr(kAdminPrefix.size()), reply);
+  } else if (path == "/healthz") {
+    reply(textResponse(200, "OK\n"));
+  } else if (path == "/readyz" || path == "/health_check") {
+    Status ready = h.ready ? h.ready() : Status::Ok();
+    if (ready) {
+      reply(textResponse(200, path == "/readyz" ? "OK\n" : "success\n"));
+    } else {
+      reply(textResponse(503, "not ready: " + ready.error().message + "\n"));
+    }
+  } else if (path == "/" || path.empty()) {
+    reply(textResponse(200, "Switchboard: BigBlueButton API at /bigbluebutton/api\n"));
+  } else if (path.starts_with("/bigbluebutton/") || path == "/unsupportedRequest") {
+    reply(errorResponse(Error::of(ErrorCode::kUnsupportedRequest)));
+  } else {
+    reply(textResponse(404, "Not found\n"));
+  }
+}
+
+struct HttpServer::Impl {
+  HttpConfig config;
+  std::shared_ptr<const RouterHandlers> handlers;
+  std::unique_ptr<Http::Endpoint> endpoint;
+};
+
+HttpServer::HttpServer(const HttpConfig& config, RouterHandlers handlers)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->config = config;
+  impl_->handlers = std::make_shared<const RouterHandlers>(std::move(handlers));
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+Status HttpServer::start() {
+  try {
+    Address address(impl_->config.bind, Port(impl_->config.port));
+    impl_->endpoint = std::make_unique<Http::Endpoint>(address);
+    auto options = Http::Endpoint::options()
+                       .threads(impl_->config.threads)
+                       .flags(Tcp::Options::ReuseAddr | Tcp::Options::NoDelay)
+                       .maxRequestSize(impl_->config.maxRequestBytes)
+                       .backlog(1024);
+    impl_->endpoint->init(options);
+    impl_->endpoint->setHandler(Http::make_handler<Front>(impl_->handlers));
+    impl_->endpoint->serveThreaded();
+  } catch (const std::exception& e) {
+    impl_->endpoint.reset();
+    return Error::of(ErrorCode::kInvalidArgument,
+                     "cannot listen on " + impl_->config.bind + ":" +
+                         std::to_string(impl_->config.port) + ": " + e.what());
+  }
+  return Status::Ok();
+}
+
+uint16_t HttpServer::port() const {
+  return impl_->endpoint ? static_cast<uint16_t>(impl_->endpoint->getPort()) : 0;
+}
+
+void HttpServer::stop() {
+  if (impl_ && impl_->endpoint) {
+    impl_->endpoint->shutdown();
+    impl_->endpoint.reset();
+  }
+}
+
+}  // namespace sb

@@ -1,0 +1,47 @@
+// The HTTP front on Pistache: one endpoint, one route table (routeRequest), and the quirk fixes
+// of Pistache 0.0.5 (raw query, keep-alive header, request size, address reuse). Every handler
+// exception is caught here; nothing reaches Pistache (which would answer 500 with the text).
+// Thread-safety: start()/stop() from one thread; requests arrive on Pistache's reactor threads.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/config.h"
+#include "core/result.h"
+#include "router/admin_api.h"
+#include "router/bbb_api.h"
+#include "router/http_types.h"
+
+namespace sb {
+
+// /readyz: OK when the stores answer.
+using ReadinessCheck = std::function<Status()>;
+
+struct RouterHandlers {
+  BbbApi* api = nullptr;
+  AdminApi* admin = nullptr;
+  ReadinessCheck ready;
+};
+
+// Routes one request to its handler (separate from Pistache for tests).
+void routeRequest(const RouterHandlers& handlers, const HttpRequest& request, const Reply& reply);
+
+class HttpServer {
+ public:
+  HttpServer(const HttpConfig& config, RouterHandlers handlers);
+  ~HttpServer();
+
+  // Binds and starts serving on background threads. Fails with a clear message (port in use).
+  Status start();
+  uint16_t port() const;
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sb

@@ -10,7 +10,10 @@ namespace {
 std::string serialize(const pugi::xml_document& doc) {
   std::ostringstream out;
   doc.save(out, "", pugi::format_indent | pugi::format_no_declaration, pugi::encoding_utf8);
-  return out.str();
+  std::string xml = out.str();
+  // bbb-web writes empty elements as "<meetings/>"; pugixml adds a space before the slash.
+  for (size_t pos = 0; (pos = xml.find(" />", pos)) != std::string::npos;) xml.erase(pos, 1);
+  return xml;
 }
 
 pugi::xml_node response(pugi::xml_document& doc, const char* returnCode) {

@@ -1,0 +1,140 @@
+// switchboard: the router, the poller and the admin CLI in one executable.
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "admin/admin_commands.h"
+#include "app/demo_pool.h"
+#include "app/service.h"
+
+namespace {
+
+constexpr const char* kStoreHint =
+    "needs a shared store (REDIS_URL and DATABASE_URL), which this build does not have yet; "
+    "run `switchboard serve` for router and poller in one process on the embedded store";
+
+struct ServeOptions {
+  std::string bind;
+  int port = -1;
+  bool demo = false;
+  int demoServers = 3;
+};
+
+// Blocks SIGINT/SIGTERM in every thread (call before starting any) and waits for one.
+sigset_t blockStopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  return set;
+}
+
+int fail(const std::string& message) {
+  std::cerr << "error: " << message << "\n";
+  return 1;
+}
+
+int serve(const ServeOptions& opts) {
+  auto config = sb::loadConfig(sb::processEnvironment());
+  if (!config) return fail(config.error().message);
+  if (config->api.secrets.empty()) {
+    return fail(
+        "LOADBALANCER_SECRET is not set. It is the shared secret your frontends (Greenlight, "
+        "Moodle, ...) sign their BBB API calls with; set it, e.g.\n"
+        "  export LOADBALANCER_SECRET=$(openssl rand -hex 32)");
+  }
+  if (!opts.bind.empty()) config->http.bind = opts.bind;
+  if (opts.port >= 0) config->http.port = static_cast<uint16_t>(opts.port);
+  spdlog::set_level(spdlog::level::from_str(config->logLevel));
+
+  sigset_t stopSignals = blockStopSignals();
+  sb::Service service(*config, sb::ServiceOptions{});
+  sb::DemoPool demo;
+  if (opts.demo) {
+    if (auto s = demo.start(sb::executableDir() + "/bbb-sim", opts.demoServers); !s) {
+      return fail(s.error().message);
+    }
+    for (const auto& sim : demo.servers()) {
+      sb::ServerChanges c;
+      c.url = sim.url;
+      c.secret = sim.secret;
+      c.state = sb::AdminState::kEnabled;
+      auto added = service.admin().add(c);
+      if (!added) return fail("demo server: " + added.error().message);
+    }
+  }
+  if (auto s = service.start(); !s) return fail(s.error().message);
+
+  std::string base = "http://" + (config->http.bind == "0.0.0.0" ? std::string("127.0.0.1")
+                                                                  : config->http.bind) +
+                     ":" + std::to_string(service.port());
+  std::printf("Switchboard %s listening on %s:%u (embedded in-memory store)\n", "0.1.0",
+              config->http.bind.c_str(), service.port());
+  std::printf("  BBB API:   %s/bigbluebutton/api  (frontends use this URL and LOADBALANCER_SECRET)\n",
+              base.c_str());
+  if (config->admin.token.empty()) {
+    std::printf("  Admin API: disabled; set SWITCHBOARD_ADMIN_TOKEN to manage servers\n");
+  } else {
+    std::printf("  Admin API: %s/switchboard/api/v1\n", base.c_str());
+  }
+  if (opts.demo) {
+    std::printf("  Demo pool: %zu simulated BBB servers (bbb-sim, control at %s), enabled\n",
+                demo.servers().size(), demo.controlUrl().c_str());
+  }
+  std::printf("Add a BBB server (its URL and `bbb-conf --secret`), then enable it:\n"
+              "  SWITCHBOARD_URL=%s switchboard servers add https://bbb1.example.com/bigbluebutton/api SECRET --enable\n",
+              base.c_str());
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&stopSignals, &sig);
+  spdlog::info("stopping on signal {}", sig);
+  service.stop();
+  demo.stop();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "Switchboard: a BigBlueButton load balancer. Frontends send the BBB API to it; it places\n"
+      "each meeting on the least-loaded healthy BBB server and routes every later call there.\n"
+      "Configuration comes from environment variables (see README.md)."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("switchboard 0.1.0"));
+
+  ServeOptions serveOpts;
+  auto* serveCmd = app.add_subcommand(
+      "serve", "Run the router and the poller in one process on the embedded in-memory store");
+  serveCmd->add_option("--port", serveOpts.port, "Port to listen on (default: PORT or 8080)");
+  serveCmd->add_option("--bind", serveOpts.bind, "Address to listen on (default: BIND or 0.0.0.0)");
+  serveCmd->add_flag("--demo", serveOpts.demo,
+                     "Also start a small bbb-sim pool of simulated BBB servers and register it");
+  serveCmd->add_option("--demo-servers", serveOpts.demoServers, "Servers in the demo pool")
+      ->check(CLI::Range(1, 50))
+      ->capture_default_str();
+  int exitCode = 0;
+  serveCmd->callback([&] { exitCode = serve(serveOpts); });
+
+  app.add_subcommand("router", "Run only the HTTP router (needs REDIS_URL and DATABASE_URL)")
+      ->callback([&] { exitCode = fail(std::string("`switchboard router` ") + kStoreHint); });
+  app.add_subcommand("poller", "Run only the poller (needs REDIS_URL and DATABASE_URL)")
+      ->callback([&] { exitCode = fail(std::string("`switchboard poller` ") + kStoreHint); });
+  app.add_subcommand("migrate", "Apply pending PostgreSQL migrations (needs DATABASE_URL)")
+      ->callback([&] { exitCode = fail(std::string("`switchboard migrate` ") + kStoreHint); });
+
+  sb::admin::registerAdminCommands(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return exitCode;
+}

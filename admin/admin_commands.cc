@@ -1,0 +1,425 @@
+#include "admin/admin_commands.h"
+
+#include <cmath>
+#include <exception>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "admin/admin_client.h"
+#include "admin/format.h"
+#include "core/server.h"
+
+namespace sb::admin {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr int kExitFailure = 1;      // the API refused, the answer was wrong, or a usage error
+constexpr int kExitUnreachable = 2;  // no HTTP answer from the router
+
+constexpr const char* kDefaultUrl = "http://127.0.0.1:8080";
+
+// Footers: CLI11 lists a parent's options only in the parent's help, so each leaf points there.
+std::string connectionFooter(const std::string& parent) {
+  return "--url, --token and --json may also follow the subcommand, e.g. `switchboard " + parent +
+         " list --json`.";
+}
+
+// Gives every leaf of `parent` the pointer to the parent's connection options, after its own
+// footer when it has one.
+void addLeafFooters(CLI::App& parent) {
+  std::string pointer =
+      "Also takes --url, --token and --json: see `switchboard " + parent.get_name() + " --help`.";
+  for (CLI::App* leaf : parent.get_subcommands({})) {
+    std::string footer = leaf->get_footer();
+    leaf->footer(footer.empty() ? pointer : footer + "\n\n" + pointer);
+  }
+}
+
+// How to reach the router: the options each top-level admin command carries.
+struct Connection {
+  std::string url = kDefaultUrl;
+  std::string token;  // never printed
+  bool json = false;
+};
+
+void addConnectionOptions(CLI::App& command, Connection& connection) {
+  command
+      .add_option("--url", connection.url,
+                  "Base URL of the Switchboard router whose admin API to use")
+      ->envname("SWITCHBOARD_URL")
+      ->capture_default_str();
+  command
+      .add_option("--token", connection.token,
+                  "Admin API bearer token (better set in the environment: command lines are "
+                  "visible to other users)")
+      ->envname("SWITCHBOARD_ADMIN_TOKEN");
+  command.add_flag("--json", connection.json,
+                   "Print the router's JSON answer instead of a table or a short line");
+}
+
+[[noreturn]] void fail(int exitCode, const std::string& message) {
+  std::cout.flush();
+  std::cerr << "error: " << message << std::endl;
+  throw CLI::RuntimeError(exitCode);
+}
+
+// The answer of a successful call; otherwise prints why and throws CLI::RuntimeError.
+json unwrap(ApiResult result, const AdminClient& client) {
+  if (result.ok()) return std::move(result).value();
+  const ApiFailure& failure = result.failure();
+  switch (failure.kind) {
+    case ApiFailureKind::kUnreachable:
+      fail(kExitUnreachable, "cannot reach Switchboard at " + urlForDisplay(client.baseUrl()) +
+                                 ": " + failure.message);
+    case ApiFailureKind::kUnauthorized:
+      fail(kExitFailure, "the admin token was refused (set SWITCHBOARD_ADMIN_TOKEN or --token)");
+    case ApiFailureKind::kRejected:
+    case ApiFailureKind::kBadAnswer:
+      fail(kExitFailure, failure.message);
+  }
+  fail(kExitFailure, failure.message);
+}
+
+// The array `answer[key]`, or a failure: the router answered 2xx with something else.
+const json& requireArray(const json& answer, const char* key) {
+  if (!answer.is_object() || !answer.contains(key) || !answer.at(key).is_array()) {
+    fail(kExitFailure, std::string("unexpected answer from Switchboard: no \"") + key +
+                           "\" list (is --url pointing at a Switchboard router?)");
+  }
+  return answer.at(key);
+}
+
+void printJson(json answer) {
+  redactSecrets(answer);
+  std::cout << answer.dump(2) << std::endl;
+}
+
+// Prints the answer itself with --json, otherwise `line`.
+void printResult(const Connection& connection, json answer, const std::string& line) {
+  if (connection.json) {
+    printJson(std::move(answer));
+  } else {
+    std::cout << line << std::endl;
+  }
+}
+
+void requireNonEmpty(const std::string& value, const char* what) {
+  if (value.empty()) fail(kExitFailure, std::string(what) + " must not be empty");
+}
+
+double validMultiplier(double multiplier) {
+  if (!std::isfinite(multiplier) || multiplier <= 0) {
+    fail(kExitFailure, "--load-multiplier must be a number greater than 0");
+  }
+  return multiplier;
+}
+
+// A secret given as "-" is read from the first line of standard input, so that it stays out of
+// the shell history and the process list.
+std::string resolveSecret(std::string secret) {
+  if (secret != "-") return secret;
+  std::string line;
+  if (!std::getline(std::cin, line)) fail(kExitFailure, "no secret on standard input");
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  requireNonEmpty(line, "the secret read from standard input");
+  return line;
+}
+
+// Wraps a command body: any unexpected exception becomes an "error:" line and exit code 1
+// instead of a crash with a half-written output. CLI11's own errors pass through.
+std::function<void()> guarded(std::function<void()> body) {
+  return [body = std::move(body)] {
+    try {
+      body();
+    } catch (const CLI::Error&) {
+      throw;
+    } catch (const std::exception& e) {
+      fail(kExitFailure, e.what());
+    }
+  };
+}
+
+AdminClient makeClient(const Connection& connection) {
+  return AdminClient(AdminClientOptions{.baseUrl = connection.url, .token = connection.token});
+}
+
+// ---- servers ------------------------------------------------------------------------------
+
+void addServersList(CLI::App& servers, std::shared_ptr<Connection> connection) {
+  CLI::App* list = servers.add_subcommand(
+      "list", "List the BBB servers of the pool with their state, health, usage and load");
+  list->fallthrough();
+  list->callback(guarded([connection] {
+    AdminClient client = makeClient(*connection);
+    json answer = unwrap(client.listServers(), client);
+    if (connection->json) return printJson(std::move(answer));
+    const json& rows = requireArray(answer, "servers");
+    if (rows.empty()) {
+      std::cerr << "No servers are configured. Add one with: switchboard servers add URL SECRET"
+                << std::endl;
+      return;
+    }
+    std::cout << serversTable(rows).render() << std::flush;
+  }));
+}
+
+void addServersAdd(CLI::App& servers, std::shared_ptr<Connection> connection) {
+  struct Args {
+    std::string url, secret, tag;
+    double loadMultiplier = 1.0;
+    bool enable = false;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* add = servers.add_subcommand(
+      "add", "Add a BBB server (disabled unless --enable) and print only its new id");
+  add->fallthrough();
+  add->add_option("URL", args->url,
+                  "The server's URL, e.g. https://bbb1.example.com (/bigbluebutton/api is added "
+                  "when missing)")
+      ->required();
+  add->add_option("SECRET", args->secret,
+                  "The server's shared secret (`bbb-conf --secret`); - reads it from stdin")
+      ->required();
+  CLI::Option* tag = add->add_option(
+      "--tag", args->tag, "Tag for meetings created with meta_server-tag (default: untagged)");
+  CLI::Option* multiplier =
+      add->add_option("--load-multiplier", args->loadMultiplier,
+                      "Weight of this server's load; higher for weaker servers (default: 1)");
+  add->add_flag("--enable", args->enable,
+                "Enable the server at once instead of adding it disabled");
+  add->callback(guarded([connection, args, tag, multiplier] {
+    NewServer server{.url = args->url, .secret = resolveSecret(args->secret)};
+    requireNonEmpty(server.url, "the URL");
+    if (tag->count() > 0) server.tag = args->tag;
+    if (multiplier->count() > 0) server.loadMultiplier = validMultiplier(args->loadMultiplier);
+    if (args->enable) server.state = AdminState::kEnabled;
+
+    AdminClient client = makeClient(*connection);
+    json answer = unwrap(client.addServer(server), client);
+    if (connection->json) return printJson(std::move(answer));
+    std::string id = stringField(answer, "id");
+    if (id.empty()) fail(kExitFailure, "unexpected answer from Switchboard: the server has no id");
+    std::cout << id << std::endl;
+  }));
+}
+
+void addServersUpdate(CLI::App& servers, std::shared_ptr<Connection> connection) {
+  struct Args {
+    std::string id, url, secret, tag;
+    double loadMultiplier = 1.0;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* update = servers.add_subcommand(
+      "update", "Change a server's URL, secret, tag or load multiplier; the rest is kept");
+  update->fallthrough();
+  update->add_option("ID", args->id, "The server's id (see `switchboard servers list`)")
+      ->required();
+  CLI::Option* url = update->add_option("--url", args->url, "New URL of the BBB server");
+  CLI::Option* secret =
+      update->add_option("--secret", args->secret, "New shared secret; - reads it from stdin");
+  CLI::Option* tag = update->add_option("--tag", args->tag, "New tag; --tag \"\" clears the tag");
+  CLI::Option* multiplier = update->add_option("--load-multiplier", args->loadMultiplier,
+                                               "New load multiplier; higher for weaker servers");
+  update->footer(
+      "Here --url is the BBB server's new URL. To address another router, set SWITCHBOARD_URL\n"
+      "or put its --url before `update`: switchboard servers --url http://router:8080 update ...");
+  update->callback(guarded([connection, args, url, secret, tag, multiplier] {
+    requireNonEmpty(args->id, "the server id");
+    ServerChanges changes;
+    if (url->count() > 0) changes.url = args->url;
+    if (secret->count() > 0) changes.secret = resolveSecret(args->secret);
+    if (tag->count() > 0) changes.tag = args->tag;
+    if (multiplier->count() > 0) changes.loadMultiplier = validMultiplier(args->loadMultiplier);
+    if (changes.empty()) {
+      fail(kExitFailure, "nothing to update: give --url, --secret, --tag or --load-multiplier");
+    }
+    AdminClient client = makeClient(*connection);
+    printResult(*connection, unwrap(client.updateServer(args->id, changes), client), "OK");
+  }));
+}
+
+void addServersStateChange(CLI::App& servers, std::shared_ptr<Connection> connection,
+                           AdminState state, const char* name, const char* description) {
+  auto id = std::make_shared<std::string>();
+  CLI::App* command = servers.add_subcommand(name, description);
+  command->fallthrough();
+  command->add_option("ID", *id, "The server's id (see `switchboard servers list`)")->required();
+  command->callback(guarded([connection, id, state] {
+    requireNonEmpty(*id, "the server id");
+    AdminClient client = makeClient(*connection);
+    printResult(*connection, unwrap(client.setServerState(*id, state), client), "OK");
+  }));
+}
+
+void addServersRemove(CLI::App& servers, std::shared_ptr<Connection> connection) {
+  auto id = std::make_shared<std::string>();
+  CLI::App* remove = servers.add_subcommand(
+      "remove", "Remove a server from the pool (its meetings are not ended: panic it first)");
+  remove->fallthrough();
+  remove->add_option("ID", *id, "The server's id (see `switchboard servers list`)")->required();
+  remove->callback(guarded([connection, id] {
+    requireNonEmpty(*id, "the server id");
+    AdminClient client = makeClient(*connection);
+    json answer = unwrap(client.removeServer(*id), client);
+    std::int64_t orphaned = integerField(answer, "orphaned_meetings");
+    printResult(*connection, std::move(answer), "OK");
+    if (orphaned > 0) {
+      std::cerr << "warning: " << countOf(orphaned, "meeting")
+                << " of the removed server are orphaned (see `switchboard meetings list`)"
+                << std::endl;
+    }
+  }));
+}
+
+void addServersPanic(CLI::App& servers, std::shared_ptr<Connection> connection) {
+  struct Args {
+    std::string id;
+    bool failover = false;
+    bool keepState = false;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* panic = servers.add_subcommand(
+      "panic",
+      "End every meeting of a server (or move them with --failover), then disable it unless "
+      "--keep-state");
+  panic->fallthrough();
+  panic->add_option("ID", args->id, "The server's id (see `switchboard servers list`)")->required();
+  panic->add_flag("--failover", args->failover,
+                  "Re-create the meetings on other servers instead of ending them");
+  panic->add_flag("--keep-state", args->keepState,
+                  "Leave the server's state (enabled/cordoned/disabled) unchanged");
+  panic->callback(guarded([connection, args] {
+    requireNonEmpty(args->id, "the server id");
+    AdminClient client = makeClient(*connection);
+    PanicOptions options{.failover = args->failover, .keepState = args->keepState};
+    json answer = unwrap(client.panicServer(args->id, options), client);
+    std::string line = panicSummary(answer, args->failover);
+    printResult(*connection, std::move(answer), line);
+  }));
+}
+
+void registerServers(CLI::App& app) {
+  auto connection = std::make_shared<Connection>();
+  CLI::App* servers = app.add_subcommand(
+      "servers",
+      "Manage the pool of BBB servers (list, add, update, enable, cordon, disable, "
+      "panic, remove)");
+  servers->require_subcommand(1);
+  addConnectionOptions(*servers, *connection);
+
+  addServersList(*servers, connection);
+  addServersAdd(*servers, connection);
+  addServersUpdate(*servers, connection);
+  addServersStateChange(*servers, connection, AdminState::kEnabled, "enable",
+                        "Enable a server: it takes new meetings once online");
+  addServersStateChange(*servers, connection, AdminState::kCordoned, "cordon",
+                        "Cordon a server to drain it: no new meetings; disabled once empty");
+  addServersStateChange(*servers, connection, AdminState::kDisabled, "disable",
+                        "Disable a server: no new meetings, no joins (its meetings are not ended)");
+  addServersPanic(*servers, connection);
+  addServersRemove(*servers, connection);
+  addLeafFooters(*servers);
+  // Set after the leaves exist: CLI11 copies a parent's footer into subcommands added later.
+  servers->footer(
+      "A server's state decides what it takes:\n"
+      "  enabled   new meetings (once online) and joins\n"
+      "  cordoned  joins to its meetings, no new meetings; disabled once empty\n"
+      "  disabled  nothing (new servers start disabled)\n"
+      "Its status (online/offline) is the poller's health check, kept apart from the state.\n\n" +
+      connectionFooter("servers"));
+}
+
+// ---- meetings -----------------------------------------------------------------------------
+
+void registerMeetings(CLI::App& app) {
+  auto connection = std::make_shared<Connection>();
+  CLI::App* meetings =
+      app.add_subcommand("meetings", "List and end the meetings Switchboard routes");
+  meetings->require_subcommand(1);
+  addConnectionOptions(*meetings, *connection);
+
+  auto serverId = std::make_shared<std::string>();
+  CLI::App* list = meetings->add_subcommand(
+      "list", "List the meetings Switchboard routes, with their server and creation time (UTC)");
+  list->footer(
+      "ORPHANED: the router reports that the meeting's server is gone (removed or offline).");
+  list->fallthrough();
+  CLI::Option* serverOption =
+      list->add_option("--server", *serverId, "Only the meetings of the server with this id");
+  list->callback(guarded([connection, serverId, serverOption] {
+    std::optional<std::string_view> filter;
+    if (serverOption->count() > 0) {
+      requireNonEmpty(*serverId, "the server id");
+      filter = *serverId;
+    }
+    AdminClient client = makeClient(*connection);
+    json answer = unwrap(client.listMeetings(filter), client);
+    if (connection->json) return printJson(std::move(answer));
+    const json& rows = requireArray(answer, "meetings");
+    if (rows.empty()) {
+      std::cerr << (filter ? "No meetings are running on server " + *serverId + "."
+                           : std::string("No meetings are running."))
+                << std::endl;
+      return;
+    }
+    std::cout << meetingsTable(rows).render() << std::flush;
+  }));
+
+  auto meetingId = std::make_shared<std::string>();
+  CLI::App* end = meetings->add_subcommand(
+      "end", "End a meeting on its BBB server and forget it (everybody is disconnected)");
+  end->fallthrough();
+  end->add_option("MEETING_ID", *meetingId, "The meetingID the meeting was created with")
+      ->required();
+  end->callback(guarded([connection, meetingId] {
+    requireNonEmpty(*meetingId, "the meeting id");
+    AdminClient client = makeClient(*connection);
+    printResult(*connection, unwrap(client.endMeeting(*meetingId), client), "OK");
+  }));
+
+  addLeafFooters(*meetings);
+  meetings->footer(connectionFooter("meetings"));
+}
+
+// ---- status -------------------------------------------------------------------------------
+
+void registerStatus(CLI::App& app) {
+  auto connection = std::make_shared<Connection>();
+  CLI::App* status = app.add_subcommand(
+      "status", "Show each BBB server's state, health, usage, load and version, then totals");
+  addConnectionOptions(*status, *connection);
+  status->footer(
+      "Scalelite's `rake status`, sorted by hostname. STATE is the operator's choice\n"
+      "(enabled/cordoned/disabled); STATUS is the poller's health check (online/offline).\n"
+      "LOAD is unavailable while a server is offline.");
+  status->callback(guarded([connection] {
+    AdminClient client = makeClient(*connection);
+    json answer = unwrap(client.status(), client);
+    if (connection->json) return printJson(std::move(answer));
+    const json& servers = requireArray(answer, "servers");
+    if (servers.empty()) {
+      std::cerr << "No servers are configured. Add one with: switchboard servers add URL SECRET"
+                << std::endl;
+      return;
+    }
+    std::cout << statusTable(servers).render() << '\n' << statusTotalsLine(answer) << std::endl;
+  }));
+}
+
+}  // namespace
+
+void registerAdminCommands(CLI::App& app) {
+  registerServers(app);
+  registerMeetings(app);
+  registerStatus(app);
+}
+
+}  // namespace sb::admin

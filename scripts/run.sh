@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# README's run command: installs what is needed (Debian 12, as root), builds, and starts
+# `switchboard serve` (router + poller, embedded in-memory store) on port 8080 (PORT to change).
+# Arguments are passed to `switchboard serve`, e.g. `scripts/run.sh --demo`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+SWITCHBOARD_TESTS=OFF scripts/build.sh -DSWITCHBOARD_TESTS=OFF
+
+if [[ -z "${LOADBALANCER_SECRET:-}" ]]; then
+  export LOADBALANCER_SECRET=$(openssl rand -hex 24)
+  echo "LOADBALANCER_SECRET was not set; generated one for this run: $LOADBALANCER_SECRET"
+fi
+if [[ -z "${SWITCHBOARD_ADMIN_TOKEN:-}" ]]; then
+  export SWITCHBOARD_ADMIN_TOKEN=$(openssl rand -hex 24)
+  echo "SWITCHBOARD_ADMIN_TOKEN was not set; generated one for this run: $SWITCHBOARD_ADMIN_TOKEN"
+fi
+echo "In another shell, to use the CLI:"
+echo "  export SWITCHBOARD_URL=http://127.0.0.1:${PORT:-8080} SWITCHBOARD_ADMIN_TOKEN=$SWITCHBOARD_ADMIN_TOKEN"
+echo "  build/bin/switchboard status"
+exec build/bin/switchboard serve "$@"

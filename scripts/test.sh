@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# README's test command: installs what the tests need (Debian 12, as root), builds, starts Redis
+# and PostgreSQL on loopback, runs every test (unit, integration against bbb-sim over real
+# sockets, the third-party client end-to-end test, a formatting check), then builds with
+# AddressSanitizer + UndefinedBehaviorSanitizer and runs the tests again.
+#   QUICK=1 scripts/test.sh   skips the sanitizer build
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+scripts/install-deps.sh --test
+source scripts/lib/stores.sh
+start_stores
+
+echo "== format check"
+git ls-files '*.cc' '*.h' | xargs clang-format --dry-run -Werror
+
+echo "== build"
+BUILD_DIR=build scripts/build.sh
+echo "== tests"
+(cd build && ctest --output-on-failure -j 2 --timeout 300)
+echo "== end-to-end with a third-party BBB client library"
+tests/e2e/run.sh "$root/build/bin"
+
+if [[ "${QUICK:-0}" != "1" ]]; then
+  echo "== sanitizer build (ASan + UBSan)"
+  BUILD_DIR=build-asan BUILD_TYPE=Debug scripts/build.sh -DSWITCHBOARD_SANITIZE=ON
+  echo "== sanitizer tests"
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  (cd build-asan && ctest --output-on-failure -j 2 --timeout 600)
+fi
+echo "== all tests passed"

@@ -1,0 +1,354 @@
+// The BBB API through a real Switchboard HTTP front against bbb-sim servers over real sockets.
+#include <gtest/gtest.h>
+
+#include <future>
+#include <set>
+#include <thread>
+
+#include "core/query_string.h"
+#include "harness.h"
+
+namespace sbtest {
+namespace {
+
+using sb::ChecksumAlgorithm;
+
+class BbbApiTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { sim_ = new Sim(3); }
+  static void TearDownTestSuite() {
+    delete sim_;
+    sim_ = nullptr;
+  }
+  void SetUp() override {
+    sim_->reset();
+    router_ = std::make_unique<Router>();
+    ids_ = router_->addServers(*sim_);
+  }
+
+  // Index (1-based) of the sim server that holds `meetingId`, 0 when none.
+  int serverOf(const std::string& meetingId) {
+    for (const auto& s : sim_->servers()) {
+      if (meetingOn(s.index, meetingId).is_object()) return s.index;
+    }
+    return 0;
+  }
+  // The sim's record of a meeting on server `index` (null when absent).
+  static nlohmann::json meetingOn(int index, const std::string& meetingId) {
+    nlohmann::json server = sim_->server(index);
+    for (const auto& m : server["meetings_detail"]) {
+      if (m["meeting_id"] == meetingId) return m;
+    }
+    return nullptr;
+  }
+  HttpResult create(const std::string& id, const std::string& extra = "") {
+    return router_->call("create", "name=Room+" + id + "&meetingID=" + id + extra);
+  }
+
+  static Sim* sim_;
+  std::unique_ptr<Router> router_;
+  std::vector<std::string> ids_;
+};
+Sim* BbbApiTest::sim_ = nullptr;
+
+TEST_F(BbbApiTest, ApiRootAnswersVersionWithoutChecksum) {
+  for (const char* path : {"/bigbluebutton/api", "/bigbluebutton/api/"}) {
+    auto r = httpGet(router_->base() + path);
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(xmlField(r.body, "returncode"), "SUCCESS");
+    EXPECT_EQ(xmlField(r.body, "version"), "2.0");
+    EXPECT_EQ(xmlField(r.body, "apiVersion"), "2.0");
+  }
+  auto post = httpPost(router_->base() + "/bigbluebutton/api", "", "");
+  EXPECT_EQ(xmlField(post.body, "version"), "2.0");
+}
+
+TEST_F(BbbApiTest, CreatePlacesMeetingsOnLeastLoadedServersAndIsIdempotent) {
+  std::set<int> used;
+  for (int i = 0; i < 3; ++i) {
+    auto r = create("spread-" + std::to_string(i));
+    ASSERT_EQ(xmlField(r.body, "returncode"), "SUCCESS") << r.body;
+    used.insert(serverOf("spread-" + std::to_string(i)));
+  }
+  // Each create reserves load at once, so three creates land on three servers.
+  EXPECT_EQ(used.size(), 3u);
+  int first = serverOf("spread-0");
+  auto again = create("spread-0");
+  EXPECT_EQ(xmlField(again.body, "returncode"), "SUCCESS");
+  EXPECT_EQ(xmlField(again.body, "messageKey"), "duplicateWarning");
+  EXPECT_EQ(serverOf("spread-0"), first);
+  EXPECT_EQ(sim_->requests(first, "create"), 2);
+}
+
+TEST_F(BbbApiTest, CreateAvoidsTheBusiestServerAfterAPoll) {
+  ASSERT_EQ(xmlField(create("busy").body, "returncode"), "SUCCESS");
+  int busy = serverOf("busy");
+  sim_->addParticipants(busy, "busy", 40);
+  router_->service().poller().pollOnce();
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_EQ(xmlField(create("other-" + std::to_string(i)).body, "returncode"), "SUCCESS");
+    EXPECT_NE(serverOf("other-" + std::to_string(i)), busy);
+  }
+}
+
+TEST_F(BbbApiTest, CreateByPostFormAndWithXmlSlidesBody) {
+  std::string form = "name=Form+Room&meetingID=form-1";
+  auto r = httpPost(router_->apiUrl("create", ""), form + "", "application/x-www-form-urlencoded");
+  // The checksum over the empty query string, carried in the URL.
+  EXPECT_EQ(xmlField(r.body, "returncode"), "SUCCESS") << r.body;
+  EXPECT_NE(serverOf("form-1"), 0);
+
+  std::string slides =
+      "<modules><module name=\"presentation\"><document url=\"https://example.com/a.pdf\"/>"
+      "</module></modules>";
+  auto x = httpPost(router_->apiUrl("create", "name=Slides&meetingID=slides-1"), slides,
+                    "text/xml");
+  EXPECT_EQ(xmlField(x.body, "returncode"), "SUCCESS") << x.body;
+  int where = serverOf("slides-1");
+  ASSERT_NE(where, 0);
+  EXPECT_EQ(meetingOn(where, "slides-1")["create_body"], slides);
+}
+
+TEST_F(BbbApiTest, CreateWithChecksumInFormBody) {
+  std::string cs = sb::computeChecksum(ChecksumAlgorithm::kSha256, "create", "", Router::kSecret);
+  auto r = httpPost(router_->base() + "/bigbluebutton/api/create",
+                    "name=Body&meetingID=body-cs&checksum=" + cs,
+                    "application/x-www-form-urlencoded");
+  EXPECT_EQ(xmlField(r.body, "returncode"), "SUCCESS") << r.body;
+}
+
+TEST_F(BbbApiTest, JoinRedirectsToTheMeetingsServerSignedWithItsSecret) {
+  ASSERT_EQ(xmlField(create("join-1", "&moderatorPW=mp&attendeePW=ap").body, "returncode"),
+            "SUCCESS");
+  int where = serverOf("join-1");
+  auto r = router_->call("join", "fullName=Ada+L&meetingID=join-1&password=mp");
+  ASSERT_EQ(r.status, 302) << r.body;
+  const auto& server = sim_->servers()[where - 1];
+  ASSERT_EQ(r.location.rfind(server.url + "join?", 0), 0u) << r.location;
+  // Following the redirect reaches the sim, which verifies the checksum with its own secret.
+  auto follow = httpGet(r.location);
+  EXPECT_EQ(follow.status, 302) << follow.body;
+  EXPECT_NE(follow.location.find("sessionToken="), std::string::npos);
+  auto info = router_->call("getMeetingInfo", "meetingID=join-1");
+  EXPECT_EQ(xmlField(info.body, "participantCount"), "1");
+  auto running = router_->call("isMeetingRunning", "meetingID=join-1");
+  EXPECT_EQ(xmlField(running.body, "running"), "true");
+  // Joins stick to the server: a second join goes to the same one.
+  auto again = router_->call("join", "fullName=Bob&meetingID=join-1&role=VIEWER");
+  EXPECT_EQ(again.location.rfind(server.url, 0), 0u);
+}
+
+TEST_F(BbbApiTest, JoinErrors) {
+  auto unknown = router_->call("join", "fullName=A&meetingID=nope&role=VIEWER");
+  EXPECT_EQ(unknown.status, 200);
+  EXPECT_EQ(xmlField(unknown.body, "messageKey"), "notFound");
+  auto missing = router_->call("join", "fullName=A&role=VIEWER");
+  EXPECT_EQ(xmlField(missing.body, "messageKey"), "missingParamMeetingID");
+  ASSERT_EQ(xmlField(create("join-post").body, "returncode"), "SUCCESS");
+  auto post = httpPost(router_->apiUrl("join", "fullName=A&meetingID=join-post&role=VIEWER"), "",
+                       "");
+  EXPECT_EQ(xmlField(post.body, "messageKey"), "unsupportedRequest");
+}
+
+TEST_F(BbbApiTest, IsMeetingRunningAndGetMeetingInfo) {
+  auto unknown = router_->call("isMeetingRunning", "meetingID=ghost");
+  EXPECT_EQ(xmlField(unknown.body, "returncode"), "SUCCESS");
+  EXPECT_EQ(xmlField(unknown.body, "running"), "false");
+  auto info = router_->call("getMeetingInfo", "meetingID=ghost");
+  EXPECT_EQ(xmlField(info.body, "messageKey"), "notFound");
+  EXPECT_EQ(xmlField(router_->call("getMeetingInfo", "").body, "messageKey"),
+            "missingParamMeetingID");
+  ASSERT_EQ(xmlField(create("info-1").body, "returncode"), "SUCCESS");
+  auto known = router_->call("getMeetingInfo", "meetingID=info-1");
+  EXPECT_EQ(xmlField(known.body, "returncode"), "SUCCESS");
+  EXPECT_EQ(xmlField(known.body, "meetingID"), "info-1");
+  EXPECT_EQ(xmlField(known.body, "meetingName"), "Room info-1");
+}
+
+TEST_F(BbbApiTest, GetMeetingsMergesAllServersAndSurvivesADeadOne) {
+  auto empty = router_->call("getMeetings", "");
+  EXPECT_EQ(xmlField(empty.body, "messageKey"), "noMeetings");
+  EXPECT_NE(empty.body.find("<meetings/>"), std::string::npos) << empty.body;
+  for (int i = 0; i < 3; ++i) create("list-" + std::to_string(i));
+  auto all = router_->call("getMeetings", "");
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_NE(all.body.find("<meetingID>list-" + std::to_string(i) + "</meetingID>"),
+              std::string::npos);
+  }
+  int dead = serverOf("list-0");
+  sim_->fault(dead, {{"down", true}});
+  auto partial = router_->call("getMeetings", "");
+  EXPECT_EQ(xmlField(partial.body, "returncode"), "SUCCESS");
+  EXPECT_EQ(partial.body.find("<meetingID>list-0</meetingID>"), std::string::npos);
+  EXPECT_NE(partial.body.find("<meetingID>list-1</meetingID>"), std::string::npos);
+  sim_->fault(dead, {{"down", false}});
+}
+
+TEST_F(BbbApiTest, EndForwardsAndForgetsTheMeeting) {
+  ASSERT_EQ(xmlField(create("end-1").body, "returncode"), "SUCCESS");
+  auto r = router_->call("end", "meetingID=end-1");
+  EXPECT_EQ(xmlField(r.body, "returncode"), "SUCCESS");
+  EXPECT_EQ(xmlField(r.body, "messageKey"), "sentEndMeetingRequest");
+  EXPECT_EQ(xmlField(router_->call("getMeetingInfo", "meetingID=end-1").body, "messageKey"),
+            "notFound");
+  EXPECT_EQ(xmlField(router_->call("end", "meetingID=end-1").body, "messageKey"), "notFound");
+  EXPECT_EQ(serverOf("end-1"), 0);
+}
+
+TEST_F(BbbApiTest, InsertDocumentAndSendChatMessage) {
+  ASSERT_EQ(xmlField(create("doc-1").body, "returncode"), "SUCCESS");
+  std::string doc = "<modules><module name=\"presentation\"><document url=\"u\"/></module></modules>";
+  auto r = httpPost(router_->apiUrl("insertDocument", "meetingID=doc-1"), doc, "application/xml");
+  EXPECT_EQ(xmlField(r.body, "returncode"), "SUCCESS") << r.body;
+  auto wrongType = httpPost(router_->apiUrl("insertDocument", "meetingID=doc-1"), doc, "text/plain");
+  EXPECT_EQ(xmlField(wrongType.body, "messageKey"), "unsupportedContentType");
+  auto get = router_->call("insertDocument", "meetingID=doc-1");
+  EXPECT_EQ(xmlField(get.body, "messageKey"), "unsupportedRequest");
+  auto chat = router_->call("sendChatMessage", "meetingID=doc-1&message=Hello+all");
+  EXPECT_EQ(xmlField(chat.body, "returncode"), "SUCCESS") << chat.body;
+  auto chatUnknown = router_->call("sendChatMessage", "meetingID=none&message=x");
+  EXPECT_EQ(xmlField(chatUnknown.body, "messageKey"), "notFound");
+}
+
+TEST_F(BbbApiTest, AllFourChecksumAlgorithmsAndBadChecksums) {
+  for (auto a : {ChecksumAlgorithm::kSha1, ChecksumAlgorithm::kSha256, ChecksumAlgorithm::kSha384,
+                 ChecksumAlgorithm::kSha512}) {
+    auto r = router_->call("getMeetings", "", a);
+    EXPECT_EQ(xmlField(r.body, "returncode"), "SUCCESS") << sb::algorithmName(a);
+  }
+  auto wrong = httpGet(router_->apiUrl("getMeetings", "", ChecksumAlgorithm::kSha1, "other"));
+  EXPECT_EQ(xmlField(wrong.body, "messageKey"), "checksumError");
+  auto missing = httpGet(router_->base() + "/bigbluebutton/api/getMeetingInfo?meetingID=a");
+  EXPECT_EQ(xmlField(missing.body, "messageKey"), "checksumError");
+  auto tampered = router_->apiUrl("getMeetingInfo", "meetingID=a");
+  tampered.replace(tampered.find("meetingID=a"), 11, "meetingID=b");
+  EXPECT_EQ(xmlField(httpGet(tampered).body, "messageKey"), "checksumError");
+}
+
+TEST_F(BbbApiTest, UnknownCallsAndMethods) {
+  EXPECT_EQ(xmlField(router_->call("getRecordingz", "").body, "messageKey"), "unsupportedRequest");
+  EXPECT_EQ(xmlField(httpGet(router_->base() + "/bigbluebutton/api/hooks/list").body, "messageKey"),
+            "unsupportedRequest");
+  auto del = httpRequest("DELETE", router_->apiUrl("getMeetings", ""), "", "");
+  EXPECT_EQ(xmlField(del.body, "messageKey"), "unsupportedRequest");
+  EXPECT_EQ(httpGet(router_->base() + "/no/such/path").status, 404);
+}
+
+TEST_F(BbbApiTest, BadInputGetsBbbErrors) {
+  // Valid checksum over a query whose percent-encoding is broken.
+  auto bad = router_->call("getMeetingInfo", "meetingID=%zz");
+  EXPECT_EQ(xmlField(bad.body, "messageKey"), "validationError");
+  auto latin1 = router_->call("getMeetingInfo", "meetingID=caf%E9");
+  EXPECT_EQ(xmlField(latin1.body, "messageKey"), "validationError");
+  auto nul = router_->call("create", "name=x&meetingID=a%00b");
+  EXPECT_EQ(xmlField(nul.body, "messageKey"), "validationError");
+  auto form = httpPost(router_->apiUrl("getMeetingInfo", ""), "meetingID=x", "application/json");
+  EXPECT_EQ(xmlField(form.body, "messageKey"), "unsupportedContentType");
+  // Oversized requests are refused by the HTTP layer, and the router keeps serving.
+  std::string huge(200 * 1024, 'a');
+  auto big = router_->call("getMeetingInfo", "meetingID=" + huge);
+  EXPECT_NE(big.status, 200);
+  EXPECT_EQ(xmlField(router_->call("getMeetings", "").body, "returncode"), "SUCCESS");
+  // A failed create leaves no mapping behind (the sim rejects a create without a name).
+  auto noName = router_->call("create", "meetingID=nameless");
+  EXPECT_EQ(xmlField(noName.body, "returncode"), "FAILED");
+  auto list = nlohmann::json::parse(router_->admin("GET", "/meetings").body);
+  for (const auto& m : list["meetings"]) EXPECT_NE(m["id"], "nameless");
+}
+
+TEST_F(BbbApiTest, TransportFailureOnCreateTriesTheNextServer) {
+  // Make every server but one refuse connections; the create must still succeed.
+  sim_->fault(1, {{"down", true}});
+  sim_->fault(2, {{"down", true}});
+  auto r = create("failover-create");
+  EXPECT_EQ(xmlField(r.body, "returncode"), "SUCCESS") << r.body;
+  EXPECT_EQ(serverOf("failover-create"), 3);
+  // A meeting whose server stops answering: calls report internalError with Scalelite's text.
+  sim_->fault(2, {{"down", false}});
+  sim_->fault(1, {{"down", false}});
+  sim_->fault(3, {{"down", true}});
+  auto info = router_->call("getMeetingInfo", "meetingID=failover-create");
+  EXPECT_EQ(xmlField(info.body, "messageKey"), "internalError");
+  EXPECT_EQ(xmlField(info.body, "message"), "Unable to access meeting on server.");
+  sim_->fault(3, {{"down", false}});
+}
+
+TEST_F(BbbApiTest, ConcurrentCreatesOfOneMeetingLandOnOneServer) {
+  std::vector<std::future<HttpResult>> results;
+  for (int i = 0; i < 40; ++i) {
+    results.push_back(std::async(std::launch::async, [this] { return create("race-1"); }));
+  }
+  for (auto& f : results) EXPECT_EQ(xmlField(f.get().body, "returncode"), "SUCCESS");
+  int holders = 0;
+  for (const auto& s : sim_->servers()) holders += sim_->requests(s.index, "create") > 0 ? 1 : 0;
+  EXPECT_EQ(holders, 1);
+}
+
+TEST_F(BbbApiTest, RawQueryBytesAreVerifiedAsSent) {
+  // Odd orders, duplicates, '+' and %20, UTF-8: the checksum covers exactly these bytes.
+  for (std::string q : {"meetingID=q-1&name=a+b", "name=a%20b&meetingID=q-2",
+                        "meetingID=q-3&name=first&name=second", "name=Caf%C3%A9+%E2%9C%93&meetingID=q-4",
+                        "name=x&meetingID=q-5&meta_a=%2B%26%3D"}) {
+    auto r = router_->call("create", q);
+    EXPECT_EQ(xmlField(r.body, "returncode"), "SUCCESS") << q << "\n" << r.body;
+  }
+  auto info = router_->call("getMeetingInfo", "meetingID=q-4");
+  EXPECT_EQ(xmlField(info.body, "meetingName"), "Café ✓");
+  auto dup = router_->call("getMeetingInfo", "meetingID=q-3");
+  EXPECT_EQ(xmlField(dup.body, "meetingName"), "first");
+  // A leading '&' before the checksum (npm bbb-api sends it) is valid.
+  std::string cs = sb::computeChecksum(ChecksumAlgorithm::kSha1, "getMeetings", "", Router::kSecret);
+  auto lead = httpGet(router_->base() + "/bigbluebutton/api/getMeetings?&checksum=" + cs);
+  EXPECT_EQ(xmlField(lead.body, "returncode"), "SUCCESS") << lead.body;
+}
+
+TEST_F(BbbApiTest, ServerTagsSteerPlacement) {
+  auto tagged = nlohmann::json{{"tag", "gpu"}}.dump();
+  ASSERT_EQ(router_->admin("PATCH", "/servers/" + ids_[1], tagged).status, 200);
+  router_->service().poller().pollOnce();
+  ASSERT_EQ(xmlField(create("tag-1", "&meta_server-tag=gpu").body, "returncode"), "SUCCESS");
+  EXPECT_EQ(serverOf("tag-1"), 2);
+  EXPECT_EQ(meetingOn(2, "tag-1")["create_params"]["meta_server-tag"], "gpu");
+  auto required = create("tag-2", "&meta_server-tag=nope!");
+  EXPECT_EQ(xmlField(required.body, "messageKey"), "serverTagUnavailable");
+  EXPECT_EQ(xmlField(required.body, "message"),
+            "There is no available server with the required tag=nope.");
+  ASSERT_EQ(xmlField(create("tag-3").body, "returncode"), "SUCCESS");
+  EXPECT_NE(serverOf("tag-3"), 2);  // untagged meetings never go to tagged servers
+}
+
+TEST_F(BbbApiTest, NoAvailableServer) {
+  for (const auto& id : ids_) router_->admin("POST", "/servers/" + id + "/cordon");
+  auto r = create("nowhere");
+  EXPECT_EQ(xmlField(r.body, "messageKey"), "internalError");
+  EXPECT_EQ(xmlField(r.body, "message"), "Could not find any available servers.");
+}
+
+TEST(BbbApiConfigTest, ParameterPoliciesAndSecretRotation) {
+  Sim sim(1);
+  Router router([](sb::Config& c) {
+    c.api.secrets.push_back("next-secret");
+    c.api.maxMeetingDuration = 60;
+    c.api.createExcludeParams = {"dropme"};
+    c.api.defaultCreateParams.append("record", "true");
+    c.api.overrideCreateParams.append("muteOnStart", "true");
+    c.api.checksumAlgorithms = {ChecksumAlgorithm::kSha256, ChecksumAlgorithm::kSha512};
+  });
+  router.addServers(sim);
+  auto sha1 = router.call("create", "name=P&meetingID=p-1");
+  EXPECT_EQ(xmlField(sha1.body, "messageKey"), "checksumError");  // sha1 not allowed
+  auto r = httpGet(router.apiUrl("create",
+                                 "name=P&meetingID=p-1&duration=500&dropme=1&muteOnStart=false",
+                                 ChecksumAlgorithm::kSha256, "next-secret"));
+  ASSERT_EQ(xmlField(r.body, "returncode"), "SUCCESS") << r.body;
+  nlohmann::json server = sim.server(1);
+  nlohmann::json params = server["meetings_detail"][0]["create_params"];
+  EXPECT_EQ(params["duration"], "60");
+  EXPECT_FALSE(params.contains("dropme"));
+  EXPECT_EQ(params["record"], "true");
+  EXPECT_EQ(params["muteOnStart"], "true");
+  EXPECT_TRUE(params.contains("moderatorPW"));  // generated so Switchboard can end it later
+}
+
+}  // namespace
+}  // namespace sbtest

@@ -1,0 +1,213 @@
+#include "harness.h"
+
+#include <curl/curl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <pugixml.hpp>
+#include <sstream>
+#include <stdexcept>
+
+extern char** environ;
+
+namespace sbtest {
+namespace {
+
+size_t collect(char* data, size_t size, size_t n, void* user) {
+  static_cast<std::string*>(user)->append(data, size * n);
+  return size * n;
+}
+
+}  // namespace
+
+HttpResult httpRequest(const std::string& method, const std::string& url, const std::string& body,
+                       const std::string& contentType, const std::string& authorization) {
+  HttpResult r;
+  CURL* h = curl_easy_init();
+  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 10000L);
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &r.body);
+  curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
+  curl_slist* headers = nullptr;
+  if (!contentType.empty()) headers = curl_slist_append(headers, ("Content-Type: " + contentType).c_str());
+  if (!authorization.empty()) headers = curl_slist_append(headers, ("Authorization: " + authorization).c_str());
+  if (headers) curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+  if (method == "POST" || method == "PATCH" || method == "PUT" || !body.empty()) {
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+    curl_easy_setopt(h, CURLOPT_COPYPOSTFIELDS, body.c_str());
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
+  }
+  CURLcode code = curl_easy_perform(h);
+  if (code == CURLE_OK) {
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
+    char* loc = nullptr;
+    curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &loc);
+    if (loc) r.location = loc;
+    char* ct = nullptr;
+    curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);
+    if (ct) r.contentType = ct;
+  } else {
+    r.error = curl_easy_strerror(code);
+  }
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(h);
+  return r;
+}
+
+HttpResult httpGet(const std::string& url) { return httpRequest("GET", url, "", ""); }
+
+HttpResult httpPost(const std::string& url, const std::string& body,
+                    const std::string& contentType) {
+  return httpRequest("POST", url, body, contentType);
+}
+
+std::string xmlField(const std::string& xml, const std::string& name) {
+  pugi::xml_document doc;
+  if (!doc.load_string(xml.c_str())) return "";
+  auto node = doc.select_node(("//" + name).c_str());
+  return node ? node.node().child_value() : "";
+}
+
+Sim::Sim(int servers, const std::vector<std::string>& extraArgs) {
+  std::string path = std::string(SB_BIN_DIR) + "/bbb-sim";
+  int fds[2];
+  if (pipe(fds) != 0) throw std::runtime_error("pipe");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addclose(&actions, fds[0]);
+  std::vector<std::string> args = {path, "--servers", std::to_string(servers)};
+  args.insert(args.end(), extraArgs.begin(), extraArgs.end());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  if (posix_spawn(&pid_, path.c_str(), &actions, nullptr, argv.data(), environ) != 0) {
+    throw std::runtime_error("cannot start " + path);
+  }
+  posix_spawn_file_actions_destroy(&actions);
+  close(fds[1]);
+  std::string out;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (out.find("ready\n") == std::string::npos) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now())
+                    .count();
+    pollfd p{fds[0], POLLIN, 0};
+    if (left <= 0 || poll(&p, 1, static_cast<int>(left)) <= 0) break;
+    char buf[65536];
+    ssize_t n = read(fds[0], buf, sizeof(buf));
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  close(fds[0]);
+  std::istringstream lines(out);
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::istringstream w(line);
+    std::string kind;
+    w >> kind;
+    if (kind == "server") {
+      Server s;
+      w >> s.index >> s.url >> s.secret;
+      servers_.push_back(s);
+    } else if (kind == "control") {
+      w >> control_;
+    }
+  }
+  if (servers_.size() != static_cast<size_t>(servers) || control_.empty()) {
+    throw std::runtime_error("bbb-sim did not start: " + out);
+  }
+}
+
+Sim::~Sim() {
+  if (pid_ > 0) {
+    kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+  }
+}
+
+nlohmann::json Sim::server(int index) const {
+  auto r = httpGet(control_ + "/servers/" + std::to_string(index));
+  return nlohmann::json::parse(r.body);
+}
+
+int Sim::requests(int index, const std::string& call) const {
+  auto s = server(index);
+  return s["requests"].value(call, 0);
+}
+
+int Sim::meetingCount(int index) const { return server(index)["meetings"].get<int>(); }
+
+void Sim::fault(int index, const nlohmann::json& fault) const {
+  httpPost(control_ + "/servers/" + std::to_string(index) + "/fault", fault.dump(),
+           "application/json");
+}
+
+void Sim::addParticipants(int index, const std::string& meetingId, int count) const {
+  httpPost(control_ + "/servers/" + std::to_string(index) + "/participants",
+           nlohmann::json{{"meeting_id", meetingId}, {"count", count}}.dump(), "application/json");
+}
+
+void Sim::reset() const { httpPost(control_ + "/reset", "", "application/json"); }
+
+Router::Router(const std::function<void(sb::Config&)>& tweak) {
+  auto config = sb::loadConfig([](const std::string&) { return std::nullopt; });
+  sb::Config c = *config;
+  c.api.secrets = {kSecret};
+  c.admin.token = kToken;
+  c.http.bind = "127.0.0.1";
+  c.http.port = 0;
+  c.http.workerThreads = 8;
+  c.bbb.connectTimeout = std::chrono::milliseconds(1000);
+  c.bbb.responseTimeout = std::chrono::milliseconds(2000);
+  c.poller.pollTimeout = std::chrono::milliseconds(2000);
+  c.poller.meetingGracePeriod = std::chrono::milliseconds(0);
+  if (tweak) tweak(c);
+  service_ = std::make_unique<sb::Service>(c, sb::ServiceOptions{.runPoller = false});
+  auto s = service_->start();
+  if (!s) throw std::runtime_error(s.error().message);
+}
+
+Router::~Router() { service_->stop(); }
+
+std::string Router::base() const {
+  return "http://127.0.0.1:" + std::to_string(service_->port());
+}
+
+std::string Router::apiUrl(const std::string& call, const std::string& query,
+                           sb::ChecksumAlgorithm algorithm, const std::string& secret) const {
+  std::string cs = sb::computeChecksum(algorithm, call, query, secret);
+  return base() + "/bigbluebutton/api/" + call + "?" + query + (query.empty() ? "" : "&") +
+         "checksum=" + cs;
+}
+
+HttpResult Router::call(const std::string& call, const std::string& query,
+                        sb::ChecksumAlgorithm algorithm) const {
+  return httpGet(apiUrl(call, query, algorithm));
+}
+
+HttpResult Router::admin(const std::string& method, const std::string& path,
+                         const std::string& json) const {
+  return httpRequest(method, base() + "/switchboard/api/v1" + path, json,
+                     json.empty() ? "" : "application/json", std::string("Bearer ") + kToken);
+}
+
+std::vector<std::string> Router::addServers(const Sim& sim) {
+  std::vector<std::string> ids;
+  for (const auto& s : sim.servers()) {
+    auto r = admin("POST", "/servers",
+                   nlohmann::json{{"url", s.url}, {"secret", s.secret}, {"state", "enabled"}}.dump());
+    if (r.status != 201) throw std::runtime_error("add server failed: " + r.body);
+    ids.push_back(nlohmann::json::parse(r.body)["id"].get<std::string>());
+  }
+  service_->poller().pollOnce();
+  return ids;
+}
+
+}  // namespace sbtest

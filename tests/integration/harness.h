@@ -1,0 +1,87 @@
+// Integration-test harness: a bbb-sim child process (real sockets), an in-process Switchboard
+// Service on an ephemeral port, and a small libcurl HTTP client that does not follow redirects.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "app/service.h"
+#include "core/checksum.h"
+#include "core/config.h"
+
+namespace sbtest {
+
+struct HttpResult {
+  long status = 0;  // 0 when the request failed in transport
+  std::string body;
+  std::string location;
+  std::string contentType;
+  std::string error;  // curl's message when status == 0
+};
+
+// GET (or POST when `body` is given) without following redirects, 10 s timeout.
+HttpResult httpGet(const std::string& url);
+HttpResult httpPost(const std::string& url, const std::string& body, const std::string& contentType);
+HttpResult httpRequest(const std::string& method, const std::string& url, const std::string& body,
+                       const std::string& contentType, const std::string& authorization = "");
+// The text of the first <name> element of an XML body ("" when absent).
+std::string xmlField(const std::string& xml, const std::string& name);
+
+// A bbb-sim process with its servers.
+class Sim {
+ public:
+  explicit Sim(int servers, const std::vector<std::string>& extraArgs = {});
+  ~Sim();
+  struct Server {
+    int index;
+    std::string url;  // API base, ".../bigbluebutton/api/"
+    std::string secret;
+  };
+  const std::vector<Server>& servers() const { return servers_; }
+  const std::string& controlUrl() const { return control_; }
+  nlohmann::json server(int index) const;  // GET /servers/<i>
+  int requests(int index, const std::string& call) const;
+  int meetingCount(int index) const;
+  void fault(int index, const nlohmann::json& fault) const;
+  void addParticipants(int index, const std::string& meetingId, int count) const;
+  void reset() const;
+
+ private:
+  pid_t pid_ = -1;
+  std::vector<Server> servers_;
+  std::string control_;
+};
+
+// A Switchboard Service (embedded store) on 127.0.0.1:<ephemeral>, poller not running: tests
+// call pollOnce() for deterministic health.
+class Router {
+ public:
+  static constexpr const char* kSecret = "router-secret";
+  static constexpr const char* kToken = "admin-token";
+  // `tweak` may change the configuration before start.
+  explicit Router(const std::function<void(sb::Config&)>& tweak = {});
+  ~Router();
+
+  std::string base() const;  // "http://127.0.0.1:<port>"
+  // A signed API URL as a frontend would build it, over `query` exactly as given.
+  std::string apiUrl(const std::string& call, const std::string& query,
+                     sb::ChecksumAlgorithm algorithm = sb::ChecksumAlgorithm::kSha1,
+                     const std::string& secret = kSecret) const;
+  HttpResult call(const std::string& call, const std::string& query,
+                  sb::ChecksumAlgorithm algorithm = sb::ChecksumAlgorithm::kSha1) const;
+  HttpResult admin(const std::string& method, const std::string& path,
+                   const std::string& json = "") const;
+  // Adds the sim's servers (enabled) and polls once so they are online. Returns their ids in
+  // sim order.
+  std::vector<std::string> addServers(const Sim& sim);
+  sb::Service& service() { return *service_; }
+
+ private:
+  std::unique_ptr<sb::Service> service_;
+};
+
+}  // namespace sbtest

@@ -70,13 +70,14 @@ int serve(const ServeOptions& opts) {
   }
   if (auto s = service.start(); !s) return fail(s.error().message);
 
-  std::string base = "http://" + (config->http.bind == "0.0.0.0" ? std::string("127.0.0.1")
-                                                                  : config->http.bind) +
-                     ":" + std::to_string(service.port());
+  std::string base =
+      "http://" + (config->http.bind == "0.0.0.0" ? std::string("127.0.0.1") : config->http.bind) +
+      ":" + std::to_string(service.port());
   std::printf("Switchboard %s listening on %s:%u (embedded in-memory store)\n", "0.1.0",
               config->http.bind.c_str(), service.port());
-  std::printf("  BBB API:   %s/bigbluebutton/api  (frontends use this URL and LOADBALANCER_SECRET)\n",
-              base.c_str());
+  std::printf(
+      "  BBB API:   %s/bigbluebutton/api  (frontends use this URL and LOADBALANCER_SECRET)\n",
+      base.c_str());
   if (config->admin.token.empty()) {
     std::printf("  Admin API: disabled; set SWITCHBOARD_ADMIN_TOKEN to manage servers\n");
   } else {
@@ -86,9 +87,11 @@ int serve(const ServeOptions& opts) {
     std::printf("  Demo pool: %zu simulated BBB servers (bbb-sim, control at %s), enabled\n",
                 demo.servers().size(), demo.controlUrl().c_str());
   }
-  std::printf("Add a BBB server (its URL and `bbb-conf --secret`), then enable it:\n"
-              "  SWITCHBOARD_URL=%s switchboard servers add https://bbb1.example.com/bigbluebutton/api SECRET --enable\n",
-              base.c_str());
+  std::printf(
+      "Add a BBB server (its URL and `bbb-conf --secret`), then enable it:\n"
+      "  SWITCHBOARD_URL=%s switchboard servers add https://bbb1.example.com/bigbluebutton/api "
+      "SECRET --enable\n",
+      base.c_str());
   std::fflush(stdout);
 
   int sig = 0;

@@ -6,10 +6,10 @@
 #include <memory>
 
 #include "core/config.h"
+#include "core/meeting_store.h"
 #include "core/result.h"
 #include "core/server_admin.h"
 #include "core/server_store.h"
-#include "core/meeting_store.h"
 #include "poller/poller.h"
 
 namespace sb {

@@ -69,7 +69,8 @@ class BbbClient {
                                                        CallTimeouts timeouts) = 0;
 
   // The BBB version from the API root ("" when the server does not reveal it).
-  virtual Result<std::string> fetchVersion(const std::string& apiRootUrl, CallTimeouts timeouts) = 0;
+  virtual Result<std::string> fetchVersion(const std::string& apiRootUrl,
+                                           CallTimeouts timeouts) = 0;
 };
 
 }  // namespace sb

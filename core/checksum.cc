@@ -13,10 +13,14 @@ namespace {
 const EVP_MD* digestFor(ChecksumAlgorithm algorithm) {
   // The EVP_MD objects are static in OpenSSL; fetching them each call is cheap.
   switch (algorithm) {
-    case ChecksumAlgorithm::kSha1: return EVP_sha1();
-    case ChecksumAlgorithm::kSha256: return EVP_sha256();
-    case ChecksumAlgorithm::kSha384: return EVP_sha384();
-    case ChecksumAlgorithm::kSha512: return EVP_sha512();
+    case ChecksumAlgorithm::kSha1:
+      return EVP_sha1();
+    case ChecksumAlgorithm::kSha256:
+      return EVP_sha256();
+    case ChecksumAlgorithm::kSha384:
+      return EVP_sha384();
+    case ChecksumAlgorithm::kSha512:
+      return EVP_sha512();
   }
   return EVP_sha256();
 }
@@ -40,18 +44,24 @@ void replaceFirst(std::string& s, const std::string& what) {
 
 std::optional<ChecksumAlgorithm> algorithmForChecksumLength(size_t length) {
   switch (length) {
-    case 40: return ChecksumAlgorithm::kSha1;
-    case 64: return ChecksumAlgorithm::kSha256;
-    case 96: return ChecksumAlgorithm::kSha384;
-    case 128: return ChecksumAlgorithm::kSha512;
-    default: return std::nullopt;
+    case 40:
+      return ChecksumAlgorithm::kSha1;
+    case 64:
+      return ChecksumAlgorithm::kSha256;
+    case 96:
+      return ChecksumAlgorithm::kSha384;
+    case 128:
+      return ChecksumAlgorithm::kSha512;
+    default:
+      return std::nullopt;
   }
 }
 
 std::optional<ChecksumAlgorithm> parseChecksumAlgorithm(std::string_view name) {
   std::string n;
   for (char c : name) {
-    if (c != '-' && c != '_' && c != ' ') n += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (c != '-' && c != '_' && c != ' ')
+      n += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   if (n == "sha1") return ChecksumAlgorithm::kSha1;
   if (n == "sha256") return ChecksumAlgorithm::kSha256;
@@ -62,10 +72,14 @@ std::optional<ChecksumAlgorithm> parseChecksumAlgorithm(std::string_view name) {
 
 std::string_view algorithmName(ChecksumAlgorithm algorithm) {
   switch (algorithm) {
-    case ChecksumAlgorithm::kSha1: return "sha1";
-    case ChecksumAlgorithm::kSha256: return "sha256";
-    case ChecksumAlgorithm::kSha384: return "sha384";
-    case ChecksumAlgorithm::kSha512: return "sha512";
+    case ChecksumAlgorithm::kSha1:
+      return "sha1";
+    case ChecksumAlgorithm::kSha256:
+      return "sha256";
+    case ChecksumAlgorithm::kSha384:
+      return "sha384";
+    case ChecksumAlgorithm::kSha512:
+      return "sha512";
   }
   return "sha256";
 }

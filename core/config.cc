@@ -33,8 +33,9 @@ Status readInt(const EnvLookup& env, const std::string& name, long min, long max
   char* end = nullptr;
   long n = std::strtol(v->c_str(), &end, 10);
   if (*end != '\0' || n < min || n > max) {
-    return badValue(name, *v, ("an integer from " + std::to_string(min) + " to " +
-                               std::to_string(max)).c_str());
+    return badValue(
+        name, *v,
+        ("an integer from " + std::to_string(min) + " to " + std::to_string(max)).c_str());
   }
   out = n;
   return Status::Ok();
@@ -89,7 +90,9 @@ Result<Config> loadConfig(const EnvLookup& env) {
   if (algorithms && !algorithms->empty()) {
     for (const auto& name : split(*algorithms, ":,")) {
       auto a = parseChecksumAlgorithm(name);
-      if (!a) return badValue("LOADBALANCER_CHECKSUM_ALGORITHM", *algorithms, "sha1:sha256:sha384:sha512");
+      if (!a)
+        return badValue("LOADBALANCER_CHECKSUM_ALGORITHM", *algorithms,
+                        "sha1:sha256:sha384:sha512");
       c.api.checksumAlgorithms.insert(*a);
     }
   }
@@ -107,14 +110,17 @@ Result<Config> loadConfig(const EnvLookup& env) {
   c.api.getMeetingsDisabled = truthy(env("GET_MEETINGS_API_DISABLED"));
   if (auto v = env("BUILD_NUMBER")) c.api.buildNumber = *v;
 
-  if (auto s = readSeconds(env, "CONNECT_TIMEOUT", 0, 600, c.bbb.connectTimeout); !s) return s.error();
-  if (auto s = readSeconds(env, "RESPONSE_TIMEOUT", 0, 600, c.bbb.responseTimeout); !s) return s.error();
+  if (auto s = readSeconds(env, "CONNECT_TIMEOUT", 0, 600, c.bbb.connectTimeout); !s)
+    return s.error();
+  if (auto s = readSeconds(env, "RESPONSE_TIMEOUT", 0, 600, c.bbb.responseTimeout); !s)
+    return s.error();
   c.poller.pollTimeout = c.bbb.responseTimeout;
 
   if (auto s = readSeconds(env, "POLL_INTERVAL", 0, 86400, c.poller.interval); !s) return s.error();
   if (c.poller.interval.count() < 100) c.poller.interval = std::chrono::milliseconds(100);
   if (auto s = readSeconds(env, "POLL_TIMEOUT", 0, 600, c.poller.pollTimeout); !s) return s.error();
-  if (auto s = readSeconds(env, "MEETING_GRACE_PERIOD", 0, 86400, c.poller.meetingGracePeriod); !s) {
+  if (auto s = readSeconds(env, "MEETING_GRACE_PERIOD", 0, 86400, c.poller.meetingGracePeriod);
+      !s) {
     return s.error();
   }
   n = c.poller.healthyThreshold;

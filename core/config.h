@@ -72,10 +72,10 @@ struct LoadConfig {
 };
 
 struct HttpConfig {
-  std::string bind = "0.0.0.0";  // BIND
-  uint16_t port = 8080;          // PORT
-  int threads = 2;               // HTTP_THREADS: Pistache reactor threads
-  int workerThreads = 32;        // WORKER_THREADS: threads that wait on BBB servers
+  std::string bind = "0.0.0.0";        // BIND
+  uint16_t port = 8080;                // PORT
+  int threads = 2;                     // HTTP_THREADS: Pistache reactor threads
+  int workerThreads = 32;              // WORKER_THREADS: threads that wait on BBB servers
   size_t maxRequestBytes = 64 * 1024;  // MAX_REQUEST_SIZE; POST create with slides may be more
 };
 

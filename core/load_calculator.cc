@@ -4,8 +4,8 @@
 
 namespace sb {
 
-double computeLoad(const std::vector<PolledMeeting>& meetings, double loadMultiplier,
-                   int64_t nowMs, const LoadConfig& config) {
+double computeLoad(const std::vector<PolledMeeting>& meetings, double loadMultiplier, int64_t nowMs,
+                   const LoadConfig& config) {
   double attendees = 0;
   for (const auto& m : meetings) {
     if (m.isBreakout) continue;

@@ -14,8 +14,8 @@
 
 namespace sb {
 
-double computeLoad(const std::vector<PolledMeeting>& meetings, double loadMultiplier,
-                   int64_t nowMs, const LoadConfig& config);
+double computeLoad(const std::vector<PolledMeeting>& meetings, double loadMultiplier, int64_t nowMs,
+                   const LoadConfig& config);
 
 // Meetings, users, largest meeting, videos and voices of a poll (breakouts included).
 ServerUsage computeUsage(const std::vector<PolledMeeting>& meetings);

@@ -13,7 +13,7 @@ struct Meeting {
   std::string id;        // the external meetingID, as the frontend sent it
   std::string serverId;  // the server it is placed on
   std::string moderatorPw;
-  std::string tenant;      // empty without multitenancy
+  std::string tenant;       // empty without multitenancy
   int64_t createdAtMs = 0;  // when Switchboard first placed it
   // The create parameters as forwarded (after defaults/overrides/excludes), and the XML body of a
   // POST create (pre-uploaded slides), kept to re-create the meeting on failover.

@@ -16,8 +16,7 @@ constexpr int kMaxCreateAttempts = 3;  // servers tried when forwarding a create
 constexpr const char* kServerTagParam = "meta_server-tag";
 
 std::string randomPassword() {
-  static constexpr char kAlnum[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  static constexpr char kAlnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   thread_local std::mt19937_64 rng(std::random_device{}());
   std::uniform_int_distribution<size_t> pick(0, sizeof(kAlnum) - 2);
   std::string pw(8, 'x');
@@ -203,8 +202,8 @@ Result<UpstreamAnswer> MeetingRouter::placeAndCreate(const ApiRequest& request,
     }
     QueryString params = won ? meeting.createParams : createParamsFor(request);
     if (!won && !target.tag.empty()) params.set(kServerTagParam, target.tag);
-    auto answer = forward(target, "create", params, request.body,
-                          "Unable to create meeting on server.");
+    auto answer =
+        forward(target, "create", params, request.body, "Unable to create meeting on server.");
     if (!won) return answer;
     if (answer && answer->success) return answer;
     // BBB refused the create (bad parameters) or could not be reached: release the claim so no
@@ -261,8 +260,8 @@ Result<std::optional<UpstreamAnswer>> MeetingRouter::isMeetingRunning(const ApiR
   }
   QueryString q;
   q.append("meetingID", *id);
-  auto answer = forward(target->server, "isMeetingRunning", q, "",
-                        "Unable to access meeting on server.");
+  auto answer =
+      forward(target->server, "isMeetingRunning", q, "", "Unable to access meeting on server.");
   if (!answer) return answer.error();
   return std::optional<UpstreamAnswer>(std::move(*answer));
 }

@@ -30,7 +30,11 @@ bool isValidUtf8(std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
     auto c = static_cast<unsigned char>(s[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    size_t len = c < 0x80           ? 1
+                 : (c >> 5) == 0x6  ? 2
+                 : (c >> 4) == 0xE  ? 3
+                 : (c >> 3) == 0x1E ? 4
+                                    : 0;
     if (len == 0 || i + len > s.size()) return false;
     uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
     for (size_t k = 1; k < len; ++k) {
@@ -84,8 +88,8 @@ Result<QueryString> QueryString::parse(std::string_view raw) {
     if (!name || !value) {
       return Error::of(ErrorCode::kValidationError, "Invalid percent-encoding in the query string");
     }
-    if (!isValidUtf8(*name) || !isValidUtf8(*value) ||
-        name->find('\0') != std::string::npos || value->find('\0') != std::string::npos) {
+    if (!isValidUtf8(*name) || !isValidUtf8(*value) || name->find('\0') != std::string::npos ||
+        value->find('\0') != std::string::npos) {
       return Error::of(ErrorCode::kValidationError, "Parameters must be valid UTF-8 text");
     }
     q.params_.push_back({std::move(*name), std::move(*value)});
@@ -108,9 +112,9 @@ void QueryString::set(std::string_view name, std::string_view value) {
     return;
   }
   it->value = std::string(value);
-  params_.erase(std::remove_if(it + 1, params_.end(),
-                               [&](const QueryParam& p) { return p.name == name; }),
-                params_.end());
+  params_.erase(
+      std::remove_if(it + 1, params_.end(), [&](const QueryParam& p) { return p.name == name; }),
+      params_.end());
 }
 
 void QueryString::remove(std::string_view name) {

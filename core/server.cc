@@ -7,9 +7,12 @@ namespace sb {
 
 std::string_view adminStateName(AdminState state) {
   switch (state) {
-    case AdminState::kEnabled: return "enabled";
-    case AdminState::kCordoned: return "cordoned";
-    case AdminState::kDisabled: return "disabled";
+    case AdminState::kEnabled:
+      return "enabled";
+    case AdminState::kCordoned:
+      return "cordoned";
+    case AdminState::kDisabled:
+      return "disabled";
   }
   return "disabled";
 }
@@ -37,7 +40,8 @@ std::optional<std::string> normalizeServerUrl(std::string_view url) {
   }
   while (!rest.empty() && rest.back() == '/') rest.pop_back();
   static constexpr std::string_view kApi = "/bigbluebutton/api";
-  if (rest.size() < kApi.size() || rest.compare(rest.size() - kApi.size(), kApi.size(), kApi) != 0) {
+  if (rest.size() < kApi.size() ||
+      rest.compare(rest.size() - kApi.size(), kApi.size(), kApi) != 0) {
     rest += kApi;
   }
   return scheme + "://" + rest + "/";

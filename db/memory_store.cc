@@ -25,7 +25,8 @@ Result<Server> MemoryServerStore::getServer(std::string_view id) {
 Status MemoryServerStore::addServer(const Server& server) {
   std::lock_guard lock(mu_);
   if (servers_.contains(server.id)) {
-    return Error::of(ErrorCode::kAlreadyExists, "Server already exists with id '" + server.id + "'");
+    return Error::of(ErrorCode::kAlreadyExists,
+                     "Server already exists with id '" + server.id + "'");
   }
   for (const auto& [id, s] : servers_) {
     if (s.url == server.url) {

@@ -129,9 +129,9 @@ PollRoundStats Poller::pollOnce() {
     }
   }
   stats.servers = static_cast<int>(servers->size());
-  stats.wallMs = std::chrono::duration_cast<std::chrono::milliseconds>(
-                     std::chrono::steady_clock::now() - t0)
-                     .count();
+  stats.wallMs =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
   spdlog::debug("poll round: {} servers, {} online, {} failed, {} meetings swept, {} ms",
                 stats.servers, stats.online, stats.failed, stats.meetingsSwept, stats.wallMs);
   return stats;

@@ -26,12 +26,18 @@ HttpResponse jsonError(int status, const std::string& message) {
 
 int statusFor(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kNotFound: return 404;
-    case ErrorCode::kInvalidArgument: return 400;
-    case ErrorCode::kAlreadyExists: return 409;
-    case ErrorCode::kUnauthorized: return 401;
-    case ErrorCode::kStoreUnavailable: return 503;
-    default: return 500;
+    case ErrorCode::kNotFound:
+      return 404;
+    case ErrorCode::kInvalidArgument:
+      return 400;
+    case ErrorCode::kAlreadyExists:
+      return 409;
+    case ErrorCode::kUnauthorized:
+      return 401;
+    case ErrorCode::kStoreUnavailable:
+      return 503;
+    default:
+      return 500;
   }
 }
 
@@ -75,7 +81,8 @@ Result<ServerChanges> parseChanges(const json& body) {
   try {
     if (body.contains("url")) c.url = body.at("url").get<std::string>();
     if (body.contains("secret")) c.secret = body.at("secret").get<std::string>();
-    if (body.contains("tag")) c.tag = body.at("tag").is_null() ? "" : body.at("tag").get<std::string>();
+    if (body.contains("tag"))
+      c.tag = body.at("tag").is_null() ? "" : body.at("tag").get<std::string>();
     if (body.contains("load_multiplier")) {
       const json& m = body.at("load_multiplier");
       c.loadMultiplier = m.is_string() ? std::stod(m.get<std::string>()) : m.get<double>();

@@ -11,8 +11,8 @@ namespace sb {
 namespace {
 
 const std::set<std::string, std::less<>> kCalls = {
-    "create",  "join", "end", "isMeetingRunning", "getMeetingInfo", "getMeetings", "insertDocument",
-    "sendChatMessage"};
+    "create",         "join",           "end", "isMeetingRunning", "getMeetingInfo", "getMeetings",
+    "insertDocument", "sendChatMessage"};
 
 std::string lowerMediaType(const std::string& contentType) {
   std::string t = contentType.substr(0, contentType.find(';'));

@@ -27,14 +27,22 @@ HttpResponse textResponse(int status, std::string body) {
 
 std::string methodName(Http::Method m) {
   switch (m) {
-    case Http::Method::Get: return "GET";
-    case Http::Method::Post: return "POST";
-    case Http::Method::Put: return "PUT";
-    case Http::Method::Patch: return "PATCH";
-    case Http::Method::Delete: return "DELETE";
-    case Http::Method::Head: return "HEAD";
-    case Http::Method::Options: return "OPTIONS";
-    default: return "OTHER";
+    case Http::Method::Get:
+      return "GET";
+    case Http::Method::Post:
+      return "POST";
+    case Http::Method::Put:
+      return "PUT";
+    case Http::Method::Patch:
+      return "PATCH";
+    case Http::Method::Delete:
+      return "DELETE";
+    case Http::Method::Head:
+      return "HEAD";
+    case Http::Method::Options:
+      return "OPTIONS";
+    default:
+      return "OTHER";
   }
 }
 
@@ -159,9 +167,9 @@ Status HttpServer::start() {
     impl_->endpoint->serveThreaded();
   } catch (const std::exception& e) {
     impl_->endpoint.reset();
-    return Error::of(ErrorCode::kInvalidArgument,
-                     "cannot listen on " + impl_->config.bind + ":" +
-                         std::to_string(impl_->config.port) + ": " + e.what());
+    return Error::of(ErrorCode::kInvalidArgument, "cannot listen on " + impl_->config.bind + ":" +
+                                                      std::to_string(impl_->config.port) + ": " +
+                                                      e.what());
   }
   return Status::Ok();
 }

@@ -101,8 +101,8 @@ TEST_F(BbbApiTest, CreateByPostFormAndWithXmlSlidesBody) {
   std::string slides =
       "<modules><module name=\"presentation\"><document url=\"https://example.com/a.pdf\"/>"
       "</module></modules>";
-  auto x = httpPost(router_->apiUrl("create", "name=Slides&meetingID=slides-1"), slides,
-                    "text/xml");
+  auto x =
+      httpPost(router_->apiUrl("create", "name=Slides&meetingID=slides-1"), slides, "text/xml");
   EXPECT_EQ(xmlField(x.body, "returncode"), "SUCCESS") << x.body;
   int where = serverOf("slides-1");
   ASSERT_NE(where, 0);
@@ -111,9 +111,9 @@ TEST_F(BbbApiTest, CreateByPostFormAndWithXmlSlidesBody) {
 
 TEST_F(BbbApiTest, CreateWithChecksumInFormBody) {
   std::string cs = sb::computeChecksum(ChecksumAlgorithm::kSha256, "create", "", Router::kSecret);
-  auto r = httpPost(router_->base() + "/bigbluebutton/api/create",
-                    "name=Body&meetingID=body-cs&checksum=" + cs,
-                    "application/x-www-form-urlencoded");
+  auto r =
+      httpPost(router_->base() + "/bigbluebutton/api/create",
+               "name=Body&meetingID=body-cs&checksum=" + cs, "application/x-www-form-urlencoded");
   EXPECT_EQ(xmlField(r.body, "returncode"), "SUCCESS") << r.body;
 }
 
@@ -145,8 +145,8 @@ TEST_F(BbbApiTest, JoinErrors) {
   auto missing = router_->call("join", "fullName=A&role=VIEWER");
   EXPECT_EQ(xmlField(missing.body, "messageKey"), "missingParamMeetingID");
   ASSERT_EQ(xmlField(create("join-post").body, "returncode"), "SUCCESS");
-  auto post = httpPost(router_->apiUrl("join", "fullName=A&meetingID=join-post&role=VIEWER"), "",
-                       "");
+  auto post =
+      httpPost(router_->apiUrl("join", "fullName=A&meetingID=join-post&role=VIEWER"), "", "");
   EXPECT_EQ(xmlField(post.body, "messageKey"), "unsupportedRequest");
 }
 
@@ -197,10 +197,12 @@ TEST_F(BbbApiTest, EndForwardsAndForgetsTheMeeting) {
 
 TEST_F(BbbApiTest, InsertDocumentAndSendChatMessage) {
   ASSERT_EQ(xmlField(create("doc-1").body, "returncode"), "SUCCESS");
-  std::string doc = "<modules><module name=\"presentation\"><document url=\"u\"/></module></modules>";
+  std::string doc =
+      "<modules><module name=\"presentation\"><document url=\"u\"/></module></modules>";
   auto r = httpPost(router_->apiUrl("insertDocument", "meetingID=doc-1"), doc, "application/xml");
   EXPECT_EQ(xmlField(r.body, "returncode"), "SUCCESS") << r.body;
-  auto wrongType = httpPost(router_->apiUrl("insertDocument", "meetingID=doc-1"), doc, "text/plain");
+  auto wrongType =
+      httpPost(router_->apiUrl("insertDocument", "meetingID=doc-1"), doc, "text/plain");
   EXPECT_EQ(xmlField(wrongType.body, "messageKey"), "unsupportedContentType");
   auto get = router_->call("insertDocument", "meetingID=doc-1");
   EXPECT_EQ(xmlField(get.body, "messageKey"), "unsupportedRequest");
@@ -286,9 +288,10 @@ TEST_F(BbbApiTest, ConcurrentCreatesOfOneMeetingLandOnOneServer) {
 
 TEST_F(BbbApiTest, RawQueryBytesAreVerifiedAsSent) {
   // Odd orders, duplicates, '+' and %20, UTF-8: the checksum covers exactly these bytes.
-  for (std::string q : {"meetingID=q-1&name=a+b", "name=a%20b&meetingID=q-2",
-                        "meetingID=q-3&name=first&name=second", "name=Caf%C3%A9+%E2%9C%93&meetingID=q-4",
-                        "name=x&meetingID=q-5&meta_a=%2B%26%3D"}) {
+  for (std::string q :
+       {"meetingID=q-1&name=a+b", "name=a%20b&meetingID=q-2",
+        "meetingID=q-3&name=first&name=second", "name=Caf%C3%A9+%E2%9C%93&meetingID=q-4",
+        "name=x&meetingID=q-5&meta_a=%2B%26%3D"}) {
     auto r = router_->call("create", q);
     EXPECT_EQ(xmlField(r.body, "returncode"), "SUCCESS") << q << "\n" << r.body;
   }
@@ -297,7 +300,8 @@ TEST_F(BbbApiTest, RawQueryBytesAreVerifiedAsSent) {
   auto dup = router_->call("getMeetingInfo", "meetingID=q-3");
   EXPECT_EQ(xmlField(dup.body, "meetingName"), "first");
   // A leading '&' before the checksum (npm bbb-api sends it) is valid.
-  std::string cs = sb::computeChecksum(ChecksumAlgorithm::kSha1, "getMeetings", "", Router::kSecret);
+  std::string cs =
+      sb::computeChecksum(ChecksumAlgorithm::kSha1, "getMeetings", "", Router::kSecret);
   auto lead = httpGet(router_->base() + "/bigbluebutton/api/getMeetings?&checksum=" + cs);
   EXPECT_EQ(xmlField(lead.body, "returncode"), "SUCCESS") << lead.body;
 }

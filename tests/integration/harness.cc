@@ -35,8 +35,10 @@ HttpResult httpRequest(const std::string& method, const std::string& url, const 
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &r.body);
   curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
   curl_slist* headers = nullptr;
-  if (!contentType.empty()) headers = curl_slist_append(headers, ("Content-Type: " + contentType).c_str());
-  if (!authorization.empty()) headers = curl_slist_append(headers, ("Authorization: " + authorization).c_str());
+  if (!contentType.empty())
+    headers = curl_slist_append(headers, ("Content-Type: " + contentType).c_str());
+  if (!authorization.empty())
+    headers = curl_slist_append(headers, ("Authorization: " + authorization).c_str());
   if (headers) curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
   if (method == "POST" || method == "PATCH" || method == "PUT" || !body.empty()) {
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
@@ -176,9 +178,7 @@ Router::Router(const std::function<void(sb::Config&)>& tweak) {
 
 Router::~Router() { service_->stop(); }
 
-std::string Router::base() const {
-  return "http://127.0.0.1:" + std::to_string(service_->port());
-}
+std::string Router::base() const { return "http://127.0.0.1:" + std::to_string(service_->port()); }
 
 std::string Router::apiUrl(const std::string& call, const std::string& query,
                            sb::ChecksumAlgorithm algorithm, const std::string& secret) const {
@@ -201,8 +201,9 @@ HttpResult Router::admin(const std::string& method, const std::string& path,
 std::vector<std::string> Router::addServers(const Sim& sim) {
   std::vector<std::string> ids;
   for (const auto& s : sim.servers()) {
-    auto r = admin("POST", "/servers",
-                   nlohmann::json{{"url", s.url}, {"secret", s.secret}, {"state", "enabled"}}.dump());
+    auto r =
+        admin("POST", "/servers",
+              nlohmann::json{{"url", s.url}, {"secret", s.secret}, {"state", "enabled"}}.dump());
     if (r.status != 201) throw std::runtime_error("add server failed: " + r.body);
     ids.push_back(nlohmann::json::parse(r.body)["id"].get<std::string>());
   }

@@ -25,7 +25,8 @@ struct HttpResult {
 
 // GET (or POST when `body` is given) without following redirects, 10 s timeout.
 HttpResult httpGet(const std::string& url);
-HttpResult httpPost(const std::string& url, const std::string& body, const std::string& contentType);
+HttpResult httpPost(const std::string& url, const std::string& body,
+                    const std::string& contentType);
 HttpResult httpRequest(const std::string& method, const std::string& url, const std::string& body,
                        const std::string& contentType, const std::string& authorization = "");
 // The text of the first <name> element of an XML body ("" when absent).

@@ -1,0 +1,190 @@
+// The admin API and the admin CLI against a running router and bbb-sim.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+
+#include "harness.h"
+
+namespace sbtest {
+namespace {
+
+using nlohmann::json;
+
+struct CliResult {
+  int exitCode = -1;
+  std::string out;  // stdout and stderr
+};
+
+// Runs the switchboard CLI with the router's URL and token (unless overridden in `args`).
+CliResult cli(const std::string& env, const std::string& args) {
+  std::string cmd = env + " " + std::string(SB_BIN_DIR) + "/switchboard " + args + " 2>&1";
+  CliResult r;
+  FILE* p = popen(cmd.c_str(), "r");
+  std::array<char, 4096> buf{};
+  size_t n = 0;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  int status = pclose(p);
+  r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+class AdminTest : public ::testing::Test {
+ protected:
+  void SetUp() override { router_ = std::make_unique<Router>(); }
+  std::string env() const {
+    return "SWITCHBOARD_URL=" + router_->base() + " SWITCHBOARD_ADMIN_TOKEN=" + Router::kToken;
+  }
+  std::unique_ptr<Router> router_;
+};
+
+TEST_F(AdminTest, TokenIsRequired) {
+  auto none = httpRequest("GET", router_->base() + "/switchboard/api/v1/servers", "", "");
+  EXPECT_EQ(none.status, 401);
+  auto wrong =
+      httpRequest("GET", router_->base() + "/switchboard/api/v1/servers", "", "", "Bearer nope");
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_EQ(router_->admin("GET", "/servers").status, 200);
+
+  Router disabled([](sb::Config& c) { c.admin.token.clear(); });
+  auto off = httpRequest("GET", disabled.base() + "/switchboard/api/v1/servers", "", "", "Bearer ");
+  EXPECT_EQ(off.status, 403);
+  EXPECT_NE(off.body.find("SWITCHBOARD_ADMIN_TOKEN"), std::string::npos);
+}
+
+TEST_F(AdminTest, ServerLifecycle) {
+  auto add = router_->admin("POST", "/servers",
+                            json{{"url", "https://bbb1.example.com"},
+                                 {"secret", "s1"},
+                                 {"tag", "eu"},
+                                 {"load_multiplier", 2.5}}
+                                .dump());
+  ASSERT_EQ(add.status, 201) << add.body;
+  json server = json::parse(add.body);
+  std::string id = server["id"];
+  EXPECT_EQ(server["url"], "https://bbb1.example.com/bigbluebutton/api/");
+  EXPECT_EQ(server["state"], "disabled");  // new servers start disabled
+  EXPECT_EQ(server["online"], false);
+  EXPECT_FALSE(server.contains("secret"));
+
+  EXPECT_EQ(router_
+                ->admin("POST", "/servers",
+                        json{{"url", "https://bbb1.example.com/"}, {"secret", "x"}}.dump())
+                .status,
+            409);
+  EXPECT_EQ(
+      router_->admin("POST", "/servers", json{{"url", "ftp://x"}, {"secret", "x"}}.dump()).status,
+      400);
+  EXPECT_EQ(router_->admin("POST", "/servers", json{{"url", "https://x"}}.dump()).status, 400);
+  EXPECT_EQ(router_->admin("POST", "/servers", "{not json").status, 400);
+  EXPECT_EQ(router_->admin("PATCH", "/servers/" + id, json{{"load_multiplier", 0}}.dump()).status,
+            400);
+  EXPECT_EQ(router_->admin("PATCH", "/servers/" + id, json{{"state", "bogus"}}.dump()).status, 400);
+
+  auto upd =
+      router_->admin("PATCH", "/servers/" + id, json{{"tag", ""}, {"load_multiplier", 3}}.dump());
+  ASSERT_EQ(upd.status, 200);
+  EXPECT_EQ(json::parse(upd.body)["tag"], "");
+  EXPECT_EQ(json::parse(upd.body)["load_multiplier"], 3.0);
+  for (auto [action, state] : {std::pair{"enable", "enabled"}, std::pair{"cordon", "cordoned"},
+                               std::pair{"disable", "disabled"}}) {
+    auto r = router_->admin("POST", "/servers/" + id + "/" + action);
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(json::parse(r.body)["state"], state);
+  }
+  EXPECT_EQ(router_->admin("GET", "/servers/nope").status, 404);
+  EXPECT_EQ(router_->admin("DELETE", "/servers/" + id).status, 200);
+  EXPECT_EQ(router_->admin("GET", "/servers/" + id).status, 404);
+  EXPECT_EQ(router_->admin("GET", "/nothing-here").status, 404);
+}
+
+TEST_F(AdminTest, PanicEndsMeetingsAndDisables) {
+  Sim sim(2);
+  auto ids = router_->addServers(sim);
+  for (int i = 0; i < 4; ++i) {
+    router_->call("create", "name=R&meetingID=panic-" + std::to_string(i));
+  }
+  auto r = router_->admin("POST", "/servers/" + ids[0] + "/panic");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json outcome = json::parse(r.body);
+  EXPECT_EQ(outcome["meetings_ended"], 2);
+  EXPECT_EQ(outcome["server"]["state"], "disabled");
+  EXPECT_EQ(sim.meetingCount(1), 0);
+  auto meetings = json::parse(router_->admin("GET", "/meetings").body)["meetings"];
+  EXPECT_EQ(meetings.size(), 2u);
+  for (const auto& m : meetings) EXPECT_EQ(m["server_id"], ids[1]);
+
+  // --failover keeps the meetings running on their server but marks them for re-placement.
+  auto f = router_->admin("POST", "/servers/" + ids[1] + "/panic",
+                          json{{"failover", true}, {"keep_state", true}}.dump());
+  ASSERT_EQ(f.status, 200);
+  EXPECT_EQ(json::parse(f.body)["meetings_failed_over"], 2);
+  EXPECT_EQ(json::parse(f.body)["server"]["state"], "enabled");
+  for (const auto& m : json::parse(router_->admin("GET", "/meetings").body)["meetings"]) {
+    EXPECT_EQ(m["orphaned"], true);
+  }
+}
+
+TEST_F(AdminTest, MeetingsListAndEnd) {
+  Sim sim(1);
+  auto ids = router_->addServers(sim);
+  router_->call("create", "name=R&meetingID=with%20space%2Fslash");
+  auto list = json::parse(router_->admin("GET", "/meetings?server=" + ids[0]).body)["meetings"];
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["id"], "with space/slash");
+  auto end = router_->admin("POST", "/meetings/with%20space%2Fslash/end");
+  EXPECT_EQ(end.status, 200) << end.body;
+  EXPECT_EQ(sim.meetingCount(1), 0);
+  EXPECT_EQ(router_->admin("POST", "/meetings/unknown/end").status, 404);
+}
+
+TEST_F(AdminTest, CliManagesServersAndShowsStatus) {
+  Sim sim(2);
+  auto add = cli(env(), "servers add " + sim.servers()[0].url + " " + sim.servers()[0].secret +
+                            " --enable --tag t1");
+  ASSERT_EQ(add.exitCode, 0) << add.out;
+  std::string id = add.out.substr(0, add.out.find('\n'));
+  EXPECT_EQ(id.size(), 32u) << add.out;  // only the id is printed
+  auto add2 = cli(env(), "servers add " + sim.servers()[1].url + " " + sim.servers()[1].secret);
+  ASSERT_EQ(add2.exitCode, 0) << add2.out;
+  router_->service().poller().pollOnce();
+
+  auto status = cli(env(), "status");
+  ASSERT_EQ(status.exitCode, 0) << status.out;
+  EXPECT_NE(status.out.find("HOSTNAME"), std::string::npos);
+  EXPECT_NE(status.out.find("LARGEST MEETING"), std::string::npos);
+  EXPECT_NE(status.out.find("online"), std::string::npos);
+  EXPECT_NE(status.out.find("2.7.12-sim"), std::string::npos);
+  EXPECT_NE(status.out.find("t1"), std::string::npos);
+
+  EXPECT_EQ(cli(env(), "servers cordon " + id).exitCode, 0);
+  auto list = cli(env(), "servers list --json");
+  ASSERT_EQ(list.exitCode, 0);
+  EXPECT_NE(list.out.find("cordoned"), std::string::npos);
+  EXPECT_EQ(list.out.find(sim.servers()[0].secret), std::string::npos);  // no secrets shown
+
+  auto missing = cli(env(), "servers enable doesnotexist");
+  EXPECT_EQ(missing.exitCode, 1);
+  EXPECT_NE(missing.out.find("error:"), std::string::npos);
+  auto badToken =
+      cli("SWITCHBOARD_URL=" + router_->base() + " SWITCHBOARD_ADMIN_TOKEN=wrong", "servers list");
+  EXPECT_EQ(badToken.exitCode, 1);
+  EXPECT_EQ(badToken.out.find("wrong"), std::string::npos);  // the token is never echoed
+  auto unreachable = cli("SWITCHBOARD_URL=http://127.0.0.1:1 SWITCHBOARD_ADMIN_TOKEN=x", "status");
+  EXPECT_EQ(unreachable.exitCode, 2);
+  EXPECT_EQ(cli(env(), "servers remove " + id).exitCode, 0);
+  EXPECT_EQ(cli(env(), "--help").exitCode, 0);
+}
+
+TEST(ServeCommandTest, RefusesToStartWithoutASecret) {
+  auto r = cli("env -u LOADBALANCER_SECRET -u LOADBALANCER_SECRETS", "serve --port 0");
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_NE(r.out.find("LOADBALANCER_SECRET is not set"), std::string::npos) << r.out;
+  auto bad = cli("LOADBALANCER_SECRET=x POLL_INTERVAL=soon", "serve --port 0");
+  EXPECT_EQ(bad.exitCode, 1);
+  EXPECT_NE(bad.out.find("POLL_INTERVAL"), std::string::npos) << bad.out;
+}
+
+}  // namespace
+}  // namespace sbtest

@@ -111,7 +111,7 @@ TEST(FormatTest, IsoUtc) {
 TEST(FormatTest, HostnameFallsBackToTheUrl) {
   EXPECT_EQ(serverHostname({{"host", "a.example.com"}}), "a.example.com");
   EXPECT_EQ(serverHostname({{"url", "https://b.example.com:8443/bigbluebutton/api/"}}),
-            "b.example.com");
+            "b.example.com:8443");
   EXPECT_EQ(serverHostname(json::object()), "-");
 }
 

@@ -1,23 +1,32 @@
 #include "core/config.h"
 
+#include <cmath>
 #include <cstdlib>
 #include <sstream>
 
 namespace sb {
 namespace {
 
+std::string trim(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t");
+  if (b == std::string::npos) return {};
+  size_t e = s.find_last_not_of(" \t");
+  return s.substr(b, e - b + 1);
+}
+
+// Splits on any of `separators`, trims blanks around items, drops empty items.
 std::vector<std::string> split(const std::string& text, const std::string& separators) {
   std::vector<std::string> out;
   std::string cur;
   for (char c : text) {
     if (separators.find(c) != std::string::npos) {
-      if (!cur.empty()) out.push_back(cur);
+      if (auto t = trim(cur); !t.empty()) out.push_back(t);
       cur.clear();
-    } else if (c != ' ') {
+    } else {
       cur += c;
     }
   }
-  if (!cur.empty()) out.push_back(cur);
+  if (auto t = trim(cur); !t.empty()) out.push_back(t);
   return out;
 }
 
@@ -47,7 +56,8 @@ Status readSeconds(const EnvLookup& env, const std::string& name, long min, long
   if (!v || v->empty()) return Status::Ok();
   char* end = nullptr;
   double s = std::strtod(v->c_str(), &end);
-  if (*end != '\0' || s < static_cast<double>(min) || s > static_cast<double>(max)) {
+  if (*end != '\0' || !std::isfinite(s) || s < static_cast<double>(min) ||
+      s > static_cast<double>(max)) {
     return badValue(name, *v, "a number of seconds");
   }
   out = std::chrono::milliseconds(static_cast<long>(s * 1000));
@@ -154,6 +164,14 @@ Result<Config> loadConfig(const EnvLookup& env) {
   if (auto v = env("SWITCHBOARD_ADMIN_TOKEN")) c.admin.token = *v;
   if (auto v = env("LOG_LEVEL"); v && !v->empty()) c.logLevel = *v;
   return c;
+}
+
+ChecksumAlgorithm upstreamSigningAlgorithm(const ApiConfig& config) {
+  const auto& allowed = config.checksumAlgorithms;
+  if (allowed.empty() || allowed.contains(ChecksumAlgorithm::kSha256)) {
+    return ChecksumAlgorithm::kSha256;
+  }
+  return *allowed.rbegin();
 }
 
 EnvLookup processEnvironment() {

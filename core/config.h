@@ -22,7 +22,7 @@ struct ApiConfig {
   // frontends. Required: the router refuses to start with none.
   std::vector<std::string> secrets;
   // LOADBALANCER_CHECKSUM_ALGORITHM(S) (':' or ','-separated, e.g. "sha1:sha256"); default all
-  // four. The strongest allowed one signs the calls forwarded to BBB servers.
+  // four. Calls forwarded to BBB servers are signed with upstreamSigningAlgorithm().
   std::set<ChecksumAlgorithm> checksumAlgorithms;
   // CREATE_EXCLUDE_PARAMS / JOIN_EXCLUDE_PARAMS (','-separated names): never forwarded.
   std::vector<std::string> createExcludeParams;
@@ -97,6 +97,10 @@ struct Config {
 // Reads the configuration from an environment lookup (getenv in production). Fails with a
 // message naming the variable when a value does not parse. Does not check that a secret is set:
 // the commands that need one do.
+// The algorithm that signs calls to BBB servers: SHA-256 when allowed (every BBB since 2.4 takes
+// it; SHA-384/512 need 2.5+), else the strongest allowed one.
+ChecksumAlgorithm upstreamSigningAlgorithm(const ApiConfig& config);
+
 using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
 Result<Config> loadConfig(const EnvLookup& env);
 EnvLookup processEnvironment();

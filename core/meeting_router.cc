@@ -54,7 +54,7 @@ MeetingRouter::MeetingRouter(ServerStore& servers, MeetingStore& meetings, BbbCl
       clock_(clock),
       strategy_(strategy),
       config_(config),
-      signing_(ChecksumVerifier({"-"}, config.api.checksumAlgorithms).strongest()) {}
+      signing_(upstreamSigningAlgorithm(config.api)) {}
 
 CallTimeouts MeetingRouter::timeoutsFor(const Server& server) const {
   CallTimeouts t{config_.bbb.connectTimeout, config_.bbb.responseTimeout};
@@ -98,7 +98,7 @@ Result<UpstreamAnswer> MeetingRouter::forward(const Server& server, const std::s
   c.timeouts = timeoutsFor(server);
   auto reply = bbb_.call(c);
   if (!reply) return Error::of(ErrorCode::kInternalError, failureMessage);
-  return UpstreamAnswer{std::move(reply->body), server.id, reply->success()};
+  return UpstreamAnswer{std::move(reply->body), server.id, reply->success(), reply->messageKey};
 }
 
 std::string MeetingRouter::resolveServerTag(const ApiRequest& request) const {
@@ -235,9 +235,11 @@ Result<UpstreamAnswer> MeetingRouter::end(const ApiRequest& request) {
   q.append("meetingID", *id);
   if (auto pw = request.params.get("password")) q.append("password", *pw);
   auto answer = forward(target->server, "end", q, "", "Unable to access meeting on server.");
-  // Forget the meeting once BBB has it ended (or does not know it); on a transport failure keep
-  // it, so a retry can still reach it.
-  if (answer) (void)meetings_.removeMeeting(*id, target->server.id);
+  // Forget the meeting once BBB has ended it (or does not know it); on a transport failure or
+  // another refusal keep it, so a retry can still reach it.
+  if (answer && (answer->success || answer->messageKey == "notFound")) {
+    (void)meetings_.removeMeeting(*id, target->server.id);
+  }
   return answer;
 }
 

@@ -33,7 +33,8 @@ struct ApiRequest {
 struct UpstreamAnswer {
   std::string body;
   std::string serverId;  // for the access log
-  bool success = false;  // BBB said SUCCESS
+  bool success = false;     // BBB said SUCCESS
+  std::string messageKey;  // BBB's messageKey, "" when none
 };
 
 class MeetingRouter {

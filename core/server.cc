@@ -50,7 +50,7 @@ std::optional<std::string> normalizeServerUrl(std::string_view url) {
 std::string serverHost(std::string_view url) {
   size_t start = url.find("://");
   start = start == std::string_view::npos ? 0 : start + 3;
-  size_t end = url.find_first_of(":/", start);
+  size_t end = url.find('/', start);
   return std::string(url.substr(start, end == std::string_view::npos ? url.npos : end - start));
 }
 

@@ -61,7 +61,8 @@ struct Server {
 // Accepts "https://h", "https://h/", "https://h/bigbluebutton/api" and "…/api/". nullopt when the
 // URL is not http(s) or has no host.
 std::optional<std::string> normalizeServerUrl(std::string_view url);
-// "bbb1.example.com" from "https://bbb1.example.com:8443/bigbluebutton/api/".
+// "bbb1.example.com:8443" from "https://bbb1.example.com:8443/bigbluebutton/api/" (the port only
+// when the URL names one), for tables and logs.
 std::string serverHost(std::string_view url);
 
 }  // namespace sb

@@ -21,7 +21,7 @@ ServerAdmin::ServerAdmin(ServerStore& servers, MeetingStore& meetings, BbbClient
       meetings_(meetings),
       bbb_(bbb),
       config_(config),
-      signing_(ChecksumVerifier({"-"}, config.api.checksumAlgorithms).strongest()) {}
+      signing_(upstreamSigningAlgorithm(config.api)) {}
 
 Status ServerAdmin::validate(const ServerChanges& c, bool adding) const {
   if (adding && (!c.url || c.url->empty() || !c.secret || c.secret->empty())) {

@@ -24,6 +24,10 @@ class ServerStore {
   // Replaces the inventory fields (url, secret, tag, state, loadMultiplier); live state is kept.
   virtual Status updateServer(const Server& server) = 0;
   virtual Status removeServer(std::string_view id) = 0;
+  // Sets the admin state to `next` only if it is still `expected` (the poller's drain, which must
+  // not undo an operator's change made meanwhile). Returns whether it changed.
+  virtual Result<bool> compareAndSetState(std::string_view id, AdminState expected,
+                                          AdminState next) = 0;
   // Replaces the live state (the poller's write).
   virtual Status updateLiveState(std::string_view id, const ServerLiveState& live) = 0;
   // Adds `amount` to the server's live load at once (a reservation for a meeting just placed),

@@ -65,6 +65,16 @@ Status MemoryServerStore::removeServer(std::string_view id) {
   return Status::Ok();
 }
 
+Result<bool> MemoryServerStore::compareAndSetState(std::string_view id, AdminState expected,
+                                                  AdminState next) {
+  std::lock_guard lock(mu_);
+  auto it = servers_.find(id);
+  if (it == servers_.end()) return serverNotFound(id);
+  if (it->second.state != expected) return false;
+  it->second.state = next;
+  return true;
+}
+
 Status MemoryServerStore::updateLiveState(std::string_view id, const ServerLiveState& live) {
   std::lock_guard lock(mu_);
   auto it = servers_.find(id);

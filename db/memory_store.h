@@ -19,6 +19,8 @@ class MemoryServerStore final : public ServerStore {
   Status addServer(const Server& server) override;
   Status updateServer(const Server& server) override;
   Status removeServer(std::string_view id) override;
+  Result<bool> compareAndSetState(std::string_view id, AdminState expected,
+                                  AdminState next) override;
   Status updateLiveState(std::string_view id, const ServerLiveState& live) override;
   Status addLoad(std::string_view id, double amount) override;
 

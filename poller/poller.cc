@@ -18,7 +18,7 @@ Poller::Poller(ServerStore& servers, MeetingStore& meetings, BbbClient& bbb, con
       bbb_(bbb),
       clock_(clock),
       config_(config),
-      signing_(ChecksumVerifier({"-"}, config.api.checksumAlgorithms).strongest()) {}
+      signing_(upstreamSigningAlgorithm(config.api)) {}
 
 Poller::~Poller() { stop(); }
 
@@ -121,8 +121,9 @@ PollRoundStats Poller::pollOnce() {
     }
     if (live.online) ++stats.online;
     if (server.state == AdminState::kCordoned && poll.ok() && live.usage.meetings == 0) {
-      server.state = AdminState::kDisabled;
-      if (servers_.updateServer(server)) {
+      auto drained =
+          servers_.compareAndSetState(server.id, AdminState::kCordoned, AdminState::kDisabled);
+      if (drained && *drained) {
         spdlog::info("server {} ({}) drained: cordoned -> disabled", server.id,
                      serverHost(server.url));
       }

@@ -54,7 +54,13 @@ std::string renderMeetings(const std::vector<std::string>& meetingXml) {
   pugi::xml_node meetings = r.append_child("meetings");
   int added = 0;
   for (const auto& fragment : meetingXml) {
-    if (meetings.append_buffer(fragment.data(), fragment.size())) ++added;
+    // Parse apart first: append_buffer would keep the part of a broken fragment it had read.
+    pugi::xml_document scratch;
+    if (!scratch.load_buffer(fragment.data(), fragment.size())) continue;
+    for (pugi::xml_node n : scratch.children()) {
+      meetings.append_copy(n);
+      ++added;
+    }
   }
   if (added == 0) {
     r.append_child("messageKey").text().set("noMeetings");

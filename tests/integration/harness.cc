@@ -167,8 +167,9 @@ Router::Router(const std::function<void(sb::Config&)>& tweak) {
   c.http.port = 0;
   c.http.workerThreads = 8;
   c.bbb.connectTimeout = std::chrono::milliseconds(1000);
-  c.bbb.responseTimeout = std::chrono::milliseconds(2000);
-  c.poller.pollTimeout = std::chrono::milliseconds(2000);
+  // Generous: CI machines are busy, and fault tests use refused connections, not timeouts.
+  c.bbb.responseTimeout = std::chrono::milliseconds(5000);
+  c.poller.pollTimeout = std::chrono::milliseconds(5000);
   c.poller.meetingGracePeriod = std::chrono::milliseconds(0);
   if (tweak) tweak(c);
   service_ = std::make_unique<sb::Service>(c, sb::ServiceOptions{.runPoller = false});

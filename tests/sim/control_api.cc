@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <optional>
 #include <set>
@@ -172,6 +174,8 @@ ControlReply addParticipants(SimPool& pool, int index, const json& body) {
   batch.meetingId = requiredString(body, "meeting_id");
   batch.count = intField(body, "count", 0, kMaxBatch).value_or(1);
   batch.role = stringField(body, "role").value_or("VIEWER");
+  std::transform(batch.role.begin(), batch.role.end(), batch.role.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
   if (batch.role != "VIEWER" && batch.role != "MODERATOR") {
     throw BadRequest("role must be VIEWER or MODERATOR");
   }

@@ -42,9 +42,14 @@ class ConnectionRegistry {
   void add(const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
     std::lock_guard lock(mu_);
     peers_[peer.get()] = peer;
+    // Pistache closes some connections (timeouts) without onDisconnection: forget those too.
+    if (peers_.size() >= pruneAt_) {
+      std::erase_if(peers_, [](const auto& entry) { return entry.second.expired(); });
+      pruneAt_ = std::max<size_t>(64, 2 * peers_.size());
+    }
   }
-  // Pistache calls onDisconnection before it closes the descriptor, so while a peer is listed
-  // here (and locked below) its descriptor is still its own.
+  // Pistache calls onDisconnection before it closes the descriptor, and erases its Peer before
+  // closing in the other paths, so a peer that can still be locked owns its descriptor.
   void remove(const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
     std::lock_guard lock(mu_);
     peers_.erase(peer.get());
@@ -55,14 +60,11 @@ class ConnectionRegistry {
       if (auto peer = weak.lock()) ::shutdown(peer->fd(), SHUT_RDWR);
     }
   }
-  bool empty() const {
-    std::lock_guard lock(mu_);
-    return peers_.empty();
-  }
 
  private:
-  mutable std::mutex mu_;
+  std::mutex mu_;
   std::map<const void*, std::weak_ptr<Pistache::Tcp::Peer>> peers_;  // guarded by mu_
+  size_t pruneAt_ = 64;                                              // guarded by mu_
 };
 
 namespace {
@@ -306,6 +308,7 @@ Status SimPool::resetAll() {
                            "cannot restart server " + std::to_string(s->index()) + ": " + e.what());
         continue;  // stays down (and says so)
       }
+      spdlog::info("server {} up on port {} (reset)", s->index(), portOf(s->index()));
     }
     s->reset();
   }

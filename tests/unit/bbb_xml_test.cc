@@ -1,0 +1,173 @@
+#include "bbb/bbb_xml.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace sb {
+namespace {
+
+constexpr char kTwoMeetings[] = R"(<response>
+<returncode>SUCCESS</returncode>
+<meetings>
+<meeting>
+<meetingName>Demo Meeting</meetingName>
+<meetingID>demo-1</meetingID>
+<internalMeetingID>183f0bf3a0982a127bdb8161e0c44eb696b3e75c-1531241258036</internalMeetingID>
+<createTime>1531241258036</createTime>
+<running>true</running>
+<participantCount>1,204</participantCount>
+<listenerCount>1,000</listenerCount>
+<voiceParticipantCount>12</voiceParticipantCount>
+<videoCount>7</videoCount>
+<moderatorCount>3</moderatorCount>
+<attendees>
+</attendees>
+<metadata>
+</metadata>
+<isBreakout>false</isBreakout>
+</meeting>
+<meeting>
+<meetingName>Room 1</meetingName>
+<meetingID>demo-1-breakout</meetingID>
+<internalMeetingID>abc-1531241300000</internalMeetingID>
+<createTime>1531241300000</createTime>
+<running>false</running>
+<participantCount>4</participantCount>
+<listenerCount>0</listenerCount>
+<voiceParticipantCount>2</voiceParticipantCount>
+<videoCount>0</videoCount>
+<moderatorCount>1</moderatorCount>
+<isBreakout>true</isBreakout>
+</meeting>
+</meetings>
+</response>)";
+
+TEST(ReadReplyHeaderTest, Success) {
+  BbbReply reply;
+  reply.body = "<response><returncode>SUCCESS</returncode><running>true</running></response>";
+  ASSERT_TRUE(readReplyHeader(reply).ok());
+  EXPECT_EQ(reply.returnCode, "SUCCESS");
+  EXPECT_EQ(reply.messageKey, "");
+  EXPECT_TRUE(reply.success());
+}
+
+TEST(ReadReplyHeaderTest, SuccessWithMessageKey) {
+  BbbReply reply;
+  reply.body =
+      "<response><returncode>SUCCESS</returncode><messageKey>duplicateWarning</messageKey>"
+      "</response>";
+  ASSERT_TRUE(readReplyHeader(reply).ok());
+  EXPECT_TRUE(reply.success());
+  EXPECT_EQ(reply.messageKey, "duplicateWarning");
+}
+
+TEST(ReadReplyHeaderTest, Failed) {
+  BbbReply reply;
+  reply.body =
+      "<response>\n<returncode>FAILED</returncode>\n<messageKey>checksumError</messageKey>\n"
+      "<message>Checksums do not match</message>\n</response>";
+  ASSERT_TRUE(readReplyHeader(reply).ok());
+  EXPECT_EQ(reply.returnCode, "FAILED");
+  EXPECT_EQ(reply.messageKey, "checksumError");
+  EXPECT_FALSE(reply.success());
+}
+
+TEST(ReadReplyHeaderTest, Garbage) {
+  for (const char* body : {"", "not xml at all", "<html><body>502 Bad Gateway</body></html>",
+                           "<response><returncode>SUCCESS</returncode>",
+                           "<response><running>true</running></response>"}) {
+    BbbReply reply;
+    reply.body = body;
+    Status s = readReplyHeader(reply);
+    ASSERT_FALSE(s.ok()) << body;
+    EXPECT_EQ(s.error().code, ErrorCode::kInternalError) << body;
+    EXPECT_FALSE(reply.success()) << body;
+  }
+}
+
+TEST(ParseGetMeetingsTest, TwoMeetings) {
+  auto r = parseGetMeetings(kTwoMeetings);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->size(), 2u);
+  const PolledMeeting& a = (*r)[0];
+  EXPECT_EQ(a.meetingId, "demo-1");
+  EXPECT_EQ(a.meetingName, "Demo Meeting");
+  EXPECT_EQ(a.internalMeetingId, "183f0bf3a0982a127bdb8161e0c44eb696b3e75c-1531241258036");
+  EXPECT_EQ(a.createTimeMs, 1531241258036);
+  EXPECT_TRUE(a.running);
+  EXPECT_FALSE(a.isBreakout);
+  EXPECT_EQ(a.voiceParticipantCount, 12);
+  EXPECT_EQ(a.videoCount, 7);
+  EXPECT_EQ(a.moderatorCount, 3);
+
+  const PolledMeeting& b = (*r)[1];
+  EXPECT_EQ(b.meetingId, "demo-1-breakout");
+  EXPECT_TRUE(b.isBreakout);
+  EXPECT_FALSE(b.running);
+  EXPECT_EQ(b.participantCount, 4);
+  EXPECT_EQ(b.moderatorCount, 1);
+  EXPECT_EQ(b.createTimeMs, 1531241300000);
+}
+
+TEST(ParseGetMeetingsTest, CountersWithThousandsSeparators) {
+  auto r = parseGetMeetings(kTwoMeetings);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)[0].participantCount, 1204);
+  EXPECT_EQ((*r)[0].listenerCount, 1000);
+}
+
+TEST(ParseGetMeetingsTest, KeepsEachMeetingElementForMerging) {
+  auto r = parseGetMeetings(kTwoMeetings);
+  ASSERT_TRUE(r.ok());
+  const std::string& xml = (*r)[0].xml;
+  EXPECT_EQ(xml.rfind("<meeting>", 0), 0u) << xml;
+  EXPECT_NE(xml.find("<meetingID>demo-1</meetingID>"), std::string::npos) << xml;
+  EXPECT_EQ(xml.find("demo-1-breakout"), std::string::npos) << xml;
+  EXPECT_NE((*r)[1].xml.find("<isBreakout>true</isBreakout>"), std::string::npos);
+}
+
+TEST(ParseGetMeetingsTest, NoMeetings) {
+  auto r = parseGetMeetings(
+      "<response><returncode>SUCCESS</returncode><meetings/><messageKey>noMeetings</messageKey>"
+      "<message>no meetings were found on this server</message></response>");
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->empty());
+}
+
+TEST(ParseGetMeetingsTest, Failed) {
+  auto r = parseGetMeetings(
+      "<response><returncode>FAILED</returncode><messageKey>checksumError</messageKey>"
+      "<message>Checksums do not match</message></response>");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kInternalError);
+  EXPECT_NE(r.error().message.find("checksumError"), std::string::npos);
+}
+
+TEST(ParseGetMeetingsTest, Garbage) {
+  auto r = parseGetMeetings("<html>oops");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kInternalError);
+}
+
+TEST(ParseBbbVersionTest, ReadsTheVersion) {
+  auto v = parseBbbVersion(
+      "<response><returncode>SUCCESS</returncode><version>2.0</version><apiVersion>2.0"
+      "</apiVersion><bbbVersion>2.7.12</bbbVersion></response>");
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(*v, "2.7.12");
+}
+
+TEST(ParseBbbVersionTest, AbsentIsEmpty) {
+  auto v = parseBbbVersion(
+      "<response><returncode>SUCCESS</returncode><version>2.0</version></response>");
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(*v, "");
+}
+
+TEST(ParseBbbVersionTest, GarbageIsAnError) {
+  EXPECT_FALSE(parseBbbVersion("502 Bad Gateway").ok());
+}
+
+}  // namespace
+}  // namespace sb

@@ -1,0 +1,236 @@
+// Test doubles for the unit tests: a fake BbbClient that answers canned XML, records every call and
+// can be told to fail; a MeetingStore decorator that lets a test act just before a claim (races);
+// helpers to build servers and BBB answers.
+// Thread-safety: FakeBbbClient's recording is synchronised (BbbApi runs calls on worker threads);
+// configure its switches before the calls start.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "bbb/bbb_xml.h"
+#include "core/bbb_client.h"
+#include "core/meeting_store.h"
+#include "core/query_string.h"
+#include "core/server.h"
+
+namespace sb::fake {
+
+// ---- canned BBB answers ----------------------------------------------------------------------
+
+inline std::string successXml(const std::string& inner = "") {
+  return "<response><returncode>SUCCESS</returncode>" + inner + "</response>";
+}
+
+inline std::string failedXml(const std::string& key, const std::string& message = "failed") {
+  return "<response><returncode>FAILED</returncode><messageKey>" + key + "</messageKey><message>" +
+         message + "</message></response>";
+}
+
+inline std::string createdXml(const std::string& meetingId) {
+  return successXml("<meetingID>" + meetingId + "</meetingID><createTime>1</createTime>");
+}
+
+inline std::string runningXml(bool running) {
+  return successXml(std::string("<running>") + (running ? "true" : "false") + "</running>");
+}
+
+inline PolledMeeting polledMeeting(const std::string& id, int participants, int64_t createTimeMs,
+                                   bool breakout = false) {
+  PolledMeeting m;
+  m.meetingId = id;
+  m.participantCount = participants;
+  m.createTimeMs = createTimeMs;
+  m.isBreakout = breakout;
+  m.running = true;
+  m.xml = "<meeting><meetingID>" + id + "</meetingID></meeting>";
+  return m;
+}
+
+// ---- servers -----------------------------------------------------------------------------------
+
+inline std::string urlFor(const std::string& id) {
+  return "https://" + id + ".example.com/bigbluebutton/api/";
+}
+
+inline Server makeServer(const std::string& id, double load = 0, const std::string& tag = "",
+                         AdminState state = AdminState::kEnabled, bool online = true) {
+  Server s;
+  s.id = id;
+  s.url = urlFor(id);
+  s.secret = "secret-" + id;
+  s.tag = tag;
+  s.state = state;
+  s.live.online = online;
+  s.live.load = load;
+  return s;
+}
+
+// ---- the fake BBB client -----------------------------------------------------------------------
+
+// A call as the fake saw it, with the signed URL taken apart.
+struct RecordedCall {
+  std::string url;
+  std::string serverUrl;  // up to and including "/bigbluebutton/api/"
+  std::string call;       // "create", "end", ...
+  std::string query;      // raw query without "&checksum=..." (what was signed)
+  std::string checksum;
+  QueryString params;  // decoded `query`
+  std::string body;
+  CallTimeouts timeouts;
+};
+
+inline RecordedCall splitSignedUrl(const std::string& url) {
+  RecordedCall r;
+  r.url = url;
+  static constexpr std::string_view kApi = "/bigbluebutton/api/";
+  size_t api = url.find(kApi);
+  size_t base = api == std::string::npos ? 0 : api + kApi.size();
+  r.serverUrl = url.substr(0, base);
+  size_t q = url.find('?', base);
+  r.call = url.substr(base, q == std::string::npos ? std::string::npos : q - base);
+  std::string query = q == std::string::npos ? "" : url.substr(q + 1);
+  size_t cs = query.rfind("checksum=");
+  if (cs != std::string::npos) {
+    r.checksum = query.substr(cs + 9);
+    query.erase(cs == 0 ? 0 : cs - 1);
+  }
+  r.query = query;
+  auto parsed = QueryString::parse(query);
+  if (parsed) r.params = std::move(*parsed);
+  return r;
+}
+
+class FakeBbbClient final : public BbbClient {
+ public:
+  // ---- switches (set before use) ----
+  // Server API URLs whose calls and polls fail in transport.
+  std::set<std::string> unreachable;
+  // Body answered per call name ("create", "end", ...); SUCCESS with the meetingID otherwise.
+  std::map<std::string, std::string> replies;
+  // Poll result per server API URL; a successful empty poll otherwise.
+  std::map<std::string, ServerPoll> polls;
+  // Version per server API URL; "2.7.12" otherwise.
+  std::map<std::string, std::string> versions;
+  // Runs at the start of each pollMeetings (e.g. an operator editing a server mid-round).
+  std::function<void()> onPoll;
+
+  Result<BbbReply> call(const BbbCall& c) override {
+    RecordedCall r = splitSignedUrl(c.url);
+    r.body = c.body;
+    r.timeouts = c.timeouts;
+    {
+      std::lock_guard lock(mu_);
+      calls_.push_back(r);
+    }
+    if (unreachable.contains(r.serverUrl)) {
+      return Error::of(ErrorCode::kInternalError, "connection refused");
+    }
+    BbbReply reply;
+    reply.httpStatus = 200;
+    auto it = replies.find(r.call);
+    reply.body = it != replies.end()
+                     ? it->second
+                     : createdXml(std::string(r.params.get("meetingID").value_or("")));
+    if (!readReplyHeader(reply)) return Error::of(ErrorCode::kInternalError, "unreadable answer");
+    return reply;
+  }
+
+  std::vector<Result<ServerPoll>> pollMeetings(const std::vector<std::string>& urls,
+                                               CallTimeouts /*timeouts*/) override {
+    if (onPoll) onPoll();
+    std::vector<Result<ServerPoll>> out;
+    std::lock_guard lock(mu_);
+    pollRounds_.push_back(urls);
+    for (const auto& url : urls) {
+      RecordedCall r = splitSignedUrl(url);
+      if (unreachable.contains(r.serverUrl)) {
+        out.emplace_back(Error::of(ErrorCode::kInternalError, "connection refused"));
+      } else if (auto it = polls.find(r.serverUrl); it != polls.end()) {
+        out.emplace_back(it->second);
+      } else {
+        out.emplace_back(ServerPoll{});
+      }
+    }
+    return out;
+  }
+
+  Result<std::string> fetchVersion(const std::string& apiRootUrl, CallTimeouts) override {
+    std::lock_guard lock(mu_);
+    versionFetches_.push_back(apiRootUrl);
+    std::string base = apiRootUrl.substr(0, apiRootUrl.find('?'));
+    if (unreachable.contains(base)) return Error::of(ErrorCode::kInternalError, "refused");
+    auto it = versions.find(base);
+    return it != versions.end() ? it->second : std::string("2.7.12");
+  }
+
+  // ---- the record ----
+  std::vector<RecordedCall> calls() const {
+    std::lock_guard lock(mu_);
+    return calls_;
+  }
+  // The calls with this name, in order.
+  std::vector<RecordedCall> callsOf(std::string_view name) const {
+    std::vector<RecordedCall> out;
+    for (auto& c : calls()) {
+      if (c.call == name) out.push_back(c);
+    }
+    return out;
+  }
+  std::vector<std::vector<std::string>> pollRounds() const {
+    std::lock_guard lock(mu_);
+    return pollRounds_;
+  }
+  std::vector<std::string> versionFetches() const {
+    std::lock_guard lock(mu_);
+    return versionFetches_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<RecordedCall> calls_;                   // guarded by mu_
+  std::vector<std::vector<std::string>> pollRounds_;  // guarded by mu_
+  std::vector<std::string> versionFetches_;           // guarded by mu_
+};
+
+// ---- a meeting store decorator -----------------------------------------------------------------
+
+// Forwards to a real store; `beforeClaim` runs just before each claim (to let a rival request win
+// the race), and `failFind` makes findMeeting answer kStoreUnavailable.
+class HookedMeetingStore final : public MeetingStore {
+ public:
+  explicit HookedMeetingStore(MeetingStore& inner) : inner_(inner) {}
+
+  std::function<void(const Meeting&)> beforeClaim;
+  bool failFind = false;
+
+  Result<std::optional<Meeting>> findMeeting(std::string_view id) override {
+    if (failFind) return Error::of(ErrorCode::kStoreUnavailable);
+    return inner_.findMeeting(id);
+  }
+  Result<Claim> claimMeeting(const Meeting& meeting) override {
+    if (beforeClaim) beforeClaim(meeting);
+    return inner_.claimMeeting(meeting);
+  }
+  Status removeMeeting(std::string_view id, std::string_view serverId = {}) override {
+    return inner_.removeMeeting(id, serverId);
+  }
+  Result<int> orphanMeetingsOf(std::string_view serverId) override {
+    return inner_.orphanMeetingsOf(serverId);
+  }
+  Result<std::vector<Meeting>> listMeetings(std::string_view serverId = {}) override {
+    return inner_.listMeetings(serverId);
+  }
+
+ private:
+  MeetingStore& inner_;
+};
+
+}  // namespace sb::fake

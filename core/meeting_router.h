@@ -32,8 +32,8 @@ struct ApiRequest {
 // BBB's XML answer, passed through to the client as it came.
 struct UpstreamAnswer {
   std::string body;
-  std::string serverId;  // for the access log
-  bool success = false;     // BBB said SUCCESS
+  std::string serverId;    // for the access log
+  bool success = false;    // BBB said SUCCESS
   std::string messageKey;  // BBB's messageKey, "" when none
 };
 

@@ -66,7 +66,7 @@ Status MemoryServerStore::removeServer(std::string_view id) {
 }
 
 Result<bool> MemoryServerStore::compareAndSetState(std::string_view id, AdminState expected,
-                                                  AdminState next) {
+                                                   AdminState next) {
   std::lock_guard lock(mu_);
   auto it = servers_.find(id);
   if (it == servers_.end()) return serverNotFound(id);

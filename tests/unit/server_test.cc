@@ -50,7 +50,8 @@ TEST(NormalizeServerUrlTest, RejectsQueryFragmentAndSpaces) {
 }
 
 TEST(ServerHostTest, ExtractsTheHost) {
-  EXPECT_EQ(serverHost("https://bbb1.example.com:8443/bigbluebutton/api/"), "bbb1.example.com:8443");
+  EXPECT_EQ(serverHost("https://bbb1.example.com:8443/bigbluebutton/api/"),
+            "bbb1.example.com:8443");
   EXPECT_EQ(serverHost("https://bbb1.example.com/bigbluebutton/api/"), "bbb1.example.com");
   EXPECT_EQ(serverHost("http://10.0.0.5"), "10.0.0.5");
   EXPECT_EQ(serverHost("bbb1.example.com/x"), "bbb1.example.com");

@@ -142,6 +142,8 @@ ApiResult AdminClient::addServer(const NewServer& server) {
   if (server.tag) body["tag"] = *server.tag;
   if (server.loadMultiplier) body["load_multiplier"] = *server.loadMultiplier;
   if (server.state) body["state"] = std::string(adminStateName(*server.state));
+  if (server.maxUsers) body["max_users"] = *server.maxUsers;
+  if (server.maxMeetings) body["max_meetings"] = *server.maxMeetings;
   return request("POST", "/servers", &body);
 }
 
@@ -151,6 +153,8 @@ ApiResult AdminClient::updateServer(std::string_view id, const ServerChanges& ch
   if (changes.secret) body["secret"] = *changes.secret;
   if (changes.tag) body["tag"] = *changes.tag;
   if (changes.loadMultiplier) body["load_multiplier"] = *changes.loadMultiplier;
+  if (changes.maxUsers) body["max_users"] = *changes.maxUsers;
+  if (changes.maxMeetings) body["max_meetings"] = *changes.maxMeetings;
   return request("PATCH", "/servers/" + escape(id), &body);
 }
 
@@ -187,6 +191,11 @@ ApiResult AdminClient::listMeetings(std::optional<std::string_view> serverId) {
 
 ApiResult AdminClient::endMeeting(std::string_view meetingId) {
   return request("POST", "/meetings/" + escape(meetingId) + "/end", nullptr);
+}
+
+ApiResult AdminClient::moveMeeting(std::string_view meetingId, std::string_view serverId) {
+  nlohmann::json body = {{"to", std::string(serverId)}};
+  return request("POST", "/meetings/" + escape(meetingId) + "/move", &body);
 }
 
 ApiResult AdminClient::status() { return request("GET", "/status", nullptr); }

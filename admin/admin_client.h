@@ -76,6 +76,8 @@ struct NewServer {
   std::optional<std::string> tag = std::nullopt;
   std::optional<double> loadMultiplier = std::nullopt;
   std::optional<AdminState> state = std::nullopt;
+  std::optional<int> maxUsers = std::nullopt;     // capacity, 0 = no limit
+  std::optional<int> maxMeetings = std::nullopt;  // capacity, 0 = no limit
 };
 
 // PATCH /servers/{id}: only the fields that are set are changed. An empty tag clears the tag.
@@ -84,8 +86,12 @@ struct ServerChanges {
   std::optional<std::string> secret;
   std::optional<std::string> tag;
   std::optional<double> loadMultiplier;
+  std::optional<int> maxUsers;
+  std::optional<int> maxMeetings;
 
-  bool empty() const { return !url && !secret && !tag && !loadMultiplier; }
+  bool empty() const {
+    return !url && !secret && !tag && !loadMultiplier && !maxUsers && !maxMeetings;
+  }
 };
 
 // POST /servers/{id}/panic.
@@ -112,8 +118,10 @@ class AdminClient {
   ApiResult removeServer(std::string_view id);  // {"removed","orphaned_meetings"}
   ApiResult panicServer(std::string_view id, const PanicOptions& options);
   ApiResult listMeetings(std::optional<std::string_view> serverId);  // {"meetings":[...]}
-  ApiResult endMeeting(std::string_view meetingId);                  // {"ended": id}
-  ApiResult status();                                                // {"servers","totals"}
+  ApiResult endMeeting(std::string_view meetingId);
+  // {"moved": id, "server_id": target}
+  ApiResult moveMeeting(std::string_view meetingId, std::string_view serverId);  // {"ended": id}
+  ApiResult status();  // {"servers","totals"}
 
  private:
   // Sends `method` to <baseUrl>/switchboard/api/v1<path>; `path` is already encoded. A null body

@@ -176,6 +176,7 @@ void addServersAdd(CLI::App& servers, std::shared_ptr<Connection> connection) {
     std::string url, secret, tag;
     double loadMultiplier = 1.0;
     bool enable = false;
+    int maxUsers = 0, maxMeetings = 0;
   };
   auto args = std::make_shared<Args>();
   CLI::App* add = servers.add_subcommand(
@@ -195,12 +196,20 @@ void addServersAdd(CLI::App& servers, std::shared_ptr<Connection> connection) {
                       "Weight of this server's load; higher for weaker servers (default: 1)");
   add->add_flag("--enable", args->enable,
                 "Enable the server at once instead of adding it disabled");
-  add->callback(guarded([connection, args, tag, multiplier] {
+  CLI::Option* maxUsers = add->add_option("--max-users", args->maxUsers,
+                                          "Capacity: no new meetings once it has this many users")
+                              ->check(CLI::NonNegativeNumber);
+  CLI::Option* maxMeetings = add->add_option("--max-meetings", args->maxMeetings,
+                                             "Capacity: no new meetings past this many meetings")
+                                 ->check(CLI::NonNegativeNumber);
+  add->callback(guarded([connection, args, tag, multiplier, maxUsers, maxMeetings] {
     NewServer server{.url = args->url, .secret = resolveSecret(args->secret)};
     requireNonEmpty(server.url, "the URL");
     if (tag->count() > 0) server.tag = args->tag;
     if (multiplier->count() > 0) server.loadMultiplier = validMultiplier(args->loadMultiplier);
     if (args->enable) server.state = AdminState::kEnabled;
+    if (maxUsers->count() > 0) server.maxUsers = args->maxUsers;
+    if (maxMeetings->count() > 0) server.maxMeetings = args->maxMeetings;
 
     AdminClient client = makeClient(*connection);
     json answer = unwrap(client.addServer(server), client);
@@ -215,6 +224,7 @@ void addServersUpdate(CLI::App& servers, std::shared_ptr<Connection> connection)
   struct Args {
     std::string id, url, secret, tag;
     double loadMultiplier = 1.0;
+    int maxUsers = 0, maxMeetings = 0;
   };
   auto args = std::make_shared<Args>();
   CLI::App* update = servers.add_subcommand(
@@ -228,18 +238,28 @@ void addServersUpdate(CLI::App& servers, std::shared_ptr<Connection> connection)
   CLI::Option* tag = update->add_option("--tag", args->tag, "New tag; --tag \"\" clears the tag");
   CLI::Option* multiplier = update->add_option("--load-multiplier", args->loadMultiplier,
                                                "New load multiplier; higher for weaker servers");
+  CLI::Option* maxUsers =
+      update->add_option("--max-users", args->maxUsers, "New user capacity; 0 = no limit")
+          ->check(CLI::NonNegativeNumber);
+  CLI::Option* maxMeetings =
+      update->add_option("--max-meetings", args->maxMeetings, "New meeting capacity; 0 = no limit")
+          ->check(CLI::NonNegativeNumber);
   update->footer(
       "Here --url is the BBB server's new URL. To address another router, set SWITCHBOARD_URL\n"
       "or put its --url before `update`: switchboard servers --url http://router:8080 update ...");
-  update->callback(guarded([connection, args, url, secret, tag, multiplier] {
+  update->callback(guarded([connection, args, url, secret, tag, multiplier, maxUsers, maxMeetings] {
     requireNonEmpty(args->id, "the server id");
     ServerChanges changes;
     if (url->count() > 0) changes.url = args->url;
     if (secret->count() > 0) changes.secret = resolveSecret(args->secret);
     if (tag->count() > 0) changes.tag = args->tag;
     if (multiplier->count() > 0) changes.loadMultiplier = validMultiplier(args->loadMultiplier);
+    if (maxUsers->count() > 0) changes.maxUsers = args->maxUsers;
+    if (maxMeetings->count() > 0) changes.maxMeetings = args->maxMeetings;
     if (changes.empty()) {
-      fail(kExitFailure, "nothing to update: give --url, --secret, --tag or --load-multiplier");
+      fail(kExitFailure,
+           "nothing to update: give --url, --secret, --tag, --load-multiplier, --max-users or "
+           "--max-meetings");
     }
     AdminClient client = makeClient(*connection);
     printResult(*connection, unwrap(client.updateServer(args->id, changes), client), "OK");
@@ -342,7 +362,7 @@ void registerServers(CLI::App& app) {
 void registerMeetings(CLI::App& app) {
   auto connection = std::make_shared<Connection>();
   CLI::App* meetings =
-      app.add_subcommand("meetings", "List and end the meetings Switchboard routes");
+      app.add_subcommand("meetings", "List, end and move the meetings Switchboard routes");
   meetings->require_subcommand(1);
   addConnectionOptions(*meetings, *connection);
 
@@ -383,6 +403,26 @@ void registerMeetings(CLI::App& app) {
     requireNonEmpty(*meetingId, "the meeting id");
     AdminClient client = makeClient(*connection);
     printResult(*connection, unwrap(client.endMeeting(*meetingId), client), "OK");
+  }));
+
+  struct MoveArgs {
+    std::string meetingId, serverId;
+  };
+  auto move = std::make_shared<MoveArgs>();
+  CLI::App* moveCmd = meetings->add_subcommand(
+      "move",
+      "Move a meeting to another server: end it where it runs and re-create it on the target "
+      "from its stored create parameters, so the next joins land there");
+  moveCmd->fallthrough();
+  moveCmd->add_option("MEETING_ID", move->meetingId, "The meetingID to move")->required();
+  moveCmd->add_option("--to", move->serverId, "The target server's id (enabled and online)")
+      ->required();
+  moveCmd->callback(guarded([connection, move] {
+    requireNonEmpty(move->meetingId, "the meeting id");
+    requireNonEmpty(move->serverId, "the target server id");
+    AdminClient client = makeClient(*connection);
+    printResult(*connection, unwrap(client.moveMeeting(move->meetingId, move->serverId), client),
+                "OK");
   }));
 
   addLeafFooters(*meetings);

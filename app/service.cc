@@ -2,6 +2,7 @@
 
 #include "bbb/curl_bbb_client.h"
 #include "core/balancing/least_load_strategy.h"
+#include "core/balancing/strategy_factory.h"
 #include "core/meeting_router.h"
 #include "db/memory_store.h"
 #include "router/admin_api.h"
@@ -18,8 +19,8 @@ struct Service::Impl {
   MemoryServerStore servers;
   MemoryMeetingStore meetings;
   CurlBbbClient bbb;
-  LeastLoadStrategy strategy;
-  MeetingRouter router{servers, meetings, bbb, clock, strategy, config};
+  std::unique_ptr<BalancingStrategy> strategy;
+  MeetingRouter router{servers, meetings, bbb, clock, *strategy, config};
   ServerAdmin admin{servers, meetings, bbb, config};
   Poller poller{servers, meetings, bbb, clock, config};
   std::unique_ptr<WorkerPool> workers;
@@ -28,7 +29,10 @@ struct Service::Impl {
   std::unique_ptr<HttpServer> http;
   bool pollerRunning = false;
 
-  Impl(Config c, ServiceOptions o) : config(std::move(c)), options(o) {}
+  Impl(Config c, ServiceOptions o)
+      : config(std::move(c)), options(o), strategy(makeStrategy(config.balancing.strategy)) {
+    if (!strategy) strategy = std::make_unique<LeastLoadStrategy>();  // loadConfig validated it
+  }
 };
 
 Service::Service(Config config, ServiceOptions options)

@@ -35,9 +35,11 @@ EVP_MD_CTX* threadContext() {
   return ctx.get();
 }
 
-void replaceFirst(std::string& s, const std::string& what) {
-  size_t pos = s.find(what);
-  if (pos != std::string::npos) s.erase(pos, what.size());
+// Removes every occurrence, as Java's String.replace in bbb-web does.
+void removeAll(std::string& s, const std::string& what) {
+  for (size_t pos = s.find(what); pos != std::string::npos; pos = s.find(what, pos)) {
+    s.erase(pos, what.size());
+  }
 }
 
 }  // namespace
@@ -106,9 +108,9 @@ std::string computeChecksum(ChecksumAlgorithm algorithm, std::string_view callNa
 std::string removeChecksumParam(std::string_view rawQuery, std::string_view checksum) {
   std::string q(rawQuery);
   std::string cs(checksum);
-  replaceFirst(q, "&checksum=" + cs);
-  replaceFirst(q, "checksum=" + cs + "&");
-  replaceFirst(q, "checksum=" + cs);
+  removeAll(q, "&checksum=" + cs);
+  removeAll(q, "checksum=" + cs + "&");
+  removeAll(q, "checksum=" + cs);
   return q;
 }
 

@@ -1,5 +1,7 @@
 #include "core/config.h"
 
+#include "core/balancing/strategy_factory.h"
+
 #include <cmath>
 #include <cstdlib>
 #include <sstream>
@@ -146,6 +148,34 @@ Result<Config> loadConfig(const EnvLookup& env) {
   long minutes = c.load.joinBufferTime.count() / 60000;
   if (auto s = readInt(env, "LOAD_JOIN_BUFFER_TIME", 0, 100000, minutes); !s) return s.error();
   c.load.joinBufferTime = std::chrono::minutes(minutes);
+
+  if (auto v = env("LOAD_FORMULA"); v && !v->empty()) {
+    if (*v == "scalelite") {
+      c.load.formula = LoadFormula::kScalelite;
+    } else if (*v == "weighted") {
+      c.load.formula = LoadFormula::kWeighted;
+    } else {
+      return badValue("LOAD_FORMULA", *v, "scalelite or weighted");
+    }
+  }
+  for (auto [name, target] : {std::pair{"LOAD_WEIGHT_USERS", &c.load.weightUsers},
+                              std::pair{"LOAD_WEIGHT_VOICE", &c.load.weightVoice},
+                              std::pair{"LOAD_WEIGHT_VIDEO", &c.load.weightVideo},
+                              std::pair{"LOAD_WEIGHT_MEETINGS", &c.load.weightMeetings}}) {
+    auto v = env(name);
+    if (!v || v->empty()) continue;
+    char* end = nullptr;
+    double w = std::strtod(v->c_str(), &end);
+    if (*end != '\0' || !std::isfinite(w) || w < 0) return badValue(name, *v, "a number >= 0");
+    *target = w;
+  }
+  if (auto v = env("LOADBALANCER_STRATEGY"); v && !v->empty()) {
+    if (!makeStrategy(*v)) {
+      return badValue("LOADBALANCER_STRATEGY", *v,
+                      "least-load, round-robin, least-connections or hash");
+    }
+    c.balancing.strategy = *v;
+  }
 
   if (auto v = env("BIND"); v && !v->empty()) c.http.bind = *v;
   n = c.http.port;

@@ -63,12 +63,28 @@ struct PollerConfig {
   std::chrono::milliseconds meetingGracePeriod{60000};
 };
 
+enum class LoadFormula {
+  kScalelite,  // attendees of non-breakout meetings (see load_calculator.h)
+  kWeighted,   // weights below applied to users, voice, video and meetings
+};
+
 struct LoadConfig {
   // LOAD_MIN_USER_COUNT (default 15): a meeting younger than the join buffer counts as at least
-  // this many users; also the load a create reserves.
+  // this many users (or its size hint, meta_bbb-meeting-size-hint, when larger); a create
+  // reserves that many users' load at once.
   int minUserCount = 15;
   // LOAD_JOIN_BUFFER_TIME (minutes, default 15).
   std::chrono::milliseconds joinBufferTime{15 * 60 * 1000};
+  // LOAD_FORMULA: "scalelite" (default) or "weighted".
+  LoadFormula formula = LoadFormula::kScalelite;
+  // LOAD_WEIGHT_USERS / _VOICE / _VIDEO / _MEETINGS (weighted formula only; defaults 1, 0, 0, 0):
+  // per user, per voice participant, per webcam, per meeting.
+  double weightUsers = 1, weightVoice = 0, weightVideo = 0, weightMeetings = 0;
+};
+
+struct BalancingConfig {
+  // LOADBALANCER_STRATEGY: least-load (default), round-robin, least-connections, hash.
+  std::string strategy = "least-load";
 };
 
 struct HttpConfig {
@@ -89,6 +105,7 @@ struct Config {
   BbbClientConfig bbb;
   PollerConfig poller;
   LoadConfig load;
+  BalancingConfig balancing;
   HttpConfig http;
   AdminConfig admin;
   std::string logLevel = "info";  // LOG_LEVEL: trace, debug, info, warn, error

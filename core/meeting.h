@@ -19,6 +19,10 @@ struct Meeting {
   // POST create (pre-uploaded slides), kept to re-create the meeting on failover.
   QueryString createParams;
   std::string createBody;
+  // The placement request it was created with (meta_server-tag, e.g. "eu!"), reused on failover.
+  std::string serverTagRequest;
+  // Users the meeting is expected to bring (meta_bbb-meeting-size-hint; 0 = LOAD_MIN_USER_COUNT).
+  int sizeHint = 0;
   // Set when its server went away; the next create/join places it again.
   bool orphaned = false;
 };

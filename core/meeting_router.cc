@@ -1,5 +1,7 @@
 #include "core/meeting_router.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <random>
 #include <set>
@@ -14,6 +16,7 @@ namespace {
 
 constexpr int kMaxCreateAttempts = 3;  // servers tried when forwarding a create fails in transport
 constexpr const char* kServerTagParam = "meta_server-tag";
+constexpr const char* kSizeHintParam = "meta_bbb-meeting-size-hint";
 
 std::string randomPassword() {
   static constexpr char kAlnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -130,6 +133,66 @@ QueryString MeetingRouter::joinParamsFor(const ApiRequest& request) const {
                        config_.api.overrideJoinParams, config_.api.joinExcludeParams);
 }
 
+int MeetingRouter::sizeHintOf(const QueryString& params) {
+  auto hint = params.get(kSizeHintParam);
+  if (!hint) return 0;
+  char* end = nullptr;
+  std::string text(*hint);
+  long n = std::strtol(text.c_str(), &end, 10);
+  if (end == text.c_str() || *end != '\0' || n < 0) return 0;
+  return static_cast<int>(std::min(n, 100000L));
+}
+
+MeetingRouter::Placement MeetingRouter::placementFor(const ApiRequest& request,
+                                                     const std::string& meetingId) const {
+  Placement p;
+  p.meetingId = meetingId;
+  p.params = createParamsFor(request);
+  auto pw = request.params.get("moderatorPW");
+  p.moderatorPw = pw && !pw->empty() ? std::string(*pw) : randomPassword();
+  // Generated when absent, so Switchboard can end the meeting later (panic, move).
+  p.params.set("moderatorPW", p.moderatorPw);
+  p.body = request.body;
+  p.tagRequest = resolveServerTag(request);
+  p.sizeHint = sizeHintOf(request.params);
+  return p;
+}
+
+MeetingRouter::Placement MeetingRouter::placementOf(const Meeting& m) {
+  Placement p;
+  p.meetingId = m.id;
+  p.params = m.createParams;
+  p.body = m.createBody;
+  p.tagRequest = m.serverTagRequest;
+  p.moderatorPw = m.moderatorPw;
+  p.sizeHint = m.sizeHint;
+  return p;
+}
+
+Meeting MeetingRouter::meetingFor(const Placement& p, const Server& server) const {
+  Meeting m;
+  m.id = p.meetingId;
+  m.serverId = server.id;
+  m.moderatorPw = p.moderatorPw;
+  m.createdAtMs = clock_.nowMs();
+  m.createParams = p.params;
+  m.createBody = p.body;
+  m.serverTagRequest = p.tagRequest;
+  m.sizeHint = p.sizeHint;
+  return m;
+}
+
+Result<UpstreamAnswer> MeetingRouter::createOn(const Server& server, const Placement& p) {
+  QueryString params = p.params;
+  if (!server.tag.empty()) params.set(kServerTagParam, server.tag);
+  return forward(server, "create", params, p.body, "Unable to create meeting on server.");
+}
+
+void MeetingRouter::release(const Placement& p, const Server& server) {
+  (void)meetings_.removeMeeting(p.meetingId, server.id);
+  (void)servers_.reserve(server.id, -reservationFor(server, config_.load, p.sizeHint), -1);
+}
+
 Result<UpstreamAnswer> MeetingRouter::create(const ApiRequest& request) {
   auto id = requireMeetingId(request);
   if (!id) return id.error();
@@ -158,77 +221,169 @@ Result<UpstreamAnswer> MeetingRouter::create(const ApiRequest& request) {
     // Its server is gone, offline, disabled or (cordoned and the meeting ended): place anew.
     if (auto s = meetings_.removeMeeting(*id, m.serverId); !s) return s.error();
   }
-  return placeAndCreate(request, *id);
+  QueryString requested = createParamsFor(request);
+  return placeAndCreate(placementFor(request, *id), &requested);
 }
 
-Result<UpstreamAnswer> MeetingRouter::placeAndCreate(const ApiRequest& request,
-                                                     const std::string& meetingId) {
-  ServerTagRequest tag = ServerTagRequest::parse(resolveServerTag(request));
-  std::set<std::string> failed;  // servers that failed in transport during this create
+Result<UpstreamAnswer> MeetingRouter::placeAndCreate(const Placement& p,
+                                                     const QueryString* lostRequest) {
+  ServerTagRequest tag = ServerTagRequest::parse(p.tagRequest);
+  int expected = expectedUsers(p.sizeHint, config_.load);
+  std::set<std::string> failed;  // servers that failed in transport during this placement
   Error lastError = Error::of(ErrorCode::kNoServerAvailable);
   for (int attempt = 0; attempt < kMaxCreateAttempts; ++attempt) {
-    auto all = servers_.listServers();
-    if (!all) return all.error();
-    std::vector<Server> servers;
-    for (auto& s : *all) {
-      if (!failed.contains(s.id)) servers.push_back(std::move(s));
+    Server server;
+    std::optional<Meeting> owner;  // set when another request holds the meeting
+    {
+      std::lock_guard lock(placementMu_);
+      auto all = servers_.listServers();
+      if (!all) return all.error();
+      std::vector<Server> servers;
+      for (auto& s : *all) {
+        if (!failed.contains(s.id)) servers.push_back(std::move(s));
+      }
+      auto chosen = chooseServer(servers, tag, strategy_, p.meetingId, expected);
+      if (!chosen) return attempt == 0 ? chosen.error() : lastError;
+      server = **chosen;
+      auto claimed = meetings_.claimMeeting(meetingFor(p, server));
+      if (!claimed) return claimed.error();
+      if (claimed->claimed) {
+        (void)servers_.reserve(server.id, reservationFor(server, config_.load, p.sizeHint), 1);
+      } else {
+        owner = std::move(claimed->meeting);
+      }
     }
-    auto chosen = chooseServer(servers, tag, strategy_, meetingId);
-    if (!chosen) return attempt == 0 ? chosen.error() : lastError;
-    const Server& server = **chosen;
-
-    Meeting meeting;
-    meeting.id = meetingId;
-    meeting.serverId = server.id;
-    auto pw = request.params.get("moderatorPW");
-    meeting.moderatorPw = pw && !pw->empty() ? std::string(*pw) : randomPassword();
-    meeting.createdAtMs = clock_.nowMs();
-    meeting.createParams = createParamsFor(request);
-    meeting.createParams.set("moderatorPW", meeting.moderatorPw);
-    if (!server.tag.empty()) meeting.createParams.set(kServerTagParam, server.tag);
-    meeting.createBody = request.body;
-
-    auto claimed = meetings_.claimMeeting(meeting);
-    if (!claimed) return claimed.error();
-    bool won = claimed->claimed;
-    Server target = server;
-    if (!won) {
-      // Another request placed it first: follow it there (BBB answers duplicateWarning).
-      auto owner = servers_.getServer(claimed->meeting.serverId);
-      if (!owner) return owner.error();
-      target = std::move(*owner);
-    } else {
-      (void)servers_.addLoad(server.id, reservationFor(server, config_.load));
+    if (owner) {
+      auto ownerServer = servers_.getServer(owner->serverId);
+      if (!ownerServer) return ownerServer.error();
+      if (lostRequest == nullptr) return UpstreamAnswer{"", ownerServer->id, true, ""};
+      QueryString params = *lostRequest;
+      if (!ownerServer->tag.empty()) params.set(kServerTagParam, ownerServer->tag);
+      return forward(*ownerServer, "create", params, p.body, "Unable to create meeting on server.");
     }
-    QueryString params = won ? meeting.createParams : createParamsFor(request);
-    if (!won && !target.tag.empty()) params.set(kServerTagParam, target.tag);
-    auto answer =
-        forward(target, "create", params, request.body, "Unable to create meeting on server.");
-    if (!won) return answer;
-    if (answer && answer->success) return answer;
+    auto answer = createOn(server, p);
+    if (answer && answer->success) {
+      spdlog::debug("meeting {} placed on {} ({})", p.meetingId, server.id, serverHost(server.url));
+      return answer;
+    }
     // BBB refused the create (bad parameters) or could not be reached: release the claim so no
     // mapping points at a meeting that does not exist.
-    (void)meetings_.removeMeeting(meetingId, server.id);
-    (void)servers_.addLoad(server.id, -reservationFor(server, config_.load));
+    release(p, server);
     if (answer) return answer;
-    // Transport failure: try the next best server.
     lastError = answer.error();
     failed.insert(server.id);
+    spdlog::warn("create of {} on {} ({}) failed in transport; trying another server", p.meetingId,
+                 server.id, serverHost(server.url));
   }
   return lastError;
+}
+
+std::string MeetingRouter::signedJoinUrl(const Server& server, const ApiRequest& request) const {
+  return signedApiUrl(server, "join", joinParamsFor(request), signing_);
 }
 
 Result<std::string> MeetingRouter::joinUrl(const ApiRequest& request) {
   auto id = requireMeetingId(request);
   if (!id) return id.error();
-  auto target = locate(*id, /*requireUsableServer=*/true);
+  auto found = meetings_.findMeeting(*id);
+  if (!found) return found.error();
+  if (!found->has_value()) return Error::of(ErrorCode::kNotFound);
+  if (!(*found)->orphaned) {
+    auto server = servers_.getServer((*found)->serverId);
+    if (server && server->servesExistingMeetings()) return signedJoinUrl(*server, request);
+  }
+  return Error::of(ErrorCode::kServerUnavailable);
+}
+
+Result<std::string> MeetingRouter::failoverJoinUrl(const ApiRequest& request) {
+  auto id = requireMeetingId(request);
+  if (!id) return id.error();
+  auto found = meetings_.findMeeting(*id);
+  if (!found) return found.error();
+  if (!found->has_value()) return Error::of(ErrorCode::kNotFound);
+  Meeting meeting = std::move(**found);
+  if (!meeting.orphaned) {
+    auto server = servers_.getServer(meeting.serverId);
+    if (server && server->servesExistingMeetings()) return signedJoinUrl(*server, request);
+    if (meeting.createParams.empty()) return Error::of(ErrorCode::kServerUnavailable);
+    // Release it from its unusable server (only if nobody moved it meanwhile).
+    (void)meetings_.removeMeeting(meeting.id, meeting.serverId);
+  }
+  if (meeting.createParams.empty()) return Error::of(ErrorCode::kServerUnavailable);
+  auto answer = placeAndCreate(placementOf(meeting), nullptr);
+  if (!answer) return answer.error();
+  if (!answer->success) {
+    return Error::of(ErrorCode::kInternalError,
+                     "Unable to re-create the meeting on another server.");
+  }
+  auto server = servers_.getServer(answer->serverId);
+  if (!server) return server.error();
+  spdlog::warn("failover: meeting {} re-created on {} ({}) for a join (was on {})", meeting.id,
+               server->id, serverHost(server->url), meeting.serverId);
+  return signedJoinUrl(*server, request);
+}
+
+Result<Meeting> MeetingRouter::moveMeeting(const std::string& meetingId,
+                                           const std::string& serverId) {
+  auto found = meetings_.findMeeting(meetingId);
+  if (!found) return found.error();
+  if (!found->has_value()) return Error::of(ErrorCode::kNotFound);
+  Meeting meeting = std::move(**found);
+  auto target = servers_.getServer(serverId);
   if (!target) return target.error();
-  return signedApiUrl(target->server, "join", joinParamsFor(request), signing_);
+  if (!target->availableForNewMeetings()) {
+    return Error::of(ErrorCode::kInvalidArgument,
+                     "The target server must be enabled and online to take a meeting.");
+  }
+  if (meeting.serverId == serverId && !meeting.orphaned) return meeting;
+  if (meeting.createParams.empty()) {
+    return Error::of(ErrorCode::kInvalidArgument,
+                     "No create parameters are stored for this meeting; it cannot be moved.");
+  }
+  auto old = servers_.getServer(meeting.serverId);
+  if (old && old->live.online && !meeting.orphaned) {
+    QueryString q;
+    q.append("meetingID", meeting.id);
+    q.append("password", meeting.moderatorPw);
+    (void)forward(*old, "end", q, "", "");  // best effort: the move goes on regardless
+  }
+  (void)meetings_.removeMeeting(meeting.id, meeting.serverId);
+  Placement p = placementOf(meeting);
+  {
+    std::lock_guard lock(placementMu_);
+    auto claimed = meetings_.claimMeeting(meetingFor(p, *target));
+    if (!claimed) return claimed.error();
+    if (!claimed->claimed) {
+      return Error::of(ErrorCode::kAlreadyExists,
+                       "The meeting was re-created elsewhere meanwhile; try again.");
+    }
+    (void)servers_.reserve(target->id, reservationFor(*target, config_.load, p.sizeHint), 1);
+  }
+  auto answer = createOn(*target, p);
+  if (!answer || !answer->success) {
+    release(p, *target);
+    // Keep it known, orphaned, so its next join re-creates it on a healthy server.
+    Meeting orphan = meeting;
+    orphan.orphaned = true;
+    (void)meetings_.claimMeeting(orphan);
+    return answer ? Error::of(ErrorCode::kInternalError, "The target server refused the create.")
+                  : answer.error();
+  }
+  spdlog::info("meeting {} moved from {} to {} ({})", meeting.id, meeting.serverId, target->id,
+               serverHost(target->url));
+  auto moved = meetings_.findMeeting(meetingId);
+  if (!moved || !moved->has_value()) return Error::of(ErrorCode::kNotFound);
+  return std::move(**moved);
 }
 
 Result<UpstreamAnswer> MeetingRouter::end(const ApiRequest& request) {
   auto id = requireMeetingId(request);
   if (!id) return id.error();
+  if (auto found = meetings_.findMeeting(*id); found && found->has_value() && (*found)->orphaned) {
+    // Its server went away; nothing runs anywhere to end. Forget it.
+    (void)meetings_.removeMeeting(*id, (*found)->serverId);
+    return Error::of(ErrorCode::kNotFound);
+  }
   auto target = locate(*id, /*requireUsableServer=*/false);
   if (!target) return target.error();
   QueryString q;

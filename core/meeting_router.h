@@ -7,6 +7,7 @@
 // Thread-safety: all methods may be called concurrently; state lives in the stores.
 #pragma once
 
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,8 +45,15 @@ class MeetingRouter {
 
   // Places a new meeting (or finds the existing one) and forwards the create.
   Result<UpstreamAnswer> create(const ApiRequest& request);
-  // The signed join URL on the meeting's server (the HTTP front answers 302 to it).
+  // The signed join URL on the meeting's server (the HTTP front answers 302 to it). Never
+  // contacts BBB: when the meeting's server is offline, disabled or gone (or the meeting is
+  // orphaned) it fails with kServerUnavailable, and the front calls failoverJoinUrl off the
+  // reactor.
   Result<std::string> joinUrl(const ApiRequest& request);
+  // Re-creates the meeting on a healthy server from the create parameters stored at its first
+  // create (same meetingID, name, passwords, metadata, slides), then answers its join URL there.
+  // Concurrent failovers of one meeting re-create it once.
+  Result<std::string> failoverJoinUrl(const ApiRequest& request);
   Result<UpstreamAnswer> end(const ApiRequest& request);
   // nullopt when the meeting is unknown (the front answers SUCCESS running=false).
   Result<std::optional<UpstreamAnswer>> isMeetingRunning(const ApiRequest& request);
@@ -58,11 +66,23 @@ class MeetingRouter {
 
   // Ends a meeting from the admin API (no frontend request): sends end, forgets it.
   Status endMeeting(const std::string& meetingId);
+  // Operator move: ends the meeting where it runs (best effort) and re-creates it on `serverId`
+  // (enabled and online), so the next joins land there. Returns the moved meeting.
+  Result<Meeting> moveMeeting(const std::string& meetingId, const std::string& serverId);
 
  private:
   struct Target {
     Meeting meeting;
     Server server;
+  };
+  // What is needed to place (or re-place) a meeting and forward its create.
+  struct Placement {
+    std::string meetingId;
+    QueryString params;  // forwardable create parameters, moderatorPW included, no server tag
+    std::string body;    // XML slides body, or empty
+    std::string tagRequest;
+    std::string moderatorPw;
+    int sizeHint = 0;
   };
   // The meeting and its server, for calls on an existing meeting. kNotFound when unknown,
   // kServerUnavailable when its server is offline or disabled.
@@ -77,9 +97,21 @@ class MeetingRouter {
   QueryString createParamsFor(const ApiRequest& request) const;
   QueryString joinParamsFor(const ApiRequest& request) const;
   std::string resolveServerTag(const ApiRequest& request) const;
-  // Places the meeting on a new server and forwards the create; retries other servers on
-  // transport failures.
-  Result<UpstreamAnswer> placeAndCreate(const ApiRequest& request, const std::string& meetingId);
+  Placement placementFor(const ApiRequest& request, const std::string& meetingId) const;
+  static Placement placementOf(const Meeting& meeting);
+  Meeting meetingFor(const Placement& p, const Server& server) const;
+  // Forwards the create of `p` to `server` (with the server's tag as meta_server-tag).
+  Result<UpstreamAnswer> createOn(const Server& server, const Placement& p);
+  // Places the meeting on the best server (claim + reservation, serialised per process so
+  // concurrent placements see each other) and forwards the create; on a transport failure
+  // releases the claim and tries the next best server. When another request claimed the meeting
+  // first: forwards `lostRequest` there if given (BBB answers duplicateWarning), else answers
+  // success without contacting BBB.
+  Result<UpstreamAnswer> placeAndCreate(const Placement& p, const QueryString* lostRequest);
+  // Releases a claim made by placeAndCreate/moveMeeting.
+  void release(const Placement& p, const Server& server);
+  std::string signedJoinUrl(const Server& server, const ApiRequest& request) const;
+  static int sizeHintOf(const QueryString& params);
 
   ServerStore& servers_;
   MeetingStore& meetings_;
@@ -88,6 +120,9 @@ class MeetingRouter {
   BalancingStrategy& strategy_;
   const Config& config_;
   ChecksumAlgorithm signing_;
+  // Serialises choose + claim + reserve (never held across a call to BBB), so concurrent creates
+  // in this process see each other's reservations.
+  std::mutex placementMu_;
 };
 
 }  // namespace sb

@@ -49,7 +49,16 @@ struct Server {
   std::string tag;     // empty = untagged
   AdminState state = AdminState::kDisabled;
   double loadMultiplier = 1.0;  // > 0; higher for weaker servers
+  int maxUsers = 0;             // capacity: 0 = no limit
+  int maxMeetings = 0;          // capacity: 0 = no limit
   ServerLiveState live;
+
+  // Room for one more meeting expected to bring `expectedUsers`: fewer meetings than maxMeetings
+  // (placed-but-not-yet-polled ones included) and users + expectedUsers within maxUsers.
+  bool hasRoomFor(int expectedUsers) const {
+    return (maxMeetings <= 0 || live.usage.meetings < maxMeetings) &&
+           (maxUsers <= 0 || live.usage.users + expectedUsers <= maxUsers);
+  }
 
   // Takes new meetings: enabled and online.
   bool availableForNewMeetings() const { return state == AdminState::kEnabled && live.online; }

@@ -37,6 +37,9 @@ Status ServerAdmin::validate(const ServerChanges& c, bool adding) const {
   if (c.loadMultiplier && (!std::isfinite(*c.loadMultiplier) || *c.loadMultiplier <= 0)) {
     return Error::of(ErrorCode::kInvalidArgument, "Load-multiplier must be a positive number");
   }
+  if ((c.maxUsers && *c.maxUsers < 0) || (c.maxMeetings && *c.maxMeetings < 0)) {
+    return Error::of(ErrorCode::kInvalidArgument, "Capacity limits must be >= 0 (0 = no limit)");
+  }
   if (c.tag && (c.tag->find(';') != std::string::npos || c.tag->find('!') != std::string::npos)) {
     return Error::of(ErrorCode::kInvalidArgument, "A tag may not contain ';' or '!'");
   }
@@ -52,6 +55,8 @@ Result<Server> ServerAdmin::add(const ServerChanges& changes) {
   server.tag = changes.tag.value_or("");
   server.loadMultiplier = changes.loadMultiplier.value_or(1.0);
   server.state = changes.state.value_or(AdminState::kDisabled);
+  server.maxUsers = changes.maxUsers.value_or(0);
+  server.maxMeetings = changes.maxMeetings.value_or(0);
   if (auto s = servers_.addServer(server); !s) return s.error();
   return server;
 }
@@ -64,8 +69,14 @@ Result<Server> ServerAdmin::update(const std::string& id, const ServerChanges& c
   if (changes.secret) server->secret = *changes.secret;
   if (changes.tag) server->tag = *changes.tag;
   if (changes.loadMultiplier) server->loadMultiplier = *changes.loadMultiplier;
+  if (changes.maxUsers) server->maxUsers = *changes.maxUsers;
+  if (changes.maxMeetings) server->maxMeetings = *changes.maxMeetings;
+  bool disabling = changes.state == AdminState::kDisabled && server->state != AdminState::kDisabled;
   if (changes.state) server->state = *changes.state;
   if (auto s = servers_.updateServer(*server); !s) return s.error();
+  if (disabling) {
+    if (auto n = meetings_.orphanMeetingsOf(id); !n) return n.error();
+  }
   return servers_.getServer(id);
 }
 
@@ -107,6 +118,7 @@ Result<PanicOutcome> ServerAdmin::panic(const std::string& id, bool failover, bo
     }
   }
   if (!keepState) {
+    // Meetings were ended or orphaned above; no second orphaning is needed.
     server->state = AdminState::kDisabled;
     if (auto s = servers_.updateServer(*server); !s) return s.error();
   }

@@ -20,6 +20,8 @@ struct ServerChanges {
   std::optional<std::string> tag;  // "" clears the tag
   std::optional<double> loadMultiplier;
   std::optional<AdminState> state;
+  std::optional<int> maxUsers;     // 0 = no limit
+  std::optional<int> maxMeetings;  // 0 = no limit
 };
 
 struct PanicOutcome {
@@ -35,6 +37,8 @@ class ServerAdmin {
   // Validates and adds a server (disabled unless `changes.state` says otherwise). `url` and
   // `secret` are required; kInvalidArgument names what is wrong, kAlreadyExists a duplicate URL.
   Result<Server> add(const ServerChanges& changes);
+  // Disabling a server orphans its meetings: their next join or create re-creates them on a
+  // healthy server (joins to a disabled server are refused otherwise).
   Result<Server> update(const std::string& id, const ServerChanges& changes);
   Result<Server> setState(const std::string& id, AdminState state);
   // Removes the server; its meetings are orphaned (re-created elsewhere on their next

@@ -21,7 +21,8 @@ class ServerStore {
   // Adds a new server (inventory and live state as given). kAlreadyExists when the id or the URL
   // is taken.
   virtual Status addServer(const Server& server) = 0;
-  // Replaces the inventory fields (url, secret, tag, state, loadMultiplier); live state is kept.
+  // Replaces the inventory fields (url, secret, tag, state, loadMultiplier, maxUsers,
+  // maxMeetings); live state is kept.
   virtual Status updateServer(const Server& server) = 0;
   virtual Status removeServer(std::string_view id) = 0;
   // Sets the admin state to `next` only if it is still `expected` (the poller's drain, which must
@@ -30,9 +31,11 @@ class ServerStore {
                                           AdminState next) = 0;
   // Replaces the live state (the poller's write).
   virtual Status updateLiveState(std::string_view id, const ServerLiveState& live) = 0;
-  // Adds `amount` to the server's live load at once (a reservation for a meeting just placed),
-  // so bursts of creates between polls spread out. kNotFound when the server is gone.
-  virtual Status addLoad(std::string_view id, double amount) = 0;
+  // Adds a reservation to the server's live state at once: `load` to its load and `meetings` to
+  // its meeting count (negative values release one). Placements between two polls see each
+  // other this way, so bursts of creates spread out; the next poll replaces both with what the
+  // server reports (plus what is still pending). kNotFound when the server is gone.
+  virtual Status reserve(std::string_view id, double load, int meetings) = 0;
 };
 
 }  // namespace sb

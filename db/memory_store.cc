@@ -1,5 +1,7 @@
 #include "db/memory_store.h"
 
+#include <algorithm>
+
 namespace sb {
 namespace {
 Error serverNotFound(std::string_view id) {
@@ -54,6 +56,8 @@ Status MemoryServerStore::updateServer(const Server& server) {
   stored.tag = server.tag;
   stored.state = server.state;
   stored.loadMultiplier = server.loadMultiplier;
+  stored.maxUsers = server.maxUsers;
+  stored.maxMeetings = server.maxMeetings;
   return Status::Ok();
 }
 
@@ -83,12 +87,13 @@ Status MemoryServerStore::updateLiveState(std::string_view id, const ServerLiveS
   return Status::Ok();
 }
 
-Status MemoryServerStore::addLoad(std::string_view id, double amount) {
+Status MemoryServerStore::reserve(std::string_view id, double load, int meetings) {
   std::lock_guard lock(mu_);
   auto it = servers_.find(id);
   if (it == servers_.end()) return serverNotFound(id);
-  it->second.live.load += amount;
-  if (it->second.live.load < 0) it->second.live.load = 0;
+  ServerLiveState& live = it->second.live;
+  live.load = std::max(0.0, live.load + load);
+  live.usage.meetings = std::max(0, live.usage.meetings + meetings);
   return Status::Ok();
 }
 

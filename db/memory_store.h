@@ -22,7 +22,7 @@ class MemoryServerStore final : public ServerStore {
   Result<bool> compareAndSetState(std::string_view id, AdminState expected,
                                   AdminState next) override;
   Status updateLiveState(std::string_view id, const ServerLiveState& live) override;
-  Status addLoad(std::string_view id, double amount) override;
+  Status reserve(std::string_view id, double load, int meetings) override;
 
  private:
   std::mutex mu_;

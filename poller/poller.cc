@@ -54,14 +54,13 @@ void Poller::run() {
   }
 }
 
-int Poller::sweepMeetings(const Server& server, const ServerPoll& poll) {
-  auto stored = meetings_.listMeetings(server.id);
-  if (!stored) return 0;
+int Poller::sweepMeetings(const Server& server, const ServerPoll& poll,
+                          const std::vector<Meeting>& stored) {
   std::set<std::string> listed;
   for (const auto& m : poll.meetings) listed.insert(m.meetingId);
   int swept = 0;
   int64_t now = clock_.nowMs();
-  for (const auto& m : *stored) {
+  for (const auto& m : stored) {
     if (m.orphaned || listed.contains(m.id)) continue;
     if (now - m.createdAtMs < config_.poller.meetingGracePeriod.count()) continue;
     if (meetings_.removeMeeting(m.id, server.id)) ++swept;
@@ -90,17 +89,29 @@ PollRoundStats Poller::pollOnce() {
     live.lastPollMs = clock_.nowMs();
     HealthChange change = recordPollResult(live, poll.ok(), config_.poller);
     if (poll.ok()) {
+      auto storedList = meetings_.listMeetings(server.id);
+      std::vector<Meeting> stored = storedList ? std::move(*storedList) : std::vector<Meeting>();
+      SizeHints hints;
+      for (const auto& m : stored) {
+        if (m.sizeHint > 0) hints[m.id] = m.sizeHint;
+      }
+      int pending = 0;
+      double pendingLoadValue =
+          pendingLoad(stored, poll->meetings, server.loadMultiplier, clock_.nowMs(),
+                      config_.poller.meetingGracePeriod.count(), config_.load, pending);
       live.lastError.clear();
       live.pollLatencyMs = poll->latencyMs;
       live.usage = computeUsage(poll->meetings);
+      live.usage.meetings += pending;  // placed, still being created: they count for capacity
       live.load = live.online ? computeLoad(poll->meetings, server.loadMultiplier, clock_.nowMs(),
-                                            config_.load)
+                                            config_.load, hints) +
+                                    pendingLoadValue
                               : 0;
       if (live.bbbVersion.empty()) {
         auto version = bbb_.fetchVersion(signedApiRootUrl(server, signing_), timeouts);
         if (version) live.bbbVersion = *version;
       }
-      stats.meetingsSwept += sweepMeetings(server, *poll);
+      stats.meetingsSwept += sweepMeetings(server, *poll, stored);
     } else {
       live.lastError = poll.error().message;
       ++stats.failed;

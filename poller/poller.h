@@ -17,6 +17,7 @@
 #include "core/bbb_client.h"
 #include "core/clock.h"
 #include "core/config.h"
+#include "core/meeting.h"
 #include "core/meeting_store.h"
 #include "core/server_store.h"
 
@@ -44,7 +45,8 @@ class Poller {
 
  private:
   void run();
-  int sweepMeetings(const Server& server, const ServerPoll& poll);
+  int sweepMeetings(const Server& server, const ServerPoll& poll,
+                    const std::vector<Meeting>& stored);
 
   ServerStore& servers_;
   MeetingStore& meetings_;

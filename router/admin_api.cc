@@ -52,6 +52,8 @@ json serverJson(const Server& s) {
               {"online", s.live.online},
               {"load", s.live.load},
               {"load_multiplier", s.loadMultiplier},
+              {"max_users", s.maxUsers},
+              {"max_meetings", s.maxMeetings},
               {"meetings", s.live.usage.meetings},
               {"users", s.live.usage.users},
               {"largest_meeting", s.live.usage.largestMeeting},
@@ -87,6 +89,8 @@ Result<ServerChanges> parseChanges(const json& body) {
       const json& m = body.at("load_multiplier");
       c.loadMultiplier = m.is_string() ? std::stod(m.get<std::string>()) : m.get<double>();
     }
+    if (body.contains("max_users")) c.maxUsers = body.at("max_users").get<int>();
+    if (body.contains("max_meetings")) c.maxMeetings = body.at("max_meetings").get<int>();
     if (body.contains("state")) {
       auto state = parseAdminState(body.at("state").get<std::string>());
       if (!state) {
@@ -98,7 +102,7 @@ Result<ServerChanges> parseChanges(const json& body) {
   } catch (const std::exception&) {
     return Error::of(ErrorCode::kInvalidArgument,
                      "Invalid field types: url, secret, tag and state are strings, "
-                     "load_multiplier a number");
+                     "load_multiplier a number, max_users and max_meetings integers");
   }
   return c;
 }
@@ -257,6 +261,14 @@ HttpResponse AdminApi::route(const HttpRequest& request, const std::string& subp
     if (!s) return fromError(s.error());
     spdlog::info("admin: ended meeting {}", parts[1]);
     return jsonResponse(200, json{{"ended", parts[1]}});
+  }
+  if (parts.size() == 3 && parts[0] == "meetings" && parts[2] == "move" && m == "POST") {
+    if (!body->contains("to") || !(*body)["to"].is_string()) {
+      return jsonError(400, "Give the target server as {\"to\": \"<server id>\"}");
+    }
+    auto moved = router_.moveMeeting(parts[1], (*body)["to"].get<std::string>());
+    if (!moved) return fromError(moved.error());
+    return jsonResponse(200, json{{"moved", moved->id}, {"server_id", moved->serverId}});
   }
   if (parts.size() == 1 && parts[0] == "status" && m == "GET") {
     auto list = servers_.listServers();

@@ -163,19 +163,30 @@ void BbbApi::dispatch(ApiRequest api, const Reply& reply) {
   };
 
   if (api.call == "join") {
-    // join never waits on BBB: answer on the calling (reactor) thread.
+    auto answerJoin = [log, reply](const ApiRequest& a, Result<std::string> url,
+                                   const char* outcome) {
+      if (!url) {
+        log(a, std::string(messageKey(url.error().code)), "");
+        reply(errorResponse(url.error()));
+        return;
+      }
+      log(a, outcome, "");
+      HttpResponse r;
+      r.status = 302;
+      r.contentType = "text/html;charset=utf-8";
+      r.location = std::move(*url);
+      reply(std::move(r));
+    };
+    // The happy path never waits on BBB: answer on the calling (reactor) thread.
     auto url = router_.joinUrl(api);
-    if (!url) {
-      log(api, std::string(messageKey(url.error().code)), "");
-      reply(errorResponse(url.error()));
+    if (url || url.error().code != ErrorCode::kServerUnavailable) {
+      answerJoin(api, std::move(url), "302");
       return;
     }
-    log(api, "302", "");
-    HttpResponse r;
-    r.status = 302;
-    r.contentType = "text/html;charset=utf-8";
-    r.location = std::move(*url);
-    reply(std::move(r));
+    // Its server is gone: re-create the meeting elsewhere, off the reactor.
+    workers_.post([this, api = std::move(api), answerJoin]() {
+      answerJoin(api, router_.failoverJoinUrl(api), "302(failover)");
+    });
     return;
   }
   workers_.post([this, api = std::move(api), reply, upstream, log]() {

@@ -5,7 +5,8 @@
 // as received still sit in the per-connection parser's buffer while onRequest runs; this reads
 // the request target from there. Call it only inside Http::Handler::onRequest, before the writer
 // is moved elsewhere (the parser is reset when onRequest returns).
-// Guarded by tests/integration/raw_query_test.cc, which fails loudly if the bytes ever differ.
+// Guarded by BbbApiTest.RawQueryBytesAreVerifiedAsSent (tests/integration/bbb_api_test.cc), which
+// fails loudly if the bytes ever differ.
 #pragma once
 
 #include <pistache/http.h>

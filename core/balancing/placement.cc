@@ -3,16 +3,14 @@
 #include <algorithm>
 
 namespace sb {
+namespace {
 
-Result<std::vector<const Server*>> placementCandidates(const std::vector<Server>& servers,
-                                                       const ServerTagRequest& tag) {
-  std::vector<const Server*> available;
-  for (const auto& s : servers) {
-    if (s.availableForNewMeetings()) available.push_back(&s);
-  }
-  std::vector<const Server*> tagged;
+// Scalelite's tag rule over `pool`.
+Result<std::vector<const Server*>> byTag(const std::vector<const Server*>& pool,
+                                         const ServerTagRequest& tag) {
   if (!tag.tags.empty()) {
-    for (const Server* s : available) {
+    std::vector<const Server*> tagged;
+    for (const Server* s : pool) {
       if (std::find(tag.tags.begin(), tag.tags.end(), s->tag) != tag.tags.end()) {
         tagged.push_back(s);
       }
@@ -24,16 +22,39 @@ Result<std::vector<const Server*>> placementCandidates(const std::vector<Server>
     }
   }
   std::vector<const Server*> untagged;
-  for (const Server* s : available) {
+  for (const Server* s : pool) {
     if (s->tag.empty()) untagged.push_back(s);
   }
   if (untagged.empty()) return Error::of(ErrorCode::kNoServerAvailable);
   return untagged;
 }
 
+}  // namespace
+
+Result<std::vector<const Server*>> placementCandidates(const std::vector<Server>& servers,
+                                                       const ServerTagRequest& tag,
+                                                       int expectedUsers) {
+  std::vector<const Server*> available;
+  std::vector<const Server*> roomy;
+  for (const auto& s : servers) {
+    if (!s.availableForNewMeetings()) continue;
+    available.push_back(&s);
+    if (s.hasRoomFor(expectedUsers)) roomy.push_back(&s);
+  }
+  auto candidates = byTag(roomy, tag);
+  if (candidates || roomy.size() == available.size()) return candidates;
+  // Something was left out for capacity: if it would have qualified, say the pool is full.
+  if (byTag(available, tag)) {
+    return Error::of(ErrorCode::kNoServerAvailable,
+                     "All servers that could take this meeting are at capacity.");
+  }
+  return candidates;
+}
+
 Result<const Server*> chooseServer(const std::vector<Server>& servers, const ServerTagRequest& tag,
-                                   BalancingStrategy& strategy, std::string_view meetingId) {
-  auto candidates = placementCandidates(servers, tag);
+                                   BalancingStrategy& strategy, std::string_view meetingId,
+                                   int expectedUsers) {
+  auto candidates = placementCandidates(servers, tag, expectedUsers);
   if (!candidates) return candidates.error();
   return strategy.choose(*candidates, meetingId);
 }

@@ -198,7 +198,11 @@ std::unique_ptr<Http::Endpoint> SimPool::startEndpoint(uint16_t port, int thread
   endpoint->setHandler(std::move(handler));
   // serveThreaded() binds by itself in Pistache 0.0.5: an explicit bind() first would leave a
   // second listening socket behind and make rebinding a fixed port fail (EADDRINUSE).
-  endpoint->serveThreaded();
+  try {
+    endpoint->serveThreaded();
+  } catch (const std::exception& e) {
+    throw std::runtime_error(options_.bind + ":" + std::to_string(port) + ": " + e.what());
+  }
   return endpoint;
 }
 

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <memory>
 #include <string>
 #include <utility>
@@ -173,7 +175,7 @@ TEST_F(MeetingRouterTest, SigningFollowsTheAllowedAlgorithms) {
 TEST_F(MeetingRouterTest, RepeatedCreateGoesToTheSameServer) {
   ASSERT_TRUE(create("m1").ok());
   // s2 is now the most loaded... make it so beyond doubt.
-  ASSERT_TRUE(servers_.addLoad("s2", 100).ok());
+  ASSERT_TRUE(servers_.reserve("s2", 100, 0).ok());
   double before = loadOf("s2");
   auto again = create("m1");
   ASSERT_TRUE(again.ok());
@@ -506,12 +508,30 @@ TEST_F(MeetingRouterTest, JoinUnknownMeetingIsNotFound) {
   EXPECT_EQ(url.error().code, ErrorCode::kNotFound);
 }
 
-TEST_F(MeetingRouterTest, JoinOrphanedMeetingIsNotFound) {
-  ASSERT_TRUE(create("m1").ok());
+TEST_F(MeetingRouterTest, JoinOfOrphanedMeetingFailsOverToAHealthyServer) {
+  ASSERT_TRUE(create("m1", {{"moderatorPW", "mp"}, {"meta_gl-listed", "true"}}).ok());
   ASSERT_TRUE(meetings_.orphanMeetingsOf("s2").ok());
-  auto url = router().joinUrl(request("join", {{"meetingID", "m1"}, {"fullName", "A"}}));
-  ASSERT_FALSE(url.ok());
-  EXPECT_EQ(url.error().code, ErrorCode::kNotFound);
+  setOnline("s2", false);
+  auto join = request("join", {{"meetingID", "m1"}, {"fullName", "A"}, {"role", "VIEWER"}});
+  auto fast = router().joinUrl(join);
+  ASSERT_FALSE(fast.ok());
+  EXPECT_EQ(fast.error().code, ErrorCode::kServerUnavailable);  // the front then fails over
+  size_t creates = bbb_.callsOf("create").size();
+  auto url = router().failoverJoinUrl(join);
+  ASSERT_TRUE(url.ok()) << url.error().message;
+  EXPECT_EQ(serverOf("m1"), "s1");  // the least loaded healthy server
+  EXPECT_EQ(url->rfind(urlFor("s1") + "join?", 0), 0u);
+  ASSERT_EQ(bbb_.callsOf("create").size(), creates + 1);
+  RecordedCall re = lastCall("create");
+  EXPECT_EQ(re.serverUrl, urlFor("s1"));
+  EXPECT_EQ(re.params.get("name"), "Meeting m1");  // re-created from the stored parameters
+  EXPECT_EQ(re.params.get("moderatorPW"), "mp");
+  EXPECT_EQ(re.params.get("meta_gl-listed"), "true");
+  EXPECT_FALSE(meeting("m1")->orphaned);
+  // A second join goes straight to the new server.
+  auto again = router().joinUrl(join);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->rfind(urlFor("s1"), 0), 0u);
 }
 
 TEST_F(MeetingRouterTest, JoinOnOfflineServerIsServerUnavailable) {
@@ -539,12 +559,59 @@ TEST_F(MeetingRouterTest, JoinOnCordonedServerIsAllowed) {
   EXPECT_EQ(url->rfind(urlFor("s2"), 0), 0u);
 }
 
-TEST_F(MeetingRouterTest, JoinOnRemovedServerIsNotFound) {
+TEST_F(MeetingRouterTest, JoinOnRemovedServerFailsOver) {
   ASSERT_TRUE(create("m1").ok());
   ASSERT_TRUE(servers_.removeServer("s2").ok());
-  auto url = router().joinUrl(request("join", {{"meetingID", "m1"}, {"fullName", "A"}}));
-  ASSERT_FALSE(url.ok());
+  auto join = request("join", {{"meetingID", "m1"}, {"fullName", "A"}});
+  EXPECT_EQ(router().joinUrl(join).error().code, ErrorCode::kServerUnavailable);
+  auto url = router().failoverJoinUrl(join);
+  ASSERT_TRUE(url.ok()) << url.error().message;
+  EXPECT_EQ(serverOf("m1"), "s1");
+}
+
+TEST_F(MeetingRouterTest, FailoverOfUnknownMeetingIsNotFound) {
+  auto url = router().failoverJoinUrl(request("join", {{"meetingID", "nope"}, {"fullName", "A"}}));
   EXPECT_EQ(url.error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(MeetingRouterTest, MoveEndsAndRecreatesOnTheTarget) {
+  ASSERT_TRUE(create("m1").ok());
+  ASSERT_EQ(serverOf("m1"), "s2");
+  auto moved = router().moveMeeting("m1", "s3");
+  ASSERT_TRUE(moved.ok()) << moved.error().message;
+  EXPECT_EQ(moved->serverId, "s3");
+  EXPECT_EQ(serverOf("m1"), "s3");
+  EXPECT_EQ(lastCall("end").serverUrl, urlFor("s2"));
+  EXPECT_EQ(lastCall("create").serverUrl, urlFor("s3"));
+  setState("s1", AdminState::kDisabled);
+  EXPECT_EQ(router().moveMeeting("m1", "s1").error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(router().moveMeeting("m1", "nope").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(router().moveMeeting("ghost", "s3").error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(MeetingRouterTest, CapacityKeepsFullServersOutAndSaysSoWhenAllAreFull) {
+  for (const char* id : {"s1", "s2", "s3"}) {
+    auto s = servers_.getServer(id);
+    s->maxMeetings = 1;
+    ASSERT_TRUE(servers_.updateServer(*s).ok());
+  }
+  ASSERT_TRUE(create("a").ok());
+  ASSERT_TRUE(create("b").ok());
+  ASSERT_TRUE(create("c").ok());
+  std::set<std::string> used = {serverOf("a"), serverOf("b"), serverOf("c")};
+  EXPECT_EQ(used.size(), 3u);
+  auto full = create("d");
+  ASSERT_FALSE(full.ok());
+  EXPECT_EQ(full.error().code, ErrorCode::kNoServerAvailable);
+  EXPECT_NE(full.error().message.find("capacity"), std::string::npos);
+}
+
+TEST_F(MeetingRouterTest, SizeHintReservesItsExpectedLoad) {
+  ASSERT_TRUE(create("big", {{"meta_bbb-meeting-size-hint", "200"}}).ok());
+  EXPECT_DOUBLE_EQ(loadOf("s2"), 5 + 200);
+  EXPECT_EQ(meeting("big")->sizeHint, 200);
+  ASSERT_TRUE(create("bad", {{"meta_bbb-meeting-size-hint", "lots"}}).ok());
+  EXPECT_EQ(meeting("bad")->sizeHint, 0);
 }
 
 // ---- end

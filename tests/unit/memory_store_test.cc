@@ -135,13 +135,26 @@ TEST_F(MemoryServerStoreTest, RemoveServer) {
   EXPECT_TRUE(servers_.addServer(makeServer("a")).ok());
 }
 
-TEST_F(MemoryServerStoreTest, AddLoadAccumulatesAndNeverGoesNegative) {
+TEST_F(MemoryServerStoreTest, ReservationsAccumulateAndNeverGoNegative) {
   ASSERT_TRUE(servers_.addServer(makeServer("a", 10)).ok());
-  ASSERT_TRUE(servers_.addLoad("a", 15).ok());
+  ASSERT_TRUE(servers_.reserve("a", 15, 1).ok());
   EXPECT_DOUBLE_EQ(servers_.getServer("a")->live.load, 25);
-  ASSERT_TRUE(servers_.addLoad("a", -30).ok());
+  EXPECT_EQ(servers_.getServer("a")->live.usage.meetings, 1);
+  ASSERT_TRUE(servers_.reserve("a", -30, -2).ok());
   EXPECT_DOUBLE_EQ(servers_.getServer("a")->live.load, 0);
-  EXPECT_EQ(servers_.addLoad("gone", 1).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(servers_.getServer("a")->live.usage.meetings, 0);
+  EXPECT_EQ(servers_.reserve("gone", 1, 1).error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(MemoryServerStoreTest, CompareAndSetStateOnlyFromTheExpectedState) {
+  ASSERT_TRUE(servers_.addServer(makeServer("a")).ok());
+  Server s = *servers_.getServer("a");
+  s.state = AdminState::kCordoned;
+  ASSERT_TRUE(servers_.updateServer(s).ok());
+  EXPECT_FALSE(*servers_.compareAndSetState("a", AdminState::kEnabled, AdminState::kDisabled));
+  EXPECT_EQ(servers_.getServer("a")->state, AdminState::kCordoned);
+  EXPECT_TRUE(*servers_.compareAndSetState("a", AdminState::kCordoned, AdminState::kDisabled));
+  EXPECT_EQ(servers_.getServer("a")->state, AdminState::kDisabled);
 }
 
 class MemoryMeetingStoreTest : public ::testing::Test {

@@ -1,0 +1,663 @@
+// poll-round-bench: how long one poll round takes over a large simulated pool.
+//
+// Spawns bbb-sim (shared-port mode, found next to this executable), preloads meetings through
+// its control API, builds an in-process Service (HTTP front on 127.0.0.1:0, poller thread not
+// started) with every simulated server added enabled, then runs poll rounds with
+// Poller::pollOnce() and prints wall and CPU time per round and a summary line against the
+// target (1000 servers x 20 meetings in under 2 s). It then times the same getMeetings fan-out
+// with curl multi alone (no parsing, no store) to show what the simulator and the transport
+// cost by themselves.
+//
+// A benchmark, not a test: it exits 0 whether or not the target is met and prints PASS/FAIL.
+// It exits non-zero only when the benchmark itself broke (bbb-sim did not start, the preload
+// failed, servers did not come online, polls failed).
+#include <curl/curl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "app/service.h"
+#include "core/bbb_url.h"
+#include "core/checksum.h"
+#include "core/config.h"
+#include "core/meeting.h"
+#include "core/server.h"
+#include "core/server_admin.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr int kTargetMs = 2000;  // the target for 1000 servers x 20 meetings
+
+struct Options {
+  int servers = 1000;
+  int meetings = 20;       // per server
+  int participants = 3;    // per meeting
+  int rounds = 5;          // the first is a warm-up (it also fetches every server's version)
+  int baselineRounds = 3;  // curl multi alone; 0 skips
+  int simThreads = 1;      // reactor threads of bbb-sim's shared endpoint
+  int preloadConnections = 8;
+  bool storeMeetings = true;  // also record the meetings in Switchboard's meeting store
+  bool smoke = false;
+  std::string logLevel = "warn";
+};
+
+double msSince(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+// CPU time (user, sys) of this process, all threads, in ms.
+struct CpuTime {
+  double userMs = 0;
+  double sysMs = 0;
+  double totalMs() const { return userMs + sysMs; }
+  CpuTime operator-(const CpuTime& o) const { return {userMs - o.userMs, sysMs - o.sysMs}; }
+};
+
+double tvMs(const timeval& tv) { return tv.tv_sec * 1000.0 + tv.tv_usec / 1000.0; }
+
+CpuTime selfCpu() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return {tvMs(ru.ru_utime), tvMs(ru.ru_stime)};
+}
+
+// CPU time of another process (all threads), from /proc/<pid>/stat; 0 when unreadable.
+CpuTime processCpu(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t close = stat.rfind(')');  // the command name may hold spaces
+  if (close == std::string::npos) return {};
+  std::istringstream fields(stat.substr(close + 2));
+  std::string f;
+  // After the name: state(3) ... utime(14) stime(15), 1-based over the whole line.
+  for (int i = 3; i < 14 && fields >> f; ++i) {
+  }
+  long long utime = 0, stime = 0;
+  fields >> utime >> stime;
+  double tick = 1000.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
+  return {utime * tick, stime * tick};
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// Raises the soft open-files limit to the hard one: each side of the round holds one socket per
+// server. Returns the limit in force.
+rlim_t raiseOpenFilesLimit() {
+  rlimit lim{};
+  getrlimit(RLIMIT_NOFILE, &lim);
+  if (lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+    getrlimit(RLIMIT_NOFILE, &lim);
+  }
+  return lim.rlim_cur;
+}
+
+std::string executableDir() {
+  return std::filesystem::read_symlink("/proc/self/exe").parent_path().string();
+}
+
+// ---------------------------------------------------------------------------------------------
+// bbb-sim as a child process.
+
+struct SimServerInfo {
+  int index = 0;
+  std::string url;
+  std::string secret;
+};
+
+class SimProcess {
+ public:
+  // Starts bbb-sim and waits for its "ready" line. Throws std::runtime_error when it does not
+  // come up in time. The child gets SIGTERM if this process dies first.
+  SimProcess(const std::string& path, const std::vector<std::string>& args,
+             std::chrono::seconds wait) {
+    int fds[2];
+    if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
+    std::vector<std::string> all = {path};
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : all) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    pid_t parent = getpid();
+    pid_ = fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (getppid() != parent) _exit(1);
+      dup2(fds[1], STDOUT_FILENO);
+      close(fds[0]);
+      close(fds[1]);
+      execv(path.c_str(), argv.data());
+      _exit(127);
+    }
+    close(fds[1]);
+    std::string out;
+    auto deadline = Clock::now() + wait;
+    while (out.find("ready\n") == std::string::npos) {
+      auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      pollfd p{fds[0], POLLIN, 0};
+      if (left <= 0 || poll(&p, 1, static_cast<int>(left)) <= 0) break;
+      char buf[65536];
+      ssize_t n = read(fds[0], buf, sizeof(buf));
+      if (n <= 0) break;
+      out.append(buf, static_cast<size_t>(n));
+    }
+    close(fds[0]);
+    std::istringstream lines(out);
+    std::string line;
+    while (std::getline(lines, line)) {
+      std::istringstream w(line);
+      std::string kind;
+      w >> kind;
+      if (kind == "server") {
+        SimServerInfo s;
+        w >> s.index >> s.url >> s.secret;
+        servers_.push_back(s);
+      } else if (kind == "control") {
+        w >> control_;
+      }
+    }
+    if (out.find("ready\n") == std::string::npos || control_.empty()) {
+      stop();
+      throw std::runtime_error("bbb-sim (" + path + ") did not print ready within " +
+                               std::to_string(wait.count()) + " s");
+    }
+  }
+  ~SimProcess() { stop(); }
+  SimProcess(const SimProcess&) = delete;
+  SimProcess& operator=(const SimProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  const std::vector<SimServerInfo>& servers() const { return servers_; }
+  const std::string& control() const { return control_; }
+
+ private:
+  // SIGTERM, then SIGKILL if it has not exited after 5 s.
+  void stop() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    auto deadline = Clock::now() + std::chrono::seconds(5);
+    while (waitpid(pid_, nullptr, WNOHANG) == 0) {
+      if (Clock::now() > deadline) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    pid_ = -1;
+  }
+
+  pid_t pid_ = -1;
+  std::vector<SimServerInfo> servers_;
+  std::string control_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// HTTP helpers (libcurl).
+
+size_t collect(char* data, size_t size, size_t n, void* user) {
+  static_cast<std::string*>(user)->append(data, size * n);
+  return size * n;
+}
+
+struct CurlEasyFree {
+  void operator()(CURL* c) const { curl_easy_cleanup(c); }
+};
+struct CurlMultiFree {
+  void operator()(CURLM* m) const { curl_multi_cleanup(m); }
+};
+struct CurlSlistFree {
+  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+};
+using EasyPtr = std::unique_ptr<CURL, CurlEasyFree>;
+using MultiPtr = std::unique_ptr<CURLM, CurlMultiFree>;
+
+std::optional<std::string> httpGet(const std::string& url, std::string& error) {
+  EasyPtr h(curl_easy_init());
+  std::string body;
+  curl_easy_setopt(h.get(), CURLOPT_URL, url.c_str());
+  curl_easy_setopt(h.get(), CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h.get(), CURLOPT_TIMEOUT_MS, 30000L);
+  curl_easy_setopt(h.get(), CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt(h.get(), CURLOPT_WRITEDATA, &body);
+  CURLcode code = curl_easy_perform(h.get());
+  long status = 0;
+  curl_easy_getinfo(h.get(), CURLINFO_RESPONSE_CODE, &status);
+  if (code != CURLE_OK || status != 200) {
+    error = code != CURLE_OK ? curl_easy_strerror(code) : "HTTP " + std::to_string(status);
+    return std::nullopt;
+  }
+  return body;
+}
+
+std::string meetingId(int server, int meeting) {
+  return "bench-s" + std::to_string(server) + "-m" + std::to_string(meeting);
+}
+
+struct PreloadResult {
+  int created = 0;
+  int failed = 0;
+  std::string firstError;
+};
+
+// Creates meetings x servers meetings through the control API, `connections` keep-alive
+// requests in flight at a time on one curl multi handle.
+PreloadResult preloadMeetings(const std::string& control, const Options& o) {
+  struct Slot {
+    EasyPtr easy;
+    std::string url;
+    std::string response;
+  };
+  PreloadResult result;
+  const int total = o.servers * o.meetings;
+  MultiPtr multi(curl_multi_init());
+  curl_multi_setopt(multi.get(), CURLMOPT_MAX_TOTAL_CONNECTIONS,
+                    static_cast<long>(o.preloadConnections));
+  std::unique_ptr<curl_slist, CurlSlistFree> headers(
+      curl_slist_append(nullptr, "Content-Type: application/json"));
+  std::vector<Slot> slots(static_cast<size_t>(std::min(o.preloadConnections, total)));
+  int next = 0;
+  auto startNext = [&](Slot& slot) {
+    int server = next / o.meetings + 1;
+    int meeting = next % o.meetings + 1;
+    ++next;
+    std::string body = nlohmann::json{
+        {"meeting_id", meetingId(server, meeting)},
+        {"name", "Bench meeting " + std::to_string(meeting)},
+        {"participants",
+         o.participants}}.dump();
+    slot.url = control + "/servers/" + std::to_string(server) + "/meetings";
+    slot.response.clear();
+    CURL* h = slot.easy.get();
+    curl_easy_setopt(h, CURLOPT_URL, slot.url.c_str());
+    curl_easy_setopt(h, CURLOPT_COPYPOSTFIELDS, body.c_str());
+    curl_multi_add_handle(multi.get(), h);
+  };
+  for (auto& slot : slots) {
+    slot.easy.reset(curl_easy_init());
+    CURL* h = slot.easy.get();
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 30000L);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &slot.response);
+    curl_easy_setopt(h, CURLOPT_PRIVATE, &slot);
+    startNext(slot);
+  }
+  int running = 0;
+  do {
+    curl_multi_perform(multi.get(), &running);
+    int queued = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi.get(), &queued)) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      Slot* slot = nullptr;
+      curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char**>(&slot));
+      long status = 0;
+      curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
+      if (msg->data.result == CURLE_OK && status == 201) {
+        ++result.created;
+      } else {
+        if (result.failed++ == 0) {
+          result.firstError = slot->url + ": " +
+                              (msg->data.result != CURLE_OK
+                                   ? curl_easy_strerror(msg->data.result)
+                                   : "HTTP " + std::to_string(status) + " " + slot->response);
+        }
+      }
+      curl_multi_remove_handle(multi.get(), msg->easy_handle);
+      if (next < total) {
+        startNext(*slot);
+        ++running;  // make sure the loop goes on for the handle just added
+      }
+    }
+    if (running > 0) curl_multi_poll(multi.get(), nullptr, 0, 1000, nullptr);
+  } while (running > 0);
+  return result;
+}
+
+// The getMeetings fan-out of a poll round with curl multi alone: no parsing, no store. With
+// fresh connections it does what CurlBbbClient::pollMeetings does (a new multi handle and one new
+// connection per server each round), so it shows what transport and simulator cost by
+// themselves; with keep-alive it keeps the multi handle, the easy handles and their connections
+// from one round to the next, to show what connection reuse would save.
+struct RawRound {
+  int ok = 0;
+  int failed = 0;
+  size_t bytes = 0;
+};
+
+class RawFanout {
+ public:
+  RawFanout(std::vector<std::string> urls, bool keepAlive)
+      : urls_(std::move(urls)), keepAlive_(keepAlive) {}
+
+  RawRound run() {
+    if (!keepAlive_ || !multi_) setUp();
+    RawRound r;
+    for (auto& t : transfers_) {
+      t.body.clear();
+      curl_multi_add_handle(multi_.get(), t.easy.get());
+    }
+    int running = 0;
+    do {
+      curl_multi_perform(multi_.get(), &running);
+      int queued = 0;
+      while (CURLMsg* msg = curl_multi_info_read(multi_.get(), &queued)) {
+        if (msg->msg != CURLMSG_DONE) continue;
+        long status = 0;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
+        if (msg->data.result == CURLE_OK && status == 200) {
+          ++r.ok;
+        } else {
+          ++r.failed;
+        }
+        curl_multi_remove_handle(multi_.get(), msg->easy_handle);
+      }
+      // The same wait as CurlBbbClient::pollMeetings (it returns early on activity).
+      if (running > 0) curl_multi_poll(multi_.get(), nullptr, 0, 100, nullptr);
+    } while (running > 0);
+    for (const auto& t : transfers_) r.bytes += t.body.size();
+    return r;
+  }
+
+ private:
+  struct Transfer {
+    EasyPtr easy;
+    std::string body;
+  };
+
+  void setUp() {
+    transfers_.clear();
+    multi_.reset(curl_multi_init());
+    curl_multi_setopt(multi_.get(), CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
+    curl_multi_setopt(multi_.get(), CURLMOPT_MAXCONNECTS, static_cast<long>(urls_.size()));
+    transfers_ = std::vector<Transfer>(urls_.size());
+    for (size_t i = 0; i < urls_.size(); ++i) {
+      Transfer& t = transfers_[i];
+      t.easy.reset(curl_easy_init());
+      CURL* h = t.easy.get();
+      curl_easy_setopt(h, CURLOPT_URL, urls_[i].c_str());
+      curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+      curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 10000L);
+      curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+      curl_easy_setopt(h, CURLOPT_WRITEDATA, &t.body);
+    }
+  }
+
+  std::vector<std::string> urls_;
+  bool keepAlive_;
+  // Every easy handle is removed from multi_ when its transfer ends, so either may go first.
+  std::vector<Transfer> transfers_;
+  MultiPtr multi_;  // owns the connection cache
+};
+
+// ---------------------------------------------------------------------------------------------
+
+int run(const Options& o) {
+  rlim_t files = raiseOpenFilesLimit();
+  if (files < static_cast<rlim_t>(o.servers) + 256) {
+    std::printf("warning: open-files limit %llu is low for %d servers (ulimit -n 65536)\n",
+                static_cast<unsigned long long>(files), o.servers);
+  }
+  const std::string simPath = executableDir() + "/bbb-sim";
+  std::printf("bbb-sim: %s --servers %d --shared-port 0 --threads %d\n", simPath.c_str(), o.servers,
+              o.simThreads);
+  std::fflush(stdout);
+
+  auto t0 = Clock::now();
+  std::unique_ptr<SimProcess> sim;
+  try {
+    sim = std::make_unique<SimProcess>(
+        simPath,
+        std::vector<std::string>{"--servers", std::to_string(o.servers), "--shared-port", "0",
+                                 "--threads", std::to_string(o.simThreads)},
+        std::chrono::seconds(60));
+  } catch (const std::exception& e) {
+    std::printf("BROKEN: %s\n", e.what());
+    return 1;
+  }
+  if (sim->servers().size() != static_cast<size_t>(o.servers)) {
+    std::printf("BROKEN: bbb-sim announced %zu servers, expected %d\n", sim->servers().size(),
+                o.servers);
+    return 1;
+  }
+  std::printf("sim started: %d servers in %.0f ms (pid %d)\n", o.servers, msSince(t0),
+              static_cast<int>(sim->pid()));
+
+  t0 = Clock::now();
+  PreloadResult preload = preloadMeetings(sim->control(), o);
+  double preloadMs = msSince(t0);
+  if (preload.failed > 0) {
+    std::printf("BROKEN: preload: %d of %d meetings failed; first: %s\n", preload.failed,
+                o.servers * o.meetings, preload.firstError.c_str());
+    return 1;
+  }
+  std::string error;
+  auto listing = httpGet(sim->control() + "/servers", error);
+  if (!listing) {
+    std::printf("BROKEN: GET %s/servers: %s\n", sim->control().c_str(), error.c_str());
+    return 1;
+  }
+  long long simMeetings = 0, simParticipants = 0;
+  const nlohmann::json simState = nlohmann::json::parse(*listing, nullptr, false);
+  if (simState.is_discarded() || !simState.contains("servers")) {
+    std::printf("BROKEN: GET %s/servers: unreadable answer\n", sim->control().c_str());
+    return 1;
+  }
+  for (const auto& s : simState["servers"]) {
+    simMeetings += s["meetings"].get<long long>();
+    simParticipants += s["participants"].get<long long>();
+  }
+  std::printf("preloaded: %d meetings (%lld participants) in %.0f ms (%.0f/s)\n", preload.created,
+              simParticipants, preloadMs, preload.created / (preloadMs / 1000.0));
+  if (simMeetings != static_cast<long long>(o.servers) * o.meetings) {
+    std::printf("BROKEN: bbb-sim holds %lld meetings, expected %d\n", simMeetings,
+                o.servers * o.meetings);
+    return 1;
+  }
+
+  auto config = sb::loadConfig([](const std::string&) { return std::nullopt; });
+  if (!config) {
+    std::printf("BROKEN: config: %s\n", config.error().message.c_str());
+    return 1;
+  }
+  sb::Config c = *config;
+  c.api.secrets = {"bench-secret"};
+  c.http.bind = "127.0.0.1";
+  c.http.port = 0;
+  c.logLevel = o.logLevel;
+  sb::Service service(c, sb::ServiceOptions{.runPoller = false});
+  if (auto s = service.start(); !s) {
+    std::printf("BROKEN: service: %s\n", s.error().message.c_str());
+    return 1;
+  }
+  std::vector<sb::Server> added;
+  added.reserve(sim->servers().size());
+  for (const auto& s : sim->servers()) {
+    sb::ServerChanges changes;
+    changes.url = s.url;
+    changes.secret = s.secret;
+    changes.state = sb::AdminState::kEnabled;
+    auto server = service.admin().add(changes);
+    if (!server) {
+      std::printf("BROKEN: add %s: %s\n", s.url.c_str(), server.error().message.c_str());
+      return 1;
+    }
+    added.push_back(*server);
+  }
+  if (o.storeMeetings) {
+    // As if every meeting had been created through Switchboard an hour ago: the sweep then
+    // compares each server's listing with the store, as in production.
+    int64_t createdAt = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count() -
+                        3600 * 1000;
+    for (size_t i = 0; i < added.size(); ++i) {
+      for (int j = 1; j <= o.meetings; ++j) {
+        sb::Meeting m;
+        m.id = meetingId(static_cast<int>(i) + 1, j);
+        m.serverId = added[i].id;
+        m.createdAtMs = createdAt;
+        if (auto claim = service.meetings().claimMeeting(m); !claim || !claim->claimed) {
+          std::printf("BROKEN: cannot store meeting %s\n", m.id.c_str());
+          return 1;
+        }
+      }
+    }
+  }
+  std::printf("switchboard: %zu servers added enabled, %s meetings in its store\n", added.size(),
+              o.storeMeetings ? std::to_string(o.servers * o.meetings).c_str() : "no");
+  std::fflush(stdout);
+
+  std::vector<double> wall, cpu, simCpu;
+  bool broken = false;
+  for (int r = 1; r <= o.rounds; ++r) {
+    bool warmUp = r == 1 && o.rounds > 1;
+    CpuTime cpu0 = selfCpu();
+    CpuTime sim0 = processCpu(sim->pid());
+    auto w0 = Clock::now();
+    sb::PollRoundStats stats = service.poller().pollOnce();
+    double wallMs = msSince(w0);
+    CpuTime used = selfCpu() - cpu0;
+    CpuTime simUsed = processCpu(sim->pid()) - sim0;
+    std::printf(
+        "round %d%s: wall_ms=%.0f cpu_ms=%.0f (user %.0f sys %.0f) sim_cpu_ms=%.0f "
+        "servers=%d online=%d failed=%d swept=%d\n",
+        r, warmUp ? " (warm-up)" : "", wallMs, used.totalMs(), used.userMs, used.sysMs,
+        simUsed.totalMs(), stats.servers, stats.online, stats.failed, stats.meetingsSwept);
+    std::fflush(stdout);
+    if (stats.servers != o.servers || stats.online != o.servers || stats.failed != 0 ||
+        stats.meetingsSwept != 0) {
+      broken = true;
+    }
+    if (warmUp) continue;
+    wall.push_back(wallMs);
+    cpu.push_back(used.totalMs());
+    simCpu.push_back(simUsed.totalMs());
+  }
+
+  if (o.baselineRounds > 0) {
+    std::vector<std::string> urls;
+    auto algorithm = sb::upstreamSigningAlgorithm(c.api);
+    for (const auto& s : added) urls.push_back(sb::signedApiUrl(s, "getMeetings", {}, algorithm));
+    for (bool keepAlive : {false, true}) {
+      const char* mode = keepAlive ? "keep-alive" : "fresh connections";
+      RawFanout fanout(urls, keepAlive);
+      if (keepAlive) fanout.run();  // opens the connections
+      std::vector<double> bWall, bCpu, bSim;
+      for (int r = 1; r <= o.baselineRounds; ++r) {
+        CpuTime cpu0 = selfCpu();
+        CpuTime sim0 = processCpu(sim->pid());
+        auto w0 = Clock::now();
+        RawRound raw = fanout.run();
+        double wallMs = msSince(w0);
+        CpuTime used = selfCpu() - cpu0;
+        CpuTime simUsed = processCpu(sim->pid()) - sim0;
+        std::printf(
+            "baseline %d (curl multi alone, %s): wall_ms=%.0f cpu_ms=%.0f (user %.0f sys %.0f) "
+            "sim_cpu_ms=%.0f ok=%d failed=%d bytes=%zu\n",
+            r, mode, wallMs, used.totalMs(), used.userMs, used.sysMs, simUsed.totalMs(), raw.ok,
+            raw.failed, raw.bytes);
+        std::fflush(stdout);
+        if (raw.failed > 0) broken = true;
+        bWall.push_back(wallMs);
+        bCpu.push_back(used.totalMs());
+        bSim.push_back(simUsed.totalMs());
+      }
+      std::printf("baseline (%s): wall_ms_median=%.0f cpu_ms_median=%.0f sim_cpu_ms_median=%.0f\n",
+                  mode, median(bWall), median(bCpu), median(bSim));
+    }
+  }
+
+  service.stop();
+  double wallMax = wall.empty() ? 0 : *std::max_element(wall.begin(), wall.end());
+  bool pass = !wall.empty() && wallMax < kTargetMs;
+  std::printf(
+      "poll round: servers=%d meetings=%d wall_ms_median=%.0f wall_ms_max=%.0f "
+      "cpu_ms_median=%.0f sim_cpu_ms_median=%.0f target=%d %s\n",
+      o.servers, o.servers * o.meetings, median(wall), wallMax, median(cpu), median(simCpu),
+      kTargetMs, pass ? "PASS" : "FAIL");
+  if (broken) {
+    std::printf("BROKEN: some round did not see every server online without failures\n");
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "poll-round-bench: time Switchboard's poll rounds over bbb-sim servers (target: 1000 "
+      "servers x 20 meetings in under 2 s)"};
+  Options o;
+  app.add_option("--servers", o.servers, "Simulated BBB servers")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  app.add_option("--meetings", o.meetings, "Meetings per server")
+      ->check(CLI::Range(0, 10000))
+      ->capture_default_str();
+  app.add_option("--participants", o.participants, "Participants per meeting")
+      ->check(CLI::Range(0, 1000))
+      ->capture_default_str();
+  app.add_option("--rounds", o.rounds, "Poll rounds; the first is a warm-up when more than one")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  app.add_option("--baseline-rounds", o.baselineRounds,
+                 "Rounds of the same getMeetings fan-out with curl multi alone (0: none)")
+      ->check(CLI::Range(0, 1000))
+      ->capture_default_str();
+  app.add_option("--sim-threads", o.simThreads, "Reactor threads of bbb-sim's shared endpoint")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  app.add_flag("!--no-store-meetings", o.storeMeetings,
+               "Do not record the meetings in Switchboard's store (the sweep then has nothing "
+               "to compare)");
+  app.add_flag("--smoke", o.smoke, "Tiny run for CI: 20 servers x 2 meetings, 2 rounds");
+  app.add_option("--log-level", o.logLevel, "Switchboard's log level")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  if (o.smoke) {
+    o.servers = 20;
+    o.meetings = 2;
+    o.rounds = 2;
+    o.baselineRounds = 1;
+  }
+  spdlog::set_level(spdlog::level::from_str(o.logLevel));
+  std::signal(SIGPIPE, SIG_IGN);
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  int rc = run(o);
+  curl_global_cleanup();
+  return rc;
+}

@@ -27,6 +27,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -37,6 +38,7 @@
 #include <vector>
 
 #include "app/service.h"
+#include "bbb/bbb_xml.h"
 #include "core/bbb_url.h"
 #include "core/checksum.h"
 #include "core/config.h"
@@ -58,6 +60,7 @@ struct Options {
   int baselineRounds = 3;  // curl multi alone; 0 skips
   int simThreads = 1;      // reactor threads of bbb-sim's shared endpoint
   int preloadConnections = 8;
+  int delayMs = 0;            // simulated BBB answer latency (bbb-sim fault delay_ms), every server
   bool storeMeetings = true;  // also record the meetings in Switchboard's meeting store
   bool smoke = false;
   std::string logLevel = "warn";
@@ -264,43 +267,43 @@ std::string meetingId(int server, int meeting) {
   return "bench-s" + std::to_string(server) + "-m" + std::to_string(meeting);
 }
 
-struct PreloadResult {
-  int created = 0;
+// A request to the control API: path below the control URL, and its JSON body.
+struct ControlPost {
+  std::string path;
+  std::string body;
+};
+
+struct PostResult {
+  int ok = 0;
   int failed = 0;
   std::string firstError;
 };
 
-// Creates meetings x servers meetings through the control API, `connections` keep-alive
-// requests in flight at a time on one curl multi handle.
-PreloadResult preloadMeetings(const std::string& control, const Options& o) {
+// POSTs `count` requests (request(k) for k in [0, count)) to the control API over `connections`
+// keep-alive connections at once, on one curl multi handle. A request succeeds when answered
+// with `expectStatus`.
+PostResult postAll(const std::string& control, int count,
+                   const std::function<ControlPost(int)>& request, long expectStatus,
+                   int connections) {
   struct Slot {
     EasyPtr easy;
     std::string url;
     std::string response;
   };
-  PreloadResult result;
-  const int total = o.servers * o.meetings;
+  PostResult result;
   MultiPtr multi(curl_multi_init());
-  curl_multi_setopt(multi.get(), CURLMOPT_MAX_TOTAL_CONNECTIONS,
-                    static_cast<long>(o.preloadConnections));
+  curl_multi_setopt(multi.get(), CURLMOPT_MAX_TOTAL_CONNECTIONS, static_cast<long>(connections));
   std::unique_ptr<curl_slist, CurlSlistFree> headers(
       curl_slist_append(nullptr, "Content-Type: application/json"));
-  std::vector<Slot> slots(static_cast<size_t>(std::min(o.preloadConnections, total)));
+  std::vector<Slot> slots(static_cast<size_t>(std::max(0, std::min(connections, count))));
   int next = 0;
   auto startNext = [&](Slot& slot) {
-    int server = next / o.meetings + 1;
-    int meeting = next % o.meetings + 1;
-    ++next;
-    std::string body = nlohmann::json{
-        {"meeting_id", meetingId(server, meeting)},
-        {"name", "Bench meeting " + std::to_string(meeting)},
-        {"participants",
-         o.participants}}.dump();
-    slot.url = control + "/servers/" + std::to_string(server) + "/meetings";
+    ControlPost post = request(next++);
+    slot.url = control + post.path;
     slot.response.clear();
     CURL* h = slot.easy.get();
     curl_easy_setopt(h, CURLOPT_URL, slot.url.c_str());
-    curl_easy_setopt(h, CURLOPT_COPYPOSTFIELDS, body.c_str());
+    curl_easy_setopt(h, CURLOPT_COPYPOSTFIELDS, post.body.c_str());
     curl_multi_add_handle(multi.get(), h);
   };
   for (auto& slot : slots) {
@@ -324,20 +327,18 @@ PreloadResult preloadMeetings(const std::string& control, const Options& o) {
       curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char**>(&slot));
       long status = 0;
       curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
-      if (msg->data.result == CURLE_OK && status == 201) {
-        ++result.created;
-      } else {
-        if (result.failed++ == 0) {
-          result.firstError = slot->url + ": " +
-                              (msg->data.result != CURLE_OK
-                                   ? curl_easy_strerror(msg->data.result)
-                                   : "HTTP " + std::to_string(status) + " " + slot->response);
-        }
+      if (msg->data.result == CURLE_OK && status == expectStatus) {
+        ++result.ok;
+      } else if (result.failed++ == 0) {
+        result.firstError = slot->url + ": " +
+                            (msg->data.result != CURLE_OK
+                                 ? curl_easy_strerror(msg->data.result)
+                                 : "HTTP " + std::to_string(status) + " " + slot->response);
       }
       curl_multi_remove_handle(multi.get(), msg->easy_handle);
-      if (next < total) {
+      if (next < count) {
         startNext(*slot);
-        ++running;  // make sure the loop goes on for the handle just added
+        ++running;  // the loop must go on for the handle just added
       }
     }
     if (running > 0) curl_multi_poll(multi.get(), nullptr, 0, 1000, nullptr);
@@ -455,12 +456,34 @@ int run(const Options& o) {
               static_cast<int>(sim->pid()));
 
   t0 = Clock::now();
-  PreloadResult preload = preloadMeetings(sim->control(), o);
+  auto meetingPost = [&o](int k) {
+    int server = k / o.meetings + 1;
+    int meeting = k % o.meetings + 1;
+    return ControlPost{"/servers/" + std::to_string(server) + "/meetings",
+                       nlohmann::json{{"meeting_id", meetingId(server, meeting)},
+                                      {"name", "Bench meeting " + std::to_string(meeting)},
+                                      {"participants", o.participants}}
+                           .dump()};
+  };
+  PostResult preload =
+      postAll(sim->control(), o.servers * o.meetings, meetingPost, 201, o.preloadConnections);
   double preloadMs = msSince(t0);
   if (preload.failed > 0) {
     std::printf("BROKEN: preload: %d of %d meetings failed; first: %s\n", preload.failed,
                 o.servers * o.meetings, preload.firstError.c_str());
     return 1;
+  }
+  if (o.delayMs > 0) {
+    auto faultPost = [&o](int k) {
+      return ControlPost{"/servers/" + std::to_string(k + 1) + "/fault",
+                         nlohmann::json{{"delay_ms", o.delayMs}}.dump()};
+    };
+    PostResult faults = postAll(sim->control(), o.servers, faultPost, 200, o.preloadConnections);
+    if (faults.failed > 0) {
+      std::printf("BROKEN: setting delay_ms: %s\n", faults.firstError.c_str());
+      return 1;
+    }
+    std::printf("every simulated server answers %d ms late (delay_ms)\n", o.delayMs);
   }
   std::string error;
   auto listing = httpGet(sim->control() + "/servers", error);
@@ -478,8 +501,8 @@ int run(const Options& o) {
     simMeetings += s["meetings"].get<long long>();
     simParticipants += s["participants"].get<long long>();
   }
-  std::printf("preloaded: %d meetings (%lld participants) in %.0f ms (%.0f/s)\n", preload.created,
-              simParticipants, preloadMs, preload.created / (preloadMs / 1000.0));
+  std::printf("preloaded: %d meetings (%lld participants) in %.0f ms (%.0f/s)\n", preload.ok,
+              simParticipants, preloadMs, preload.ok / (preloadMs / 1000.0));
   if (simMeetings != static_cast<long long>(o.servers) * o.meetings) {
     std::printf("BROKEN: bbb-sim holds %lld meetings, expected %d\n", simMeetings,
                 o.servers * o.meetings);
@@ -599,6 +622,29 @@ int run(const Options& o) {
     }
   }
 
+  if (o.baselineRounds > 0 && !added.empty()) {
+    // The parsing share of a round: one server's getMeetings answer parsed once per server.
+    auto algorithm = sb::upstreamSigningAlgorithm(c.api);
+    auto body = httpGet(sb::signedApiUrl(added.front(), "getMeetings", {}, algorithm), error);
+    if (!body) {
+      std::printf("BROKEN: getMeetings of server 1: %s\n", error.c_str());
+      return 1;
+    }
+    CpuTime cpu0 = selfCpu();
+    auto w0 = Clock::now();
+    size_t parsed = 0;
+    for (int i = 0; i < o.servers; ++i) {
+      auto meetings = sb::parseGetMeetings(*body);
+      if (meetings) parsed += meetings->size();
+    }
+    double wallMs = msSince(w0);
+    CpuTime used = selfCpu() - cpu0;
+    std::printf(
+        "parse (sb::parseGetMeetings alone, %d answers of %zu bytes, %zu meetings): wall_ms=%.0f "
+        "cpu_ms=%.0f\n",
+        o.servers, body->size(), parsed, wallMs, used.totalMs());
+  }
+
   service.stop();
   double wallMax = wall.empty() ? 0 : *std::max_element(wall.begin(), wall.end());
   bool pass = !wall.empty() && wallMax < kTargetMs;
@@ -639,6 +685,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--sim-threads", o.simThreads, "Reactor threads of bbb-sim's shared endpoint")
       ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  app.add_option("--delay-ms", o.delayMs,
+                 "Every simulated server answers this much later (bbb-sim delay_ms), as real "
+                 "BBB servers over a network do")
+      ->check(CLI::Range(0, 60000))
       ->capture_default_str();
   app.add_flag("!--no-store-meetings", o.storeMeetings,
                "Do not record the meetings in Switchboard's store (the sweep then has nothing "

@@ -212,7 +212,7 @@ Result<UpstreamAnswer> MeetingRouter::create(const ApiRequest& request) {
       }
       if (keep) {
         // Idempotent create: BBB answers duplicateWarning (or idNotUnique) itself.
-        QueryString params = createParamsFor(request);
+        QueryString params = repeatedCreateParams(request, m);
         if (!server->tag.empty()) params.set(kServerTagParam, server->tag);
         return forward(*server, "create", params, request.body,
                        "Unable to create meeting on server.");
@@ -221,12 +221,20 @@ Result<UpstreamAnswer> MeetingRouter::create(const ApiRequest& request) {
     // Its server is gone, offline, disabled or (cordoned and the meeting ended): place anew.
     if (auto s = meetings_.removeMeeting(*id, m.serverId); !s) return s.error();
   }
-  QueryString requested = createParamsFor(request);
-  return placeAndCreate(placementFor(request, *id), &requested);
+  return placeAndCreate(placementFor(request, *id), &request);
+}
+
+QueryString MeetingRouter::repeatedCreateParams(const ApiRequest& request,
+                                                const Meeting& existing) const {
+  QueryString params = createParamsFor(request);
+  // The first create may have sent a generated moderatorPW. Send the same one, so BBB answers
+  // duplicateWarning rather than idNotUnique, whichever of two racing creates reaches it first.
+  if (!params.has("moderatorPW")) params.set("moderatorPW", existing.moderatorPw);
+  return params;
 }
 
 Result<UpstreamAnswer> MeetingRouter::placeAndCreate(const Placement& p,
-                                                     const QueryString* lostRequest) {
+                                                     const ApiRequest* lostRequest) {
   ServerTagRequest tag = ServerTagRequest::parse(p.tagRequest);
   int expected = expectedUsers(p.sizeHint, config_.load);
   std::set<std::string> failed;  // servers that failed in transport during this placement
@@ -257,7 +265,7 @@ Result<UpstreamAnswer> MeetingRouter::placeAndCreate(const Placement& p,
       auto ownerServer = servers_.getServer(owner->serverId);
       if (!ownerServer) return ownerServer.error();
       if (lostRequest == nullptr) return UpstreamAnswer{"", ownerServer->id, true, ""};
-      QueryString params = *lostRequest;
+      QueryString params = repeatedCreateParams(*lostRequest, *owner);
       if (!ownerServer->tag.empty()) params.set(kServerTagParam, ownerServer->tag);
       return forward(*ownerServer, "create", params, p.body, "Unable to create meeting on server.");
     }

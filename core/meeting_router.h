@@ -107,7 +107,9 @@ class MeetingRouter {
   // releases the claim and tries the next best server. When another request claimed the meeting
   // first: forwards `lostRequest` there if given (BBB answers duplicateWarning), else answers
   // success without contacting BBB.
-  Result<UpstreamAnswer> placeAndCreate(const Placement& p, const QueryString* lostRequest);
+  Result<UpstreamAnswer> placeAndCreate(const Placement& p, const ApiRequest* lostRequest);
+  // Parameters of a create for a meeting that already exists (idempotent create).
+  QueryString repeatedCreateParams(const ApiRequest& request, const Meeting& existing) const;
   // Releases a claim made by placeAndCreate/moveMeeting.
   void release(const Placement& p, const Server& server);
   std::string signedJoinUrl(const Server& server, const ApiRequest& request) const;

@@ -199,6 +199,11 @@ HttpResult Router::admin(const std::string& method, const std::string& path,
                      json.empty() ? "" : "application/json", std::string("Bearer ") + kToken);
 }
 
+nlohmann::json Router::meetings(const std::string& serverId) const {
+  auto r = admin("GET", "/meetings" + (serverId.empty() ? "" : "?server=" + serverId));
+  return nlohmann::json::parse(r.body)["meetings"];
+}
+
 std::vector<std::string> Router::addServers(const Sim& sim) {
   std::vector<std::string> ids;
   for (const auto& s : sim.servers()) {

@@ -76,6 +76,9 @@ class Router {
                   sb::ChecksumAlgorithm algorithm = sb::ChecksumAlgorithm::kSha1) const;
   HttpResult admin(const std::string& method, const std::string& path,
                    const std::string& json = "") const;
+  // The router's meeting list (GET /meetings), as a JSON array held by value (never iterate a
+  // member of a temporary json: the range-for would dangle).
+  nlohmann::json meetings(const std::string& serverId = "") const;
   // Adds the sim's servers (enabled) and polls once so they are online. Returns their ids in
   // sim order.
   std::vector<std::string> addServers(const Sim& sim);

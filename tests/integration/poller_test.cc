@@ -53,8 +53,7 @@ TEST(PollerTest, HealthHysteresisLoadAndFailoverMarking) {
   first = serverJson(router, ids[0]);
   EXPECT_EQ(first["online"], false);
   EXPECT_NE(first["last_error"].get<std::string>(), "");
-  for (const auto& m :
-       json::parse(router.admin("GET", "/meetings?server=" + ids[0]).body)["meetings"]) {
+  for (const auto& m : router.meetings(ids[0])) {
     EXPECT_EQ(m["orphaned"], true);
   }
   // A create of the orphaned meeting places it on the healthy server.

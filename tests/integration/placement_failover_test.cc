@@ -40,9 +40,8 @@ TEST(PlacementTest, BurstOfConcurrentCreatesSpreadsEvenly) {
   // 200 creates within about a second, 20 at a time, no poll in between.
   std::vector<std::future<HttpResult>> inflight;
   for (int i = 0; i < 200; ++i) {
-    inflight.push_back(std::async(std::launch::async, [&router, i] {
-      return create(router, "burst-" + std::to_string(i));
-    }));
+    inflight.push_back(std::async(
+        std::launch::async, [&router, i] { return create(router, "burst-" + std::to_string(i)); }));
     if (inflight.size() == 20) {
       for (auto& f : inflight) ASSERT_EQ(xmlField(f.get().body, "returncode"), "SUCCESS");
       inflight.clear();
@@ -62,9 +61,9 @@ TEST(PlacementTest, SizeHintSteersTheNextCreatesAway) {
   Sim sim(3);
   Router router;
   router.addServers(sim);
-  ASSERT_EQ(xmlField(create(router, "lecture", "&meta_bbb-meeting-size-hint=300").body,
-                     "returncode"),
-            "SUCCESS");
+  ASSERT_EQ(
+      xmlField(create(router, "lecture", "&meta_bbb-meeting-size-hint=300").body, "returncode"),
+      "SUCCESS");
   std::string big = serverOf(router, "lecture");
   for (int i = 0; i < 10; ++i) {
     create(router, "small-" + std::to_string(i));
@@ -132,10 +131,11 @@ TEST_P(StrategyTest, PlacesAsDocumented) {
   }
   if (strategy == "least-connections") {
     // Users, not load, decide: give server 1 many users, the next meeting avoids it.
-    sim.addParticipants(1, json::parse(router.admin("GET", "/meetings?server=" + ids[0]).body)
-                               ["meetings"][0]["id"]
-                                   .get<std::string>(),
-                        30);
+    sim.addParticipants(
+        1,
+        json::parse(router.admin("GET", "/meetings?server=" + ids[0]).body)["meetings"][0]["id"]
+            .get<std::string>(),
+        30);
     router.service().poller().pollOnce();
     create(router, "lc-next");
     EXPECT_NE(serverOf(router, "lc-next"), ids[0]);
@@ -257,7 +257,8 @@ TEST(FaultTest, MisbehavingServersNeverCrashOrBlock) {
   auto list = router.call("getMeetings", "");
   EXPECT_EQ(xmlField(list.body, "returncode"), "SUCCESS");
   // Servers come back: online again after the healthy threshold.
-  for (int i = 1; i <= 5; ++i) sim.fault(i, {{"timeout", false}, {"error", "none"}, {"down", false}});
+  for (int i = 1; i <= 5; ++i)
+    sim.fault(i, {{"timeout", false}, {"error", "none"}, {"down", false}});
   router.service().poller().pollOnce();
   for (const auto& id : ids) {
     EXPECT_EQ(json::parse(router.admin("GET", "/servers/" + id).body)["online"], true) << id;
@@ -288,8 +289,8 @@ TEST(FaultTest, SlowServerNeverDelaysJoinsToOthers) {
     auto r = router.call("join", "fullName=A&meetingID=fast&role=VIEWER");
     ASSERT_EQ(r.status, 302);
   }
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::steady_clock::now() - start)
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  start)
                 .count();
   EXPECT_LT(ms, 1500);
   for (auto& f : slow) f.get();

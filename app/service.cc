@@ -22,7 +22,8 @@ struct Service::Impl {
   std::unique_ptr<BalancingStrategy> strategy;
   MeetingRouter router{servers, meetings, bbb, clock, *strategy, config};
   ServerAdmin admin{servers, meetings, bbb, config};
-  Poller poller{servers, meetings, bbb, clock, config};
+  LocalLeaderLease lease;
+  Poller poller{servers, meetings, bbb, clock, config, lease};
   std::unique_ptr<WorkerPool> workers;
   std::unique_ptr<BbbApi> api;
   std::unique_ptr<AdminApi> adminApi;

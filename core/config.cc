@@ -192,6 +192,18 @@ Result<Config> loadConfig(const EnvLookup& env) {
   c.http.maxRequestBytes = static_cast<size_t>(n);
 
   if (auto v = env("SWITCHBOARD_ADMIN_TOKEN")) c.admin.token = *v;
+  if (auto v = env("REDIS_URL")) c.store.redisUrl = *v;
+  if (auto v = env("DATABASE_URL")) c.store.databaseUrl = *v;
+  if (c.store.redisUrl.empty() != c.store.databaseUrl.empty()) {
+    return Error::of(ErrorCode::kInvalidArgument,
+                     "Set both REDIS_URL and DATABASE_URL (Redis + PostgreSQL), or neither (the "
+                     "embedded in-memory store)");
+  }
+  if (auto v = env("REDIS_NAMESPACE"); v && !v->empty()) c.store.redisNamespace = *v;
+  if (auto s = readSeconds(env, "STORE_TIMEOUT", 0, 60, c.store.timeout); !s) return s.error();
+  if (auto s = readSeconds(env, "POLLER_LEASE_TTL", 1, 3600, c.store.leaseTtl); !s) {
+    return s.error();
+  }
   if (auto v = env("LOG_LEVEL"); v && !v->empty()) c.logLevel = *v;
   return c;
 }

@@ -95,6 +95,23 @@ struct HttpConfig {
   size_t maxRequestBytes = 64 * 1024;  // MAX_REQUEST_SIZE; POST create with slides may be more
 };
 
+struct StoreConfig {
+  // REDIS_URL (redis://[:password@]host:port[/db]) and DATABASE_URL
+  // (postgresql://user:password@host:port/db): both set = Redis + PostgreSQL; neither = the
+  // embedded in-memory store; one alone is a configuration error.
+  std::string redisUrl;
+  std::string databaseUrl;
+  // REDIS_NAMESPACE (default "switchboard"): prefix of every Redis key.
+  std::string redisNamespace = "switchboard";
+  // STORE_TIMEOUT (seconds, default 1): connect and command timeout of Redis and PostgreSQL.
+  std::chrono::milliseconds timeout{1000};
+  // POLLER_LEASE_TTL (seconds, default 15): a standby poller takes over at most this long after
+  // the active one died.
+  std::chrono::milliseconds leaseTtl{15000};
+
+  bool shared() const { return !redisUrl.empty() && !databaseUrl.empty(); }
+};
+
 struct AdminConfig {
   // SWITCHBOARD_ADMIN_TOKEN: bearer token of the admin API; admin calls are refused when empty.
   std::string token;
@@ -108,6 +125,7 @@ struct Config {
   BalancingConfig balancing;
   HttpConfig http;
   AdminConfig admin;
+  StoreConfig store;
   std::string logLevel = "info";  // LOG_LEVEL: trace, debug, info, warn, error
 };
 

@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <chrono>
 #include <set>
 
@@ -12,13 +15,19 @@
 namespace sb {
 
 Poller::Poller(ServerStore& servers, MeetingStore& meetings, BbbClient& bbb, const Clock& clock,
-               const Config& config)
+               const Config& config, LeaderLease& lease)
     : servers_(servers),
       meetings_(meetings),
       bbb_(bbb),
       clock_(clock),
       config_(config),
-      signing_(upstreamSigningAlgorithm(config.api)) {}
+      lease_(lease),
+      signing_(upstreamSigningAlgorithm(config.api)) {
+  char host[256] = "poller";
+  gethostname(host, sizeof(host) - 1);
+  holder_ =
+      std::string(host) + ":" + std::to_string(getpid()) + ":" + std::to_string(clock.nowMs());
+}
 
 Poller::~Poller() { stop(); }
 
@@ -40,18 +49,34 @@ void Poller::stop() {
 }
 
 void Poller::run() {
+  using Clock = std::chrono::steady_clock;
+  auto renewEvery = std::max(std::chrono::milliseconds(100), config_.store.leaseTtl / 3);
+  auto nextPoll = Clock::now();
   while (true) {
-    auto started = std::chrono::steady_clock::now();
-    try {
-      pollOnce();
-    } catch (const std::exception& e) {
-      spdlog::error("poll round failed: {}", e.what());
+    auto lease = lease_.acquire(holder_, config_.store.leaseTtl);
+    bool active = lease.ok() && *lease;
+    if (active != active_.exchange(active)) {
+      if (active) {
+        spdlog::info("poller {} is active", holder_);
+      } else {
+        spdlog::warn("poller {} stands by: {}", holder_,
+                     lease.ok() ? "another poller holds the lease" : lease.error().message);
+      }
     }
+    if (active && Clock::now() >= nextPoll) {
+      nextPoll = Clock::now() + config_.poller.interval;
+      try {
+        pollOnce();
+      } catch (const std::exception& e) {
+        spdlog::error("poll round failed: {}", e.what());
+      }
+    }
+    auto wakeAt =
+        std::min(Clock::now() + renewEvery, active ? nextPoll : Clock::now() + renewEvery);
     std::unique_lock lock(mu_);
-    if (wake_.wait_until(lock, started + config_.poller.interval, [this] { return stopping_; })) {
-      return;
-    }
+    if (wake_.wait_until(lock, wakeAt, [this] { return stopping_; })) break;
   }
+  if (active_.exchange(false)) (void)lease_.release(holder_);
 }
 
 int Poller::sweepMeetings(const Server& server, const ServerPoll& poll,

@@ -17,6 +17,7 @@
 #include "core/bbb_client.h"
 #include "core/clock.h"
 #include "core/config.h"
+#include "core/leader_lease.h"
 #include "core/meeting.h"
 #include "core/meeting_store.h"
 #include "core/server_store.h"
@@ -33,15 +34,19 @@ struct PollRoundStats {
 
 class Poller {
  public:
+  // `lease` decides which of several pollers is active (LocalLeaderLease for a single process).
   Poller(ServerStore& servers, MeetingStore& meetings, BbbClient& bbb, const Clock& clock,
-         const Config& config);
+         const Config& config, LeaderLease& lease);
   ~Poller();
 
   PollRoundStats pollOnce();
 
-  // Runs pollOnce() every interval on a background thread until stop().
+  // Runs pollOnce() every interval on a background thread until stop(), while this poller holds
+  // the lease (renewed every third of its TTL); a standby keeps trying and takes over when the
+  // active one stops renewing. stop() releases the lease.
   void start();
   void stop();
+  bool isActive() const { return active_.load(); }
 
  private:
   void run();
@@ -53,7 +58,10 @@ class Poller {
   BbbClient& bbb_;
   const Clock& clock_;
   const Config& config_;
+  LeaderLease& lease_;
   ChecksumAlgorithm signing_;
+  std::string holder_;  // this poller's lease holder id
+  std::atomic<bool> active_{false};
 
   std::thread thread_;
   std::mutex mu_;

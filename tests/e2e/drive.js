@@ -278,10 +278,11 @@ async function main() {
     check(onSims.length === 1 && onSims[0] === simIndex,
       `${meetingId} exists on exactly the sim server Switchboard routes it to`,
       `Switchboard: sim${simIndex} (server ${routed[0].server_id}), sims holding it: ${show(onSims)}`)
-    // server_host is the host name only (Scalelite's HOSTNAME column), without the port.
-    const simHostname = new URL(`http://${hostOfSim(simIndex)}`).hostname
-    check(routed[0].server_host === simHostname,
-      `meetings list shows ${meetingId} on host ${simHostname}`, show(routed[0]))
+    // server_host is the host, with the port when the server URL names one (tells servers on
+    // one machine apart).
+    const simHost = new URL(`http://${hostOfSim(simIndex)}`).host
+    check(routed[0].server_host === simHost,
+      `meetings list shows ${meetingId} on host ${simHost}`, show(routed[0]))
     return { simIndex, serverId: routed[0].server_id }
   }
 

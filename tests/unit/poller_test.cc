@@ -23,7 +23,9 @@ constexpr int64_t kMinute = 60'000;
 class PollerTest : public ::testing::Test {
  protected:
   Poller& poller() {
-    if (!poller_) poller_ = std::make_unique<Poller>(servers_, meetings_, bbb_, clock_, config_);
+    if (!poller_) {
+      poller_ = std::make_unique<Poller>(servers_, meetings_, bbb_, clock_, config_, lease_);
+    }
     return *poller_;
   }
 
@@ -64,6 +66,7 @@ class PollerTest : public ::testing::Test {
   fake::FakeBbbClient bbb_;
   ManualClock clock_;
   Config config_;
+  LocalLeaderLease lease_;
   std::unique_ptr<Poller> poller_;
 };
 

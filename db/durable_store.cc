@@ -1,0 +1,164 @@
+#include "db/durable_store.h"
+
+#include <spdlog/spdlog.h>
+
+namespace sb {
+namespace {
+
+bool unavailable(const Error& e) { return e.code == ErrorCode::kStoreUnavailable; }
+
+}  // namespace
+
+// ---- servers --------------------------------------------------------------------------------
+
+void DurableServerStore::recache(const Server& server) {
+  Status s = redis_.addServer(server);
+  if (!s && s.error().code == ErrorCode::kAlreadyExists) s = redis_.updateServer(server);
+  if (s) (void)redis_.updateLiveState(server.id, server.live);
+}
+
+Result<std::vector<Server>> DurableServerStore::listServers() {
+  auto cached = redis_.listServers();
+  if (cached && !cached->empty()) return cached;
+  // Empty (flushed, restarted without persistence, or really no servers) or unreachable:
+  // PostgreSQL has the inventory. Put it back so the next call is served from Redis.
+  auto truth = pg_.listServers();
+  if (!truth) return cached ? cached : truth;
+  if (cached) {
+    for (const auto& s : *truth) recache(s);
+    if (!truth->empty()) spdlog::info("restored {} servers into redis", truth->size());
+  }
+  return truth;
+}
+
+Result<Server> DurableServerStore::getServer(std::string_view id) {
+  auto cached = redis_.getServer(id);
+  if (cached || cached.error().code == ErrorCode::kInvalidArgument) return cached;
+  auto truth = pg_.getServer(id);
+  if (truth && !unavailable(cached.error())) recache(*truth);
+  return truth;
+}
+
+Status DurableServerStore::addServer(const Server& server) {
+  if (auto s = pg_.addServer(server); !s) return s;
+  recache(server);
+  return Status::Ok();
+}
+
+Status DurableServerStore::updateServer(const Server& server) {
+  if (auto s = pg_.updateServer(server); !s) return s;
+  Status s = redis_.updateServer(server);
+  if (!s && s.error().code == ErrorCode::kNotFound) {
+    auto fresh = pg_.getServer(server.id);
+    if (fresh) recache(*fresh);
+  }
+  return Status::Ok();
+}
+
+Status DurableServerStore::removeServer(std::string_view id) {
+  if (auto s = pg_.removeServer(id); !s) return s;
+  (void)redis_.removeServer(id);
+  return Status::Ok();
+}
+
+Result<bool> DurableServerStore::compareAndSetState(std::string_view id, AdminState expected,
+                                                    AdminState next) {
+  auto changed = pg_.compareAndSetState(id, expected, next);
+  if (!changed || !*changed) return changed;
+  auto fresh = pg_.getServer(id);
+  if (fresh) (void)redis_.updateServer(*fresh);
+  return changed;
+}
+
+Status DurableServerStore::updateLiveState(std::string_view id, const ServerLiveState& live) {
+  Status s = redis_.updateLiveState(id, live);
+  if (s) return s;
+  if (s.error().code == ErrorCode::kNotFound) {
+    auto truth = pg_.getServer(id);
+    if (!truth) return truth.error();
+    truth->live = live;
+    recache(*truth);
+    return Status::Ok();
+  }
+  return pg_.updateLiveState(id, live);  // Redis down: keep /status and placement informed
+}
+
+Status DurableServerStore::reserve(std::string_view id, double load, int meetings) {
+  Status s = redis_.reserve(id, load, meetings);
+  if (s || !unavailable(s.error())) return s;
+  return pg_.reserve(id, load, meetings);
+}
+
+// ---- meetings -------------------------------------------------------------------------------
+
+Result<std::optional<Meeting>> DurableMeetingStore::findMeeting(std::string_view id) {
+  auto cached = redis_.findMeeting(id);
+  if (cached && cached->has_value()) return cached;
+  auto truth = pg_.findMeeting(id);
+  if (!truth) return cached ? cached : truth;
+  if (cached && truth->has_value()) {
+    // A miss that PostgreSQL knows: Redis lost it (flush/restart). Put it back.
+    (void)redis_.claimMeeting(**truth);
+    spdlog::info("restored meeting {} into redis from postgres", id);
+  }
+  return truth;
+}
+
+Result<MeetingStore::Claim> DurableMeetingStore::claimMeeting(const Meeting& meeting) {
+  auto claim = redis_.claimMeeting(meeting);
+  if (!claim) {
+    if (!unavailable(claim.error())) return claim;
+    return pg_.claimMeeting(meeting);  // Redis down: PostgreSQL arbitrates (also atomic)
+  }
+  if (!claim->claimed) return claim;
+  // Acknowledge the claim only once PostgreSQL has it too.
+  auto durable = pg_.claimMeeting(meeting);
+  if (durable && durable->claimed) return claim;
+  if (durable) {
+    // PostgreSQL holds an older record of this id (Redis had lost it): Redis decided, so the
+    // new placement replaces it.
+    (void)pg_.removeMeeting(meeting.id, durable->meeting.serverId);
+    durable = pg_.claimMeeting(meeting);
+    if (durable && durable->claimed) return claim;
+  }
+  (void)redis_.removeMeeting(meeting.id, meeting.serverId);
+  return Error::of(ErrorCode::kStoreUnavailable,
+                   "The meeting could not be recorded durably; try again shortly.");
+}
+
+Status DurableMeetingStore::removeMeeting(std::string_view id, std::string_view serverId) {
+  Status cached = redis_.removeMeeting(id, serverId);
+  Status truth = pg_.removeMeeting(id, serverId);
+  if (!truth && cached) {
+    spdlog::debug("meeting {} removed from redis only; postgres will be swept later", id);
+  }
+  return cached ? Status::Ok() : truth;
+}
+
+Result<int> DurableMeetingStore::orphanMeetingsOf(std::string_view serverId) {
+  auto truth = pg_.orphanMeetingsOf(serverId);
+  auto cached = redis_.orphanMeetingsOf(serverId);
+  if (truth) return truth;
+  return cached;
+}
+
+Result<std::vector<Meeting>> DurableMeetingStore::listMeetings(std::string_view serverId) {
+  // Operators and the poller list meetings; PostgreSQL is complete even after a Redis flush.
+  auto truth = pg_.listMeetings(serverId);
+  if (truth) return truth;
+  return redis_.listMeetings(serverId);
+}
+
+Result<int> DurableMeetingStore::warmCache() {
+  auto all = pg_.listMeetings({});
+  if (!all) return all.error();
+  int restored = 0;
+  for (const auto& m : *all) {
+    auto claim = redis_.claimMeeting(m);
+    if (!claim) return claim.error();
+    if (claim->claimed) ++restored;
+  }
+  return restored;
+}
+
+}  // namespace sb

@@ -1,0 +1,63 @@
+// Redis (hot) + PostgreSQL (durable) behind the store ports, as docs/ARCHITECTURE.md's table
+// says:
+//   - server inventory: PostgreSQL is the truth, Redis a cache rebuilt on a miss (or when empty);
+//     live state (poller) and reservations: Redis, falling back to PostgreSQL while Redis is down;
+//   - meetings: Redis arbitrates claims (atomic across routers) and serves lookups; every claim is
+//     written through to PostgreSQL before it is acknowledged, so a Redis flush or restart loses
+//     nothing: a lookup that misses Redis reads PostgreSQL and puts the meeting back.
+//   - PostgreSQL down: lookups (joins) keep working from Redis; claims (creates) fail with
+//     kStoreUnavailable, because an unrecorded meeting would be lost on the next Redis failure.
+//     Removals go to Redis and are retried on PostgreSQL by the poller's sweep later.
+//   - Redis down: everything falls back to PostgreSQL (slower, still correct: PostgreSQL claims
+//     are atomic too).
+// The two stores given are the adapters of db/redis_store.h and db/pg_store.h (or fakes).
+// Thread-safety: as the underlying stores.
+#pragma once
+
+#include "core/meeting_store.h"
+#include "core/server_store.h"
+
+namespace sb {
+
+class DurableServerStore final : public ServerStore {
+ public:
+  DurableServerStore(ServerStore& redis, ServerStore& pg) : redis_(redis), pg_(pg) {}
+
+  Result<std::vector<Server>> listServers() override;
+  Result<Server> getServer(std::string_view id) override;
+  Status addServer(const Server& server) override;
+  Status updateServer(const Server& server) override;
+  Status removeServer(std::string_view id) override;
+  Result<bool> compareAndSetState(std::string_view id, AdminState expected,
+                                  AdminState next) override;
+  Status updateLiveState(std::string_view id, const ServerLiveState& live) override;
+  Status reserve(std::string_view id, double load, int meetings) override;
+
+ private:
+  // Puts a PostgreSQL server record back into Redis (after a flush or a Redis restart).
+  void recache(const Server& server);
+
+  ServerStore& redis_;
+  ServerStore& pg_;
+};
+
+class DurableMeetingStore final : public MeetingStore {
+ public:
+  DurableMeetingStore(MeetingStore& redis, MeetingStore& pg) : redis_(redis), pg_(pg) {}
+
+  Result<std::optional<Meeting>> findMeeting(std::string_view id) override;
+  Result<Claim> claimMeeting(const Meeting& meeting) override;
+  Status removeMeeting(std::string_view id, std::string_view serverId) override;
+  Result<int> orphanMeetingsOf(std::string_view serverId) override;
+  Result<std::vector<Meeting>> listMeetings(std::string_view serverId) override;
+
+  // Copies every PostgreSQL meeting missing from Redis into Redis (start-up, after a flush).
+  // Returns how many were restored.
+  Result<int> warmCache();
+
+ private:
+  MeetingStore& redis_;
+  MeetingStore& pg_;
+};
+
+}  // namespace sb

@@ -1,0 +1,184 @@
+// The Redis + PostgreSQL layering, with memory stores standing in for both and switches that
+// make either unreachable.
+#include "db/durable_store.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "db/memory_store.h"
+
+namespace sb {
+namespace {
+
+Error down() { return Error::of(ErrorCode::kStoreUnavailable, "down"); }
+
+// A server store that answers kStoreUnavailable while `up` is false.
+class SwitchableServerStore final : public ServerStore {
+ public:
+  bool up = true;
+  std::unique_ptr<MemoryServerStore> inner = std::make_unique<MemoryServerStore>();
+  Result<std::vector<Server>> listServers() override {
+    if (!up) return down();
+    return inner->listServers();
+  }
+  Result<Server> getServer(std::string_view id) override {
+    if (!up) return down();
+    return inner->getServer(id);
+  }
+  Status addServer(const Server& s) override { return up ? inner->addServer(s) : down(); }
+  Status updateServer(const Server& s) override { return up ? inner->updateServer(s) : down(); }
+  Status removeServer(std::string_view id) override { return up ? inner->removeServer(id) : down(); }
+  Result<bool> compareAndSetState(std::string_view id, AdminState e, AdminState n) override {
+    if (!up) return down();
+    return inner->compareAndSetState(id, e, n);
+  }
+  Status updateLiveState(std::string_view id, const ServerLiveState& l) override {
+    return up ? inner->updateLiveState(id, l) : down();
+  }
+  Status reserve(std::string_view id, double load, int m) override {
+    return up ? inner->reserve(id, load, m) : down();
+  }
+};
+
+class SwitchableMeetingStore final : public MeetingStore {
+ public:
+  bool up = true;
+  std::unique_ptr<MemoryMeetingStore> inner = std::make_unique<MemoryMeetingStore>();
+  Result<std::optional<Meeting>> findMeeting(std::string_view id) override {
+    if (!up) return down();
+    return inner->findMeeting(id);
+  }
+  Result<Claim> claimMeeting(const Meeting& m) override {
+    if (!up) return down();
+    return inner->claimMeeting(m);
+  }
+  Status removeMeeting(std::string_view id, std::string_view s) override {
+    return up ? inner->removeMeeting(id, s) : down();
+  }
+  Result<int> orphanMeetingsOf(std::string_view s) override {
+    if (!up) return down();
+    return inner->orphanMeetingsOf(s);
+  }
+  Result<std::vector<Meeting>> listMeetings(std::string_view s) override {
+    if (!up) return down();
+    return inner->listMeetings(s);
+  }
+  // Simulates FLUSHALL.
+  void flush() { inner = std::make_unique<MemoryMeetingStore>(); }
+};
+
+Server server(const std::string& id) {
+  Server s;
+  s.id = id;
+  s.url = "https://" + id + ".example.com/bigbluebutton/api/";
+  s.secret = "secret";
+  s.state = AdminState::kEnabled;
+  return s;
+}
+
+Meeting meeting(const std::string& id, const std::string& serverId) {
+  Meeting m;
+  m.id = id;
+  m.serverId = serverId;
+  m.moderatorPw = "mp";
+  m.createParams.append("name", "Room");
+  return m;
+}
+
+class DurableStoreTest : public ::testing::Test {
+ protected:
+  SwitchableServerStore redisServers_, pgServers_;
+  SwitchableMeetingStore redisMeetings_, pgMeetings_;
+  DurableServerStore servers_{redisServers_, pgServers_};
+  DurableMeetingStore meetings_{redisMeetings_, pgMeetings_};
+};
+
+TEST_F(DurableStoreTest, ClaimsAreWrittenThroughAndSurviveARedisFlush) {
+  auto claim = meetings_.claimMeeting(meeting("m1", "s1"));
+  ASSERT_TRUE(claim.ok());
+  EXPECT_TRUE(claim->claimed);
+  EXPECT_TRUE(pgMeetings_.inner->findMeeting("m1")->has_value());
+  redisMeetings_.flush();
+  auto found = meetings_.findMeeting("m1");
+  ASSERT_TRUE(found.ok());
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->serverId, "s1");
+  EXPECT_EQ((*found)->createParams.get("name"), "Room");
+  EXPECT_TRUE(redisMeetings_.inner->findMeeting("m1")->has_value());  // put back into Redis
+  // A second router claiming it now loses to the restored owner.
+  auto second = meetings_.claimMeeting(meeting("m1", "s2"));
+  ASSERT_TRUE(second.ok());
+  EXPECT_FALSE(second->claimed);
+  EXPECT_EQ(second->meeting.serverId, "s1");
+}
+
+TEST_F(DurableStoreTest, PostgresDownLookupsWorkAndClaimsFailCleanly) {
+  ASSERT_TRUE(meetings_.claimMeeting(meeting("m1", "s1")).ok());
+  pgMeetings_.up = false;
+  auto found = meetings_.findMeeting("m1");
+  ASSERT_TRUE(found.ok());
+  EXPECT_TRUE(found->has_value());
+  auto claim = meetings_.claimMeeting(meeting("m2", "s1"));
+  ASSERT_FALSE(claim.ok());
+  EXPECT_EQ(claim.error().code, ErrorCode::kStoreUnavailable);
+  EXPECT_FALSE(redisMeetings_.inner->findMeeting("m2")->has_value());  // no half-made claim
+  pgMeetings_.up = true;
+  EXPECT_TRUE(meetings_.claimMeeting(meeting("m2", "s1"))->claimed);
+}
+
+TEST_F(DurableStoreTest, RedisDownFallsBackToPostgres) {
+  ASSERT_TRUE(meetings_.claimMeeting(meeting("m1", "s1")).ok());
+  redisMeetings_.up = false;
+  EXPECT_TRUE(meetings_.findMeeting("m1")->has_value());
+  auto claim = meetings_.claimMeeting(meeting("m2", "s2"));
+  ASSERT_TRUE(claim.ok());
+  EXPECT_TRUE(claim->claimed);
+  EXPECT_FALSE(meetings_.claimMeeting(meeting("m2", "s3"))->claimed);
+}
+
+TEST_F(DurableStoreTest, WarmCacheRestoresEveryMeeting) {
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(meetings_.claimMeeting(meeting("m" + std::to_string(i), "s1")).ok());
+  }
+  redisMeetings_.flush();
+  EXPECT_EQ(*meetings_.warmCache(), 5);
+  EXPECT_EQ(redisMeetings_.inner->listMeetings("s1")->size(), 5u);
+}
+
+TEST_F(DurableStoreTest, ServerInventoryIsRebuiltAfterAFlush) {
+  ASSERT_TRUE(servers_.addServer(server("s1")).ok());
+  ASSERT_TRUE(servers_.addServer(server("s2")).ok());
+  redisServers_.inner = std::make_unique<MemoryServerStore>();
+  auto list = servers_.listServers();
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ(list->size(), 2u);
+  EXPECT_EQ(redisServers_.inner->listServers()->size(), 2u);
+  redisServers_.inner = std::make_unique<MemoryServerStore>();
+  EXPECT_EQ(servers_.getServer("s2")->id, "s2");
+}
+
+TEST_F(DurableStoreTest, LiveStateStaysInRedisAndFallsBackWhenItIsDown) {
+  ASSERT_TRUE(servers_.addServer(server("s1")).ok());
+  ServerLiveState live;
+  live.online = true;
+  live.load = 42;
+  ASSERT_TRUE(servers_.updateLiveState("s1", live).ok());
+  EXPECT_TRUE(servers_.getServer("s1")->live.online);
+  EXPECT_FALSE(pgServers_.inner->getServer("s1")->live.online);  // hot state is not in PG
+  redisServers_.up = false;
+  ASSERT_TRUE(servers_.updateLiveState("s1", live).ok());
+  EXPECT_TRUE(servers_.getServer("s1")->live.online);  // served from PostgreSQL meanwhile
+  ASSERT_TRUE(servers_.reserve("s1", 15, 1).ok());
+}
+
+TEST_F(DurableStoreTest, InventoryWritesNeedPostgres) {
+  pgServers_.up = false;
+  auto s = servers_.addServer(server("s1"));
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, ErrorCode::kStoreUnavailable);
+  EXPECT_FALSE(redisServers_.inner->getServer("s1").ok());
+}
+
+}  // namespace
+}  // namespace sb

@@ -9,12 +9,9 @@
 #include "admin/admin_commands.h"
 #include "app/demo_pool.h"
 #include "app/service.h"
+#include "app/stores.h"
 
 namespace {
-
-constexpr const char* kStoreHint =
-    "needs a shared store (REDIS_URL and DATABASE_URL), which this build does not have yet; "
-    "run `switchboard serve` for router and poller in one process on the embedded store";
 
 struct ServeOptions {
   std::string bind;
@@ -39,21 +36,32 @@ int fail(const std::string& message) {
   return 1;
 }
 
-int serve(const ServeOptions& opts) {
-  auto config = sb::loadConfig(sb::processEnvironment());
+sb::Result<sb::Config> loadOrFail() { return sb::loadConfig(sb::processEnvironment()); }
+
+// serve, router and poller: the same process shape with different parts switched on.
+int run(const ServeOptions& opts, sb::ServiceOptions what, const char* command) {
+  auto config = loadOrFail();
   if (!config) return fail(config.error().message);
-  if (config->api.secrets.empty()) {
+  if (what.runHttp && config->api.secrets.empty()) {
     return fail(
         "LOADBALANCER_SECRET is not set. It is the shared secret your frontends (Greenlight, "
         "Moodle, ...) sign their BBB API calls with; set it, e.g.\n"
         "  export LOADBALANCER_SECRET=$(openssl rand -hex 32)");
+  }
+  if (std::string(command) != "serve" && !config->store.shared()) {
+    return fail(std::string("`switchboard ") + command +
+                "` runs beside other processes and needs the shared store: set REDIS_URL and "
+                "DATABASE_URL (or run `switchboard serve` for one process on the embedded store)");
   }
   if (!opts.bind.empty()) config->http.bind = opts.bind;
   if (opts.port >= 0) config->http.port = static_cast<uint16_t>(opts.port);
   spdlog::set_level(spdlog::level::from_str(config->logLevel));
 
   sigset_t stopSignals = blockStopSignals();
-  sb::Service service(*config, sb::ServiceOptions{});
+  auto stores = sb::openStores(*config);
+  if (!stores) return fail(stores.error().message);
+  std::string storeName = (*stores)->describe();
+  sb::Service service(*config, what, std::move(*stores));
   sb::DemoPool demo;
   if (opts.demo) {
     if (auto s = demo.start(sb::executableDir() + "/bbb-sim", opts.demoServers); !s) {
@@ -70,28 +78,38 @@ int serve(const ServeOptions& opts) {
   }
   if (auto s = service.start(); !s) return fail(s.error().message);
 
-  std::string base =
-      "http://" + (config->http.bind == "0.0.0.0" ? std::string("127.0.0.1") : config->http.bind) +
-      ":" + std::to_string(service.port());
-  std::printf("Switchboard %s listening on %s:%u (embedded in-memory store)\n", "0.1.0",
-              config->http.bind.c_str(), service.port());
-  std::printf(
-      "  BBB API:   %s/bigbluebutton/api  (frontends use this URL and LOADBALANCER_SECRET)\n",
-      base.c_str());
-  if (config->admin.token.empty()) {
-    std::printf("  Admin API: disabled; set SWITCHBOARD_ADMIN_TOKEN to manage servers\n");
+  if (!what.runHttp) {
+    std::printf(
+        "Switchboard poller running on %s (POLL_INTERVAL %lds); one poller of several is "
+        "active at a time (lease TTL %lds)\n",
+        storeName.c_str(), static_cast<long>(config->poller.interval.count() / 1000),
+        static_cast<long>(config->store.leaseTtl.count() / 1000));
   } else {
-    std::printf("  Admin API: %s/switchboard/api/v1\n", base.c_str());
+    std::string base =
+        "http://" +
+        (config->http.bind == "0.0.0.0" ? std::string("127.0.0.1") : config->http.bind) + ":" +
+        std::to_string(service.port());
+    std::printf("Switchboard %s %s listening on %s:%u (%s)\n", "0.1.0", command,
+                config->http.bind.c_str(), service.port(), storeName.c_str());
+    std::printf(
+        "  BBB API:   %s/bigbluebutton/api  (frontends use this URL and "
+        "LOADBALANCER_SECRET)\n",
+        base.c_str());
+    if (config->admin.token.empty()) {
+      std::printf("  Admin API: disabled; set SWITCHBOARD_ADMIN_TOKEN to manage servers\n");
+    } else {
+      std::printf("  Admin API: %s/switchboard/api/v1\n", base.c_str());
+    }
+    if (opts.demo) {
+      std::printf("  Demo pool: %zu simulated BBB servers (bbb-sim, control at %s), enabled\n",
+                  demo.servers().size(), demo.controlUrl().c_str());
+    }
+    std::printf(
+        "Add a BBB server (its URL and `bbb-conf --secret`), then enable it:\n"
+        "  SWITCHBOARD_URL=%s switchboard servers add "
+        "https://bbb1.example.com/bigbluebutton/api SECRET --enable\n",
+        base.c_str());
   }
-  if (opts.demo) {
-    std::printf("  Demo pool: %zu simulated BBB servers (bbb-sim, control at %s), enabled\n",
-                demo.servers().size(), demo.controlUrl().c_str());
-  }
-  std::printf(
-      "Add a BBB server (its URL and `bbb-conf --secret`), then enable it:\n"
-      "  SWITCHBOARD_URL=%s switchboard servers add https://bbb1.example.com/bigbluebutton/api "
-      "SECRET --enable\n",
-      base.c_str());
   std::fflush(stdout);
 
   int sig = 0;
@@ -99,6 +117,15 @@ int serve(const ServeOptions& opts) {
   spdlog::info("stopping on signal {}", sig);
   service.stop();
   demo.stop();
+  return 0;
+}
+
+int migrate() {
+  auto config = loadOrFail();
+  if (!config) return fail(config.error().message);
+  auto outcome = sb::migrateDatabase(*config);
+  if (!outcome) return fail(outcome.error().message);
+  std::printf("%s\n", outcome->c_str());
   return 0;
 }
 
@@ -123,14 +150,27 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 50))
       ->capture_default_str();
   int exitCode = 0;
-  serveCmd->callback([&] { exitCode = serve(serveOpts); });
+  serveCmd->callback([&] { exitCode = run(serveOpts, sb::ServiceOptions{}, "serve"); });
 
-  app.add_subcommand("router", "Run only the HTTP router (needs REDIS_URL and DATABASE_URL)")
-      ->callback([&] { exitCode = fail(std::string("`switchboard router` ") + kStoreHint); });
-  app.add_subcommand("poller", "Run only the poller (needs REDIS_URL and DATABASE_URL)")
-      ->callback([&] { exitCode = fail(std::string("`switchboard poller` ") + kStoreHint); });
+  ServeOptions routerOpts;
+  auto* routerCmd =
+      app.add_subcommand("router",
+                         "Run only the HTTP router, one of several replicas (needs REDIS_URL and "
+                         "DATABASE_URL)");
+  routerCmd->add_option("--port", routerOpts.port, "Port to listen on (default: PORT or 8080)");
+  routerCmd->add_option("--bind", routerOpts.bind, "Address to listen on (default: BIND)");
+  routerCmd->callback([&] {
+    exitCode = run(routerOpts, sb::ServiceOptions{.runHttp = true, .runPoller = false}, "router");
+  });
+  app.add_subcommand("poller",
+                     "Run only the poller; several may run, one is active at a time (needs "
+                     "REDIS_URL and DATABASE_URL)")
+      ->callback([&] {
+        exitCode =
+            run(ServeOptions{}, sb::ServiceOptions{.runHttp = false, .runPoller = true}, "poller");
+      });
   app.add_subcommand("migrate", "Apply pending PostgreSQL migrations (needs DATABASE_URL)")
-      ->callback([&] { exitCode = fail(std::string("`switchboard migrate` ") + kStoreHint); });
+      ->callback([&] { exitCode = migrate(); });
 
   sb::admin::registerAdminCommands(app);
 

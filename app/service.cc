@@ -4,7 +4,6 @@
 #include "core/balancing/least_load_strategy.h"
 #include "core/balancing/strategy_factory.h"
 #include "core/meeting_router.h"
-#include "db/memory_store.h"
 #include "router/admin_api.h"
 #include "router/bbb_api.h"
 #include "router/http_server.h"
@@ -15,49 +14,60 @@ namespace sb {
 struct Service::Impl {
   Config config;
   ServiceOptions options;
+  std::unique_ptr<StoreBundle> stores;
   SystemClock clock;
-  MemoryServerStore servers;
-  MemoryMeetingStore meetings;
   CurlBbbClient bbb;
   std::unique_ptr<BalancingStrategy> strategy;
-  MeetingRouter router{servers, meetings, bbb, clock, *strategy, config};
-  ServerAdmin admin{servers, meetings, bbb, config};
-  LocalLeaderLease lease;
-  Poller poller{servers, meetings, bbb, clock, config, lease};
+  MeetingRouter router;
+  ServerAdmin admin;
+  Poller poller;
   std::unique_ptr<WorkerPool> workers;
   std::unique_ptr<BbbApi> api;
   std::unique_ptr<AdminApi> adminApi;
   std::unique_ptr<HttpServer> http;
   bool pollerRunning = false;
 
-  Impl(Config c, ServiceOptions o)
-      : config(std::move(c)), options(o), strategy(makeStrategy(config.balancing.strategy)) {
-    if (!strategy) strategy = std::make_unique<LeastLoadStrategy>();  // loadConfig validated it
+  static std::unique_ptr<BalancingStrategy> strategyFor(const Config& c) {
+    auto s = makeStrategy(c.balancing.strategy);
+    return s ? std::move(s) : std::make_unique<LeastLoadStrategy>();  // loadConfig validated it
   }
+
+  Impl(Config c, ServiceOptions o, std::unique_ptr<StoreBundle> s)
+      : config(std::move(c)),
+        options(o),
+        stores(std::move(s)),
+        strategy(strategyFor(config)),
+        router(stores->servers(), stores->meetings(), bbb, clock, *strategy, config),
+        admin(stores->servers(), stores->meetings(), bbb, config),
+        poller(stores->servers(), stores->meetings(), bbb, clock, config, stores->lease()) {}
 };
 
-Service::Service(Config config, ServiceOptions options)
-    : impl_(std::make_unique<Impl>(std::move(config), options)) {
+Service::Service(Config config, ServiceOptions options, std::unique_ptr<StoreBundle> stores) {
+  if (!stores) {
+    Config memoryOnly = config;
+    memoryOnly.store = StoreConfig{};
+    stores = std::move(openStores(memoryOnly).value());
+  }
+  impl_ = std::make_unique<Impl>(std::move(config), options, std::move(stores));
   Impl& i = *impl_;
   i.workers = std::make_unique<WorkerPool>(i.config.http.workerThreads);
   i.api = std::make_unique<BbbApi>(i.router, i.config.api, *i.workers);
-  i.adminApi = std::make_unique<AdminApi>(i.admin, i.servers, i.meetings, i.router, i.config.admin,
-                                          *i.workers);
+  i.adminApi = std::make_unique<AdminApi>(i.admin, i.stores->servers(), i.stores->meetings(),
+                                          i.router, i.config.admin, *i.workers);
   RouterHandlers handlers;
   handlers.api = i.api.get();
   handlers.admin = i.adminApi.get();
-  handlers.ready = [&i]() -> Status {
-    auto list = i.servers.listServers();
-    if (!list) return list.error();
-    return Status::Ok();
-  };
+  handlers.ready = [&i]() { return i.stores->ready(); };
   i.http = std::make_unique<HttpServer>(i.config.http, std::move(handlers));
 }
 
 Service::~Service() { stop(); }
 
 Status Service::start() {
-  if (auto s = impl_->http->start(); !s) return s;
+  if (auto s = impl_->stores->prepare(); !s) return s;
+  if (impl_->options.runHttp) {
+    if (auto s = impl_->http->start(); !s) return s;
+  }
   if (impl_->options.runPoller) {
     impl_->poller.start();
     impl_->pollerRunning = true;
@@ -76,8 +86,9 @@ void Service::stop() {
 
 uint16_t Service::port() const { return impl_->http->port(); }
 const Config& Service::config() const { return impl_->config; }
-ServerStore& Service::servers() { return impl_->servers; }
-MeetingStore& Service::meetings() { return impl_->meetings; }
+StoreBundle& Service::stores() { return *impl_->stores; }
+ServerStore& Service::servers() { return impl_->stores->servers(); }
+MeetingStore& Service::meetings() { return impl_->stores->meetings(); }
 ServerAdmin& Service::admin() { return impl_->admin; }
 Poller& Service::poller() { return impl_->poller; }
 

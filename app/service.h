@@ -1,10 +1,11 @@
 // Wires the concrete adapters into a running Switchboard: stores, BBB client, router, admin API,
-// HTTP front and (optionally) the in-process poller. Only executables and integration tests
-// build one. Thread-safety: start()/stop() from one thread.
+// HTTP front and (optionally) the poller. Only executables and integration tests build one.
+// Thread-safety: start()/stop() from one thread.
 #pragma once
 
 #include <memory>
 
+#include "app/stores.h"
 #include "core/config.h"
 #include "core/meeting_store.h"
 #include "core/result.h"
@@ -15,20 +16,24 @@
 namespace sb {
 
 struct ServiceOptions {
-  bool runPoller = true;  // `serve` runs router and poller in one process
+  bool runHttp = true;    // false for `switchboard poller`
+  bool runPoller = true;  // `serve` runs router and poller in one process; `router` does not
 };
 
 class Service {
  public:
-  Service(Config config, ServiceOptions options);
+  // `stores` from openStores(); nullptr means the embedded in-memory store.
+  Service(Config config, ServiceOptions options, std::unique_ptr<StoreBundle> stores = nullptr);
   ~Service();
 
-  // Starts the HTTP front (and the poller). Fails when the port cannot be bound.
+  // Prepares the stores (schema check, cache warm-up), then starts the HTTP front (and the
+  // poller). Fails when the schema is behind or the port cannot be bound.
   Status start();
   void stop();
 
   uint16_t port() const;
   const Config& config() const;
+  StoreBundle& stores();
   ServerStore& servers();
   MeetingStore& meetings();
   ServerAdmin& admin();

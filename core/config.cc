@@ -200,6 +200,7 @@ Result<Config> loadConfig(const EnvLookup& env) {
                      "embedded in-memory store)");
   }
   if (auto v = env("REDIS_NAMESPACE"); v && !v->empty()) c.store.redisNamespace = *v;
+  if (auto v = env("MIGRATIONS_DIR")) c.store.migrationsDir = *v;
   if (auto s = readSeconds(env, "STORE_TIMEOUT", 0, 60, c.store.timeout); !s) return s.error();
   if (auto s = readSeconds(env, "POLLER_LEASE_TTL", 1, 3600, c.store.leaseTtl); !s) {
     return s.error();

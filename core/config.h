@@ -108,6 +108,8 @@ struct StoreConfig {
   // POLLER_LEASE_TTL (seconds, default 15): a standby poller takes over at most this long after
   // the active one died.
   std::chrono::milliseconds leaseTtl{15000};
+  // MIGRATIONS_DIR (default empty: the migrations compiled into the binary).
+  std::string migrationsDir;
 
   bool shared() const { return !redisUrl.empty() && !databaseUrl.empty(); }
 };

@@ -70,7 +70,21 @@ Result<bool> DurableServerStore::compareAndSetState(std::string_view id, AdminSt
   return changed;
 }
 
+bool DurableServerStore::snapshotDue(std::string_view id, const ServerLiveState& live) {
+  constexpr auto kSnapshotEvery = std::chrono::seconds(60);
+  auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(mu_);
+  auto it = snapshots_.find(id);
+  if (it != snapshots_.end() && it->second.online == live.online &&
+      now - it->second.at < kSnapshotEvery) {
+    return false;
+  }
+  snapshots_.insert_or_assign(std::string(id), Snapshot{live.online, now});
+  return true;
+}
+
 Status DurableServerStore::updateLiveState(std::string_view id, const ServerLiveState& live) {
+  if (snapshotDue(id, live)) (void)pg_.updateLiveState(id, live);
   Status s = redis_.updateLiveState(id, live);
   if (s) return s;
   if (s.error().code == ErrorCode::kNotFound) {

@@ -14,6 +14,11 @@
 // Thread-safety: as the underlying stores.
 #pragma once
 
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <string>
+
 #include "core/meeting_store.h"
 #include "core/server_store.h"
 
@@ -36,9 +41,19 @@ class DurableServerStore final : public ServerStore {
  private:
   // Puts a PostgreSQL server record back into Redis (after a flush or a Redis restart).
   void recache(const Server& server);
+  // Whether the live state should also go to PostgreSQL now: when health changed since the last
+  // snapshot, or the last one is older than kSnapshotEvery. Keeps a Redis flush from bringing
+  // servers back as offline, without a PostgreSQL write per server per poll.
+  bool snapshotDue(std::string_view id, const ServerLiveState& live);
 
   ServerStore& redis_;
   ServerStore& pg_;
+  std::mutex mu_;
+  struct Snapshot {
+    bool online = false;
+    std::chrono::steady_clock::time_point at;
+  };
+  std::map<std::string, Snapshot, std::less<>> snapshots_;  // guarded by mu_
 };
 
 class DurableMeetingStore final : public MeetingStore {

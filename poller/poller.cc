@@ -52,10 +52,12 @@ void Poller::run() {
   using Clock = std::chrono::steady_clock;
   auto renewEvery = std::max(std::chrono::milliseconds(100), config_.store.leaseTtl / 3);
   auto nextPoll = Clock::now();
+  bool first = true;
   while (true) {
     auto lease = lease_.acquire(holder_, config_.store.leaseTtl);
     bool active = lease.ok() && *lease;
-    if (active != active_.exchange(active)) {
+    if (active != active_.exchange(active) || first) {
+      first = false;
       if (active) {
         spdlog::info("poller {} is active", holder_);
       } else {

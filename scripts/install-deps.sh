@@ -11,7 +11,7 @@ build_pkgs=(
 )
 test_pkgs=(
   libgtest-dev libgmock-dev redis-server postgresql postgresql-client
-  docker-compose clang-format
+  docker-compose clang-format nginx
 )
 
 want=("${build_pkgs[@]}")

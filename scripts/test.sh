@@ -12,6 +12,9 @@ scripts/install-deps.sh --test
 source scripts/lib/stores.sh
 start_stores
 
+echo "== compose.yml check"
+scripts/check-compose.sh
+
 echo "== format check"
 git ls-files '*.cc' '*.h' | xargs clang-format --dry-run -Werror
 

@@ -31,10 +31,19 @@ start_stores() {
   mkdir -p "$stores_dir/pg"
   chown postgres "$stores_dir/pg"
   su postgres -s /bin/sh -c "$pg_bin/initdb -D '$stores_dir/pg' -A trust -U postgres --no-sync" >/dev/null
-  su postgres -s /bin/sh -c "$pg_bin/pg_ctl -D '$stores_dir/pg' -l '$stores_dir/pg/log' -w \
-    -o \"-c listen_addresses=127.0.0.1 -p $pg_port -c unix_socket_directories='$stores_dir/pg' -c fsync=off\" start" >/dev/null
+  cat >> "$stores_dir/pg/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $pg_port
+unix_socket_directories = '$stores_dir/pg'
+fsync = off
+CONF
+  su postgres -s /bin/sh -c "$pg_bin/pg_ctl -D '$stores_dir/pg' -l '$stores_dir/pg/log' -w start" >/dev/null
   psql -h 127.0.0.1 -p "$pg_port" -U postgres -qc 'CREATE DATABASE switchboard_test' >/dev/null
 
+  # Fault tests stop and start the servers with these.
+  export TEST_PG_STOP_CMD="su postgres -s /bin/sh -c \"$pg_bin/pg_ctl -D '$stores_dir/pg' -m immediate -w stop\""
+  export TEST_PG_START_CMD="su postgres -s /bin/sh -c \"$pg_bin/pg_ctl -D '$stores_dir/pg' -l '$stores_dir/pg/log' -w start\""
+  export TEST_REDIS_RESTART_CMD="redis-cli -p $redis_port shutdown nosave >/dev/null 2>&1; redis-server --bind 127.0.0.1 --port $redis_port --save '' --appendonly no --daemonize yes --pidfile '$stores_dir/redis.pid' --logfile '$stores_dir/redis.log' --dir '$stores_dir'; sleep 0.3"
   export REDIS_URL="redis://127.0.0.1:$redis_port/0"
   export DATABASE_URL="postgresql://postgres@127.0.0.1:$pg_port/switchboard_test"
   echo "test stores: $REDIS_URL $DATABASE_URL"

@@ -28,7 +28,9 @@ class SwitchableServerStore final : public ServerStore {
   }
   Status addServer(const Server& s) override { return up ? inner->addServer(s) : down(); }
   Status updateServer(const Server& s) override { return up ? inner->updateServer(s) : down(); }
-  Status removeServer(std::string_view id) override { return up ? inner->removeServer(id) : down(); }
+  Status removeServer(std::string_view id) override {
+    return up ? inner->removeServer(id) : down();
+  }
   Result<bool> compareAndSetState(std::string_view id, AdminState e, AdminState n) override {
     if (!up) return down();
     return inner->compareAndSetState(id, e, n);

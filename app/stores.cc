@@ -1,0 +1,134 @@
+#include "app/stores.h"
+
+#include <spdlog/spdlog.h>
+
+#include "db/durable_store.h"
+#include "db/memory_store.h"
+#include "db/migrator.h"
+#include "db/pg_connection.h"
+#include "db/pg_store.h"
+#include "db/redis_connection.h"
+#include "db/redis_keys.h"
+#include "db/redis_store.h"
+
+namespace sb {
+namespace {
+
+class MemoryBundle final : public StoreBundle {
+ public:
+  ServerStore& servers() override { return servers_; }
+  MeetingStore& meetings() override { return meetings_; }
+  LeaderLease& lease() override { return lease_; }
+  Status ready() override { return Status::Ok(); }
+  Status prepare() override { return Status::Ok(); }
+  std::string describe() const override { return "embedded in-memory store"; }
+
+ private:
+  MemoryServerStore servers_;
+  MemoryMeetingStore meetings_;
+  LocalLeaderLease lease_;
+};
+
+PgOptions pgOptions(const Config& config) {
+  PgOptions o;
+  o.url = config.store.databaseUrl;
+  o.statementTimeoutMs = static_cast<int>(std::max<long>(500, config.store.timeout.count() * 2));
+  return o;
+}
+
+class SharedBundle final : public StoreBundle {
+ public:
+  SharedBundle(const Config& config, RedisOptions redisOptions)
+      : config_(config),
+        redis_(std::make_shared<RedisConnection>(std::move(redisOptions))),
+        keys_(config.store.redisNamespace),
+        pg_(pgOptions(config)),
+        redisServers_(redis_, keys_),
+        redisMeetings_(redis_, keys_),
+        lease_(redis_, keys_),
+        pgServers_(pg_),
+        pgMeetings_(pg_),
+        servers_(redisServers_, pgServers_),
+        meetings_(redisMeetings_, pgMeetings_) {}
+
+  ServerStore& servers() override { return servers_; }
+  MeetingStore& meetings() override { return meetings_; }
+  LeaderLease& lease() override { return lease_; }
+
+  Status ready() override {
+    Status r = redis_->ping();
+    Status p = pg_.ping();
+    if (r && p) return Status::Ok();
+    std::string why;
+    if (!r) why += r.error().message;
+    if (!p) why += (why.empty() ? "" : "; ") + p.error().message;
+    return Error::of(ErrorCode::kStoreUnavailable, why);
+  }
+
+  Status prepare() override {
+    auto migrations = findMigrations(config_.store.migrationsDir);
+    if (!migrations) return migrations.error();
+    Migrator migrator(pg_, *migrations);
+    auto status = migrator.status();
+    if (!status) {
+      spdlog::warn("cannot check the database schema now ({}); starting anyway",
+                   status.error().message);
+      return Status::Ok();
+    }
+    if (!status->upToDate()) {
+      return Error::of(ErrorCode::kInvalidArgument,
+                       "the database schema is behind this binary (at '" + status->current +
+                           "', needs '" + status->latest + "'): run `switchboard migrate` first");
+    }
+    auto restored = meetings_.warmCache();
+    if (restored && *restored > 0) spdlog::info("restored {} meetings into redis", *restored);
+    (void)servers_.listServers();  // refills the server cache when Redis is empty
+    return Status::Ok();
+  }
+
+  std::string describe() const override {
+    return "redis " + redis_->options().endpoint() + " (namespace " + keys_.ns() + ") + postgres";
+  }
+
+ private:
+  const Config& config_;
+  std::shared_ptr<RedisConnection> redis_;
+  RedisKeys keys_;
+  PgConnection pg_;
+  RedisServerStore redisServers_;
+  RedisMeetingStore redisMeetings_;
+  RedisLeaderLease lease_;
+  PgServerStore pgServers_;
+  PgMeetingStore pgMeetings_;
+  DurableServerStore servers_;
+  DurableMeetingStore meetings_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<StoreBundle>> openStores(const Config& config) {
+  if (!config.store.shared()) return std::unique_ptr<StoreBundle>(new MemoryBundle());
+  auto redis = parseRedisUrl(config.store.redisUrl);
+  if (!redis) return Error::of(ErrorCode::kInvalidArgument, "REDIS_URL: " + redis.error().message);
+  redis->connectTimeout = config.store.timeout;
+  redis->commandTimeout = config.store.timeout;
+  return std::unique_ptr<StoreBundle>(new SharedBundle(config, std::move(*redis)));
+}
+
+Result<std::string> migrateDatabase(const Config& config) {
+  if (config.store.databaseUrl.empty()) {
+    return Error::of(ErrorCode::kInvalidArgument, "DATABASE_URL is not set");
+  }
+  auto migrations = findMigrations(config.store.migrationsDir);
+  if (!migrations) return migrations.error();
+  PgOptions options = pgOptions(config);
+  PgConnection pg(options);
+  Migrator migrator(pg, *migrations);
+  auto applied = migrator.migrate();
+  if (!applied) return applied.error();
+  auto status = migrator.status();
+  if (!status) return status.error();
+  return "applied " + std::to_string(*applied) + " migration(s); schema at " + status->current;
+}
+
+}  // namespace sb

@@ -1,0 +1,39 @@
+// The stores a process uses, chosen by configuration: the embedded in-memory store, or Redis +
+// PostgreSQL layered by db/durable_store.h. Owns the connections and adapters.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/config.h"
+#include "core/leader_lease.h"
+#include "core/meeting_store.h"
+#include "core/result.h"
+#include "core/server_store.h"
+
+namespace sb {
+
+class StoreBundle {
+ public:
+  virtual ~StoreBundle() = default;
+  virtual ServerStore& servers() = 0;
+  virtual MeetingStore& meetings() = 0;
+  virtual LeaderLease& lease() = 0;
+  // OK when every store answers; else which one does not (for /readyz).
+  virtual Status ready() = 0;
+  // Start-up work once the process runs: checks the schema (a schema behind the binary is an
+  // error: "run `switchboard migrate`") and fills Redis from PostgreSQL. Unreachable stores are
+  // not an error here: the router starts, answers store errors and recovers when they return.
+  virtual Status prepare() = 0;
+  virtual std::string describe() const = 0;  // "embedded in-memory store", "redis … + postgres …"
+};
+
+// The memory bundle when config.store.shared() is false, else Redis + PostgreSQL. Fails on
+// malformed URLs.
+Result<std::unique_ptr<StoreBundle>> openStores(const Config& config);
+
+// `switchboard migrate`: applies pending migrations; returns how many, and the schema version.
+Result<std::string> migrateDatabase(const Config& config);
+
+}  // namespace sb

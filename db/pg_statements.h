@@ -1,0 +1,132 @@
+// Every SQL statement the PostgreSQL adapters run, in one place (the schema is in migrations/).
+// Values are always bound parameters ($1, $2, ...), never spliced into the text.
+// The SELECTs of servers and meetings return the columns in the order of SB_PG_SERVER_COLUMNS /
+// SB_PG_MEETING_COLUMNS below; db/pg_store.cc reads rows by those positions.
+#pragma once
+
+#include <cstdint>
+
+namespace sb::pgsql {
+
+// ---- servers ------------------------------------------------------------------------------------
+
+#define SB_PG_SERVER_COLUMNS                                                              \
+  "id, url, secret, tag, state, load_multiplier, max_users, max_meetings, online, load, " \
+  "meetings, users, largest_meeting, videos, voices, bbb_version, healthy_count, "        \
+  "unhealthy_count, last_poll_ms, poll_latency_ms, last_error"
+
+inline constexpr char kListServers[] = "SELECT " SB_PG_SERVER_COLUMNS " FROM servers ORDER BY id";
+
+inline constexpr char kGetServer[] = "SELECT " SB_PG_SERVER_COLUMNS " FROM servers WHERE id = $1";
+
+// Conflicts on the id or the url insert nothing (no row returned).
+inline constexpr char kInsertServer[] =
+    "INSERT INTO servers (" SB_PG_SERVER_COLUMNS
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
+    "$19, $20, $21) ON CONFLICT DO NOTHING RETURNING id";
+
+// Why an insert conflicted: the rows holding the id or the url.
+inline constexpr char kServersWithIdOrUrl[] =
+    "SELECT id, url FROM servers WHERE id = $1 OR url = $2";
+
+// Locks the row for the rest of the transaction (updateServer checks, then writes).
+inline constexpr char kLockServer[] = "SELECT 1 FROM servers WHERE id = $1 FOR UPDATE";
+
+inline constexpr char kOtherServerWithUrl[] =
+    "SELECT id FROM servers WHERE url = $2 AND id <> $1 LIMIT 1";
+
+inline constexpr char kUpdateServerInventory[] =
+    "UPDATE servers SET url = $2, secret = $3, tag = $4, state = $5, load_multiplier = $6, "
+    "max_users = $7, max_meetings = $8, updated_at = now() WHERE id = $1";
+
+inline constexpr char kDeleteServer[] = "DELETE FROM servers WHERE id = $1";
+
+inline constexpr char kServerExists[] = "SELECT 1 FROM servers WHERE id = $1";
+
+// One statement: the row lock makes concurrent calls serialise, and the WHERE is re-checked on
+// the latest row version, so exactly one of several racing identical swaps reports a change.
+inline constexpr char kCompareAndSetState[] =
+    "UPDATE servers SET state = $3, updated_at = now() WHERE id = $1 AND state = $2";
+
+inline constexpr char kUpdateLiveState[] =
+    "UPDATE servers SET online = $2, load = $3, meetings = $4, users = $5, largest_meeting = $6, "
+    "videos = $7, voices = $8, bbb_version = $9, healthy_count = $10, unhealthy_count = $11, "
+    "last_poll_ms = $12, poll_latency_ms = $13, last_error = $14, live_updated_at = now() "
+    "WHERE id = $1";
+
+// One statement: read-modify-write under the row lock, so concurrent reservations add up.
+inline constexpr char kReserve[] =
+    "UPDATE servers SET load = GREATEST(0, load + $2::double precision), "
+    "meetings = GREATEST(0, meetings + $3::integer), live_updated_at = now() WHERE id = $1";
+
+// ---- meetings -----------------------------------------------------------------------------------
+
+#define SB_PG_MEETING_COLUMNS                                                        \
+  "id, server_id, moderator_pw, tenant, created_at_ms, create_params, create_body, " \
+  "server_tag_request, size_hint, orphaned"
+
+inline constexpr char kFindMeeting[] =
+    "SELECT " SB_PG_MEETING_COLUMNS " FROM meetings WHERE id = $1";
+
+// The claim: inserts the meeting, or replaces an orphaned holder of the id. A live holder is left
+// alone but locked (ON CONFLICT DO UPDATE locks the conflicting row even when its WHERE is
+// false), so the follow-up kFindMeeting in the same transaction reads the owner that won.
+// Returns a row exactly when this claim won.
+inline constexpr char kClaimMeeting[] =
+    "INSERT INTO meetings (" SB_PG_MEETING_COLUMNS
+    ") VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10) "
+    "ON CONFLICT (id) DO UPDATE SET server_id = EXCLUDED.server_id, "
+    "moderator_pw = EXCLUDED.moderator_pw, tenant = EXCLUDED.tenant, "
+    "created_at_ms = EXCLUDED.created_at_ms, create_params = EXCLUDED.create_params, "
+    "create_body = EXCLUDED.create_body, server_tag_request = EXCLUDED.server_tag_request, "
+    "size_hint = EXCLUDED.size_hint, orphaned = EXCLUDED.orphaned, updated_at = now() "
+    "WHERE meetings.orphaned RETURNING id";
+
+// $2 = '' removes whatever server the meeting is on.
+inline constexpr char kRemoveMeeting[] =
+    "DELETE FROM meetings WHERE id = $1 AND ($2::text = '' OR server_id = $2::text)";
+
+inline constexpr char kOrphanMeetingsOf[] =
+    "UPDATE meetings SET orphaned = true, updated_at = now() "
+    "WHERE server_id = $1 AND NOT orphaned";
+
+inline constexpr char kListMeetings[] =
+    "SELECT " SB_PG_MEETING_COLUMNS " FROM meetings ORDER BY id";
+
+inline constexpr char kListMeetingsOf[] =
+    "SELECT " SB_PG_MEETING_COLUMNS " FROM meetings WHERE server_id = $1 ORDER BY id";
+
+#undef SB_PG_SERVER_COLUMNS
+#undef SB_PG_MEETING_COLUMNS
+
+// ---- connection and health ----------------------------------------------------------------------
+
+// Applied on every new connection (pqxx's set_variable, which it also restores if it reconnects).
+inline constexpr char kStatementTimeoutVariable[] = "statement_timeout";
+
+inline constexpr char kPing[] = "SELECT 1";
+
+// ---- migrations ---------------------------------------------------------------------------------
+
+// The key of the advisory lock that serialises `switchboard migrate` runs ("SwBoMigr").
+inline constexpr int64_t kMigrationLockKey = 0x5377426f4d696772;
+
+// Migrations may run longer than the adapters' statement timeout; LOCAL ends with the transaction.
+inline constexpr char kNoStatementTimeoutInTransaction[] = "SET LOCAL statement_timeout = 0";
+
+// Held until the transaction ends: one migration step at a time across all processes.
+inline constexpr char kLockMigrations[] = "SELECT pg_advisory_xact_lock($1)";
+
+inline constexpr char kCreateSchemaMigrations[] =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    "version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())";
+
+// Whether schema_migrations exists, without creating it (status() only reads).
+inline constexpr char kSchemaMigrationsExists[] =
+    "SELECT to_regclass('schema_migrations') IS NOT NULL";
+
+inline constexpr char kAppliedMigrations[] = "SELECT version FROM schema_migrations";
+
+inline constexpr char kRecordMigration[] = "INSERT INTO schema_migrations (version) VALUES ($1)";
+
+}  // namespace sb::pgsql

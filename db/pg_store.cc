@@ -1,0 +1,301 @@
+#include "db/pg_store.h"
+
+#include <nlohmann/json.hpp>
+#include <pqxx/binarystring>
+#include <pqxx/except>
+#include <pqxx/result>
+#include <string>
+
+#include "core/query_string.h"
+#include "db/pg_connection.h"
+#include "db/pg_statements.h"
+
+namespace sb {
+namespace {
+
+Error serverNotFound(std::string_view id) {
+  return Error::of(ErrorCode::kNotFound, "Couldn't find server with id=" + std::string(id));
+}
+
+Error urlTaken(const std::string& url, const std::string& holder) {
+  return Error::of(ErrorCode::kAlreadyExists,
+                   "A server with URL " + url + " already exists (id " + holder + ")");
+}
+
+// Text PostgreSQL can hold: valid UTF-8 without NUL (libpq would also cut a value at a NUL).
+bool storableText(std::string_view text) {
+  return isValidUtf8(text) && text.find('\0') == std::string_view::npos;
+}
+
+Error unstorable(std::string_view field) {
+  return Error::of(ErrorCode::kInvalidArgument,
+                   "postgres: " + std::string(field) + " is not valid UTF-8 text");
+}
+
+// Network text for the live-state snapshot: invalid UTF-8 and NUL bytes become '?'.
+std::string sanitized(std::string_view text) {
+  if (storableText(text)) return std::string(text);
+  std::string out;
+  out.reserve(text.size());
+  size_t i = 0;
+  while (i < text.size()) {
+    // The longest valid sequence starting here (UTF-8 sequences are at most 4 bytes).
+    size_t len = 0;
+    for (size_t n = 1; n <= 4 && i + n <= text.size(); ++n) {
+      if (storableText(text.substr(i, n))) {
+        len = n;
+        break;
+      }
+    }
+    if (len == 0) {
+      out += '?';
+      ++i;
+    } else {
+      out.append(text.substr(i, len));
+      i += len;
+    }
+  }
+  return out;
+}
+
+std::optional<Error> checkServer(const Server& s) {
+  if (!storableText(s.id)) return unstorable("server id");
+  if (!storableText(s.url)) return unstorable("server url");
+  if (!storableText(s.secret)) return unstorable("server secret");
+  if (!storableText(s.tag)) return unstorable("server tag");
+  return std::nullopt;
+}
+
+std::optional<Error> checkMeeting(const Meeting& m) {
+  if (!storableText(m.id)) return unstorable("meeting id");
+  if (!storableText(m.serverId)) return unstorable("meeting server id");
+  if (!storableText(m.moderatorPw)) return unstorable("moderator password");
+  if (!storableText(m.tenant)) return unstorable("tenant");
+  if (!storableText(m.serverTagRequest)) return unstorable("server tag request");
+  for (const auto& p : m.createParams.params()) {
+    if (!storableText(p.name) || !storableText(p.value)) return unstorable("create parameter");
+  }
+  return std::nullopt;
+}
+
+Server serverFromRow(const pqxx::row& r) {
+  // Column positions: SB_PG_SERVER_COLUMNS in db/pg_statements.h.
+  Server s;
+  s.id = r[0].as<std::string>();
+  s.url = r[1].as<std::string>();
+  s.secret = r[2].as<std::string>();
+  s.tag = r[3].as<std::string>();
+  s.state = parseAdminState(r[4].as<std::string>()).value_or(AdminState::kDisabled);
+  s.loadMultiplier = r[5].as<double>();
+  s.maxUsers = r[6].as<int>();
+  s.maxMeetings = r[7].as<int>();
+  ServerLiveState& live = s.live;
+  live.online = r[8].as<bool>();
+  live.load = r[9].as<double>();
+  live.usage.meetings = r[10].as<int>();
+  live.usage.users = r[11].as<int>();
+  live.usage.largestMeeting = r[12].as<int>();
+  live.usage.videos = r[13].as<int>();
+  live.usage.voices = r[14].as<int>();
+  live.bbbVersion = r[15].as<std::string>();
+  live.healthyCount = r[16].as<int>();
+  live.unhealthyCount = r[17].as<int>();
+  live.lastPollMs = r[18].as<int64_t>();
+  live.pollLatencyMs = r[19].as<int>();
+  live.lastError = r[20].as<std::string>();
+  return s;
+}
+
+std::string paramsJson(const QueryString& params) {
+  nlohmann::json pairs = nlohmann::json::array();
+  for (const auto& p : params.params()) pairs.push_back(nlohmann::json::array({p.name, p.value}));
+  return pairs.dump();
+}
+
+QueryString paramsFromJson(const char* text) {
+  QueryString params;
+  nlohmann::json pairs = nlohmann::json::parse(text);
+  for (const auto& pair : pairs) {
+    params.append(pair.at(0).get<std::string>(), pair.at(1).get<std::string>());
+  }
+  return params;
+}
+
+Meeting meetingFromRow(const pqxx::row& r) {
+  // Column positions: SB_PG_MEETING_COLUMNS in db/pg_statements.h.
+  Meeting m;
+  m.id = r[0].as<std::string>();
+  m.serverId = r[1].as<std::string>();
+  m.moderatorPw = r[2].as<std::string>();
+  m.tenant = r[3].as<std::string>();
+  m.createdAtMs = r[4].as<int64_t>();
+  m.createParams = paramsFromJson(r[5].c_str());
+  m.createBody = pqxx::binarystring(r[6]).str();
+  m.serverTagRequest = r[7].as<std::string>();
+  m.sizeHint = r[8].as<int>();
+  m.orphaned = r[9].as<bool>();
+  return m;
+}
+
+std::string stateName(AdminState state) { return std::string(adminStateName(state)); }
+
+}  // namespace
+
+// ---- servers ------------------------------------------------------------------------------------
+
+Result<std::vector<Server>> PgServerStore::listServers() {
+  return pg_.transact([](pqxx::work& txn) -> Result<std::vector<Server>> {
+    std::vector<Server> out;
+    for (const auto& row : txn.exec(pgsql::kListServers)) out.push_back(serverFromRow(row));
+    return out;
+  });
+}
+
+Result<Server> PgServerStore::getServer(std::string_view id) {
+  return pg_.transact([&](pqxx::work& txn) -> Result<Server> {
+    pqxx::result r = txn.exec_params(pgsql::kGetServer, std::string(id));
+    if (r.empty()) return serverNotFound(id);
+    return serverFromRow(r[0]);
+  });
+}
+
+Status PgServerStore::addServer(const Server& s) {
+  if (auto bad = checkServer(s)) return *bad;
+  const ServerLiveState& live = s.live;
+  return pg_.transact([&](pqxx::work& txn) -> Status {
+    pqxx::result inserted = txn.exec_params(
+        pgsql::kInsertServer, s.id, s.url, s.secret, s.tag, stateName(s.state), s.loadMultiplier,
+        s.maxUsers, s.maxMeetings, live.online, live.load, live.usage.meetings, live.usage.users,
+        live.usage.largestMeeting, live.usage.videos, live.usage.voices, sanitized(live.bbbVersion),
+        live.healthyCount, live.unhealthyCount, live.lastPollMs, live.pollLatencyMs,
+        sanitized(live.lastError));
+    if (!inserted.empty()) return Status::Ok();
+    // The id or the url is taken; say which, the id first (as the memory store does).
+    std::string urlHolder;
+    for (const auto& row : txn.exec_params(pgsql::kServersWithIdOrUrl, s.id, s.url)) {
+      if (row[0].as<std::string>() == s.id) {
+        return Error::of(ErrorCode::kAlreadyExists, "Server already exists with id '" + s.id + "'");
+      }
+      urlHolder = row[0].as<std::string>();
+    }
+    return urlTaken(s.url, urlHolder);
+  });
+}
+
+Status PgServerStore::updateServer(const Server& s) {
+  if (auto bad = checkServer(s)) return *bad;
+  return pg_.transact([&](pqxx::work& txn) -> Status {
+    if (txn.exec_params(pgsql::kLockServer, s.id).empty()) return serverNotFound(s.id);
+    pqxx::result other = txn.exec_params(pgsql::kOtherServerWithUrl, s.id, s.url);
+    if (!other.empty()) return urlTaken(s.url, other[0][0].as<std::string>());
+    try {
+      txn.exec_params(pgsql::kUpdateServerInventory, s.id, s.url, s.secret, s.tag,
+                      stateName(s.state), s.loadMultiplier, s.maxUsers, s.maxMeetings);
+    } catch (const pqxx::unique_violation&) {
+      // Another server took the URL between the check and the update.
+      return Error::of(ErrorCode::kAlreadyExists, "A server with URL " + s.url + " already exists");
+    }
+    return Status::Ok();
+  });
+}
+
+Status PgServerStore::removeServer(std::string_view id) {
+  return pg_.transact([&](pqxx::work& txn) -> Status {
+    pqxx::result r = txn.exec_params(pgsql::kDeleteServer, std::string(id));
+    if (r.affected_rows() == 0) return serverNotFound(id);
+    return Status::Ok();
+  });
+}
+
+Result<bool> PgServerStore::compareAndSetState(std::string_view id, AdminState expected,
+                                               AdminState next) {
+  return pg_.transact([&](pqxx::work& txn) -> Result<bool> {
+    pqxx::result r = txn.exec_params(pgsql::kCompareAndSetState, std::string(id),
+                                     stateName(expected), stateName(next));
+    if (r.affected_rows() == 1) return true;
+    if (txn.exec_params(pgsql::kServerExists, std::string(id)).empty()) return serverNotFound(id);
+    return false;
+  });
+}
+
+Status PgServerStore::updateLiveState(std::string_view id, const ServerLiveState& live) {
+  return pg_.transact([&](pqxx::work& txn) -> Status {
+    pqxx::result r = txn.exec_params(
+        pgsql::kUpdateLiveState, std::string(id), live.online, live.load, live.usage.meetings,
+        live.usage.users, live.usage.largestMeeting, live.usage.videos, live.usage.voices,
+        sanitized(live.bbbVersion), live.healthyCount, live.unhealthyCount, live.lastPollMs,
+        live.pollLatencyMs, sanitized(live.lastError));
+    if (r.affected_rows() == 0) return serverNotFound(id);
+    return Status::Ok();
+  });
+}
+
+Status PgServerStore::reserve(std::string_view id, double load, int meetings) {
+  return pg_.transact([&](pqxx::work& txn) -> Status {
+    pqxx::result r = txn.exec_params(pgsql::kReserve, std::string(id), load, meetings);
+    if (r.affected_rows() == 0) return serverNotFound(id);
+    return Status::Ok();
+  });
+}
+
+Status PgServerStore::ping() { return pg_.ping(); }
+
+// ---- meetings -----------------------------------------------------------------------------------
+
+Result<std::optional<Meeting>> PgMeetingStore::findMeeting(std::string_view id) {
+  return pg_.transact([&](pqxx::work& txn) -> Result<std::optional<Meeting>> {
+    pqxx::result r = txn.exec_params(pgsql::kFindMeeting, std::string(id));
+    if (r.empty()) return std::optional<Meeting>();
+    return std::optional<Meeting>(meetingFromRow(r[0]));
+  });
+}
+
+Result<MeetingStore::Claim> PgMeetingStore::claimMeeting(const Meeting& m) {
+  if (auto bad = checkMeeting(m)) return *bad;
+  const std::string params = paramsJson(m.createParams);
+  const pqxx::binarystring body(m.createBody);
+  return pg_.transact([&](pqxx::work& txn) -> Result<Claim> {
+    pqxx::result won =
+        txn.exec_params(pgsql::kClaimMeeting, m.id, m.serverId, m.moderatorPw, m.tenant,
+                        m.createdAtMs, params, body, m.serverTagRequest, m.sizeHint, m.orphaned);
+    if (!won.empty()) return Claim{m, true};
+    // A live holder: the claim locked its row, so this reads the owner that won, as it stays
+    // until this transaction ends.
+    pqxx::result owner = txn.exec_params(pgsql::kFindMeeting, m.id);
+    if (owner.empty()) {
+      return Error::of(ErrorCode::kStoreUnavailable,
+                       "postgres: the holder of meeting " + m.id + " vanished during the claim");
+    }
+    return Claim{meetingFromRow(owner[0]), false};
+  });
+}
+
+Status PgMeetingStore::removeMeeting(std::string_view id, std::string_view serverId) {
+  return pg_.transact([&](pqxx::work& txn) -> Status {
+    txn.exec_params(pgsql::kRemoveMeeting, std::string(id), std::string(serverId));
+    return Status::Ok();
+  });
+}
+
+Result<int> PgMeetingStore::orphanMeetingsOf(std::string_view serverId) {
+  return pg_.transact([&](pqxx::work& txn) -> Result<int> {
+    pqxx::result r = txn.exec_params(pgsql::kOrphanMeetingsOf, std::string(serverId));
+    return static_cast<int>(r.affected_rows());
+  });
+}
+
+Result<std::vector<Meeting>> PgMeetingStore::listMeetings(std::string_view serverId) {
+  return pg_.transact([&](pqxx::work& txn) -> Result<std::vector<Meeting>> {
+    pqxx::result r = serverId.empty()
+                         ? txn.exec(pgsql::kListMeetings)
+                         : txn.exec_params(pgsql::kListMeetingsOf, std::string(serverId));
+    std::vector<Meeting> out;
+    out.reserve(r.size());
+    for (const auto& row : r) out.push_back(meetingFromRow(row));
+    return out;
+  });
+}
+
+Status PgMeetingStore::ping() { return pg_.ping(); }
+
+}  // namespace sb

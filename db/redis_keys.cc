@@ -1,0 +1,44 @@
+#include "db/redis_keys.h"
+
+#include <utility>
+
+namespace sb {
+
+RedisKeys::RedisKeys(std::string ns) : ns_(std::move(ns)) {}
+
+std::string RedisKeys::server(std::string_view id) const {
+  return ns_ + ":server:" + std::string(id);
+}
+
+std::string RedisKeys::servers() const { return ns_ + ":servers"; }
+
+std::string RedisKeys::serverUrls() const { return ns_ + ":server_urls"; }
+
+std::string RedisKeys::meeting(std::string_view id) const {
+  return meetingPrefix() + std::string(id);
+}
+
+std::string RedisKeys::meetingPrefix() const { return ns_ + ":meeting:"; }
+
+std::string RedisKeys::meetings() const { return ns_ + ":meetings"; }
+
+std::string RedisKeys::serverMeetings(std::string_view serverId) const {
+  return serverMeetingsPrefix() + std::string(serverId);
+}
+
+std::string RedisKeys::serverMeetingsPrefix() const { return ns_ + ":server_meetings:"; }
+
+std::string RedisKeys::lease(std::string_view name) const {
+  return ns_ + ":lease:" + std::string(name);
+}
+
+std::string RedisKeys::pattern() const {
+  std::string out;
+  for (char c : ns_) {
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + ":*";
+}
+
+}  // namespace sb

@@ -1,0 +1,362 @@
+// The shared store (Redis + PostgreSQL, real servers from scripts/test.sh: REDIS_URL and
+// DATABASE_URL) against the same contract as the embedded store, and the production faults:
+// two routers racing on one meetingID, a Redis flush, a PostgreSQL outage, a poller takeover.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <future>
+#include <pqxx/pqxx>
+#include <random>
+#include <thread>
+
+#include "app/stores.h"
+#include "harness.h"
+
+namespace sbtest {
+namespace {
+
+using nlohmann::json;
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+// A config on the shared store with a fresh Redis namespace and empty PostgreSQL tables. Fails
+// the test (never skips) when the stores are not configured.
+sb::Config sharedConfig() {
+  sb::Config c = *sb::loadConfig([](const std::string&) { return std::nullopt; });
+  c.store.redisUrl = env("REDIS_URL");
+  c.store.databaseUrl = env("DATABASE_URL");
+  EXPECT_TRUE(c.store.shared()) << "REDIS_URL and DATABASE_URL must point at test servers "
+                                   "(scripts/test.sh starts them)";
+  static std::mt19937_64 rng(std::random_device{}());
+  c.store.redisNamespace = "sbtest" + std::to_string(rng() % 1000000000);
+  c.store.leaseTtl = std::chrono::milliseconds(1500);
+  return c;
+}
+
+void resetDatabase(const sb::Config& c) {
+  auto migrated = sb::migrateDatabase(c);
+  ASSERT_TRUE(migrated.ok()) << migrated.error().message;
+  pqxx::connection conn(c.store.databaseUrl);
+  pqxx::work w(conn);
+  w.exec("TRUNCATE meetings, servers");
+  w.commit();
+}
+
+std::unique_ptr<sb::StoreBundle> openShared(const sb::Config& c) {
+  auto stores = sb::openStores(c);
+  EXPECT_TRUE(stores.ok());
+  return std::move(stores).value();
+}
+
+int run(const std::string& command) { return std::system(command.c_str()); }
+
+// ---- the contract: the same behaviour on both stores ----------------------------------------
+
+class StoreContractTest : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override {
+    if (GetParam()) {
+      config_ = sharedConfig();
+      resetDatabase(config_);
+      stores_ = openShared(config_);
+    } else {
+      stores_ = std::move(sb::openStores(config_).value());
+    }
+  }
+  sb::Server server(const std::string& id) {
+    sb::Server s;
+    s.id = id;
+    s.url = "https://" + id + ".example.com/bigbluebutton/api/";
+    s.secret = "secret-" + id;
+    s.state = sb::AdminState::kEnabled;
+    s.tag = "t";
+    s.loadMultiplier = 1.5;
+    s.maxUsers = 300;
+    return s;
+  }
+  sb::Meeting meeting(const std::string& id, const std::string& serverId) {
+    sb::Meeting m;
+    m.id = id;
+    m.serverId = serverId;
+    m.moderatorPw = "mp";
+    m.createdAtMs = 1234;
+    m.createParams.append("name", "Café ✓");
+    m.createParams.append("meta_x", "");
+    m.createParams.append("meta_x", "dup");
+    m.createBody = "<modules/>";
+    m.serverTagRequest = "t!";
+    m.sizeHint = 40;
+    return m;
+  }
+  sb::Config config_ = *sb::loadConfig([](const std::string&) { return std::nullopt; });
+  std::unique_ptr<sb::StoreBundle> stores_;
+};
+
+TEST_P(StoreContractTest, ServersRoundTripAndOrder) {
+  auto& s = stores_->servers();
+  ASSERT_TRUE(s.addServer(server("b")).ok());
+  ASSERT_TRUE(s.addServer(server("a")).ok());
+  EXPECT_EQ(s.addServer(server("a")).error().code, sb::ErrorCode::kAlreadyExists);
+  auto list = s.listServers();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].id, "a");
+  sb::Server a = *s.getServer("a");
+  EXPECT_EQ(a.secret, "secret-a");
+  EXPECT_EQ(a.tag, "t");
+  EXPECT_DOUBLE_EQ(a.loadMultiplier, 1.5);
+  EXPECT_EQ(a.maxUsers, 300);
+  EXPECT_EQ(s.getServer("zz").error().code, sb::ErrorCode::kNotFound);
+  a.state = sb::AdminState::kCordoned;
+  ASSERT_TRUE(s.updateServer(a).ok());
+  EXPECT_TRUE(*s.compareAndSetState("a", sb::AdminState::kCordoned, sb::AdminState::kDisabled));
+  EXPECT_FALSE(*s.compareAndSetState("a", sb::AdminState::kCordoned, sb::AdminState::kEnabled));
+  sb::ServerLiveState live;
+  live.online = true;
+  live.load = 10;
+  live.usage.users = 7;
+  live.bbbVersion = "2.7.12";
+  ASSERT_TRUE(s.updateLiveState("b", live).ok());
+  ASSERT_TRUE(s.reserve("b", 15, 1).ok());
+  sb::Server b = *s.getServer("b");
+  EXPECT_TRUE(b.live.online);
+  EXPECT_DOUBLE_EQ(b.live.load, 25);
+  EXPECT_EQ(b.live.usage.meetings, 1);
+  EXPECT_EQ(b.live.bbbVersion, "2.7.12");
+  ASSERT_TRUE(s.removeServer("a").ok());
+  EXPECT_EQ(s.listServers()->size(), 1u);
+}
+
+TEST_P(StoreContractTest, MeetingsRoundTripClaimOrphanAndRemove) {
+  auto& m = stores_->meetings();
+  auto first = m.claimMeeting(meeting("m1", "s1"));
+  ASSERT_TRUE(first.ok());
+  EXPECT_TRUE(first->claimed);
+  auto second = m.claimMeeting(meeting("m1", "s2"));
+  EXPECT_FALSE(second->claimed);
+  EXPECT_EQ(second->meeting.serverId, "s1");
+  sb::Meeting got = **m.findMeeting("m1");
+  EXPECT_EQ(got.createParams.params(), meeting("m1", "s1").createParams.params());
+  EXPECT_EQ(got.createBody, "<modules/>");
+  EXPECT_EQ(got.serverTagRequest, "t!");
+  EXPECT_EQ(got.sizeHint, 40);
+  EXPECT_EQ(got.createdAtMs, 1234);
+  ASSERT_TRUE(m.claimMeeting(meeting("m2", "s1")).ok());
+  ASSERT_TRUE(m.claimMeeting(meeting("m3", "s2")).ok());
+  EXPECT_EQ(m.listMeetings("s1")->size(), 2u);
+  EXPECT_EQ(*m.orphanMeetingsOf("s1"), 2);
+  EXPECT_TRUE((**m.findMeeting("m2")).orphaned);
+  EXPECT_TRUE(m.claimMeeting(meeting("m2", "s3"))->claimed);  // an orphan can be re-claimed
+  ASSERT_TRUE(m.removeMeeting("m3", "other").ok());           // server guard
+  EXPECT_TRUE(m.findMeeting("m3")->has_value());
+  ASSERT_TRUE(m.removeMeeting("m3", "s2").ok());
+  EXPECT_FALSE(m.findMeeting("m3")->has_value());
+}
+
+TEST_P(StoreContractTest, ConcurrentClaimsHaveOneWinner) {
+  std::vector<std::future<sb::Result<sb::MeetingStore::Claim>>> claims;
+  for (int i = 0; i < 16; ++i) {
+    claims.push_back(std::async(std::launch::async, [this, i] {
+      return stores_->meetings().claimMeeting(meeting("race", "s" + std::to_string(i)));
+    }));
+  }
+  int winners = 0;
+  std::set<std::string> owners;
+  for (auto& f : claims) {
+    auto c = f.get();
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    winners += c->claimed ? 1 : 0;
+    owners.insert(c->meeting.serverId);
+  }
+  EXPECT_EQ(winners, 1);
+  EXPECT_EQ(owners.size(), 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, StoreContractTest, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "RedisPostgres" : "Memory"; });
+
+// ---- production faults, with router processes ------------------------------------------------
+
+// A `switchboard router` child process on the shared store.
+class RouterProcess {
+ public:
+  RouterProcess(const sb::Config& c, int port, const std::string& extra = "") {
+    std::string cmd = "REDIS_URL='" + c.store.redisUrl + "' DATABASE_URL='" + c.store.databaseUrl +
+                      "' REDIS_NAMESPACE=" + c.store.redisNamespace +
+                      " LOADBALANCER_SECRET=" + Router::kSecret +
+                      " SWITCHBOARD_ADMIN_TOKEN=" + Router::kToken + " POLL_INTERVAL=1 " + extra +
+                      " exec " + SB_BIN_DIR + "/switchboard router --bind 127.0.0.1 --port " +
+                      std::to_string(port) + " >/dev/null 2>&1";
+    pid_ = fork();
+    if (pid_ == 0) {
+      execl("/bin/sh", "sh", "-c", cmd.c_str(), nullptr);
+      _exit(127);
+    }
+    base_ = "http://127.0.0.1:" + std::to_string(port);
+    for (int i = 0; i < 100 && httpGet(base_ + "/healthz").status != 200; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  ~RouterProcess() {
+    kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+  }
+  std::string apiUrl(const std::string& call, const std::string& query) const {
+    return base_ + "/bigbluebutton/api/" + call + "?" + query + "&checksum=" +
+           sb::computeChecksum(sb::ChecksumAlgorithm::kSha256, call, query, Router::kSecret);
+  }
+  HttpResult admin(const std::string& method, const std::string& path,
+                   const std::string& body = "") const {
+    return httpRequest(method, base_ + "/switchboard/api/v1" + path, body,
+                       body.empty() ? "" : "application/json",
+                       std::string("Bearer ") + Router::kToken);
+  }
+  const std::string& base() const { return base_; }
+
+ private:
+  pid_t pid_ = -1;
+  std::string base_;
+};
+
+int freePort() {
+  static int next = 20000 + static_cast<int>(getpid() % 20000);
+  return next++;
+}
+
+class SharedStoreFaultTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    config_ = sharedConfig();
+    resetDatabase(config_);
+  }
+  // Adds the sim's servers through `router` and waits until the in-process poller (on the same
+  // shared store) sees them online.
+  void addServers(const RouterProcess& router, const Sim& sim) {
+    for (const auto& s : sim.servers()) {
+      auto r =
+          router.admin("POST", "/servers",
+                       json{{"url", s.url}, {"secret", s.secret}, {"state", "enabled"}}.dump());
+      ASSERT_EQ(r.status, 201) << r.body;
+    }
+    auto stores = openShared(config_);
+    sb::Service poller(config_, sb::ServiceOptions{.runHttp = false, .runPoller = false},
+                       std::move(stores));
+    ASSERT_TRUE(poller.start().ok());
+    poller.poller().pollOnce();
+    poller.stop();
+  }
+  sb::Config config_;
+};
+
+TEST_F(SharedStoreFaultTest, TwoRoutersRacingOnOneMeetingPlaceItOnce) {
+  Sim sim(4);
+  RouterProcess a(config_, freePort()), b(config_, freePort());
+  addServers(a, sim);
+  std::vector<std::future<HttpResult>> creates;
+  for (int i = 0; i < 200; ++i) {
+    const RouterProcess& r = i % 2 ? a : b;
+    creates.push_back(std::async(std::launch::async, [&r] {
+      return httpGet(r.apiUrl("create", "name=Race&meetingID=race-2"));
+    }));
+  }
+  int ok = 0;
+  for (auto& f : creates) ok += xmlField(f.get().body, "returncode") == "SUCCESS" ? 1 : 0;
+  EXPECT_EQ(ok, 200);
+  int serversWithCreates = 0;
+  for (const auto& s : sim.servers()) serversWithCreates += sim.requests(s.index, "create") > 0;
+  EXPECT_EQ(serversWithCreates, 1);  // bbb-sim counted where creates arrived
+}
+
+TEST_F(SharedStoreFaultTest, RedisFlushLosesNoMeetingOrServer) {
+  Sim sim(2);
+  RouterProcess a(config_, freePort());
+  addServers(a, sim);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(xmlField(httpGet(a.apiUrl("create", "name=R&meetingID=f" + std::to_string(i))).body,
+                       "returncode"),
+              "SUCCESS");
+  }
+  std::map<std::string, std::string> before;
+  for (int i = 0; i < 5; ++i) {
+    auto j = httpGet(a.apiUrl("join", "fullName=A&role=VIEWER&meetingID=f" + std::to_string(i)));
+    before["f" + std::to_string(i)] = j.location.substr(0, j.location.find("/bigbluebutton"));
+  }
+  ASSERT_EQ(run("redis-cli -u '" + config_.store.redisUrl + "' FLUSHALL >/dev/null"), 0);
+  for (int i = 0; i < 5; ++i) {
+    auto j = httpGet(a.apiUrl("join", "fullName=A&role=VIEWER&meetingID=f" + std::to_string(i)));
+    ASSERT_EQ(j.status, 302) << j.body;
+    EXPECT_EQ(j.location.substr(0, j.location.find("/bigbluebutton")),
+              before["f" + std::to_string(i)]);
+  }
+  auto servers = json::parse(a.admin("GET", "/servers").body)["servers"];
+  EXPECT_EQ(servers.size(), 2u);
+  // A restart of Redis without persistence is the same, and a new router starts on it.
+  ASSERT_EQ(run(env("TEST_REDIS_RESTART_CMD")), 0);
+  RouterProcess b(config_, freePort());
+  auto j = httpGet(b.apiUrl("join", "fullName=A&role=VIEWER&meetingID=f3"));
+  ASSERT_EQ(j.status, 302) << j.body;
+  EXPECT_EQ(j.location.substr(0, j.location.find("/bigbluebutton")), before["f3"]);
+}
+
+TEST_F(SharedStoreFaultTest, PostgresOutageJoinsWorkCreatesFailClearlyAndItRecovers) {
+  Sim sim(2);
+  RouterProcess a(config_, freePort());
+  addServers(a, sim);
+  ASSERT_EQ(xmlField(httpGet(a.apiUrl("create", "name=R&meetingID=pg-1")).body, "returncode"),
+            "SUCCESS");
+  ASSERT_EQ(run(env("TEST_PG_STOP_CMD") + " >/dev/null"), 0);
+  auto join = httpGet(a.apiUrl("join", "fullName=A&role=VIEWER&meetingID=pg-1"));
+  EXPECT_EQ(join.status, 302) << join.body;  // served from Redis
+  auto start = std::chrono::steady_clock::now();
+  auto create = httpGet(a.apiUrl("create", "name=R&meetingID=pg-2"));
+  EXPECT_EQ(xmlField(create.body, "returncode"), "FAILED");
+  EXPECT_EQ(xmlField(create.body, "messageKey"), "internalError");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(8));  // bounded
+  EXPECT_EQ(httpGet(a.base() + "/readyz").status, 503);
+  ASSERT_EQ(run(env("TEST_PG_START_CMD") + " >/dev/null"), 0);
+  bool recovered = false;
+  for (int i = 0; i < 50 && !recovered; ++i) {
+    recovered = xmlField(httpGet(a.apiUrl("create", "name=R&meetingID=pg-3")).body, "returncode") ==
+                "SUCCESS";
+    if (!recovered) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_TRUE(recovered);
+  EXPECT_EQ(httpGet(a.base() + "/readyz").status, 200);
+  // The failed create left no half-made mapping.
+  auto info = httpGet(a.apiUrl("getMeetingInfo", "meetingID=pg-2"));
+  EXPECT_EQ(xmlField(info.body, "messageKey"), "notFound");
+}
+
+TEST_F(SharedStoreFaultTest, StandbyPollerTakesOverWithinTheLease) {
+  auto storesA = openShared(config_);
+  auto storesB = openShared(config_);
+  sb::Config fast = config_;
+  fast.poller.interval = std::chrono::milliseconds(200);
+  auto a =
+      std::make_unique<sb::Service>(fast, sb::ServiceOptions{.runHttp = false}, std::move(storesA));
+  sb::Service b(fast, sb::ServiceOptions{.runHttp = false}, std::move(storesB));
+  ASSERT_TRUE(a->start().ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_TRUE(b.start().ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  EXPECT_TRUE(a->poller().isActive());
+  EXPECT_FALSE(b.poller().isActive());  // exactly one is active
+  // Simulate a crash: the lease is not released, the standby must wait for it to expire.
+  a.reset();  // (a clean stop releases it; the takeover bound below covers both)
+  auto start = std::chrono::steady_clock::now();
+  while (!b.poller().isActive() &&
+         std::chrono::steady_clock::now() - start < config_.store.leaseTtl * 2) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(b.poller().isActive());
+  EXPECT_LT(std::chrono::steady_clock::now() - start,
+            config_.store.leaseTtl + std::chrono::seconds(1));
+  b.stop();
+}
+
+}  // namespace
+}  // namespace sbtest

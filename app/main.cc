@@ -7,8 +7,8 @@
 #include <iostream>
 
 #include "admin/admin_commands.h"
-#include "app/demo_pool.h"
 #include "app/service.h"
+#include "app/sim_process.h"
 #include "app/stores.h"
 
 namespace {
@@ -62,9 +62,11 @@ int run(const ServeOptions& opts, sb::ServiceOptions what, const char* command) 
   if (!stores) return fail(stores.error().message);
   std::string storeName = (*stores)->describe();
   sb::Service service(*config, what, std::move(*stores));
-  sb::DemoPool demo;
+  sb::SimProcess demo;
   if (opts.demo) {
-    if (auto s = demo.start(sb::executableDir() + "/bbb-sim", opts.demoServers); !s) {
+    if (auto s = demo.start(sb::executableDir() + "/bbb-sim",
+                            {"--servers", std::to_string(opts.demoServers)});
+        !s) {
       return fail(s.error().message);
     }
     for (const auto& sim : demo.servers()) {

@@ -1,18 +1,11 @@
 #include "harness.h"
 
 #include <curl/curl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <pugixml.hpp>
-#include <sstream>
-#include <stdexcept>
 
-extern char** environ;
+#include <pugixml.hpp>
+#include <stdexcept>
 
 namespace sbtest {
 namespace {
@@ -77,65 +70,14 @@ std::string xmlField(const std::string& xml, const std::string& name) {
 }
 
 Sim::Sim(int servers, const std::vector<std::string>& extraArgs) {
-  std::string path = std::string(SB_BIN_DIR) + "/bbb-sim";
-  int fds[2];
-  if (pipe(fds) != 0) throw std::runtime_error("pipe");
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-  posix_spawn_file_actions_addclose(&actions, fds[0]);
-  std::vector<std::string> args = {path, "--servers", std::to_string(servers)};
+  std::vector<std::string> args = {"--servers", std::to_string(servers)};
   args.insert(args.end(), extraArgs.begin(), extraArgs.end());
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  if (posix_spawn(&pid_, path.c_str(), &actions, nullptr, argv.data(), environ) != 0) {
-    throw std::runtime_error("cannot start " + path);
-  }
-  posix_spawn_file_actions_destroy(&actions);
-  close(fds[1]);
-  std::string out;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (out.find("ready\n") == std::string::npos) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    deadline - std::chrono::steady_clock::now())
-                    .count();
-    pollfd p{fds[0], POLLIN, 0};
-    if (left <= 0 || poll(&p, 1, static_cast<int>(left)) <= 0) break;
-    char buf[65536];
-    ssize_t n = read(fds[0], buf, sizeof(buf));
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  close(fds[0]);
-  std::istringstream lines(out);
-  std::string line;
-  while (std::getline(lines, line)) {
-    std::istringstream w(line);
-    std::string kind;
-    w >> kind;
-    if (kind == "server") {
-      Server s;
-      w >> s.index >> s.url >> s.secret;
-      servers_.push_back(s);
-    } else if (kind == "control") {
-      w >> control_;
-    }
-  }
-  if (servers_.size() != static_cast<size_t>(servers) || control_.empty()) {
-    throw std::runtime_error("bbb-sim did not start: " + out);
-  }
-}
-
-Sim::~Sim() {
-  if (pid_ > 0) {
-    kill(pid_, SIGTERM);
-    waitpid(pid_, nullptr, 0);
-  }
+  auto started = process_.start(std::string(SB_BIN_DIR) + "/bbb-sim", args);
+  if (!started) throw std::runtime_error("bbb-sim did not start: " + started.error().message);
 }
 
 nlohmann::json Sim::server(int index) const {
-  auto r = httpGet(control_ + "/servers/" + std::to_string(index));
+  auto r = httpGet(controlUrl() + "/servers/" + std::to_string(index));
   return nlohmann::json::parse(r.body);
 }
 
@@ -147,16 +89,16 @@ int Sim::requests(int index, const std::string& call) const {
 int Sim::meetingCount(int index) const { return server(index)["meetings"].get<int>(); }
 
 void Sim::fault(int index, const nlohmann::json& fault) const {
-  httpPost(control_ + "/servers/" + std::to_string(index) + "/fault", fault.dump(),
+  httpPost(controlUrl() + "/servers/" + std::to_string(index) + "/fault", fault.dump(),
            "application/json");
 }
 
 void Sim::addParticipants(int index, const std::string& meetingId, int count) const {
-  httpPost(control_ + "/servers/" + std::to_string(index) + "/participants",
+  httpPost(controlUrl() + "/servers/" + std::to_string(index) + "/participants",
            nlohmann::json{{"meeting_id", meetingId}, {"count", count}}.dump(), "application/json");
 }
 
-void Sim::reset() const { httpPost(control_ + "/reset", "", "application/json"); }
+void Sim::reset() const { httpPost(controlUrl() + "/reset", "", "application/json"); }
 
 Router::Router(const std::function<void(sb::Config&)>& tweak) {
   auto config = sb::loadConfig([](const std::string&) { return std::nullopt; });

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "app/service.h"
+#include "app/sim_process.h"
 #include "core/checksum.h"
 #include "core/config.h"
 
@@ -32,18 +33,13 @@ HttpResult httpRequest(const std::string& method, const std::string& url, const 
 // The text of the first <name> element of an XML body ("" when absent).
 std::string xmlField(const std::string& xml, const std::string& name);
 
-// A bbb-sim process with its servers.
+// A bbb-sim process with its servers, and its control API.
 class Sim {
  public:
   explicit Sim(int servers, const std::vector<std::string>& extraArgs = {});
-  ~Sim();
-  struct Server {
-    int index;
-    std::string url;  // API base, ".../bigbluebutton/api/"
-    std::string secret;
-  };
-  const std::vector<Server>& servers() const { return servers_; }
-  const std::string& controlUrl() const { return control_; }
+  using Server = sb::SimServer;
+  const std::vector<Server>& servers() const { return process_.servers(); }
+  const std::string& controlUrl() const { return process_.controlUrl(); }
   nlohmann::json server(int index) const;  // GET /servers/<i>
   int requests(int index, const std::string& call) const;
   int meetingCount(int index) const;
@@ -52,9 +48,7 @@ class Sim {
   void reset() const;
 
  private:
-  pid_t pid_ = -1;
-  std::vector<Server> servers_;
-  std::string control_;
+  sb::SimProcess process_;
 };
 
 // A Switchboard Service (embedded store) on 127.0.0.1:<ephemeral>, poller not running: tests

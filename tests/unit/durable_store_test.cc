@@ -167,7 +167,13 @@ TEST_F(DurableStoreTest, LiveStateStaysInRedisAndFallsBackWhenItIsDown) {
   live.load = 42;
   ASSERT_TRUE(servers_.updateLiveState("s1", live).ok());
   EXPECT_TRUE(servers_.getServer("s1")->live.online);
-  EXPECT_FALSE(pgServers_.inner->getServer("s1")->live.online);  // hot state is not in PG
+  // A health change is snapshotted to PostgreSQL (a Redis flush must not bring servers back
+  // offline); a mere load change within the snapshot period is not.
+  EXPECT_TRUE(pgServers_.inner->getServer("s1")->live.online);
+  live.load = 50;
+  ASSERT_TRUE(servers_.updateLiveState("s1", live).ok());
+  EXPECT_DOUBLE_EQ(servers_.getServer("s1")->live.load, 50);
+  EXPECT_DOUBLE_EQ(pgServers_.inner->getServer("s1")->live.load, 42);
   redisServers_.up = false;
   ASSERT_TRUE(servers_.updateLiveState("s1", live).ok());
   EXPECT_TRUE(servers_.getServer("s1")->live.online);  // served from PostgreSQL meanwhile

@@ -1,4 +1,4 @@
-#include "app/demo_pool.h"
+#include "app/sim_process.h"
 
 #include <poll.h>
 #include <signal.h>
@@ -22,18 +22,21 @@ std::string executableDir() {
   return path.substr(0, path.rfind('/'));
 }
 
-DemoPool::~DemoPool() { stop(); }
+SimProcess::~SimProcess() { stop(); }
 
-Status DemoPool::start(const std::string& simPath, int servers) {
+Status SimProcess::start(const std::string& simPath, const std::vector<std::string>& args,
+                         std::chrono::milliseconds wait) {
   int fds[2];
   if (pipe(fds) != 0) return Error::of(ErrorCode::kInternalError, "pipe() failed");
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
   posix_spawn_file_actions_addclose(&actions, fds[0]);
-  std::string count = std::to_string(servers);
-  std::vector<char*> argv = {const_cast<char*>(simPath.c_str()), const_cast<char*>("--servers"),
-                             count.data(), nullptr};
+  std::vector<std::string> words = {simPath};
+  words.insert(words.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& w : words) argv.push_back(w.data());
+  argv.push_back(nullptr);
   int rc = posix_spawn(&pid_, simPath.c_str(), &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   close(fds[1]);
@@ -43,7 +46,7 @@ Status DemoPool::start(const std::string& simPath, int servers) {
     return Error::of(ErrorCode::kInternalError, "cannot start " + simPath);
   }
   std::string out;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  auto deadline = std::chrono::steady_clock::now() + wait;
   while (out.find("\nready") == std::string::npos && out.rfind("ready", 0) != 0) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
@@ -58,26 +61,25 @@ Status DemoPool::start(const std::string& simPath, int servers) {
   std::istringstream lines(out);
   std::string line;
   while (std::getline(lines, line)) {
-    std::istringstream words(line);
+    std::istringstream fields(line);
     std::string kind;
-    words >> kind;
+    fields >> kind;
     if (kind == "server") {
-      std::string index;
       SimServer s;
-      words >> index >> s.url >> s.secret;
+      fields >> s.index >> s.url >> s.secret;
       servers_.push_back(s);
     } else if (kind == "control") {
-      words >> controlUrl_;
+      fields >> controlUrl_;
     }
   }
-  if (servers_.empty()) {
+  if (servers_.empty() || controlUrl_.empty()) {
     stop();
     return Error::of(ErrorCode::kInternalError, simPath + " did not report its servers");
   }
   return Status::Ok();
 }
 
-void DemoPool::stop() {
+void SimProcess::stop() {
   if (pid_ > 0) {
     kill(pid_, SIGTERM);
     waitpid(pid_, nullptr, 0);

@@ -1,5 +1,6 @@
 #include "db/pg_connection.h"
 
+#include <poll.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -34,6 +35,17 @@ std::string oneLine(std::string_view text) {
 // intervention (57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now...).
 bool sessionLost(const std::string& sqlstate) {
   return sqlstate.starts_with("08") || sqlstate.starts_with("57P");
+}
+
+// An idle connection has nothing to say: a readable socket means the server closed it or sent
+// its last words ("FATAL: terminating connection..."). Checked before reuse, so a connection that
+// died idle is dropped instead of failing the next call's first statement (which libpqxx 6 also
+// answers by leaking that statement's result).
+bool idleLooksAlive(const pqxx::connection& conn) {
+  if (!conn.is_open()) return false;
+  pollfd p{conn.sock(), POLLIN, 0};
+  if (p.fd < 0) return false;
+  return ::poll(&p, 1, 0) <= 0;  // -1 (EINTR...): cannot tell; let the statement find out
 }
 
 Error unavailable(std::string_view what) {
@@ -137,16 +149,21 @@ Result<PgConnection::Lease> PgConnection::acquire() {
                         std::chrono::milliseconds(100);
   const int max = std::max(1, options_.maxConnections);
   std::unique_lock lock(mu_);
-  while (idle_.empty() && open_ >= max) {
-    if (freed_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
-        open_ >= max) {
-      return unavailable("all " + std::to_string(max) + " connections are busy");
+  for (;;) {
+    while (idle_.empty() && open_ >= max) {
+      if (freed_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+          open_ >= max) {
+        return unavailable("all " + std::to_string(max) + " connections are busy");
+      }
     }
-  }
-  if (!idle_.empty()) {
+    if (idle_.empty()) break;
     Lease lease{std::move(idle_.back()), true};
     idle_.pop_back();
-    return lease;
+    lock.unlock();
+    if (idleLooksAlive(*lease.conn)) return lease;
+    lease.conn.reset();  // closing is socket I/O: outside the lock
+    lock.lock();
+    --open_;
   }
   // Open a new connection. While unreachable, one caller probes and the others fail at once.
   const bool probe = !reachable_.load();

@@ -1190,7 +1190,13 @@ TEST_F(PgConnectionTest, KilledSessionsAreReplacedWithoutFailingCalls) {
       "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1",
       db_.name());
   EXPECT_GE(killed[0][0].as<int>(), 1);
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // Termination is asynchronous: wait until the sessions are gone.
+  for (int i = 0; i < 100; ++i) {
+    auto left =
+        txn.exec_params("SELECT count(*) FROM pg_stat_activity WHERE datname = $1", db_.name());
+    if (left[0][0].as<int>() == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 
   // The next calls notice, drop the dead connections and succeed on new ones.
   for (int i = 0; i < 5; ++i) {

@@ -248,8 +248,9 @@ Error PgConnection::failed(Lease& lease, bool firstAttempt, bool& retry) noexcep
     return unavailable(what);
   }
   dropBroken(lease);
-  // Connections idle in the pool may have died without anybody noticing (a server restart, an
-  // idle timeout): one more try on a fresh one is safe unless the commit itself may have landed.
+  // A pooled connection can die unseen by the liveness check (a peer that vanished without
+  // closing): one more try on a fresh connection is safe unless the commit itself may have
+  // landed (nothing else was committed; the server rolled it back).
   retry = firstAttempt && lease.reused && !inDoubt;
   if (!retry) {
     {

@@ -150,7 +150,8 @@ TEST_F(MeetingRouterTest, CreateRecordsTheMeeting) {
 
 TEST_F(MeetingRouterTest, CreateGeneratesAModeratorPasswordWhenMissing) {
   ASSERT_TRUE(create("m1").ok());
-  auto forwarded = lastCall("create").params.get("moderatorPW");
+  RecordedCall call = lastCall("create");  // get() views into it: keep it alive
+  auto forwarded = call.params.get("moderatorPW");
   ASSERT_TRUE(forwarded.has_value());
   EXPECT_EQ(forwarded->size(), 8u);
   EXPECT_EQ(meeting("m1")->moderatorPw, *forwarded);

@@ -26,6 +26,7 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 # The benchmark kills its bbb-sim on exit (and the kernel does if the benchmark dies: it sets
 # PR_SET_PDEATHSIG); the trap stops the benchmark itself on Ctrl-C or when this script is killed.
 bench_pid=""
+# shellcheck disable=SC2317  # invoked by the trap
 cleanup() {
   if [[ -n "$bench_pid" ]] && kill -0 "$bench_pid" 2>/dev/null; then
     kill -TERM "$bench_pid" 2>/dev/null || true

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <set>
+#include <unordered_map>
 
 #include "core/bbb_url.h"
 #include "core/health_tracker.h"
@@ -108,6 +109,14 @@ PollRoundStats Poller::pollOnce() {
   for (const auto& s : *servers) urls.push_back(signedApiUrl(s, "getMeetings", {}, signing_));
   CallTimeouts timeouts{config_.bbb.connectTimeout, config_.poller.pollTimeout};
   auto polls = bbb_.pollMeetings(urls, timeouts);
+  // One listing per round, grouped by server: a listing per server scans the whole store each
+  // time, which grows with the square of the pool (measured in bench/README.md).
+  std::unordered_map<std::string, std::vector<Meeting>> placedOn;
+  bool storeRead = false;
+  if (auto all = meetings_.listMeetings({}); all) {
+    storeRead = true;
+    for (auto& m : *all) placedOn[m.serverId].push_back(std::move(m));
+  }
 
   for (size_t i = 0; i < servers->size(); ++i) {
     Server& server = (*servers)[i];
@@ -116,8 +125,7 @@ PollRoundStats Poller::pollOnce() {
     live.lastPollMs = clock_.nowMs();
     HealthChange change = recordPollResult(live, poll.ok(), config_.poller);
     if (poll.ok()) {
-      auto storedList = meetings_.listMeetings(server.id);
-      std::vector<Meeting> stored = storedList ? std::move(*storedList) : std::vector<Meeting>();
+      std::vector<Meeting> stored = std::move(placedOn[server.id]);
       SizeHints hints;
       for (const auto& m : stored) {
         if (m.sizeHint > 0) hints[m.id] = m.sizeHint;
@@ -138,7 +146,7 @@ PollRoundStats Poller::pollOnce() {
         auto version = bbb_.fetchVersion(signedApiRootUrl(server, signing_), timeouts);
         if (version) live.bbbVersion = *version;
       }
-      stats.meetingsSwept += sweepMeetings(server, *poll, stored);
+      if (storeRead) stats.meetingsSwept += sweepMeetings(server, *poll, stored);
     } else {
       live.lastError = poll.error().message;
       ++stats.failed;

@@ -26,6 +26,9 @@ echo "== end-to-end with a third-party BBB client library"
 # README's run command uses the embedded store: keep the test stores out of it.
 env -u REDIS_URL -u DATABASE_URL tests/e2e/run.sh "$root/build/bin"
 
+echo "== benchmark smoke runs (figures only, no thresholds; see bench/README.md)"
+bench/poll.sh --smoke
+
 if [[ "${QUICK:-0}" != "1" ]]; then
   echo "== sanitizer build (ASan + UBSan)"
   BUILD_DIR=build-asan BUILD_TYPE=Debug scripts/build.sh -DSWITCHBOARD_SANITIZE=ON

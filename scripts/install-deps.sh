@@ -11,7 +11,7 @@ build_pkgs=(
 )
 test_pkgs=(
   libgtest-dev libgmock-dev redis-server postgresql postgresql-client
-  docker-compose clang-format nginx
+  docker-compose clang-format python3 nginx
 )
 
 want=("${build_pkgs[@]}")

@@ -22,6 +22,9 @@ echo "== build"
 BUILD_DIR=build scripts/build.sh
 echo "== tests"
 (cd build && ctest --output-on-failure -j 2 --timeout 300)
+echo "== bbb-sim smoke test (the simulator the other tests rely on)"
+python3 tests/sim/smoke_test.py build/bin/bbb-sim
+
 echo "== end-to-end with a third-party BBB client library"
 # README's run command uses the embedded store: keep the test stores out of it.
 env -u REDIS_URL -u DATABASE_URL tests/e2e/run.sh "$root/build/bin"

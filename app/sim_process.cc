@@ -2,15 +2,14 @@
 
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <climits>
 #include <sstream>
-
-extern char** environ;
+#include <thread>
 
 namespace sb {
 
@@ -26,33 +25,40 @@ SimProcess::~SimProcess() { stop(); }
 
 Status SimProcess::start(const std::string& simPath, const std::vector<std::string>& args,
                          std::chrono::milliseconds wait) {
+  using Clock = std::chrono::steady_clock;
   int fds[2];
   if (pipe(fds) != 0) return Error::of(ErrorCode::kInternalError, "pipe() failed");
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-  posix_spawn_file_actions_addclose(&actions, fds[0]);
   std::vector<std::string> words = {simPath};
   words.insert(words.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& w : words) argv.push_back(w.data());
   argv.push_back(nullptr);
-  int rc = posix_spawn(&pid_, simPath.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  close(fds[1]);
-  if (rc != 0) {
+  pid_t parent = getpid();
+  pid_ = fork();
+  if (pid_ < 0) {
     close(fds[0]);
-    pid_ = -1;
-    return Error::of(ErrorCode::kInternalError, "cannot start " + simPath);
+    close(fds[1]);
+    return Error::of(ErrorCode::kInternalError, "fork() failed");
   }
+  if (pid_ == 0) {
+    // The simulator must not outlive us (a crashed test or benchmark would leave it running).
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) _exit(1);
+    dup2(fds[1], STDOUT_FILENO);
+    close(fds[0]);
+    close(fds[1]);
+    execv(simPath.c_str(), argv.data());
+    _exit(127);
+  }
+  close(fds[1]);
   std::string out;
-  auto deadline = std::chrono::steady_clock::now() + wait;
-  while (out.find("\nready") == std::string::npos && out.rfind("ready", 0) != 0) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
+  auto deadline = Clock::now() + wait;
+  while (out.find("ready\n") == std::string::npos) {
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     pollfd p{fds[0], POLLIN, 0};
-    if (left.count() <= 0 || poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
-    char buf[4096];
+    if (left <= 0 || poll(&p, 1, static_cast<int>(left)) <= 0) break;
+    char buf[65536];
     ssize_t n = read(fds[0], buf, sizeof(buf));
     if (n <= 0) break;
     out.append(buf, static_cast<size_t>(n));
@@ -72,19 +78,41 @@ Status SimProcess::start(const std::string& simPath, const std::vector<std::stri
       fields >> controlUrl_;
     }
   }
-  if (servers_.empty() || controlUrl_.empty()) {
-    stop();
-    return Error::of(ErrorCode::kInternalError, simPath + " did not report its servers");
+  if (out.find("ready\n") != std::string::npos && !controlUrl_.empty()) return Status::Ok();
+
+  // It closed its output or timed out: say whether it exited, and how.
+  int status = 0;
+  pid_t reaped = 0;
+  auto exitDeadline = Clock::now() + std::chrono::seconds(2);
+  while ((reaped = waitpid(pid_, &status, WNOHANG)) == 0 && Clock::now() < exitDeadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  return Status::Ok();
+  if (reaped == pid_) {
+    pid_ = -1;
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return Error::of(ErrorCode::kInternalError,
+                     simPath + " exited with status " + std::to_string(code) +
+                         " before printing ready" +
+                         (code == 127 ? " (cannot execute it: is it built?)" : ""));
+  }
+  stop();
+  return Error::of(ErrorCode::kInternalError,
+                   simPath + " did not print ready within " + std::to_string(wait.count()) + " ms");
 }
 
 void SimProcess::stop() {
-  if (pid_ > 0) {
-    kill(pid_, SIGTERM);
-    waitpid(pid_, nullptr, 0);
-    pid_ = -1;
+  if (pid_ <= 0) return;
+  kill(pid_, SIGTERM);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (waitpid(pid_, nullptr, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(pid_, SIGKILL);  // it ignored SIGTERM
+      waitpid(pid_, nullptr, 0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  pid_ = -1;
 }
 
 }  // namespace sb

@@ -32,7 +32,8 @@ class SimProcess {
   const std::vector<SimServer>& servers() const { return servers_; }
   const std::string& controlUrl() const { return controlUrl_; }
   pid_t pid() const { return pid_; }
-  // SIGTERM, then waits for the child.
+  // SIGTERM, then SIGKILL when it has not exited after 5 s. The child also gets SIGTERM when
+  // this process dies first.
   void stop();
 
  private:

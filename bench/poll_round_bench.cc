@@ -16,7 +16,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -39,6 +38,7 @@
 #include <vector>
 
 #include "app/service.h"
+#include "app/sim_process.h"
 #include "bbb/bbb_xml.h"
 #include "core/bbb_url.h"
 #include "core/checksum.h"
@@ -50,6 +50,7 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using sb::SimProcess;
 
 constexpr int kTargetMs = 2000;  // the target for 1000 servers x 20 meetings
 
@@ -123,121 +124,6 @@ rlim_t raiseOpenFilesLimit() {
   }
   return lim.rlim_cur;
 }
-
-std::string executableDir() {
-  return std::filesystem::read_symlink("/proc/self/exe").parent_path().string();
-}
-
-// ---------------------------------------------------------------------------------------------
-// bbb-sim as a child process.
-
-struct SimServerInfo {
-  int index = 0;
-  std::string url;
-  std::string secret;
-};
-
-class SimProcess {
- public:
-  // Starts bbb-sim and waits for its "ready" line. Throws std::runtime_error when it does not
-  // come up in time. The child gets SIGTERM if this process dies first.
-  SimProcess(const std::string& path, const std::vector<std::string>& args,
-             std::chrono::seconds wait) {
-    int fds[2];
-    if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
-    std::vector<std::string> all = {path};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : all) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_t parent = getpid();
-    pid_ = fork();
-    if (pid_ < 0) throw std::runtime_error("fork failed");
-    if (pid_ == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGTERM);
-      if (getppid() != parent) _exit(1);
-      dup2(fds[1], STDOUT_FILENO);
-      close(fds[0]);
-      close(fds[1]);
-      execv(path.c_str(), argv.data());
-      _exit(127);
-    }
-    close(fds[1]);
-    std::string out;
-    auto deadline = Clock::now() + wait;
-    while (out.find("ready\n") == std::string::npos) {
-      auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-      pollfd p{fds[0], POLLIN, 0};
-      if (left <= 0 || poll(&p, 1, static_cast<int>(left)) <= 0) break;
-      char buf[65536];
-      ssize_t n = read(fds[0], buf, sizeof(buf));
-      if (n <= 0) break;
-      out.append(buf, static_cast<size_t>(n));
-    }
-    close(fds[0]);
-    std::istringstream lines(out);
-    std::string line;
-    while (std::getline(lines, line)) {
-      std::istringstream w(line);
-      std::string kind;
-      w >> kind;
-      if (kind == "server") {
-        SimServerInfo s;
-        w >> s.index >> s.url >> s.secret;
-        servers_.push_back(s);
-      } else if (kind == "control") {
-        w >> control_;
-      }
-    }
-    if (out.find("ready\n") == std::string::npos || control_.empty()) {
-      int status = 0;
-      pid_t reaped = 0;
-      auto exitDeadline = Clock::now() + std::chrono::seconds(2);  // it closed stdout: exiting?
-      while ((reaped = waitpid(pid_, &status, WNOHANG)) == 0 && Clock::now() < exitDeadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      }
-      if (reaped == pid_) {
-        pid_ = -1;
-        int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        throw std::runtime_error(path + " exited with status " + std::to_string(code) +
-                                 " before printing ready" +
-                                 (code == 127 ? " (cannot execute it: is it built?)" : ""));
-      }
-      stop();
-      throw std::runtime_error(path + " did not print ready within " +
-                               std::to_string(wait.count()) + " s");
-    }
-  }
-  ~SimProcess() { stop(); }
-  SimProcess(const SimProcess&) = delete;
-  SimProcess& operator=(const SimProcess&) = delete;
-
-  pid_t pid() const { return pid_; }
-  const std::vector<SimServerInfo>& servers() const { return servers_; }
-  const std::string& control() const { return control_; }
-
- private:
-  // SIGTERM, then SIGKILL if it has not exited after 5 s.
-  void stop() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGTERM);
-    auto deadline = Clock::now() + std::chrono::seconds(5);
-    while (waitpid(pid_, nullptr, WNOHANG) == 0) {
-      if (Clock::now() > deadline) {
-        kill(pid_, SIGKILL);
-        waitpid(pid_, nullptr, 0);
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    pid_ = -1;
-  }
-
-  pid_t pid_ = -1;
-  std::vector<SimServerInfo> servers_;
-  std::string control_;
-};
 
 // ---------------------------------------------------------------------------------------------
 // HTTP helpers (libcurl).
@@ -476,21 +362,18 @@ std::unique_ptr<SimProcess> startSim(const Options& o) {
     std::printf("warning: open-files limit %llu is low for %d servers (ulimit -n 65536)\n",
                 static_cast<unsigned long long>(files), o.servers);
   }
-  const std::string path = executableDir() + "/bbb-sim";
+  const std::string path = sb::executableDir() + "/bbb-sim";
   std::printf("bbb-sim: %s --servers %d --shared-port 0 --threads %d\n", path.c_str(), o.servers,
               o.simThreads);
   std::fflush(stdout);
   auto t0 = Clock::now();
-  std::unique_ptr<SimProcess> sim;
-  try {
-    sim = std::make_unique<SimProcess>(
-        path,
-        std::vector<std::string>{"--servers", std::to_string(o.servers), "--shared-port", "0",
-                                 "--threads", std::to_string(o.simThreads)},
-        std::chrono::seconds(60));
-  } catch (const std::exception& e) {
-    throw Broken(e.what());
-  }
+  auto sim = std::make_unique<SimProcess>();
+  auto started =
+      sim->start(path,
+                 std::vector<std::string>{"--servers", std::to_string(o.servers), "--shared-port",
+                                          "0", "--threads", std::to_string(o.simThreads)},
+                 std::chrono::seconds(60));
+  if (!started) throw Broken(started.error().message);
   if (sim->servers().size() != static_cast<size_t>(o.servers)) {
     throw Broken("bbb-sim announced " + std::to_string(sim->servers().size()) +
                  " servers, expected " + std::to_string(o.servers));
@@ -513,7 +396,7 @@ void preloadSim(const SimProcess& sim, const Options& o) {
                                       {"participants", o.participants}}
                            .dump()};
   };
-  PostResult preload = postAll(sim.control(), total, meetingPost, 201, o.preloadConnections);
+  PostResult preload = postAll(sim.controlUrl(), total, meetingPost, 201, o.preloadConnections);
   double preloadMs = msSince(t0);
   if (preload.failed > 0) {
     throw Broken("preload: " + std::to_string(preload.failed) + " of " + std::to_string(total) +
@@ -524,16 +407,16 @@ void preloadSim(const SimProcess& sim, const Options& o) {
       return ControlPost{"/servers/" + std::to_string(k + 1) + "/fault",
                          nlohmann::json{{"delay_ms", o.delayMs}}.dump()};
     };
-    PostResult faults = postAll(sim.control(), o.servers, faultPost, 200, o.preloadConnections);
+    PostResult faults = postAll(sim.controlUrl(), o.servers, faultPost, 200, o.preloadConnections);
     if (faults.failed > 0) throw Broken("setting delay_ms: " + faults.firstError);
     std::printf("every simulated server answers %d ms late (delay_ms)\n", o.delayMs);
   }
   std::string error;
-  auto listing = httpGet(sim.control() + "/servers", error);
-  if (!listing) throw Broken("GET " + sim.control() + "/servers: " + error);
+  auto listing = httpGet(sim.controlUrl() + "/servers", error);
+  if (!listing) throw Broken("GET " + sim.controlUrl() + "/servers: " + error);
   const nlohmann::json state = nlohmann::json::parse(*listing, nullptr, false);
   if (state.is_discarded() || !state.contains("servers")) {
-    throw Broken("GET " + sim.control() + "/servers: unreadable answer");
+    throw Broken("GET " + sim.controlUrl() + "/servers: unreadable answer");
   }
   long long meetings = 0, participants = 0;
   for (const auto& server : state["servers"]) {

@@ -144,6 +144,9 @@ ApiResult AdminClient::addServer(const NewServer& server) {
   if (server.state) body["state"] = std::string(adminStateName(*server.state));
   if (server.maxUsers) body["max_users"] = *server.maxUsers;
   if (server.maxMeetings) body["max_meetings"] = *server.maxMeetings;
+  if (server.wsUrl) body["ws_url"] = *server.wsUrl;
+  if (server.wssUrl) body["wss_url"] = *server.wssUrl;
+  if (server.maxConnections) body["max_connections"] = *server.maxConnections;
   return request("POST", "/servers", &body);
 }
 
@@ -155,6 +158,9 @@ ApiResult AdminClient::updateServer(std::string_view id, const ServerChanges& ch
   if (changes.loadMultiplier) body["load_multiplier"] = *changes.loadMultiplier;
   if (changes.maxUsers) body["max_users"] = *changes.maxUsers;
   if (changes.maxMeetings) body["max_meetings"] = *changes.maxMeetings;
+  if (changes.wsUrl) body["ws_url"] = *changes.wsUrl;
+  if (changes.wssUrl) body["wss_url"] = *changes.wssUrl;
+  if (changes.maxConnections) body["max_connections"] = *changes.maxConnections;
   return request("PATCH", "/servers/" + escape(id), &body);
 }
 
@@ -198,6 +204,8 @@ ApiResult AdminClient::moveMeeting(std::string_view meetingId, std::string_view 
   return request("POST", "/meetings/" + escape(meetingId) + "/move", &body);
 }
 
-ApiResult AdminClient::status() { return request("GET", "/status", nullptr); }
+ApiResult AdminClient::status(int survive) {
+  return request("GET", "/status?survive=" + std::to_string(survive), nullptr);
+}
 
 }  // namespace sb::admin

@@ -76,8 +76,11 @@ struct NewServer {
   std::optional<std::string> tag = std::nullopt;
   std::optional<double> loadMultiplier = std::nullopt;
   std::optional<AdminState> state = std::nullopt;
-  std::optional<int> maxUsers = std::nullopt;     // capacity, 0 = no limit
-  std::optional<int> maxMeetings = std::nullopt;  // capacity, 0 = no limit
+  std::optional<int> maxUsers = std::nullopt;        // capacity, 0 = no limit
+  std::optional<int> maxMeetings = std::nullopt;     // capacity, 0 = no limit
+  std::optional<std::string> wsUrl = std::nullopt;   // signalling endpoint, ws://host:port
+  std::optional<std::string> wssUrl = std::nullopt;  // signalling endpoint, wss://host:port
+  std::optional<int> maxConnections = std::nullopt;  // connection capacity (default 500)
 };
 
 // PATCH /servers/{id}: only the fields that are set are changed. An empty tag clears the tag.
@@ -88,9 +91,13 @@ struct ServerChanges {
   std::optional<double> loadMultiplier;
   std::optional<int> maxUsers;
   std::optional<int> maxMeetings;
+  std::optional<std::string> wsUrl;  // "" clears
+  std::optional<std::string> wssUrl;
+  std::optional<int> maxConnections;
 
   bool empty() const {
-    return !url && !secret && !tag && !loadMultiplier && !maxUsers && !maxMeetings;
+    return !url && !secret && !tag && !loadMultiplier && !maxUsers && !maxMeetings && !wsUrl &&
+           !wssUrl && !maxConnections;
   }
 };
 
@@ -121,7 +128,8 @@ class AdminClient {
   ApiResult endMeeting(std::string_view meetingId);
   // {"moved": id, "server_id": target}
   ApiResult moveMeeting(std::string_view meetingId, std::string_view serverId);  // {"ended": id}
-  ApiResult status();  // {"servers","totals"}
+  // {"servers","totals","headroom"}; headroom for losing the `survive` largest servers.
+  ApiResult status(int survive = 1);
 
  private:
   // Sends `method` to <baseUrl>/switchboard/api/v1<path>; `path` is already encoded. A null body

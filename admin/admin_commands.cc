@@ -171,12 +171,40 @@ void addServersList(CLI::App& servers, std::shared_ptr<Connection> connection) {
   }));
 }
 
+// --ws-url, --wss-url and --max-connections, shared by `servers add` and `servers update`.
+struct SignallingOptions {
+  std::string wsUrl, wssUrl;
+  int maxConnections = 0;
+  CLI::Option* ws = nullptr;
+  CLI::Option* wss = nullptr;
+  CLI::Option* capacity = nullptr;
+
+  void declare(CLI::App* command) {
+    ws = command->add_option("--ws-url", wsUrl,
+                             "Signalling endpoint handed out by /rtcloadbalance, ws://host:port "
+                             "(\"\" clears)");
+    wss = command->add_option("--wss-url", wssUrl,
+                              "Secure signalling endpoint, wss://host:port (\"\" clears)");
+    capacity = command
+                   ->add_option("--max-connections", maxConnections,
+                                "Concurrent clients the server takes (default 500)")
+                   ->check(CLI::PositiveNumber);
+  }
+  template <typename Fields>
+  void fill(Fields& out) const {
+    if (ws->count() > 0) out.wsUrl = wsUrl;
+    if (wss->count() > 0) out.wssUrl = wssUrl;
+    if (capacity->count() > 0) out.maxConnections = maxConnections;
+  }
+};
+
 void addServersAdd(CLI::App& servers, std::shared_ptr<Connection> connection) {
   struct Args {
     std::string url, secret, tag;
     double loadMultiplier = 1.0;
     bool enable = false;
     int maxUsers = 0, maxMeetings = 0;
+    SignallingOptions signalling;
   };
   auto args = std::make_shared<Args>();
   CLI::App* add = servers.add_subcommand(
@@ -202,6 +230,7 @@ void addServersAdd(CLI::App& servers, std::shared_ptr<Connection> connection) {
   CLI::Option* maxMeetings = add->add_option("--max-meetings", args->maxMeetings,
                                              "Capacity: no new meetings past this many meetings")
                                  ->check(CLI::NonNegativeNumber);
+  args->signalling.declare(add);
   add->callback(guarded([connection, args, tag, multiplier, maxUsers, maxMeetings] {
     NewServer server{.url = args->url, .secret = resolveSecret(args->secret)};
     requireNonEmpty(server.url, "the URL");
@@ -210,6 +239,7 @@ void addServersAdd(CLI::App& servers, std::shared_ptr<Connection> connection) {
     if (args->enable) server.state = AdminState::kEnabled;
     if (maxUsers->count() > 0) server.maxUsers = args->maxUsers;
     if (maxMeetings->count() > 0) server.maxMeetings = args->maxMeetings;
+    args->signalling.fill(server);
 
     AdminClient client = makeClient(*connection);
     json answer = unwrap(client.addServer(server), client);
@@ -225,10 +255,11 @@ void addServersUpdate(CLI::App& servers, std::shared_ptr<Connection> connection)
     std::string id, url, secret, tag;
     double loadMultiplier = 1.0;
     int maxUsers = 0, maxMeetings = 0;
+    SignallingOptions signalling;
   };
   auto args = std::make_shared<Args>();
   CLI::App* update = servers.add_subcommand(
-      "update", "Change a server's URL, secret, tag or load multiplier; the rest is kept");
+      "update", "Change a server's URL, secret, tag, capacity or endpoints; the rest is kept");
   update->fallthrough();
   update->add_option("ID", args->id, "The server's id (see `switchboard servers list`)")
       ->required();
@@ -244,6 +275,7 @@ void addServersUpdate(CLI::App& servers, std::shared_ptr<Connection> connection)
   CLI::Option* maxMeetings =
       update->add_option("--max-meetings", args->maxMeetings, "New meeting capacity; 0 = no limit")
           ->check(CLI::NonNegativeNumber);
+  args->signalling.declare(update);
   update->footer(
       "Here --url is the BBB server's new URL. To address another router, set SWITCHBOARD_URL\n"
       "or put its --url before `update`: switchboard servers --url http://router:8080 update ...");
@@ -256,10 +288,11 @@ void addServersUpdate(CLI::App& servers, std::shared_ptr<Connection> connection)
     if (multiplier->count() > 0) changes.loadMultiplier = validMultiplier(args->loadMultiplier);
     if (maxUsers->count() > 0) changes.maxUsers = args->maxUsers;
     if (maxMeetings->count() > 0) changes.maxMeetings = args->maxMeetings;
+    args->signalling.fill(changes);
     if (changes.empty()) {
       fail(kExitFailure,
-           "nothing to update: give --url, --secret, --tag, --load-multiplier, --max-users or "
-           "--max-meetings");
+           "nothing to update: give --url, --secret, --tag, --load-multiplier, --max-users, "
+           "--max-meetings, --ws-url, --wss-url or --max-connections");
     }
     AdminClient client = makeClient(*connection);
     printResult(*connection, unwrap(client.updateServer(args->id, changes), client), "OK");
@@ -433,16 +466,24 @@ void registerMeetings(CLI::App& app) {
 
 void registerStatus(CLI::App& app) {
   auto connection = std::make_shared<Connection>();
+  auto survive = std::make_shared<int>(1);
   CLI::App* status = app.add_subcommand(
       "status", "Show each BBB server's state, health, usage, load and version, then totals");
   addConnectionOptions(*status, *connection);
+  status
+      ->add_option("--survive", *survive,
+                   "Check that the pool can lose its M largest servers and still hold the "
+                   "current users within the capacity of the rest (N+M redundancy)")
+      ->check(CLI::Range(0, 10000))
+      ->default_val(1);
   status->footer(
       "Scalelite's `rake status`, sorted by hostname. STATE is the operator's choice\n"
       "(enabled/cordoned/disabled); STATUS is the poller's health check (online/offline).\n"
-      "LOAD is unavailable while a server is offline.");
-  status->callback(guarded([connection] {
+      "LOAD is unavailable while a server is offline. The headroom line counts a server's\n"
+      "capacity as its --max-users, else its --max-connections (default 500).");
+  status->callback(guarded([connection, survive] {
     AdminClient client = makeClient(*connection);
-    json answer = unwrap(client.status(), client);
+    json answer = unwrap(client.status(*survive), client);
     if (connection->json) return printJson(std::move(answer));
     const json& servers = requireArray(answer, "servers");
     if (servers.empty()) {
@@ -450,7 +491,9 @@ void registerStatus(CLI::App& app) {
                 << std::endl;
       return;
     }
-    std::cout << statusTable(servers).render() << '\n' << statusTotalsLine(answer) << std::endl;
+    std::cout << statusTable(servers).render() << '\n' << statusTotalsLine(answer) << '\n';
+    if (std::string line = headroomLine(answer); !line.empty()) std::cout << line << '\n';
+    std::cout << std::flush;
   }));
 }
 

@@ -202,6 +202,25 @@ std::string statusTotalsLine(const json& statusAnswer) {
          countOf(videos, "video") + ", load " + formatDecimal(load);
 }
 
+std::string headroomLine(const json& statusAnswer) {
+  const json* h = member(statusAnswer, "headroom");
+  if (h == nullptr || !h->is_object()) return "";
+  std::int64_t survive = integerField(*h, "survive");
+  std::int64_t left = integerField(*h, "servers_left");
+  std::int64_t capacityLeft = integerField(*h, "capacity_left");
+  std::int64_t load = integerField(*h, "load");
+  std::string lose = "Headroom: can lose " + countOf(survive, "server") + " (the largest): ";
+  if (left == 0) {
+    return lose + "NO, no server would be left (" + countOf(integerField(*h, "servers"), "server") +
+           " serving)";
+  }
+  std::string verdict = boolField(*h, "holds") ? "yes" : "NO";
+  std::string percent =
+      capacityLeft > 0 ? " (" + std::to_string(load * 100 / capacityLeft) + "% of it)" : "";
+  return lose + verdict + ", " + countOf(left, "server") + " left hold " +
+         countOf(capacityLeft, "user") + "; current load " + countOf(load, "user") + percent;
+}
+
 Table meetingsTable(const json& meetings) {
   Table table({{"MEETING ID"}, {"SERVER"}, {"HOSTNAME"}, {"CREATED"}, {"ORPHANED"}});
   for (const json& meeting : arrayOrEmpty(meetings)) {

@@ -49,6 +49,9 @@ Table statusTable(const nlohmann::json& servers);
 // none, summed from its "servers"): "Total: 3 servers (2 online), 12 meetings, 340 users,
 // 25 videos, load 48.0".
 std::string statusTotalsLine(const nlohmann::json& statusAnswer);
+// The N+M line from the answer's "headroom" object ("" when the router sent none):
+// "Headroom: can lose 1 server (the largest): yes, 2 servers left hold 1000 users; load 420".
+std::string headroomLine(const nlohmann::json& statusAnswer);
 
 // `meetings list`: MEETING ID, SERVER, HOSTNAME, CREATED, ORPHANED, one row per element of the
 // `meetings` array.

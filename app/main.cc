@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "admin/admin_commands.h"
+#include "app/logging.h"
 #include "app/service.h"
 #include "app/sim_process.h"
 #include "app/stores.h"
@@ -55,7 +56,7 @@ int run(const ServeOptions& opts, sb::ServiceOptions what, const char* command) 
   }
   if (!opts.bind.empty()) config->http.bind = opts.bind;
   if (opts.port >= 0) config->http.port = static_cast<uint16_t>(opts.port);
-  spdlog::set_level(spdlog::level::from_str(config->logLevel));
+  sb::configureLogging(*config);
 
   sigset_t stopSignals = blockStopSignals();
   auto stores = sb::openStores(*config);

@@ -4,9 +4,13 @@
 #include "core/balancing/least_load_strategy.h"
 #include "core/balancing/strategy_factory.h"
 #include "core/meeting_router.h"
+#include "core/metrics.h"
+#include "core/rtc_balancer.h"
+#include "router/access_log.h"
 #include "router/admin_api.h"
 #include "router/bbb_api.h"
 #include "router/http_server.h"
+#include "router/ops_api.h"
 #include "router/worker_pool.h"
 
 namespace sb {
@@ -16,14 +20,18 @@ struct Service::Impl {
   ServiceOptions options;
   std::unique_ptr<StoreBundle> stores;
   SystemClock clock;
+  Metrics metrics;
   CurlBbbClient bbb;
   std::unique_ptr<BalancingStrategy> strategy;
   MeetingRouter router;
   ServerAdmin admin;
   Poller poller;
+  RtcBalancer rtc;
+  AccessLog accessLog;
   std::unique_ptr<WorkerPool> workers;
   std::unique_ptr<BbbApi> api;
   std::unique_ptr<AdminApi> adminApi;
+  std::unique_ptr<OpsApi> opsApi;
   std::unique_ptr<HttpServer> http;
   bool pollerRunning = false;
 
@@ -37,9 +45,12 @@ struct Service::Impl {
         options(o),
         stores(std::move(s)),
         strategy(strategyFor(config)),
-        router(stores->servers(), stores->meetings(), bbb, clock, *strategy, config),
+        router(stores->servers(), stores->meetings(), bbb, clock, *strategy, config, &metrics),
         admin(stores->servers(), stores->meetings(), bbb, config),
-        poller(stores->servers(), stores->meetings(), bbb, clock, config, stores->lease()) {}
+        poller(stores->servers(), stores->meetings(), bbb, clock, config, stores->lease(),
+               &metrics),
+        rtc(stores->servers(), clock, config.rtc),
+        accessLog(config.logJson) {}
 };
 
 Service::Service(Config config, ServiceOptions options, std::unique_ptr<StoreBundle> stores) {
@@ -54,10 +65,14 @@ Service::Service(Config config, ServiceOptions options, std::unique_ptr<StoreBun
   i.api = std::make_unique<BbbApi>(i.router, i.config.api, *i.workers);
   i.adminApi = std::make_unique<AdminApi>(i.admin, i.stores->servers(), i.stores->meetings(),
                                           i.router, i.config.admin, *i.workers);
+  i.opsApi = std::make_unique<OpsApi>(
+      i.stores->servers(), i.rtc, i.metrics, [&i]() { return i.stores->ready(); }, *i.workers);
   RouterHandlers handlers;
   handlers.api = i.api.get();
   handlers.admin = i.adminApi.get();
-  handlers.ready = [&i]() { return i.stores->ready(); };
+  handlers.ops = i.opsApi.get();
+  handlers.metrics = &i.metrics;
+  if (i.config.accessLog) handlers.accessLog = &i.accessLog;
   i.http = std::make_unique<HttpServer>(i.config.http, std::move(handlers));
 }
 

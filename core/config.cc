@@ -191,7 +191,22 @@ Result<Config> loadConfig(const EnvLookup& env) {
   if (auto s = readInt(env, "MAX_REQUEST_SIZE", 4096, 64L * 1024 * 1024, n); !s) return s.error();
   c.http.maxRequestBytes = static_cast<size_t>(n);
 
+  c.http.tlsCertFile = env("TLS_CERT_FILE").value_or("");
+  c.http.tlsKeyFile = env("TLS_KEY_FILE").value_or("");
+  if (c.http.tlsCertFile.empty() != c.http.tlsKeyFile.empty()) {
+    return Error::of(ErrorCode::kInvalidArgument,
+                     "Set both TLS_CERT_FILE and TLS_KEY_FILE (HTTPS), or neither (plain HTTP)");
+  }
+
+  if (auto s = readSeconds(env, "RTC_RESERVATION_TTL", 0, 86400, c.rtc.reservationTtl); !s) {
+    return s.error();
+  }
+  if (auto s = readSeconds(env, "RTC_MEETING_TTL", 1, 30 * 86400, c.rtc.meetingTtl); !s) {
+    return s.error();
+  }
+
   if (auto v = env("SWITCHBOARD_ADMIN_TOKEN")) c.admin.token = *v;
+  if (auto v = env("SWITCHBOARD_REGISTRATION_TOKEN")) c.admin.registrationToken = *v;
   if (auto v = env("REDIS_URL")) c.store.redisUrl = *v;
   if (auto v = env("DATABASE_URL")) c.store.databaseUrl = *v;
   if (c.store.redisUrl.empty() != c.store.databaseUrl.empty()) {
@@ -206,6 +221,11 @@ Result<Config> loadConfig(const EnvLookup& env) {
     return s.error();
   }
   if (auto v = env("LOG_LEVEL"); v && !v->empty()) c.logLevel = *v;
+  if (auto v = env("ACCESS_LOG"); v && !v->empty()) c.accessLog = truthy(v);
+  if (auto v = env("LOG_FORMAT"); v && !v->empty()) {
+    if (*v != "text" && *v != "json") return badValue("LOG_FORMAT", *v, "text or json");
+    c.logJson = *v == "json";
+  }
   return c;
 }
 

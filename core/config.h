@@ -93,6 +93,10 @@ struct HttpConfig {
   int threads = 2;                     // HTTP_THREADS: Pistache reactor threads
   int workerThreads = 32;              // WORKER_THREADS: threads that wait on BBB servers
   size_t maxRequestBytes = 64 * 1024;  // MAX_REQUEST_SIZE; POST create with slides may be more
+  // TLS_CERT_FILE / TLS_KEY_FILE (PEM paths, both or neither): serve HTTPS instead of HTTP.
+  std::string tlsCertFile;
+  std::string tlsKeyFile;
+  bool tls() const { return !tlsCertFile.empty(); }
 };
 
 struct StoreConfig {
@@ -114,9 +118,22 @@ struct StoreConfig {
   bool shared() const { return !redisUrl.empty() && !databaseUrl.empty(); }
 };
 
+// /rtcloadbalance (core/rtc_balancer.h).
+struct RtcConfig {
+  // RTC_RESERVATION_TTL (seconds, default 60): how long a handed-out connection counts against
+  // its server's capacity on top of the polled users.
+  std::chrono::milliseconds reservationTtl{60'000};
+  // RTC_MEETING_TTL (seconds, default 14400): a meeting's server is forgotten after this long
+  // without a request for it.
+  std::chrono::milliseconds meetingTtl{4 * 3600 * 1000};
+};
+
 struct AdminConfig {
   // SWITCHBOARD_ADMIN_TOKEN: bearer token of the admin API; admin calls are refused when empty.
   std::string token;
+  // SWITCHBOARD_REGISTRATION_TOKEN: bearer token of servers/register and servers/deregister
+  // only (what a BBB server's boot script holds); registration is refused when empty.
+  std::string registrationToken;
 };
 
 struct Config {
@@ -128,7 +145,10 @@ struct Config {
   HttpConfig http;
   AdminConfig admin;
   StoreConfig store;
+  RtcConfig rtc;
   std::string logLevel = "info";  // LOG_LEVEL: trace, debug, info, warn, error
+  bool logJson = false;           // LOG_FORMAT: text (default) or json (one object per line)
+  bool accessLog = true;          // ACCESS_LOG (default true): one line per request
 };
 
 // Reads the configuration from an environment lookup (getenv in production). Fails with a

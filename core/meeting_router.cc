@@ -50,13 +50,15 @@ std::chrono::milliseconds reducedTimeout(std::chrono::milliseconds full,
 }  // namespace
 
 MeetingRouter::MeetingRouter(ServerStore& servers, MeetingStore& meetings, BbbClient& bbb,
-                             const Clock& clock, BalancingStrategy& strategy, const Config& config)
+                             const Clock& clock, BalancingStrategy& strategy, const Config& config,
+                             Metrics* metrics)
     : servers_(servers),
       meetings_(meetings),
       bbb_(bbb),
       clock_(clock),
       strategy_(strategy),
       config_(config),
+      metrics_(metrics),
       signing_(upstreamSigningAlgorithm(config.api)) {}
 
 CallTimeouts MeetingRouter::timeoutsFor(const Server& server) const {
@@ -220,6 +222,7 @@ Result<UpstreamAnswer> MeetingRouter::create(const ApiRequest& request) {
     }
     // Its server is gone, offline, disabled or (cordoned and the meeting ended): place anew.
     if (auto s = meetings_.removeMeeting(*id, m.serverId); !s) return s.error();
+    if (metrics_ && !(server && server->servesExistingMeetings())) metrics_->countFailover();
   }
   return placeAndCreate(placementFor(request, *id), &request);
 }
@@ -271,6 +274,7 @@ Result<UpstreamAnswer> MeetingRouter::placeAndCreate(const Placement& p,
     }
     auto answer = createOn(server, p);
     if (answer && answer->success) {
+      if (metrics_) metrics_->countPlacement(strategy_.name());
       spdlog::debug("meeting {} placed on {} ({})", p.meetingId, server.id, serverHost(server.url));
       return answer;
     }
@@ -286,11 +290,11 @@ Result<UpstreamAnswer> MeetingRouter::placeAndCreate(const Placement& p,
   return lastError;
 }
 
-std::string MeetingRouter::signedJoinUrl(const Server& server, const ApiRequest& request) const {
-  return signedApiUrl(server, "join", joinParamsFor(request), signing_);
+JoinTarget MeetingRouter::signedJoin(const Server& server, const ApiRequest& request) const {
+  return JoinTarget{signedApiUrl(server, "join", joinParamsFor(request), signing_), server.id};
 }
 
-Result<std::string> MeetingRouter::joinUrl(const ApiRequest& request) {
+Result<JoinTarget> MeetingRouter::joinUrl(const ApiRequest& request) {
   auto id = requireMeetingId(request);
   if (!id) return id.error();
   auto found = meetings_.findMeeting(*id);
@@ -298,12 +302,12 @@ Result<std::string> MeetingRouter::joinUrl(const ApiRequest& request) {
   if (!found->has_value()) return Error::of(ErrorCode::kNotFound);
   if (!(*found)->orphaned) {
     auto server = servers_.getServer((*found)->serverId);
-    if (server && server->servesExistingMeetings()) return signedJoinUrl(*server, request);
+    if (server && server->servesExistingMeetings()) return signedJoin(*server, request);
   }
   return Error::of(ErrorCode::kServerUnavailable);
 }
 
-Result<std::string> MeetingRouter::failoverJoinUrl(const ApiRequest& request) {
+Result<JoinTarget> MeetingRouter::failoverJoinUrl(const ApiRequest& request) {
   auto id = requireMeetingId(request);
   if (!id) return id.error();
   auto found = meetings_.findMeeting(*id);
@@ -312,7 +316,7 @@ Result<std::string> MeetingRouter::failoverJoinUrl(const ApiRequest& request) {
   Meeting meeting = std::move(**found);
   if (!meeting.orphaned) {
     auto server = servers_.getServer(meeting.serverId);
-    if (server && server->servesExistingMeetings()) return signedJoinUrl(*server, request);
+    if (server && server->servesExistingMeetings()) return signedJoin(*server, request);
     if (meeting.createParams.empty()) return Error::of(ErrorCode::kServerUnavailable);
     // Release it from its unusable server (only if nobody moved it meanwhile).
     (void)meetings_.removeMeeting(meeting.id, meeting.serverId);
@@ -324,11 +328,12 @@ Result<std::string> MeetingRouter::failoverJoinUrl(const ApiRequest& request) {
     return Error::of(ErrorCode::kInternalError,
                      "Unable to re-create the meeting on another server.");
   }
+  if (metrics_) metrics_->countFailover();
   auto server = servers_.getServer(answer->serverId);
   if (!server) return server.error();
   spdlog::warn("failover: meeting {} re-created on {} ({}) for a join (was on {})", meeting.id,
                server->id, serverHost(server->url), meeting.serverId);
-  return signedJoinUrl(*server, request);
+  return signedJoin(*server, request);
 }
 
 Result<Meeting> MeetingRouter::moveMeeting(const std::string& meetingId,

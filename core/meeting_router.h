@@ -17,6 +17,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/meeting_store.h"
+#include "core/metrics.h"
 #include "core/query_string.h"
 #include "core/result.h"
 #include "core/server_store.h"
@@ -38,10 +39,16 @@ struct UpstreamAnswer {
   std::string messageKey;  // BBB's messageKey, "" when none
 };
 
+// Where a join goes: the signed join URL on the meeting's server.
+struct JoinTarget {
+  std::string url;
+  std::string serverId;  // for the access log
+};
+
 class MeetingRouter {
  public:
   MeetingRouter(ServerStore& servers, MeetingStore& meetings, BbbClient& bbb, const Clock& clock,
-                BalancingStrategy& strategy, const Config& config);
+                BalancingStrategy& strategy, const Config& config, Metrics* metrics = nullptr);
 
   // Places a new meeting (or finds the existing one) and forwards the create.
   Result<UpstreamAnswer> create(const ApiRequest& request);
@@ -49,11 +56,11 @@ class MeetingRouter {
   // contacts BBB: when the meeting's server is offline, disabled or gone (or the meeting is
   // orphaned) it fails with kServerUnavailable, and the front calls failoverJoinUrl off the
   // reactor.
-  Result<std::string> joinUrl(const ApiRequest& request);
+  Result<JoinTarget> joinUrl(const ApiRequest& request);
   // Re-creates the meeting on a healthy server from the create parameters stored at its first
   // create (same meetingID, name, passwords, metadata, slides), then answers its join URL there.
   // Concurrent failovers of one meeting re-create it once.
-  Result<std::string> failoverJoinUrl(const ApiRequest& request);
+  Result<JoinTarget> failoverJoinUrl(const ApiRequest& request);
   Result<UpstreamAnswer> end(const ApiRequest& request);
   // nullopt when the meeting is unknown (the front answers SUCCESS running=false).
   Result<std::optional<UpstreamAnswer>> isMeetingRunning(const ApiRequest& request);
@@ -112,7 +119,7 @@ class MeetingRouter {
   QueryString repeatedCreateParams(const ApiRequest& request, const Meeting& existing) const;
   // Releases a claim made by placeAndCreate/moveMeeting.
   void release(const Placement& p, const Server& server);
-  std::string signedJoinUrl(const Server& server, const ApiRequest& request) const;
+  JoinTarget signedJoin(const Server& server, const ApiRequest& request) const;
   static int sizeHintOf(const QueryString& params);
 
   ServerStore& servers_;
@@ -121,6 +128,7 @@ class MeetingRouter {
   const Clock& clock_;
   BalancingStrategy& strategy_;
   const Config& config_;
+  Metrics* metrics_;  // placements and failovers; may be null
   ChecksumAlgorithm signing_;
   // Serialises choose + claim + reserve (never held across a call to BBB), so concurrent creates
   // in this process see each other's reservations.

@@ -39,9 +39,12 @@ std::optional<std::string> normalizeServerUrl(std::string_view url) {
     if (std::isspace(static_cast<unsigned char>(c)) || c == '?' || c == '#') return std::nullopt;
   }
   while (!rest.empty() && rest.back() == '/') rest.pop_back();
+  // "https://h/bigbluebutton" is what `bbb-conf --secret` prints: add "/api" only.
+  static constexpr std::string_view kBbb = "/bigbluebutton";
   static constexpr std::string_view kApi = "/bigbluebutton/api";
-  if (rest.size() < kApi.size() ||
-      rest.compare(rest.size() - kApi.size(), kApi.size(), kApi) != 0) {
+  if (rest.ends_with(kBbb)) {
+    rest += "/api";
+  } else if (!rest.ends_with(kApi)) {
     rest += kApi;
   }
   return scheme + "://" + rest + "/";

@@ -51,7 +51,17 @@ struct Server {
   double loadMultiplier = 1.0;  // > 0; higher for weaker servers
   int maxUsers = 0;             // capacity: 0 = no limit
   int maxMeetings = 0;          // capacity: 0 = no limit
+  // WebRTC signalling endpoints handed out by /rtcloadbalance ("ws://host:port",
+  // "wss://host:port"); empty = the server is not offered for that scheme.
+  std::string wsUrl;
+  std::string wssUrl;
+  int maxConnections = kDefaultMaxConnections;  // concurrent clients the server takes (> 0)
+  // Set by self-deregistration: once cordoned and empty the poller removes the server instead of
+  // disabling it (an autoscaler's instance that is going away).
+  bool removeWhenDrained = false;
   ServerLiveState live;
+
+  static constexpr int kDefaultMaxConnections = 500;
 
   // Room for one more meeting expected to bring `expectedUsers`: fewer meetings than maxMeetings
   // (placed-but-not-yet-polled ones included) and users + expectedUsers within maxUsers.

@@ -6,6 +6,30 @@
 #include "core/bbb_url.h"
 
 namespace sb {
+namespace {
+
+// "ws://host[:port][/path]" (or wss://): the scheme, then a host.
+bool isSignallingUrl(const std::string& url, std::string_view scheme) {
+  if (!url.starts_with(scheme)) return false;
+  std::string_view rest = std::string_view(url).substr(scheme.size());
+  if (rest.empty() || rest[0] == '/' || rest[0] == ':') return false;
+  return rest.find_first_of(" \t\r\n\"<>") == std::string_view::npos;
+}
+
+// Copies every field `c` sets onto `server` (validated before).
+void applyChanges(Server& server, const ServerChanges& c) {
+  if (c.url) server.url = *normalizeServerUrl(*c.url);
+  if (c.secret) server.secret = *c.secret;
+  if (c.tag) server.tag = *c.tag;
+  if (c.loadMultiplier) server.loadMultiplier = *c.loadMultiplier;
+  if (c.maxUsers) server.maxUsers = *c.maxUsers;
+  if (c.maxMeetings) server.maxMeetings = *c.maxMeetings;
+  if (c.wsUrl) server.wsUrl = *c.wsUrl;
+  if (c.wssUrl) server.wssUrl = *c.wssUrl;
+  if (c.maxConnections) server.maxConnections = *c.maxConnections;
+}
+
+}  // namespace
 
 std::string newServerId() {
   thread_local std::mt19937_64 rng(std::random_device{}());
@@ -40,6 +64,15 @@ Status ServerAdmin::validate(const ServerChanges& c, bool adding) const {
   if ((c.maxUsers && *c.maxUsers < 0) || (c.maxMeetings && *c.maxMeetings < 0)) {
     return Error::of(ErrorCode::kInvalidArgument, "Capacity limits must be >= 0 (0 = no limit)");
   }
+  if (c.wsUrl && !c.wsUrl->empty() && !isSignallingUrl(*c.wsUrl, "ws://")) {
+    return Error::of(ErrorCode::kInvalidArgument, "ws-url must look like ws://host:port");
+  }
+  if (c.wssUrl && !c.wssUrl->empty() && !isSignallingUrl(*c.wssUrl, "wss://")) {
+    return Error::of(ErrorCode::kInvalidArgument, "wss-url must look like wss://host:port");
+  }
+  if (c.maxConnections && *c.maxConnections <= 0) {
+    return Error::of(ErrorCode::kInvalidArgument, "max-connections must be > 0");
+  }
   if (c.tag && (c.tag->find(';') != std::string::npos || c.tag->find('!') != std::string::npos)) {
     return Error::of(ErrorCode::kInvalidArgument, "A tag may not contain ';' or '!'");
   }
@@ -50,13 +83,8 @@ Result<Server> ServerAdmin::add(const ServerChanges& changes) {
   if (auto s = validate(changes, /*adding=*/true); !s) return s.error();
   Server server;
   server.id = newServerId();
-  server.url = *normalizeServerUrl(*changes.url);
-  server.secret = *changes.secret;
-  server.tag = changes.tag.value_or("");
-  server.loadMultiplier = changes.loadMultiplier.value_or(1.0);
+  applyChanges(server, changes);
   server.state = changes.state.value_or(AdminState::kDisabled);
-  server.maxUsers = changes.maxUsers.value_or(0);
-  server.maxMeetings = changes.maxMeetings.value_or(0);
   if (auto s = servers_.addServer(server); !s) return s.error();
   return server;
 }
@@ -65,12 +93,7 @@ Result<Server> ServerAdmin::update(const std::string& id, const ServerChanges& c
   if (auto s = validate(changes, /*adding=*/false); !s) return s.error();
   auto server = servers_.getServer(id);
   if (!server) return server.error();
-  if (changes.url) server->url = *normalizeServerUrl(*changes.url);
-  if (changes.secret) server->secret = *changes.secret;
-  if (changes.tag) server->tag = *changes.tag;
-  if (changes.loadMultiplier) server->loadMultiplier = *changes.loadMultiplier;
-  if (changes.maxUsers) server->maxUsers = *changes.maxUsers;
-  if (changes.maxMeetings) server->maxMeetings = *changes.maxMeetings;
+  applyChanges(*server, changes);
   bool disabling = changes.state == AdminState::kDisabled && server->state != AdminState::kDisabled;
   if (changes.state) server->state = *changes.state;
   if (auto s = servers_.updateServer(*server); !s) return s.error();
@@ -126,6 +149,57 @@ Result<PanicOutcome> ServerAdmin::panic(const std::string& id, bool failover, bo
   if (!fresh) return fresh.error();
   outcome.server = std::move(*fresh);
   return outcome;
+}
+
+Result<std::optional<Server>> ServerAdmin::findByUrl(const std::string& url) {
+  auto normalized = normalizeServerUrl(url);
+  if (!normalized) {
+    return Error::of(ErrorCode::kInvalidArgument,
+                     "Server URL must start with http:// or https:// and name a host");
+  }
+  auto list = servers_.listServers();
+  if (!list) return list.error();
+  for (auto& s : *list) {
+    if (s.url == *normalized) return std::optional<Server>(std::move(s));
+  }
+  return std::optional<Server>();
+}
+
+Result<ServerAdmin::Registration> ServerAdmin::registerServer(const ServerChanges& changes) {
+  if (auto s = validate(changes, /*adding=*/true); !s) return s.error();
+  ServerChanges enabled = changes;
+  enabled.state = AdminState::kEnabled;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto existing = findByUrl(*changes.url);
+    if (!existing) return existing.error();
+    if (*existing) {
+      // Coming back (a restart, or a repeat at boot): take the new details, serve again.
+      Server server = std::move(**existing);
+      applyChanges(server, enabled);
+      server.state = AdminState::kEnabled;
+      server.removeWhenDrained = false;
+      if (auto s = servers_.updateServer(server); !s) return s.error();
+      auto fresh = servers_.getServer(server.id);
+      if (!fresh) return fresh.error();
+      return Registration{std::move(*fresh), false};
+    }
+    auto added = add(enabled);
+    if (added) return Registration{std::move(*added), true};
+    // Two registrations of one URL raced: the loser finds the winner's record and updates it.
+    if (added.error().code != ErrorCode::kAlreadyExists) return added.error();
+  }
+  return Error::of(ErrorCode::kAlreadyExists, "Server registration raced; retry");
+}
+
+Result<Server> ServerAdmin::deregisterServer(const std::string& url) {
+  auto existing = findByUrl(url);
+  if (!existing) return existing.error();
+  if (!*existing) return Error::of(ErrorCode::kNotFound, "No server with URL " + url);
+  Server server = std::move(**existing);
+  if (server.state == AdminState::kEnabled) server.state = AdminState::kCordoned;
+  server.removeWhenDrained = true;
+  if (auto s = servers_.updateServer(server); !s) return s.error();
+  return servers_.getServer(server.id);
 }
 
 }  // namespace sb

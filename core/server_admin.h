@@ -20,8 +20,11 @@ struct ServerChanges {
   std::optional<std::string> tag;  // "" clears the tag
   std::optional<double> loadMultiplier;
   std::optional<AdminState> state;
-  std::optional<int> maxUsers;     // 0 = no limit
-  std::optional<int> maxMeetings;  // 0 = no limit
+  std::optional<int> maxUsers;        // 0 = no limit
+  std::optional<int> maxMeetings;     // 0 = no limit
+  std::optional<std::string> wsUrl;   // "" clears; else ws://host[:port][/path]
+  std::optional<std::string> wssUrl;  // "" clears; else wss://host[:port][/path]
+  std::optional<int> maxConnections;  // > 0
 };
 
 struct PanicOutcome {
@@ -48,8 +51,22 @@ class ServerAdmin {
   // re-created elsewhere), then disables the server unless keepState.
   Result<PanicOutcome> panic(const std::string& id, bool failover, bool keepState);
 
+  // Self-registration of an autoscaled server, keyed by its URL: adds it enabled, or updates the
+  // server with that URL and enables it again (a repeat registration is harmless). It takes
+  // meetings once the poller has seen it healthy. `created` says which happened.
+  struct Registration {
+    Server server;
+    bool created = false;
+  };
+  Result<Registration> registerServer(const ServerChanges& changes);
+  // Cordons the server with that URL and marks it to be removed (not just disabled) once its
+  // meetings have ended. kNotFound when no server has that URL.
+  Result<Server> deregisterServer(const std::string& url);
+
  private:
   Status validate(const ServerChanges& changes, bool adding) const;
+  // The server whose (normalised) URL is `url`, if any.
+  Result<std::optional<Server>> findByUrl(const std::string& url);
 
   ServerStore& servers_;
   MeetingStore& meetings_;

@@ -58,6 +58,10 @@ Status MemoryServerStore::updateServer(const Server& server) {
   stored.loadMultiplier = server.loadMultiplier;
   stored.maxUsers = server.maxUsers;
   stored.maxMeetings = server.maxMeetings;
+  stored.wsUrl = server.wsUrl;
+  stored.wssUrl = server.wssUrl;
+  stored.maxConnections = server.maxConnections;
+  stored.removeWhenDrained = server.removeWhenDrained;
   return Status::Ok();
 }
 

@@ -13,7 +13,8 @@ namespace sb::pgsql {
 #define SB_PG_SERVER_COLUMNS                                                              \
   "id, url, secret, tag, state, load_multiplier, max_users, max_meetings, online, load, " \
   "meetings, users, largest_meeting, videos, voices, bbb_version, healthy_count, "        \
-  "unhealthy_count, last_poll_ms, poll_latency_ms, last_error"
+  "unhealthy_count, last_poll_ms, poll_latency_ms, last_error, ws_url, wss_url, "         \
+  "max_connections, remove_when_drained"
 
 inline constexpr char kListServers[] = "SELECT " SB_PG_SERVER_COLUMNS " FROM servers ORDER BY id";
 
@@ -23,7 +24,7 @@ inline constexpr char kGetServer[] = "SELECT " SB_PG_SERVER_COLUMNS " FROM serve
 inline constexpr char kInsertServer[] =
     "INSERT INTO servers (" SB_PG_SERVER_COLUMNS
     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
-    "$19, $20, $21) ON CONFLICT DO NOTHING RETURNING id";
+    "$19, $20, $21, $22, $23, $24, $25) ON CONFLICT DO NOTHING RETURNING id";
 
 // Why an insert conflicted: the rows holding the id or the url.
 inline constexpr char kServersWithIdOrUrl[] =
@@ -37,7 +38,8 @@ inline constexpr char kOtherServerWithUrl[] =
 
 inline constexpr char kUpdateServerInventory[] =
     "UPDATE servers SET url = $2, secret = $3, tag = $4, state = $5, load_multiplier = $6, "
-    "max_users = $7, max_meetings = $8, updated_at = now() WHERE id = $1";
+    "max_users = $7, max_meetings = $8, ws_url = $9, wss_url = $10, max_connections = $11, "
+    "remove_when_drained = $12, updated_at = now() WHERE id = $1";
 
 inline constexpr char kDeleteServer[] = "DELETE FROM servers WHERE id = $1";
 

@@ -63,6 +63,7 @@ std::optional<Error> checkServer(const Server& s) {
   if (!storableText(s.url)) return unstorable("server url");
   if (!storableText(s.secret)) return unstorable("server secret");
   if (!storableText(s.tag)) return unstorable("server tag");
+  if (!storableText(s.wsUrl) || !storableText(s.wssUrl)) return unstorable("signalling url");
   return std::nullopt;
 }
 
@@ -103,6 +104,10 @@ Server serverFromRow(const pqxx::row& r) {
   live.lastPollMs = r[18].as<int64_t>();
   live.pollLatencyMs = r[19].as<int>();
   live.lastError = r[20].as<std::string>();
+  s.wsUrl = r[21].as<std::string>();
+  s.wssUrl = r[22].as<std::string>();
+  s.maxConnections = r[23].as<int>();
+  s.removeWhenDrained = r[24].as<bool>();
   return s;
 }
 
@@ -168,7 +173,7 @@ Status PgServerStore::addServer(const Server& s) {
         s.maxUsers, s.maxMeetings, live.online, live.load, live.usage.meetings, live.usage.users,
         live.usage.largestMeeting, live.usage.videos, live.usage.voices, sanitized(live.bbbVersion),
         live.healthyCount, live.unhealthyCount, live.lastPollMs, live.pollLatencyMs,
-        sanitized(live.lastError));
+        sanitized(live.lastError), s.wsUrl, s.wssUrl, s.maxConnections, s.removeWhenDrained);
     if (!inserted.empty()) return Status::Ok();
     // The id or the url is taken; say which, the id first (as the memory store does).
     std::string urlHolder;
@@ -190,7 +195,8 @@ Status PgServerStore::updateServer(const Server& s) {
     if (!other.empty()) return urlTaken(s.url, other[0][0].as<std::string>());
     try {
       txn.exec_params(pgsql::kUpdateServerInventory, s.id, s.url, s.secret, s.tag,
-                      stateName(s.state), s.loadMultiplier, s.maxUsers, s.maxMeetings);
+                      stateName(s.state), s.loadMultiplier, s.maxUsers, s.maxMeetings, s.wsUrl,
+                      s.wssUrl, s.maxConnections, s.removeWhenDrained);
     } catch (const pqxx::unique_violation&) {
       // Another server took the URL between the check and the update.
       return Error::of(ErrorCode::kAlreadyExists, "A server with URL " + s.url + " already exists");

@@ -195,6 +195,10 @@ constexpr const char* kState = "state";
 constexpr const char* kLoadMultiplier = "load_multiplier";
 constexpr const char* kMaxUsers = "max_users";
 constexpr const char* kMaxMeetings = "max_meetings";
+constexpr const char* kWsUrl = "ws_url";
+constexpr const char* kWssUrl = "wss_url";
+constexpr const char* kMaxConnections = "max_connections";
+constexpr const char* kRemoveWhenDrained = "remove_when_drained";
 // server live state (names used by the reserve script: load, meetings)
 constexpr const char* kOnline = "online";
 constexpr const char* kLoad = "load";
@@ -380,7 +384,15 @@ std::vector<std::string> inventoryFields(const Server& s) {
           field::kMaxUsers,
           std::to_string(s.maxUsers),
           field::kMaxMeetings,
-          std::to_string(s.maxMeetings)};
+          std::to_string(s.maxMeetings),
+          field::kWsUrl,
+          s.wsUrl,
+          field::kWssUrl,
+          s.wssUrl,
+          field::kMaxConnections,
+          std::to_string(s.maxConnections),
+          field::kRemoveWhenDrained,
+          formatBool(s.removeWhenDrained)};
 }
 
 std::vector<std::string> liveFields(const ServerLiveState& l) {
@@ -410,6 +422,10 @@ Result<Server> serverFrom(std::string_view id, const Fields& fields) {
   r.number(field::kLoadMultiplier, s.loadMultiplier);
   r.integer(field::kMaxUsers, s.maxUsers);
   r.integer(field::kMaxMeetings, s.maxMeetings);
+  r.text(field::kWsUrl, s.wsUrl);
+  r.text(field::kWssUrl, s.wssUrl);
+  r.integer(field::kMaxConnections, s.maxConnections);
+  r.flag(field::kRemoveWhenDrained, s.removeWhenDrained);
   ServerLiveState& l = s.live;
   r.flag(field::kOnline, l.online);
   r.number(field::kLoad, l.load);

@@ -16,13 +16,14 @@
 namespace sb {
 
 Poller::Poller(ServerStore& servers, MeetingStore& meetings, BbbClient& bbb, const Clock& clock,
-               const Config& config, LeaderLease& lease)
+               const Config& config, LeaderLease& lease, Metrics* metrics)
     : servers_(servers),
       meetings_(meetings),
       bbb_(bbb),
       clock_(clock),
       config_(config),
       lease_(lease),
+      metrics_(metrics),
       signing_(upstreamSigningAlgorithm(config.api)) {
   char host[256] = "poller";
   gethostname(host, sizeof(host) - 1);
@@ -102,6 +103,7 @@ PollRoundStats Poller::pollOnce() {
   auto servers = servers_.listServers();
   if (!servers) {
     spdlog::warn("poller: cannot list servers: {}", servers.error().message);
+    if (metrics_) metrics_->countStoreError("poller");
     return stats;
   }
   std::vector<std::string> urls;
@@ -150,6 +152,7 @@ PollRoundStats Poller::pollOnce() {
     } else {
       live.lastError = poll.error().message;
       ++stats.failed;
+      if (metrics_) metrics_->countPollError(server.id);
       if (!live.online) {
         live.load = 0;
         live.usage = {};
@@ -166,22 +169,42 @@ PollRoundStats Poller::pollOnce() {
       continue;  // removed meanwhile
     }
     if (live.online) ++stats.online;
-    if (server.state == AdminState::kCordoned && poll.ok() && live.usage.meetings == 0) {
-      auto drained =
-          servers_.compareAndSetState(server.id, AdminState::kCordoned, AdminState::kDisabled);
-      if (drained && *drained) {
-        spdlog::info("server {} ({}) drained: cordoned -> disabled", server.id,
-                     serverHost(server.url));
-      }
-    }
+    finishDrain(server, live, poll.ok());
   }
   stats.servers = static_cast<int>(servers->size());
   stats.wallMs =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
           .count();
+  if (metrics_) metrics_->observePollRound(static_cast<double>(stats.wallMs) / 1000.0);
   spdlog::debug("poll round: {} servers, {} online, {} failed, {} meetings swept, {} ms",
                 stats.servers, stats.online, stats.failed, stats.meetingsSwept, stats.wallMs);
   return stats;
+}
+
+void Poller::finishDrain(const Server& server, const ServerLiveState& live, bool polled) {
+  bool empty = polled && live.usage.meetings == 0;
+  if (server.removeWhenDrained && server.state != AdminState::kEnabled) {
+    // Gone before it drained (the autoscaler did not wait): its meetings were orphaned when it
+    // went offline and fail over on their next join, so it can go too.
+    if (!empty && live.online) return;
+    // Re-read: a registration since this round's listing makes it stay.
+    auto fresh = servers_.getServer(server.id);
+    if (!fresh || !fresh->removeWhenDrained || fresh->state == AdminState::kEnabled) return;
+    auto orphaned = meetings_.orphanMeetingsOf(server.id);
+    if (auto s = servers_.removeServer(server.id); s) {
+      spdlog::info("server {} ({}) deregistered and {}: removed ({} meetings orphaned)", server.id,
+                   serverHost(server.url), empty ? "drained" : "offline", orphaned ? *orphaned : 0);
+    }
+    return;
+  }
+  if (server.state == AdminState::kCordoned && empty) {
+    auto drained =
+        servers_.compareAndSetState(server.id, AdminState::kCordoned, AdminState::kDisabled);
+    if (drained && *drained) {
+      spdlog::info("server {} ({}) drained: cordoned -> disabled", server.id,
+                   serverHost(server.url));
+    }
+  }
 }
 
 }  // namespace sb

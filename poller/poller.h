@@ -3,7 +3,8 @@
 //   - health with rise/fall hysteresis; a server that goes offline has its meetings orphaned so
 //     their next create/join re-creates them elsewhere;
 //   - usage and load (Scalelite's formula), replacing the reservations made since the last round;
-//   - a cordoned server with no meetings left becomes disabled;
+//   - a cordoned server with no meetings left becomes disabled; a self-deregistered one
+//     (removeWhenDrained) is removed instead, also when it went offline before it drained;
 //   - the meeting sweep: meetings the server no longer lists are forgotten, unless younger than
 //     the grace period (BBB may not have finished creating them).
 // Thread-safety: pollOnce() must not run concurrently with itself; start()/stop() from one thread.
@@ -20,6 +21,7 @@
 #include "core/leader_lease.h"
 #include "core/meeting.h"
 #include "core/meeting_store.h"
+#include "core/metrics.h"
 #include "core/server_store.h"
 
 namespace sb {
@@ -36,7 +38,7 @@ class Poller {
  public:
   // `lease` decides which of several pollers is active (LocalLeaderLease for a single process).
   Poller(ServerStore& servers, MeetingStore& meetings, BbbClient& bbb, const Clock& clock,
-         const Config& config, LeaderLease& lease);
+         const Config& config, LeaderLease& lease, Metrics* metrics = nullptr);
   ~Poller();
 
   PollRoundStats pollOnce();
@@ -52,6 +54,8 @@ class Poller {
   void run();
   int sweepMeetings(const Server& server, const ServerPoll& poll,
                     const std::vector<Meeting>& stored);
+  // After the server's poll: disables a drained cordoned server, removes a deregistered one.
+  void finishDrain(const Server& server, const ServerLiveState& live, bool polled);
 
   ServerStore& servers_;
   MeetingStore& meetings_;
@@ -59,6 +63,7 @@ class Poller {
   const Clock& clock_;
   const Config& config_;
   LeaderLease& lease_;
+  Metrics* metrics_;  // poll errors and round times; may be null
   ChecksumAlgorithm signing_;
   std::string holder_;  // this poller's lease holder id
   std::atomic<bool> active_{false};

@@ -5,7 +5,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/headroom.h"
 #include "core/query_string.h"
+
+#include <charconv>
 
 namespace sb {
 namespace {
@@ -54,6 +57,10 @@ json serverJson(const Server& s) {
               {"load_multiplier", s.loadMultiplier},
               {"max_users", s.maxUsers},
               {"max_meetings", s.maxMeetings},
+              {"ws_url", s.wsUrl},
+              {"wss_url", s.wssUrl},
+              {"max_connections", s.maxConnections},
+              {"remove_when_drained", s.removeWhenDrained},
               {"meetings", s.live.usage.meetings},
               {"users", s.live.usage.users},
               {"largest_meeting", s.live.usage.largestMeeting},
@@ -83,14 +90,21 @@ Result<ServerChanges> parseChanges(const json& body) {
   try {
     if (body.contains("url")) c.url = body.at("url").get<std::string>();
     if (body.contains("secret")) c.secret = body.at("secret").get<std::string>();
-    if (body.contains("tag"))
-      c.tag = body.at("tag").is_null() ? "" : body.at("tag").get<std::string>();
+    // Text fields where null clears, as "" does.
+    auto optionalText = [&body](const char* name, std::optional<std::string>& out) {
+      if (body.contains(name))
+        out = body.at(name).is_null() ? "" : body.at(name).get<std::string>();
+    };
+    optionalText("tag", c.tag);
     if (body.contains("load_multiplier")) {
       const json& m = body.at("load_multiplier");
       c.loadMultiplier = m.is_string() ? std::stod(m.get<std::string>()) : m.get<double>();
     }
     if (body.contains("max_users")) c.maxUsers = body.at("max_users").get<int>();
     if (body.contains("max_meetings")) c.maxMeetings = body.at("max_meetings").get<int>();
+    optionalText("ws_url", c.wsUrl);
+    optionalText("wss_url", c.wssUrl);
+    if (body.contains("max_connections")) c.maxConnections = body.at("max_connections").get<int>();
     if (body.contains("state")) {
       auto state = parseAdminState(body.at("state").get<std::string>());
       if (!state) {
@@ -101,8 +115,9 @@ Result<ServerChanges> parseChanges(const json& body) {
     }
   } catch (const std::exception&) {
     return Error::of(ErrorCode::kInvalidArgument,
-                     "Invalid field types: url, secret, tag and state are strings, "
-                     "load_multiplier a number, max_users and max_meetings integers");
+                     "Invalid field types: url, secret, tag, state, ws_url and wss_url are "
+                     "strings, load_multiplier a number, max_users, max_meetings and "
+                     "max_connections integers");
   }
   return c;
 }
@@ -139,32 +154,73 @@ AdminApi::AdminApi(ServerAdmin& admin, ServerStore& servers, MeetingStore& meeti
       config_(config),
       workers_(workers) {}
 
-bool AdminApi::authorized(const HttpRequest& request) const {
+bool AdminApi::bearerIs(const HttpRequest& request, const std::string& token) {
   static constexpr std::string_view kBearer = "Bearer ";
   std::string_view auth = request.authorization;
-  if (!auth.starts_with(kBearer)) return false;
+  if (token.empty() || !auth.starts_with(kBearer)) return false;
   auth.remove_prefix(kBearer.size());
-  return auth.size() == config_.token.size() &&
-         CRYPTO_memcmp(auth.data(), config_.token.data(), auth.size()) == 0;
+  return auth.size() == token.size() && CRYPTO_memcmp(auth.data(), token.data(), auth.size()) == 0;
 }
 
 void AdminApi::handle(const HttpRequest& request, const std::string& subpath, const Reply& reply) {
-  if (config_.token.empty()) {
-    reply(jsonError(403, "The admin API is disabled: set SWITCHBOARD_ADMIN_TOKEN on the router"));
-    return;
+  bool registering = subpath == "/servers/register";
+  bool deregistering = subpath == "/servers/deregister";
+  std::function<HttpResponse()> work;
+  if (registering || deregistering) {
+    if (config_.registrationToken.empty() && config_.token.empty()) {
+      reply(jsonError(403, "Registration is disabled: set SWITCHBOARD_REGISTRATION_TOKEN"));
+      return;
+    }
+    if (!bearerIs(request, config_.registrationToken) && !bearerIs(request, config_.token)) {
+      reply(jsonError(401, "Missing or wrong registration token"));
+      return;
+    }
+    if (request.method != "POST") {
+      reply(jsonError(405, "Use POST"));
+      return;
+    }
+    work = [this, request, registering] { return registration(request, registering); };
+  } else {
+    if (config_.token.empty()) {
+      reply(jsonError(403, "The admin API is disabled: set SWITCHBOARD_ADMIN_TOKEN on the router"));
+      return;
+    }
+    if (!bearerIs(request, config_.token)) {
+      reply(jsonError(401, "Missing or wrong admin token"));
+      return;
+    }
+    work = [this, request, subpath] { return route(request, subpath); };
   }
-  if (!authorized(request)) {
-    reply(jsonError(401, "Missing or wrong admin token"));
-    return;
-  }
-  workers_.post([this, request, subpath, reply] {
+  workers_.post([work = std::move(work), request, subpath, reply] {
     try {
-      reply(route(request, subpath));
+      reply(work());
     } catch (const std::exception& e) {
       spdlog::error("admin {} {} failed: {}", request.method, subpath, e.what());
       reply(jsonError(500, "Internal error"));
     }
   });
+}
+
+HttpResponse AdminApi::registration(const HttpRequest& request, bool registering) {
+  auto body = parseBody(request);
+  if (!body) return fromError(body.error());
+  auto changes = parseChanges(*body);
+  if (!changes) return fromError(changes.error());
+  if (!changes->url || changes->url->empty()) return jsonError(400, "Give the server's url");
+  if (!registering) {
+    auto s = admin_.deregisterServer(*changes->url);
+    if (!s) return fromError(s.error());
+    spdlog::info("deregistered server {} ({}): cordoned, removed once drained", s->id,
+                 serverHost(s->url));
+    return jsonResponse(200, serverJson(*s));
+  }
+  changes->state.reset();  // a registration always enables
+  auto r = admin_.registerServer(*changes);
+  if (!r) return fromError(r.error());
+  spdlog::info("{} server {} ({}): enabled, in use once polled healthy",
+               r->created ? "registered new" : "re-registered", r->server.id,
+               serverHost(r->server.url));
+  return jsonResponse(r->created ? 201 : 200, serverJson(r->server));
 }
 
 HttpResponse AdminApi::route(const HttpRequest& request, const std::string& subpath) {
@@ -271,8 +327,17 @@ HttpResponse AdminApi::route(const HttpRequest& request, const std::string& subp
     return jsonResponse(200, json{{"moved", moved->id}, {"server_id", moved->serverId}});
   }
   if (parts.size() == 1 && parts[0] == "status" && m == "GET") {
+    auto q = QueryString::parse(request.rawQuery);
+    int survive = 1;
+    if (auto v = q ? q->get("survive") : std::nullopt; v && !v->empty()) {
+      auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), survive);
+      if (ec != std::errc() || ptr != v->data() + v->size() || survive < 0 || survive > 10000) {
+        return jsonError(400, "survive must be an integer between 0 and 10000");
+      }
+    }
     auto list = servers_.listServers();
     if (!list) return fromError(list.error());
+    Headroom h = computeHeadroom(*list, survive);
     json arr = json::array();
     int online = 0, meetings = 0, users = 0, videos = 0;
     double load = 0;
@@ -291,7 +356,15 @@ HttpResponse AdminApi::route(const HttpRequest& request, const std::string& subp
                                     {"meetings", meetings},
                                     {"users", users},
                                     {"videos", videos},
-                                    {"load", load}}}});
+                                    {"load", load}}},
+                                  {"headroom",
+                                   {{"survive", h.survive},
+                                    {"servers", h.servers},
+                                    {"servers_left", h.serversLeft},
+                                    {"capacity", h.capacity},
+                                    {"capacity_left", h.capacityLeft},
+                                    {"load", h.load},
+                                    {"holds", h.holds}}}});
   }
   return jsonError(404, "No such admin endpoint: " + m + " " + subpath);
 }

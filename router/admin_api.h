@@ -1,6 +1,9 @@
 // The admin API under /switchboard/api/v1: JSON, authenticated by a bearer token
 // (SWITCHBOARD_ADMIN_TOKEN; refused altogether when none is configured). The contract is in
 // docs/admin-api.md. Secrets are accepted but never returned.
+// POST /servers/register and /servers/deregister (self-registration of autoscaled servers) take
+// the registration token (SWITCHBOARD_REGISTRATION_TOKEN) as well as the admin token; the
+// registration token opens nothing else.
 // Thread-safety: handle() may be called concurrently; work runs on the worker pool.
 #pragma once
 
@@ -26,7 +29,9 @@ class AdminApi {
 
  private:
   HttpResponse route(const HttpRequest& request, const std::string& subpath);
-  bool authorized(const HttpRequest& request) const;
+  HttpResponse registration(const HttpRequest& request, bool registering);
+  // Whether the request's bearer token is `token` (constant time; never true for "").
+  static bool bearerIs(const HttpRequest& request, const std::string& token);
 
   ServerAdmin& admin_;
   ServerStore& servers_;

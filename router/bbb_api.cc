@@ -53,8 +53,6 @@ HttpResponse xmlResponse(std::string body) {
   return r;
 }
 
-HttpResponse errorResponse(const Error& error) { return xmlResponse(renderError(error)); }
-
 BbbApi::BbbApi(MeetingRouter& router, const ApiConfig& config, WorkerPool& workers)
     : router_(router),
       config_(config),
@@ -120,67 +118,75 @@ Result<ApiRequest> BbbApi::admit(const HttpRequest& request, const std::string& 
 void BbbApi::handle(const HttpRequest& request, const std::string& call, const Reply& reply) {
   if (call.empty()) {
     if (request.method != "GET" && request.method != "POST" && request.method != "HEAD") {
-      reply(errorResponse(Error::of(ErrorCode::kUnsupportedRequest)));
+      reply(noted(errorResponse(Error::of(ErrorCode::kUnsupportedRequest)), "api", ""));
       return;
     }
-    reply(xmlResponse(renderVersion(config_.buildNumber)));
+    reply(noted(xmlResponse(renderVersion(config_.buildNumber)), "api", "SUCCESS"));
     return;
   }
   if (!kCalls.contains(call)) {
-    reply(errorResponse(Error::of(ErrorCode::kUnsupportedRequest)));
+    reply(noted(errorResponse(Error::of(ErrorCode::kUnsupportedRequest)), "unknown", ""));
     return;
   }
   if (call == "getMeetings" && config_.getMeetingsDisabled) {
-    reply(xmlResponse(renderMeetings({})));
+    reply(noted(xmlResponse(renderMeetings({})), call, "SUCCESS(disabled)"));
     return;
   }
   auto api = admit(request, call);
   if (!api) {
-    spdlog::info("api {} rejected: {}", call, messageKey(api.error().code));
-    reply(errorResponse(api.error()));
+    reply(noted(errorResponse(api.error()), call, ""));
     return;
   }
   dispatch(std::move(*api), reply);
 }
 
+HttpResponse noted(HttpResponse r, std::string call, std::string result, std::string meetingId,
+                   std::string serverId) {
+  r.access.call = std::move(call);
+  if (!result.empty()) r.access.result = std::move(result);
+  r.access.meetingId = std::move(meetingId);
+  r.access.serverId = std::move(serverId);
+  return r;
+}
+
+HttpResponse errorResponse(const Error& error) {
+  HttpResponse r = xmlResponse(renderError(error));
+  r.access.result = std::string(messageKey(error.code));
+  r.access.storeError = error.code == ErrorCode::kStoreUnavailable;
+  return r;
+}
+
 void BbbApi::dispatch(ApiRequest api, const Reply& reply) {
-  auto started = std::chrono::steady_clock::now();
-  auto log = [started](const ApiRequest& a, const std::string& outcome, const std::string& server) {
-    auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                  std::chrono::steady_clock::now() - started)
-                  .count();
-    spdlog::info("api {} meeting={} server={} result={} {:.1f}ms", a.call,
-                 a.params.get("meetingID").value_or("-"), server.empty() ? "-" : server, outcome,
-                 static_cast<double>(us) / 1000.0);
+  // Every answer carries its access note: call, meeting, server, result.
+  auto note = [](HttpResponse r, const ApiRequest& a, std::string result, std::string server) {
+    r.access.call = a.call;
+    r.access.meetingId = std::string(a.params.get("meetingID").value_or(""));
+    r.access.serverId = std::move(server);
+    if (!result.empty()) r.access.result = std::move(result);
+    return r;
   };
-  auto upstream = [log](const ApiRequest& a, const Result<UpstreamAnswer>& r) {
-    if (!r) {
-      log(a, std::string(messageKey(r.error().code)), "");
-      return errorResponse(r.error());
-    }
-    log(a, r->success ? "SUCCESS" : "FAILED(upstream)", r->serverId);
-    return xmlResponse(r->body);
+  auto upstream = [note](const ApiRequest& a, const Result<UpstreamAnswer>& r) {
+    if (!r) return note(errorResponse(r.error()), a, "", "");
+    return note(xmlResponse(r->body), a, r->success ? "SUCCESS" : "FAILED(upstream)", r->serverId);
   };
 
   if (api.call == "join") {
-    auto answerJoin = [log, reply](const ApiRequest& a, Result<std::string> url,
-                                   const char* outcome) {
-      if (!url) {
-        log(a, std::string(messageKey(url.error().code)), "");
-        reply(errorResponse(url.error()));
+    auto answerJoin = [note, reply](const ApiRequest& a, Result<JoinTarget> target,
+                                    const char* outcome) {
+      if (!target) {
+        reply(note(errorResponse(target.error()), a, "", ""));
         return;
       }
-      log(a, outcome, "");
       HttpResponse r;
       r.status = 302;
       r.contentType = "text/html;charset=utf-8";
-      r.location = std::move(*url);
-      reply(std::move(r));
+      r.location = std::move(target->url);
+      reply(note(std::move(r), a, outcome, std::move(target->serverId)));
     };
     // The happy path never waits on BBB: answer on the calling (reactor) thread.
-    auto url = router_.joinUrl(api);
-    if (url || url.error().code != ErrorCode::kServerUnavailable) {
-      answerJoin(api, std::move(url), "302");
+    auto target = router_.joinUrl(api);
+    if (target || target.error().code != ErrorCode::kServerUnavailable) {
+      answerJoin(api, std::move(target), "302");
       return;
     }
     // Its server is gone: re-create the meeting elsewhere, off the reactor.
@@ -189,7 +195,7 @@ void BbbApi::dispatch(ApiRequest api, const Reply& reply) {
     });
     return;
   }
-  workers_.post([this, api = std::move(api), reply, upstream, log]() {
+  workers_.post([this, api = std::move(api), reply, upstream, note]() {
     const std::string& call = api.call;
     if (call == "create") {
       reply(upstream(api, router_.create(api)));
@@ -204,8 +210,7 @@ void BbbApi::dispatch(ApiRequest api, const Reply& reply) {
     } else if (call == "isMeetingRunning") {
       auto r = router_.isMeetingRunning(api);
       if (r && !r->has_value()) {
-        log(api, "SUCCESS(unknown)", "");
-        reply(xmlResponse(renderNotRunning()));
+        reply(note(xmlResponse(renderNotRunning()), api, "SUCCESS(unknown)", ""));
       } else if (!r) {
         reply(upstream(api, r.error()));
       } else {
@@ -214,11 +219,9 @@ void BbbApi::dispatch(ApiRequest api, const Reply& reply) {
     } else if (call == "getMeetings") {
       auto r = router_.getMeetings();
       if (!r) {
-        log(api, std::string(messageKey(r.error().code)), "");
-        reply(errorResponse(r.error()));
+        reply(note(errorResponse(r.error()), api, "", ""));
       } else {
-        log(api, "SUCCESS", "");
-        reply(xmlResponse(renderMeetings(*r)));
+        reply(note(xmlResponse(renderMeetings(*r)), api, "SUCCESS", ""));
       }
     }
   });

@@ -35,6 +35,10 @@ class BbbApi {
 
 // HttpResponse helpers shared by the handlers.
 HttpResponse xmlResponse(std::string body);
+// BBB's FAILED envelope; the access note's result is the messageKey.
 HttpResponse errorResponse(const Error& error);
+// `r` with its access note set (an empty `result` keeps the one errorResponse set).
+HttpResponse noted(HttpResponse r, std::string call, std::string result, std::string meetingId = "",
+                   std::string serverId = "");
 
 }  // namespace sb

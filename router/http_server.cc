@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "router/raw_request.h"
 #include "router/xml_render.h"
@@ -113,23 +114,17 @@ class Front : public Http::Handler {
 
 }  // namespace
 
-void routeRequest(const RouterHandlers& h, const HttpRequest& request, const Reply& reply) {
+namespace {
+
+void dispatchRequest(const RouterHandlers& h, const HttpRequest& request, const Reply& reply) {
   const std::string& path = request.path;
+  if (h.ops && h.ops->handle(request, reply)) return;
   if (path == kApiPrefix || path == std::string(kApiPrefix) + "/") {
     h.api->handle(request, "", reply);
   } else if (path.starts_with(std::string(kApiPrefix) + "/")) {
     h.api->handle(request, path.substr(kApiPrefix.size() + 1), reply);
   } else if (path == kAdminPrefix || path.starts_with(std::string(kAdminPrefix) + "/")) {
     h.admin->handle(request, path.substr(kAdminPrefix.size()), reply);
-  } else if (path == "/healthz") {
-    reply(textResponse(200, "OK\n"));
-  } else if (path == "/readyz" || path == "/health_check") {
-    Status ready = h.ready ? h.ready() : Status::Ok();
-    if (ready) {
-      reply(textResponse(200, path == "/readyz" ? "OK\n" : "success\n"));
-    } else {
-      reply(textResponse(503, "not ready: " + ready.error().message + "\n"));
-    }
   } else if (path == "/" || path.empty()) {
     reply(textResponse(200, "Switchboard: BigBlueButton API at /bigbluebutton/api\n"));
   } else if (path.starts_with("/bigbluebutton/") || path == "/unsupportedRequest") {
@@ -137,6 +132,31 @@ void routeRequest(const RouterHandlers& h, const HttpRequest& request, const Rep
   } else {
     reply(textResponse(404, "Not found\n"));
   }
+}
+
+}  // namespace
+
+void routeRequest(const RouterHandlers& h, const HttpRequest& request, const Reply& reply) {
+  if (!h.metrics && !h.accessLog) {
+    dispatchRequest(h, request, reply);
+    return;
+  }
+  auto started = std::chrono::steady_clock::now();
+  Reply observed = [metrics = h.metrics, log = h.accessLog, started, method = request.method,
+                    path = request.path, reply](HttpResponse r) {
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    AccessRecord record{method, path, std::move(r.access), r.status, seconds * 1000};
+    if (record.note.call.empty()) record.note.call = callOfPath(path);
+    if (record.note.result.empty()) record.note.result = std::to_string(r.status);
+    if (metrics) {
+      metrics->countRequest(record.note.call, record.note.result, seconds);
+      if (record.note.storeError) metrics->countStoreError("router");
+    }
+    if (log) log->write(record);
+    reply(std::move(r));
+  };
+  dispatchRequest(h, request, observed);
 }
 
 struct HttpServer::Impl {
@@ -163,6 +183,9 @@ Status HttpServer::start() {
                        .maxRequestSize(impl_->config.maxRequestBytes)
                        .backlog(1024);
     impl_->endpoint->init(options);
+    if (impl_->config.tls()) {
+      impl_->endpoint->useSSL(impl_->config.tlsCertFile, impl_->config.tlsKeyFile);
+    }
     impl_->endpoint->setHandler(Http::make_handler<Front>(impl_->handlers));
     impl_->endpoint->serveThreaded();
   } catch (const std::exception& e) {

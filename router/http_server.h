@@ -10,23 +10,26 @@
 #include <string>
 
 #include "core/config.h"
+#include "core/metrics.h"
 #include "core/result.h"
+#include "router/access_log.h"
 #include "router/admin_api.h"
 #include "router/bbb_api.h"
 #include "router/http_types.h"
+#include "router/ops_api.h"
 
 namespace sb {
-
-// /readyz: OK when the stores answer.
-using ReadinessCheck = std::function<Status()>;
 
 struct RouterHandlers {
   BbbApi* api = nullptr;
   AdminApi* admin = nullptr;
-  ReadinessCheck ready;
+  OpsApi* ops = nullptr;
+  Metrics* metrics = nullptr;            // counts every answer when set
+  const AccessLog* accessLog = nullptr;  // logs every answer when set
 };
 
-// Routes one request to its handler (separate from Pistache for tests).
+// Routes one request to its handler (separate from Pistache for tests). Every answer is counted
+// in the metrics and written to the access log on its way to `reply`.
 void routeRequest(const RouterHandlers& handlers, const HttpRequest& request, const Reply& reply);
 
 class HttpServer {
@@ -34,7 +37,8 @@ class HttpServer {
   HttpServer(const HttpConfig& config, RouterHandlers handlers);
   ~HttpServer();
 
-  // Binds and starts serving on background threads. Fails with a clear message (port in use).
+  // Binds and starts serving on background threads, over HTTPS when the configuration names a
+  // certificate and key. Fails with a clear message (port in use, unreadable certificate).
   Status start();
   uint16_t port() const;
   void stop();

@@ -16,11 +16,22 @@ struct HttpRequest {
   std::string authorization;  // the Authorization header, "" when absent
 };
 
+// What the access log and the request metrics say about a request, filled by the handler that
+// answered. Never a secret, checksum, password or query string.
+struct AccessNote {
+  std::string call;       // "join", "getMeetings", "rtcloadbalance", "admin", ... ("" = from path)
+  std::string meetingId;  // "" when none
+  std::string serverId;   // the server chosen, "" when none
+  std::string result;     // "SUCCESS", "302", a BBB messageKey, "ERROR" ... ("" = HTTP status)
+  bool storeError = false;  // failed because Redis or PostgreSQL did not answer
+};
+
 struct HttpResponse {
   int status = 200;
   std::string contentType = "text/xml;charset=utf-8";
   std::string body;
   std::string location;  // for redirects; CR/LF are stripped before sending
+  AccessNote access;
 };
 
 // Called exactly once per request, from any thread.

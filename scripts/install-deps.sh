@@ -7,11 +7,11 @@ set -euo pipefail
 build_pkgs=(
   build-essential cmake pkg-config ca-certificates curl
   libpistache-dev libssl-dev libcurl4-openssl-dev libpugixml-dev
-  libhiredis-dev libpqxx-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
+  libhiredis-dev libpqxx-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev prometheus-cpp-dev
 )
 test_pkgs=(
   libgtest-dev libgmock-dev redis-server postgresql postgresql-client
-  docker-compose clang-format python3 nginx
+  docker-compose clang-format python3 python3-prometheus-client nginx wrk
 )
 
 want=("${build_pkgs[@]}")

@@ -397,14 +397,45 @@ class RouteRequestTest : public BbbApiTest {
     req.method = "GET";
     req.path = path;
     req.rawQuery = rawQuery;
+    OpsApi ops(servers_, rtc_, metrics_, ready_, workers_);
     RouterHandlers handlers;
     handlers.api = &api();
-    handlers.ready = ready_;
+    handlers.ops = &ops;
+    handlers.metrics = &metrics_;
     return await([&](const Reply& reply) { routeRequest(handlers, req, reply); });
   }
 
   ReadinessCheck ready_ = [] { return Status::Ok(); };
+  RtcBalancer rtc_{servers_, clock_, config_.rtc};
+  Metrics metrics_;
 };
+
+TEST_F(RouteRequestTest, HealthCheckAnswersLikeScalelite) {
+  EXPECT_EQ(route("/health_check").body, "success\n");
+  ready_ = [] { return Status(Error::of(ErrorCode::kStoreUnavailable, "redis down")); };
+  HttpResponse r = route("/health_check");
+  EXPECT_EQ(r.status, 200) << "Scalelite answers 200 and probes read the body";
+  EXPECT_EQ(r.body, "Health Check Failure: redis down\n");
+}
+
+TEST_F(RouteRequestTest, EveryAnswerIsCountedWithABoundedCallLabel) {
+  route("/healthz");
+  route("/no/such/path");
+  route("/another-client-chosen-path");
+  route("/bigbluebutton/api/isMeetingRunning", "meetingID=x");
+  std::string text = metrics_.render({});
+  EXPECT_NE(text.find(R"(switchboard_requests_total{call="healthz",result="OK"} 1)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find(R"(switchboard_requests_total{call="other",result="404"} 2)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(
+      text.find(R"(switchboard_requests_total{call="isMeetingRunning",result="checksumError"} 1)"),
+      std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("no/such"), std::string::npos) << "client paths never become labels";
+}
 
 TEST_F(RouteRequestTest, Healthz) {
   HttpResponse r = route("/healthz");

@@ -467,8 +467,8 @@ TEST_F(MeetingRouterTest, JoinUrlIsSignedForTheMeetingsServer) {
   auto url = router().joinUrl(
       request("join", {{"meetingID", "m1"}, {"fullName", "Alice Smith"}, {"role", "MODERATOR"}}));
   ASSERT_TRUE(url.ok()) << url.error().message;
-  EXPECT_EQ(url->rfind(urlFor("s2") + "join?", 0), 0u) << *url;
-  RecordedCall c = fake::splitSignedUrl(*url);
+  EXPECT_EQ(url->url.rfind(urlFor("s2") + "join?", 0), 0u) << url->url;
+  RecordedCall c = fake::splitSignedUrl(url->url);
   EXPECT_EQ(c.call, "join");
   EXPECT_EQ(c.params.get("fullName"), "Alice Smith");
   EXPECT_EQ(c.params.get("role"), "MODERATOR");
@@ -481,7 +481,7 @@ TEST_F(MeetingRouterTest, JoinUrlWithSha1Only) {
   ASSERT_TRUE(create("m1").ok());
   auto url = router().joinUrl(request("join", {{"meetingID", "m1"}, {"fullName", "Bob"}}));
   ASSERT_TRUE(url.ok());
-  RecordedCall c = fake::splitSignedUrl(*url);
+  RecordedCall c = fake::splitSignedUrl(url->url);
   EXPECT_EQ(c.checksum.size(), 40u);
   EXPECT_EQ(c.checksum, computeChecksum(ChecksumAlgorithm::kSha1, "join", c.query, "secret-s2"));
 }
@@ -496,7 +496,7 @@ TEST_F(MeetingRouterTest, JoinParamsDefaultsOverridesAndExcludes) {
                                                {"guest", "true"},
                                                {"avatarURL", "https://x/a.png"}}));
   ASSERT_TRUE(url.ok());
-  RecordedCall c = fake::splitSignedUrl(*url);
+  RecordedCall c = fake::splitSignedUrl(url->url);
   EXPECT_EQ(c.params.get("userdata-bbb_auto_join_audio"), "true");
   EXPECT_EQ(c.params.get("guest"), "false");
   EXPECT_FALSE(c.params.has("avatarURL"));
@@ -521,7 +521,7 @@ TEST_F(MeetingRouterTest, JoinOfOrphanedMeetingFailsOverToAHealthyServer) {
   auto url = router().failoverJoinUrl(join);
   ASSERT_TRUE(url.ok()) << url.error().message;
   EXPECT_EQ(serverOf("m1"), "s1");  // the least loaded healthy server
-  EXPECT_EQ(url->rfind(urlFor("s1") + "join?", 0), 0u);
+  EXPECT_EQ(url->url.rfind(urlFor("s1") + "join?", 0), 0u);
   ASSERT_EQ(bbb_.callsOf("create").size(), creates + 1);
   RecordedCall re = lastCall("create");
   EXPECT_EQ(re.serverUrl, urlFor("s1"));
@@ -532,7 +532,7 @@ TEST_F(MeetingRouterTest, JoinOfOrphanedMeetingFailsOverToAHealthyServer) {
   // A second join goes straight to the new server.
   auto again = router().joinUrl(join);
   ASSERT_TRUE(again.ok());
-  EXPECT_EQ(again->rfind(urlFor("s1"), 0), 0u);
+  EXPECT_EQ(again->url.rfind(urlFor("s1"), 0), 0u);
 }
 
 TEST_F(MeetingRouterTest, JoinOnOfflineServerIsServerUnavailable) {
@@ -557,7 +557,7 @@ TEST_F(MeetingRouterTest, JoinOnCordonedServerIsAllowed) {
   setState("s2", AdminState::kCordoned);
   auto url = router().joinUrl(request("join", {{"meetingID", "m1"}, {"fullName", "A"}}));
   ASSERT_TRUE(url.ok());
-  EXPECT_EQ(url->rfind(urlFor("s2"), 0), 0u);
+  EXPECT_EQ(url->url.rfind(urlFor("s2"), 0), 0u);
 }
 
 TEST_F(MeetingRouterTest, JoinOnRemovedServerFailsOver) {

@@ -21,6 +21,14 @@ TEST(NormalizeServerUrlTest, KeepsAnExistingApiPath) {
             "https://bbb1.example.com/bigbluebutton/api/");
 }
 
+TEST(NormalizeServerUrlTest, TakesTheUrlBbbConfPrints) {
+  // `bbb-conf --secret` prints "URL: https://host/bigbluebutton/".
+  EXPECT_EQ(normalizeServerUrl("https://bbb1.example.com/bigbluebutton/"),
+            "https://bbb1.example.com/bigbluebutton/api/");
+  EXPECT_EQ(normalizeServerUrl("https://bbb1.example.com/bigbluebutton"),
+            "https://bbb1.example.com/bigbluebutton/api/");
+}
+
 TEST(NormalizeServerUrlTest, HttpPortsPrefixesAndCase) {
   EXPECT_EQ(normalizeServerUrl("http://10.0.0.5:8090"), "http://10.0.0.5:8090/bigbluebutton/api/");
   EXPECT_EQ(normalizeServerUrl("HTTPS://bbb.example.com"),

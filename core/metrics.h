@@ -1,0 +1,64 @@
+// Prometheus metrics of one process, on prometheus-cpp's registry (no I/O here: the router serves
+// render() at /metrics). Every family is declared once: the process-lifetime ones in Metrics'
+// constructor, the per-server gauges in one function that render() calls with the servers of
+// the moment (so a removed server disappears from the next scrape).
+// Thread-safety: every method may be called from any thread.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/server.h"
+
+namespace prometheus {
+class Registry;
+class Counter;
+class Histogram;
+template <typename T>
+class Family;
+}  // namespace prometheus
+
+namespace sb {
+
+// A server as the per-server gauges show it.
+struct ServerSample {
+  const Server* server = nullptr;
+  int connections = 0;  // polled users plus signalling connections handed out and not decayed
+};
+
+class Metrics {
+ public:
+  Metrics();
+  ~Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  // One answered request: `call` is the BBB call ("join") or the endpoint ("stat", "admin"),
+  // `result` the outcome ("SUCCESS", "302", a BBB messageKey, "ERROR", an HTTP status).
+  void countRequest(std::string_view call, std::string_view result, double seconds);
+  // A new meeting (or signalling client) placed by `strategy`.
+  void countPlacement(std::string_view strategy);
+  // A meeting re-created on another server because its own was gone.
+  void countFailover();
+  // A request or poll that failed because Redis or PostgreSQL did not answer.
+  void countStoreError(std::string_view component);
+  void countPollError(const std::string& serverId);
+  void observePollRound(double seconds);
+
+  // The text exposition format (0.0.4): the process families, then the per-server gauges.
+  std::string render(const std::vector<ServerSample>& servers) const;
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>& requests_;
+  prometheus::Family<prometheus::Histogram>& requestSeconds_;
+  prometheus::Family<prometheus::Counter>& placements_;
+  prometheus::Family<prometheus::Counter>& failovers_;
+  prometheus::Family<prometheus::Counter>& storeErrors_;
+  prometheus::Family<prometheus::Counter>& pollErrors_;
+  prometheus::Family<prometheus::Histogram>& pollRoundSeconds_;
+};
+
+}  // namespace sb

@@ -1,0 +1,76 @@
+// WebRTC signalling balancing (/rtcloadbalance): hands a client the ws:// or wss:// address of
+// the least-used signalling server of a cluster.
+//   - cluster: servers tagged with the cluster name; no cluster = untagged servers.
+//   - machine: pins one server (by id, by the host of its BBB URL or of its ws/wss URL).
+//   - meeting: every party of a meeting gets the same server. The first party's server is
+//     remembered (sticky); without a memory (another router replica, or after a restart) the
+//     server is chosen by rendezvous hashing over the servers with room, so replicas agree.
+//   - otherwise the server with the lowest share of its capacity in use, ties by id.
+// Capacity: a server takes maxConnections clients; in use are its polled users plus the
+// connections this router handed out within the reservation TTL (they show up in the next
+// polls). A server is full at capacity; when every candidate is full: "no capacity in cluster".
+// Parties of a meeting already placed keep joining its server while it is available (splitting a
+// conference over two servers breaks it), even past capacity.
+// Thread-safety: every method may be called concurrently (one mutex guards the reservations and
+// the meeting memory; store reads happen outside it).
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/result.h"
+#include "core/server_store.h"
+
+namespace sb {
+
+struct RtcRequest {
+  std::string cluster;  // "" = untagged servers
+  std::string machine;  // "" = any
+  std::string meeting;  // "" = no co-location
+  bool secure = false;  // wss:// instead of ws://
+};
+
+struct RtcChoice {
+  std::string url;       // "wss://host:port"
+  std::string serverId;
+  std::string strategy;  // "pinned", "sticky", "hash" or "least-connections"
+};
+
+class RtcBalancer {
+ public:
+  RtcBalancer(ServerStore& servers, const Clock& clock, const RtcConfig& config);
+
+  // The server for `request`, with one connection reserved on it. Errors (kInvalidArgument,
+  // kNotFound, kNoServerAvailable, kStoreUnavailable) carry the reason shown after "ERROR: ".
+  Result<RtcChoice> choose(const RtcRequest& request);
+
+  // Connections handed out and not yet decayed, by server id (for /stat and /metrics).
+  std::map<std::string, int> handedOut();
+
+ private:
+  struct Sticky {
+    std::string serverId;
+    int64_t lastUsedMs = 0;
+  };
+  int reservedOn(const std::string& serverId, int64_t nowMs);  // mu_ held
+  void prune(int64_t nowMs);                                   // mu_ held
+
+  ServerStore& servers_;
+  const Clock& clock_;
+  const RtcConfig config_;
+  std::mutex mu_;  // guards reservations_, meetings_, lastPruneMs_
+  std::unordered_map<std::string, std::deque<int64_t>> reservations_;  // server id -> times
+  std::unordered_map<std::string, Sticky> meetings_;                   // meeting id -> server
+  int64_t lastPruneMs_ = 0;
+};
+
+// "ws://h:1" / "wss://h:1" of `server` for the scheme, "" when it has none.
+const std::string& signallingUrl(const Server& server, bool secure);
+
+}  // namespace sb

@@ -1,0 +1,70 @@
+#include "router/access_log.h"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+namespace sb {
+namespace {
+
+std::shared_ptr<spdlog::logger> accessLogger(bool json) {
+  if (auto existing = spdlog::get("access")) return existing;
+  auto logger = spdlog::stdout_logger_mt("access");
+  // JSON lines carry their own time and level fields.
+  logger->set_pattern(json ? "%v" : "[%Y-%m-%d %H:%M:%S.%e] [access] %v");
+  logger->set_level(spdlog::level::info);
+  return logger;
+}
+
+std::string isoNow() {
+  auto now = std::chrono::system_clock::now();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}Z", fmt::gmtime(now), ms.count());
+}
+
+const std::string& orDash(const std::string& s) {
+  static const std::string kDash = "-";
+  return s.empty() ? kDash : s;
+}
+
+}  // namespace
+
+std::string callOfPath(const std::string& path) {
+  if (path.starts_with("/switchboard/api/")) return "admin";
+  if (path == "/" || path.empty()) return "root";
+  if (path.starts_with("/bigbluebutton/")) return "unknown";
+  return "other";  // client-chosen paths must not become metric labels
+}
+
+AccessLog::AccessLog(bool json) : json_(json), logger_(accessLogger(json)) {}
+AccessLog::~AccessLog() = default;
+
+std::string AccessLog::format(const AccessRecord& r) const {
+  if (json_) {
+    // nlohmann escapes every field; error_handler replace keeps invalid UTF-8 from throwing.
+    nlohmann::json line = {{"time", isoNow()},
+                           {"type", "access"},
+                           {"method", r.method},
+                           {"path", r.path},
+                           {"call", r.note.call},
+                           {"meeting_id", r.note.meetingId},
+                           {"server_id", r.note.serverId},
+                           {"result", r.note.result},
+                           {"status", r.status},
+                           {"latency_ms", std::round(r.latencyMs * 1000) / 1000}};
+    return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  // Client-given text (path, meeting id) is quoted and escaped ({:?}): no forged log lines.
+  return fmt::format("{} {:?} call={} meeting={:?} server={} result={} status={} {:.2f}ms",
+                     r.method, r.path, orDash(r.note.call), r.note.meetingId,
+                     orDash(r.note.serverId), orDash(r.note.result), r.status, r.latencyMs);
+}
+
+void AccessLog::write(const AccessRecord& record) const { logger_->info(format(record)); }
+
+}  // namespace sb

@@ -1,0 +1,44 @@
+// The access log: one line per answered request on its own spdlog logger ("access"), plain text
+// or one JSON object per line (LOG_FORMAT=json). A line has the method, the path (never the
+// query: it holds checksums and passwords), the call, meeting id, chosen server, result, HTTP
+// status and latency. Thread-safety: write() may be called from any thread.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "router/http_types.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace sb {
+
+struct AccessRecord {
+  std::string method;
+  std::string path;
+  AccessNote note;  // call and result filled in (from the path and status when the handler did not)
+  int status = 0;
+  double latencyMs = 0;
+};
+
+class AccessLog {
+ public:
+  // `json`: one JSON object per line. The logger writes to stdout, like the other log lines.
+  explicit AccessLog(bool json);
+  ~AccessLog();
+  void write(const AccessRecord& record) const;
+  // The line write() logs, for tests.
+  std::string format(const AccessRecord& record) const;
+
+ private:
+  bool json_;
+  std::shared_ptr<spdlog::logger> logger_;
+};
+
+// The call a path stands for when the handler did not say: "admin", "root", "unknown" (under
+// /bigbluebutton/) or "other". A small fixed set: the call is a metric label.
+std::string callOfPath(const std::string& path);
+
+}  // namespace sb

@@ -106,5 +106,6 @@ ServerStore& Service::servers() { return impl_->stores->servers(); }
 MeetingStore& Service::meetings() { return impl_->stores->meetings(); }
 ServerAdmin& Service::admin() { return impl_->admin; }
 Poller& Service::poller() { return impl_->poller; }
+spdlog::logger& Service::accessLogger() { return impl_->accessLog.logger(); }
 
 }  // namespace sb

@@ -13,6 +13,10 @@
 #include "core/server_store.h"
 #include "poller/poller.h"
 
+namespace spdlog {
+class logger;
+}
+
 namespace sb {
 
 struct ServiceOptions {
@@ -38,6 +42,8 @@ class Service {
   MeetingStore& meetings();
   ServerAdmin& admin();
   Poller& poller();
+  // The access log's logger (tests add a sink to read its lines).
+  spdlog::logger& accessLogger();
 
  private:
   struct Impl;

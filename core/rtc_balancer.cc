@@ -53,9 +53,8 @@ void RtcBalancer::prune(int64_t nowMs) {
     it = times.empty() ? reservations_.erase(it) : std::next(it);
   }
   int64_t idleSince = nowMs - config_.meetingTtl.count();
-  std::erase_if(meetings_, [idleSince](const auto& entry) {
-    return entry.second.lastUsedMs <= idleSince;
-  });
+  std::erase_if(meetings_,
+                [idleSince](const auto& entry) { return entry.second.lastUsedMs <= idleSince; });
 }
 
 int RtcBalancer::reservedOn(const std::string& serverId, int64_t nowMs) {
@@ -121,8 +120,8 @@ Result<RtcChoice> RtcBalancer::choose(const RtcRequest& request) {
     }
     const Server& s = **named;
     if (!s.availableForNewMeetings()) {
-      return rtcError(ErrorCode::kNoServerAvailable, "machine " + request.machine +
-                                                         " is not available");
+      return rtcError(ErrorCode::kNoServerAvailable,
+                      "machine " + request.machine + " is not available");
     }
     if (signallingUrl(s, request.secure).empty()) {
       return rtcError(ErrorCode::kNoServerAvailable,
@@ -147,9 +146,8 @@ Result<RtcChoice> RtcBalancer::choose(const RtcRequest& request) {
     if (usable(*s)) candidates.push_back(s);
   }
   if (candidates.empty()) {
-    return rtcError(ErrorCode::kNoServerAvailable,
-                    std::string("no server with a ") + scheme + " url available in cluster " +
-                        clusterName);
+    return rtcError(ErrorCode::kNoServerAvailable, std::string("no server with a ") + scheme +
+                                                       " url available in cluster " + clusterName);
   }
   std::erase_if(candidates, [&](const Server* s) { return connections(*s) >= s->maxConnections; });
   if (candidates.empty()) {

@@ -37,7 +37,7 @@ struct RtcRequest {
 };
 
 struct RtcChoice {
-  std::string url;       // "wss://host:port"
+  std::string url;  // "wss://host:port"
   std::string serverId;
   std::string strategy;  // "pinned", "sticky", "hash" or "least-connections"
 };

@@ -13,8 +13,9 @@ namespace sb {
 namespace {
 
 std::shared_ptr<spdlog::logger> accessLogger(bool json) {
-  if (auto existing = spdlog::get("access")) return existing;
-  auto logger = spdlog::stdout_logger_mt("access");
+  // Not registered: each AccessLog keeps its own format (tests run routers with both).
+  auto logger =
+      std::make_shared<spdlog::logger>("access", std::make_shared<spdlog::sinks::stdout_sink_mt>());
   // JSON lines carry their own time and level fields.
   logger->set_pattern(json ? "%v" : "[%Y-%m-%d %H:%M:%S.%e] [access] %v");
   logger->set_level(spdlog::level::info);

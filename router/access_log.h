@@ -31,6 +31,8 @@ class AccessLog {
   void write(const AccessRecord& record) const;
   // The line write() logs, for tests.
   std::string format(const AccessRecord& record) const;
+  // Its logger (tests add a sink to read the lines).
+  spdlog::logger& logger() const { return *logger_; }
 
  private:
   bool json_;

@@ -43,7 +43,11 @@ bool isStatQuery(const std::string& rawQuery) {
 
 OpsApi::OpsApi(ServerStore& servers, RtcBalancer& rtc, Metrics& metrics, ReadinessCheck ready,
                WorkerPool& workers)
-    : servers_(servers), rtc_(rtc), metrics_(metrics), ready_(std::move(ready)), workers_(workers) {}
+    : servers_(servers),
+      rtc_(rtc),
+      metrics_(metrics),
+      ready_(std::move(ready)),
+      workers_(workers) {}
 
 bool OpsApi::handle(const HttpRequest& request, const Reply& reply) {
   const std::string& path = request.path;
@@ -141,9 +145,9 @@ HttpResponse OpsApi::stat() {
       t.capacity += s.maxConnections;
     }
   }
-  json totals = {{"servers", t.servers},     {"online", t.online},   {"available", t.available},
-                 {"load", t.load},           {"meetings", t.meetings}, {"users", t.users},
-                 {"video", t.video},         {"voice", t.voice},     {"connections", t.connections},
+  json totals = {{"servers", t.servers},  {"online", t.online},     {"available", t.available},
+                 {"load", t.load},        {"meetings", t.meetings}, {"users", t.users},
+                 {"video", t.video},      {"voice", t.voice},       {"connections", t.connections},
                  {"capacity", t.capacity}};
   HttpResponse r;
   r.contentType = "application/json";
@@ -178,9 +182,9 @@ HttpResponse OpsApi::readiness(bool scaleliteStyle) {
   std::string call = scaleliteStyle ? "health_check" : "readyz";
   if (scaleliteStyle) {
     // Scalelite answers 200 either way; probes read the body.
-    return ready ? text(200, "success\n", call, "OK")
-                 : text(200, "Health Check Failure: " + ready.error().message + "\n", call,
-                        "FAILED");
+    return ready
+               ? text(200, "success\n", call, "OK")
+               : text(200, "Health Check Failure: " + ready.error().message + "\n", call, "FAILED");
   }
   return ready ? text(200, "OK\n", call, "OK")
                : text(503, "not ready: " + ready.error().message + "\n", call, "503");

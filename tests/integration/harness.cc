@@ -18,10 +18,12 @@ size_t collect(char* data, size_t size, size_t n, void* user) {
 }  // namespace
 
 HttpResult httpRequest(const std::string& method, const std::string& url, const std::string& body,
-                       const std::string& contentType, const std::string& authorization) {
+                       const std::string& contentType, const std::string& authorization,
+                       const std::string& caFile) {
   HttpResult r;
   CURL* h = curl_easy_init();
   curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+  if (!caFile.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, caFile.c_str());
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 10000L);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
@@ -98,6 +100,15 @@ void Sim::addParticipants(int index, const std::string& meetingId, int count) co
            nlohmann::json{{"meeting_id", meetingId}, {"count", count}}.dump(), "application/json");
 }
 
+void Sim::addMeeting(int index, const std::string& meetingId, int participants) const {
+  auto r = httpPost(
+      controlUrl() + "/servers/" + std::to_string(index) + "/meetings",
+      nlohmann::json{{"meeting_id", meetingId}, {"name", meetingId}, {"participants", participants}}
+          .dump(),
+      "application/json");
+  if (r.status != 201) throw std::runtime_error("bbb-sim refused the meeting: " + r.body);
+}
+
 void Sim::reset() const { httpPost(controlUrl() + "/reset", "", "application/json"); }
 
 Router::Router(const std::function<void(sb::Config&)>& tweak) {
@@ -121,7 +132,10 @@ Router::Router(const std::function<void(sb::Config&)>& tweak) {
 
 Router::~Router() { service_->stop(); }
 
-std::string Router::base() const { return "http://127.0.0.1:" + std::to_string(service_->port()); }
+std::string Router::base() const {
+  return (service_->config().http.tls() ? "https://127.0.0.1:" : "http://127.0.0.1:") +
+         std::to_string(service_->port());
+}
 
 std::string Router::apiUrl(const std::string& call, const std::string& query,
                            sb::ChecksumAlgorithm algorithm, const std::string& secret) const {

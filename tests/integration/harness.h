@@ -28,8 +28,10 @@ struct HttpResult {
 HttpResult httpGet(const std::string& url);
 HttpResult httpPost(const std::string& url, const std::string& body,
                     const std::string& contentType);
+// `caFile`: trust this PEM certificate for https:// URLs (the tests' self-signed one).
 HttpResult httpRequest(const std::string& method, const std::string& url, const std::string& body,
-                       const std::string& contentType, const std::string& authorization = "");
+                       const std::string& contentType, const std::string& authorization = "",
+                       const std::string& caFile = "");
 // The text of the first <name> element of an XML body ("" when absent).
 std::string xmlField(const std::string& xml, const std::string& name);
 
@@ -45,6 +47,8 @@ class Sim {
   int meetingCount(int index) const;
   void fault(int index, const nlohmann::json& fault) const;
   void addParticipants(int index, const std::string& meetingId, int count) const;
+  // Creates a meeting directly on server `index` (1-based) with `participants` participants.
+  void addMeeting(int index, const std::string& meetingId, int participants) const;
   void reset() const;
 
  private:
@@ -61,7 +65,7 @@ class Router {
   explicit Router(const std::function<void(sb::Config&)>& tweak = {});
   ~Router();
 
-  std::string base() const;  // "http://127.0.0.1:<port>"
+  std::string base() const;  // "http://127.0.0.1:<port>" (https:// when TLS is configured)
   // A signed API URL as a frontend would build it, over `query` exactly as given.
   std::string apiUrl(const std::string& call, const std::string& query,
                      sb::ChecksumAlgorithm algorithm = sb::ChecksumAlgorithm::kSha1,

@@ -121,6 +121,7 @@ Result<Config> loadConfig(const EnvLookup& env) {
   c.api.maxMeetingDuration = static_cast<int>(n);
   c.api.getMeetingsDisabled = truthy(env("GET_MEETINGS_API_DISABLED"));
   if (auto v = env("BUILD_NUMBER")) c.api.buildNumber = *v;
+  if (auto s = readSeconds(env, "JOIN_CACHE_TTL", 0, 60, c.api.joinCacheTtl); !s) return s.error();
 
   if (auto s = readSeconds(env, "CONNECT_TIMEOUT", 0, 600, c.bbb.connectTimeout); !s)
     return s.error();

@@ -39,6 +39,11 @@ struct ApiConfig {
   bool getMeetingsDisabled = false;
   // BUILD_NUMBER (default empty): shown as <build> in the API root answer.
   std::string buildNumber;
+  // JOIN_CACHE_TTL (seconds, default 1; 0 = off): how long a router answers joins from its own
+  // memory of where a meeting runs (core/join_cache.h). Moves are acknowledged this long after
+  // the store changed; a server that went offline or was disabled may still get joins of its
+  // meetings from other routers for up to this long.
+  std::chrono::milliseconds joinCacheTtl{1000};
 };
 
 struct BbbClientConfig {

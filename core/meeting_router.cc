@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "core/balancing/placement.h"
 #include "core/balancing/server_tag.h"
@@ -59,7 +60,8 @@ MeetingRouter::MeetingRouter(ServerStore& servers, MeetingStore& meetings, BbbCl
       strategy_(strategy),
       config_(config),
       metrics_(metrics),
-      signing_(upstreamSigningAlgorithm(config.api)) {}
+      signing_(upstreamSigningAlgorithm(config.api)),
+      joinCache_(clock, config.api.joinCacheTtl) {}
 
 CallTimeouts MeetingRouter::timeoutsFor(const Server& server) const {
   CallTimeouts t{config_.bbb.connectTimeout, config_.bbb.responseTimeout};
@@ -222,6 +224,7 @@ Result<UpstreamAnswer> MeetingRouter::create(const ApiRequest& request) {
     }
     // Its server is gone, offline, disabled or (cordoned and the meeting ended): place anew.
     if (auto s = meetings_.removeMeeting(*id, m.serverId); !s) return s.error();
+    joinCache_.forget(*id);
     if (metrics_ && !(server && server->servesExistingMeetings())) metrics_->countFailover();
   }
   return placeAndCreate(placementFor(request, *id), &request);
@@ -297,19 +300,28 @@ JoinTarget MeetingRouter::signedJoin(const Server& server, const ApiRequest& req
 Result<JoinTarget> MeetingRouter::joinUrl(const ApiRequest& request) {
   auto id = requireMeetingId(request);
   if (!id) return id.error();
+  if (auto cached = joinCache_.find(*id); cached && cached->servesExistingMeetings()) {
+    return signedJoin(*cached, request);
+  }
   auto found = meetings_.findMeeting(*id);
   if (!found) return found.error();
   if (!found->has_value()) return Error::of(ErrorCode::kNotFound);
   if (!(*found)->orphaned) {
     auto server = servers_.getServer((*found)->serverId);
-    if (server && server->servesExistingMeetings()) return signedJoin(*server, request);
+    if (server && server->servesExistingMeetings()) {
+      auto shared = std::make_shared<const Server>(std::move(*server));
+      joinCache_.put(*id, shared);
+      return signedJoin(*shared, request);
+    }
   }
+  joinCache_.forget(*id);
   return Error::of(ErrorCode::kServerUnavailable);
 }
 
 Result<JoinTarget> MeetingRouter::failoverJoinUrl(const ApiRequest& request) {
   auto id = requireMeetingId(request);
   if (!id) return id.error();
+  joinCache_.forget(*id);
   auto found = meetings_.findMeeting(*id);
   if (!found) return found.error();
   if (!found->has_value()) return Error::of(ErrorCode::kNotFound);
@@ -360,6 +372,8 @@ Result<Meeting> MeetingRouter::moveMeeting(const std::string& meetingId,
     q.append("password", meeting.moderatorPw);
     (void)forward(*old, "end", q, "", "");  // best effort: the move goes on regardless
   }
+  joinCache_.forget(meeting.id);
+  const int64_t storeChangedMs = clock_.nowMs();
   (void)meetings_.removeMeeting(meeting.id, meeting.serverId);
   Placement p = placementOf(meeting);
   {
@@ -382,6 +396,11 @@ Result<Meeting> MeetingRouter::moveMeeting(const std::string& meetingId,
     return answer ? Error::of(ErrorCode::kInternalError, "The target server refused the create.")
                   : answer.error();
   }
+  // Acknowledge only once every router's join cache has forgotten the old server.
+  if (int64_t wait = storeChangedMs + joinCache_.ttl().count() - clock_.nowMs(); wait > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(wait));
+  }
+  joinCache_.forget(meeting.id);
   spdlog::info("meeting {} moved from {} to {} ({})", meeting.id, meeting.serverId, target->id,
                serverHost(target->url));
   auto moved = meetings_.findMeeting(meetingId);
@@ -407,6 +426,7 @@ Result<UpstreamAnswer> MeetingRouter::end(const ApiRequest& request) {
   // another refusal keep it, so a retry can still reach it.
   if (answer && (answer->success || answer->messageKey == "notFound")) {
     (void)meetings_.removeMeeting(*id, target->server.id);
+    joinCache_.forget(*id);
   }
   return answer;
 }

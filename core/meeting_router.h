@@ -16,6 +16,7 @@
 #include "core/bbb_client.h"
 #include "core/clock.h"
 #include "core/config.h"
+#include "core/join_cache.h"
 #include "core/meeting_store.h"
 #include "core/metrics.h"
 #include "core/query_string.h"
@@ -75,6 +76,8 @@ class MeetingRouter {
   Status endMeeting(const std::string& meetingId);
   // Operator move: ends the meeting where it runs (best effort) and re-creates it on `serverId`
   // (enabled and online), so the next joins land there. Returns the moved meeting.
+  // Returns (acknowledges) only once JOIN_CACHE_TTL has passed since the store changed, so no
+  // router joins the meeting on its old server afterwards.
   Result<Meeting> moveMeeting(const std::string& meetingId, const std::string& serverId);
 
  private:
@@ -130,6 +133,7 @@ class MeetingRouter {
   const Config& config_;
   Metrics* metrics_;  // placements and failovers; may be null
   ChecksumAlgorithm signing_;
+  JoinCache joinCache_;
   // Serialises choose + claim + reserve (never held across a call to BBB), so concurrent creates
   // in this process see each other's reservations.
   std::mutex placementMu_;

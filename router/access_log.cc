@@ -2,8 +2,12 @@
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
-#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
 
 #include <chrono>
 #include <cmath>
@@ -12,10 +16,21 @@
 namespace sb {
 namespace {
 
+// stdout through stdio's buffer, flushed by AccessLog's flusher every second (and on exit):
+// spdlog's stdout sink flushes every line, a write() per request at tens of thousands a second.
+class BufferedStdoutSink final : public spdlog::sinks::base_sink<std::mutex> {
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t formatted;
+    formatter_->format(msg, formatted);
+    std::fwrite(formatted.data(), 1, formatted.size(), stdout);
+  }
+  void flush_() override { std::fflush(stdout); }
+};
+
 std::shared_ptr<spdlog::logger> accessLogger(bool json) {
   // Not registered: each AccessLog keeps its own format (tests run routers with both).
-  auto logger =
-      std::make_shared<spdlog::logger>("access", std::make_shared<spdlog::sinks::stdout_sink_mt>());
+  auto logger = std::make_shared<spdlog::logger>("access", std::make_shared<BufferedStdoutSink>());
   // JSON lines carry their own time and level fields.
   logger->set_pattern(json ? "%v" : "[%Y-%m-%d %H:%M:%S.%e] [access] %v");
   logger->set_level(spdlog::level::info);
@@ -42,7 +57,18 @@ std::string callOfPath(const std::string& path) {
   return "other";  // client-chosen paths must not become metric labels
 }
 
-AccessLog::AccessLog(bool json) : json_(json), logger_(accessLogger(json)) {}
+AccessLog::AccessLog(bool json)
+    : json_(json), logger_(accessLogger(json)), flusher_([this](std::stop_token stop) {
+        std::mutex mu;
+        std::condition_variable_any wake;
+        std::unique_lock lock(mu);
+        // wait_for returns early when a stop is requested (the destructor), which ends the loop.
+        while (!stop.stop_requested()) {
+          wake.wait_for(lock, stop, std::chrono::seconds(1), [] { return false; });
+          logger_->flush();
+        }
+      }) {}
+
 AccessLog::~AccessLog() = default;
 
 std::string AccessLog::format(const AccessRecord& r) const {

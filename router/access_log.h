@@ -1,11 +1,13 @@
 // The access log: one line per answered request on its own spdlog logger ("access"), plain text
 // or one JSON object per line (LOG_FORMAT=json). A line has the method, the path (never the
 // query: it holds checksums and passwords), the call, meeting id, chosen server, result, HTTP
-// status and latency. Thread-safety: write() may be called from any thread.
+// status and latency. Lines are buffered and flushed every second (a write per request would
+// cost more than the request). Thread-safety: write() may be called from any thread.
 #pragma once
 
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "router/http_types.h"
 
@@ -37,6 +39,7 @@ class AccessLog {
  private:
   bool json_;
   std::shared_ptr<spdlog::logger> logger_;
+  std::jthread flusher_;  // flushes the buffered lines every second; stopped first on destruction
 };
 
 // The call a path stands for when the handler did not say: "admin", "root", "unknown" (under

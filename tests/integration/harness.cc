@@ -124,6 +124,9 @@ Router::Router(const std::function<void(sb::Config&)>& tweak) {
   c.bbb.responseTimeout = std::chrono::milliseconds(5000);
   c.poller.pollTimeout = std::chrono::milliseconds(5000);
   c.poller.meetingGracePeriod = std::chrono::milliseconds(0);
+  // Tests change servers and meetings behind the router's back and expect the next join to see
+  // it; the join cache has its own tests (join_cache tests set a TTL).
+  c.api.joinCacheTtl = std::chrono::milliseconds(0);
   if (tweak) tweak(c);
   service_ = std::make_unique<sb::Service>(c, sb::ServiceOptions{.runPoller = false});
   auto s = service_->start();

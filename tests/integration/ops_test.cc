@@ -131,8 +131,8 @@ TEST_F(OpsTest, RtcHandsOutTheLeastUsedServerUntilTheClusterIsFull) {
   signallingPool(2);
   std::map<std::string, int> handed;
   for (int i = 0; i < 4; ++i) ++handed[rtcBody("cluster=eu&secure=false")];
-  EXPECT_EQ(handed, (std::map<std::string, int>{{"ws://127.0.0.1:9000", 2},
-                                                {"ws://127.0.0.1:9001", 2}}));
+  EXPECT_EQ(handed,
+            (std::map<std::string, int>{{"ws://127.0.0.1:9000", 2}, {"ws://127.0.0.1:9001", 2}}));
   EXPECT_EQ(rtcBody("cluster=eu"), "ERROR: no capacity in cluster eu");
   // The untagged server is another cluster: it still has room.
   EXPECT_EQ(rtcBody("secure=false"), "ws://127.0.0.1:9002");
@@ -152,16 +152,18 @@ TEST_F(OpsTest, RtcSecureAndItsAlias) {
   EXPECT_TRUE(rtcBody("cluster=eu&IsSecure=true").starts_with("wss://127.0.0.1:900"));
   EXPECT_TRUE(rtcBody("cluster=eu&IsSecure=false").starts_with("ws://127.0.0.1:900"));
   // The untagged server has no wss URL.
-  EXPECT_EQ(rtcBody("secure=true"),
-            "ERROR: no server with a wss url available in cluster default");
+  EXPECT_EQ(rtcBody("secure=true"), "ERROR: no server with a wss url available in cluster default");
 }
 
 TEST_F(OpsTest, RtcMachinePinsOneServer) {
   signallingPool(2);
-  for (int i = 0; i < 2; ++i) EXPECT_EQ(rtcBody("cluster=eu&machine=127.0.0.1:9001"), "ws://127.0.0.1:9001");
-  EXPECT_EQ(rtcBody("cluster=eu&machine=127.0.0.1:9001"), "ERROR: no capacity on machine 127.0.0.1:9001");
+  for (int i = 0; i < 2; ++i)
+    EXPECT_EQ(rtcBody("cluster=eu&machine=127.0.0.1:9001"), "ws://127.0.0.1:9001");
+  EXPECT_EQ(rtcBody("cluster=eu&machine=127.0.0.1:9001"),
+            "ERROR: no capacity on machine 127.0.0.1:9001");
   EXPECT_EQ(rtcBody("cluster=eu&machine=" + ids_[0]), "ws://127.0.0.1:9000") << "by server id";
-  EXPECT_EQ(rtcBody("cluster=eu&machine=nowhere.example"), "ERROR: unknown machine nowhere.example");
+  EXPECT_EQ(rtcBody("cluster=eu&machine=nowhere.example"),
+            "ERROR: unknown machine nowhere.example");
   EXPECT_EQ(rtcBody("cluster=eu&machine=" + ids_[2]),
             "ERROR: machine " + ids_[2] + " is not in cluster eu");
   router_.admin("POST", "/servers/" + ids_[0] + "/disable");
@@ -268,8 +270,8 @@ TEST_F(OpsTest, MetricsParseAndTheirCountersMove) {
   EXPECT_EQ(after["switchboard_placements_total{strategy=least-load}"], 3);
   EXPECT_EQ(after["switchboard_placements_total{strategy=rtc-least-connections}"], 1);
   // Per-server gauges, labelled by server id, host and tag.
-  const std::string server0 = "host=" + sb::serverHost(sim_.servers()[0].url) + ",server=" +
-                              ids_[0] + ",tag=eu";
+  const std::string server0 =
+      "host=" + sb::serverHost(sim_.servers()[0].url) + ",server=" + ids_[0] + ",tag=eu";
   EXPECT_EQ(after["switchboard_server_online{" + server0 + "}"], 1);
   EXPECT_EQ(after["switchboard_server_capacity_connections{" + server0 + "}"], 10);
   double meetings = 0;
@@ -339,8 +341,11 @@ TEST_F(OpsTest, RegisteredServerIsUsedOnceHealthyThenDrainsAndGoes) {
   const auto& node = extra.servers()[0];
   // bbb-conf prints the URL with /bigbluebutton/ only.
   std::string url = node.url.substr(0, node.url.find("/api/") + 1);
-  json body = {{"url", url}, {"secret", node.secret}, {"tag", "autoscaled"},
-               {"ws_url", "ws://127.0.0.1:9100"}, {"max_connections", 300}};
+  json body = {{"url", url},
+               {"secret", node.secret},
+               {"tag", "autoscaled"},
+               {"ws_url", "ws://127.0.0.1:9100"},
+               {"max_connections", 300}};
   auto first = registration("register", body);
   ASSERT_EQ(first.status, 201) << first.body;
   json server = json::parse(first.body);
@@ -398,9 +403,9 @@ TEST_F(OpsTest, ReRegistrationCancelsADrain) {
   EXPECT_EQ(json::parse(back.body)["state"], "enabled");
   EXPECT_EQ(json::parse(back.body)["remove_when_drained"], false);
   router_.service().poller().pollOnce();
-  EXPECT_EQ(router_.admin("GET", "/servers/" + json::parse(back.body)["id"].get<std::string>())
-                .status,
-            200);
+  EXPECT_EQ(
+      router_.admin("GET", "/servers/" + json::parse(back.body)["id"].get<std::string>()).status,
+      200);
 }
 
 TEST_F(OpsTest, ADeregisteredServerThatIsAlreadyGoneIsRemoved) {

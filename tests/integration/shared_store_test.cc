@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <future>
 #include <pqxx/pqxx>
@@ -330,6 +331,57 @@ TEST_F(SharedStoreFaultTest, TwoRoutersRacingOnOneMeetingPlaceItOnce) {
   int serversWithCreates = 0;
   for (const auto& s : sim.servers()) serversWithCreates += sim.requests(s.index, "create") > 0;
   EXPECT_EQ(serversWithCreates, 1);  // bbb-sim counted where creates arrived
+}
+
+// With the join cache on (its default, 1 s), router B answers joins from memory; router A moves
+// the meeting. Once A has acknowledged the move, B never sends anyone to the old server.
+TEST_F(SharedStoreFaultTest, AMovedMeetingIsNeverJoinedOnItsOldServerAfterTheMoveIsAcknowledged) {
+  Sim sim(2);
+  RouterProcess a(config_, freePort(), "JOIN_CACHE_TTL=1"),
+      b(config_, freePort(), "JOIN_CACHE_TTL=1");
+  addServers(a, sim);
+  ASSERT_EQ(xmlField(httpGet(a.apiUrl("create", "name=M&meetingID=moving")).body, "returncode"),
+            "SUCCESS");
+  auto hostOf = [](const std::string& location) {
+    return location.substr(0, location.find("/bigbluebutton"));
+  };
+  std::string joinUrl = b.apiUrl("join", "fullName=A&role=VIEWER&meetingID=moving");
+  std::string oldHost = hostOf(httpGet(joinUrl).location);
+  ASSERT_FALSE(oldHost.empty());
+  auto meetings = json::parse(a.admin("GET", "/meetings").body)["meetings"];
+  std::string from = meetings[0]["server_id"];
+  auto servers = json::parse(a.admin("GET", "/servers").body)["servers"];
+  std::string to = servers[0]["id"] == from ? servers[1]["id"] : servers[0]["id"];
+
+  // Joins on B all along; each records when it was sent and where it went.
+  using Clock = std::chrono::steady_clock;
+  std::atomic<bool> stop{false};
+  std::vector<std::pair<Clock::time_point, std::string>> answers;
+  std::thread joiner([&] {
+    while (!stop) {
+      auto sent = Clock::now();
+      auto r = httpGet(joinUrl);
+      if (r.status == 302) answers.emplace_back(sent, hostOf(r.location));
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto moved = a.admin("POST", "/meetings/moving/move", json{{"to", to}}.dump());
+  Clock::time_point acknowledged = Clock::now();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  stop = true;
+  joiner.join();
+  ASSERT_EQ(moved.status, 200) << moved.body;
+  int before = 0, after = 0;
+  for (const auto& [at, host] : answers) {
+    if (at <= acknowledged) {
+      ++before;
+      continue;
+    }
+    ++after;
+    EXPECT_NE(host, oldHost) << "joined on the old server after the move was acknowledged";
+  }
+  EXPECT_GT(before, 10);
+  EXPECT_GT(after, 10);
 }
 
 TEST_F(SharedStoreFaultTest, RedisFlushLosesNoMeetingOrServer) {

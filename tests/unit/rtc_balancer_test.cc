@@ -81,8 +81,7 @@ TEST_F(RtcBalancerTest, OnlyEnabledOnlineServersWithTheSchemeAreOffered) {
   add(cordoned);
   add(plain);
   EXPECT_EQ(choose("eu")->serverId, "c");
-  EXPECT_EQ(reason(choose("eu", "", "", true)),
-            "no server with a wss url available in cluster eu");
+  EXPECT_EQ(reason(choose("eu", "", "", true)), "no server with a wss url available in cluster eu");
 }
 
 TEST_F(RtcBalancerTest, MachinePinsByIdOrHost) {

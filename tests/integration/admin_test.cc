@@ -157,6 +157,35 @@ TEST_F(AdminTest, CliManagesServersAndShowsStatus) {
   EXPECT_NE(status.out.find("online"), std::string::npos);
   EXPECT_NE(status.out.find("2.7.12-sim"), std::string::npos);
   EXPECT_NE(status.out.find("t1"), std::string::npos);
+  // One serving server (the other is disabled) of 500 connections and no users: it cannot be
+  // lost; with no loss it holds the load.
+  EXPECT_NE(status.out.find("Headroom: can lose 1 server (the largest): NO, no server would be "
+                            "left (1 server serving)"),
+            std::string::npos)
+      << status.out;
+  auto survive0 = cli(env(), "status --survive 0");
+  EXPECT_NE(survive0.out.find("Headroom: can lose 0 servers (the largest): yes, 1 server left "
+                              "hold 500 users; current load 0 users (0% of it)"),
+            std::string::npos)
+      << survive0.out;
+  EXPECT_NE(cli(env(), "status --survive -3").exitCode, 0);
+
+  // Signalling endpoints and connection capacity.
+  auto ws = cli(env(), "servers update " + id +
+                           " --ws-url ws://127.0.0.1:8188 --wss-url wss://127.0.0.1:8989 "
+                           "--max-connections 250");
+  ASSERT_EQ(ws.exitCode, 0) << ws.out;
+  auto shown = cli(env(), "servers list --json");
+  auto shownJson = nlohmann::json::parse(shown.out);
+  nlohmann::json updated;
+  for (const auto& s : shownJson["servers"]) {
+    if (s["id"] == id) updated = s;
+  }
+  EXPECT_EQ(updated["ws_url"], "ws://127.0.0.1:8188") << shown.out;
+  EXPECT_EQ(updated["wss_url"], "wss://127.0.0.1:8989");
+  EXPECT_EQ(updated["max_connections"], 250);
+  EXPECT_EQ(cli(env(), "servers update " + id + " --ws-url http://x").exitCode, 1);
+  EXPECT_NE(cli(env(), "servers update " + id + " --max-connections 0").exitCode, 0);
 
   EXPECT_EQ(cli(env(), "servers cordon " + id).exitCode, 0);
   auto list = cli(env(), "servers list --json");

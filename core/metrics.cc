@@ -102,10 +102,27 @@ Metrics::Metrics()
 
 Metrics::~Metrics() = default;
 
-void Metrics::countRequest(std::string_view call, std::string_view result, double seconds) {
+Metrics::RequestSeries Metrics::requestSeries(std::string_view call, std::string_view result) {
+  std::string key;
+  key.reserve(call.size() + result.size() + 1);
+  key.append(call).push_back('\0');
+  key.append(result);
+  {
+    std::shared_lock lock(seriesMu_);
+    if (auto it = series_.find(key); it != series_.end()) return it->second;
+  }
   std::string c(call);
-  requests_.Add({{"call", c}, {"result", std::string(result)}}).Increment();
-  requestSeconds_.Add({{"call", c}}, kRequestBuckets).Observe(seconds);
+  RequestSeries series{&requests_.Add({{"call", c}, {"result", std::string(result)}}),
+                       &requestSeconds_.Add({{"call", c}}, kRequestBuckets)};
+  std::unique_lock lock(seriesMu_);
+  series_.emplace(std::move(key), series);
+  return series;
+}
+
+void Metrics::countRequest(std::string_view call, std::string_view result, double seconds) {
+  RequestSeries series = requestSeries(call, result);
+  series.count->Increment();
+  series.seconds->Observe(seconds);
 }
 
 void Metrics::countPlacement(std::string_view strategy) {

@@ -6,8 +6,10 @@
 #pragma once
 
 #include <memory>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/server.h"
@@ -59,6 +61,16 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& storeErrors_;
   prometheus::Family<prometheus::Counter>& pollErrors_;
   prometheus::Family<prometheus::Histogram>& pollRoundSeconds_;
+
+  // The request series by "call\0result": found under a shared lock, so a request does not
+  // build a label map and take the family's mutex (measured: bench/README.md).
+  struct RequestSeries {
+    prometheus::Counter* count;
+    prometheus::Histogram* seconds;
+  };
+  RequestSeries requestSeries(std::string_view call, std::string_view result);
+  std::shared_mutex seriesMu_;  // guards series_
+  std::unordered_map<std::string, RequestSeries> series_;
 };
 
 }  // namespace sb

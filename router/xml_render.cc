@@ -11,9 +11,17 @@ std::string serialize(const pugi::xml_document& doc) {
   std::ostringstream out;
   doc.save(out, "", pugi::format_indent | pugi::format_no_declaration, pugi::encoding_utf8);
   std::string xml = out.str();
-  // bbb-web writes empty elements as "<meetings/>"; pugixml adds a space before the slash.
-  for (size_t pos = 0; (pos = xml.find(" />", pos)) != std::string::npos;) xml.erase(pos, 1);
-  return xml;
+  // bbb-web writes empty elements as "<meetings/>"; pugixml adds a space before the slash. One
+  // pass (an erase per element was quadratic: seconds for a 9 MB getMeetings, bench/README.md).
+  // Text and attribute values never hold " />": pugixml escapes '>' in them.
+  std::string compact;
+  compact.reserve(xml.size());
+  size_t start = 0;
+  for (size_t pos; (pos = xml.find(" />", start)) != std::string::npos; start = pos + 1) {
+    compact.append(xml, start, pos - start);
+  }
+  compact.append(xml, start, std::string::npos);
+  return compact;
 }
 
 pugi::xml_node response(pugi::xml_document& doc, const char* returnCode) {
@@ -49,24 +57,30 @@ std::string renderNotRunning() {
 }
 
 std::string renderMeetings(const std::vector<std::string>& meetingXml) {
-  pugi::xml_document doc;
-  pugi::xml_node r = response(doc, "SUCCESS");
-  pugi::xml_node meetings = r.append_child("meetings");
-  int added = 0;
+  // Well-formed fragments are spliced as text: building one DOM of every meeting and printing
+  // it cost most of a large getMeetings (bench/README.md). A fragment must parse on its own and
+  // hold element nodes only, so splicing cannot break the envelope.
+  size_t total = 0;
+  for (const auto& fragment : meetingXml) total += fragment.size();
+  std::string meetings;
+  meetings.reserve(total);
+  pugi::xml_document scratch;
   for (const auto& fragment : meetingXml) {
-    // Parse apart first: append_buffer would keep the part of a broken fragment it had read.
-    pugi::xml_document scratch;
-    if (!scratch.load_buffer(fragment.data(), fragment.size())) continue;
-    for (pugi::xml_node n : scratch.children()) {
-      meetings.append_copy(n);
-      ++added;
-    }
+    if (!scratch.load_buffer(fragment.data(), fragment.size(), pugi::parse_minimal)) continue;
+    bool elementsOnly = scratch.first_child();
+    for (pugi::xml_node n : scratch.children()) elementsOnly &= n.type() == pugi::node_element;
+    if (elementsOnly) meetings += fragment;
   }
-  if (added == 0) {
+  if (meetings.empty()) {
+    pugi::xml_document doc;
+    pugi::xml_node r = response(doc, "SUCCESS");
+    r.append_child("meetings");
     r.append_child("messageKey").text().set("noMeetings");
     r.append_child("message").text().set("no meetings were found on this server");
+    return serialize(doc);
   }
-  return serialize(doc);
+  return "<response>\n<returncode>SUCCESS</returncode>\n<meetings>" + meetings +
+         "</meetings>\n</response>\n";
 }
 
 }  // namespace sb

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Create benchmark (issue 6, target 2): new meetings placed and forwarded to bbb-sim servers per
+# second. Every request is a distinct pre-signed create (unique meetingID). bbb-sim's own cost is
+# measured beside it: the same kind of creates sent by wrk straight to bbb-sim (signed with the
+# servers' secrets), and bbb-sim's CPU time per create during the router's run. nginx's fixed 302
+# with the same wrk settings is the reference, as in every HTTP benchmark here.
+#   bench/create.sh                 full run, both stores (Redis+PostgreSQL, then embedded)
+#   bench/create.sh --smoke         a few seconds, no thresholds (CI)
+#   bench/create.sh --store memory  one store only (memory, shared or both)
+# Options: --servers K (10, bbb-sim in shared-port mode) --sim-threads T (2) --count N (200000
+#   signed creates generated per run; wrk threads take disjoint slices) --duration S (10)
+#   --conns C (64) --threads T (2) --alg sha1|sha256|... (sha1) --poll-interval S (10)
+# Target (full run): >= 5000 creates/s through the router, zero errors (any answer but an HTTP
+# 200 SUCCESS, any socket error). Exit 0 whether or not it is met; non-zero when the benchmark
+# itself broke. See bench/README.md.
+set -euo pipefail
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+store=both smoke=0 servers=10 sim_threads=2 count=200000 duration=10 conns=64 threads=2 alg=sha1
+poll=10 target_rps=5000
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --store) store=$2; shift ;;
+    --smoke) smoke=1 ;;
+    --servers) servers=$2; shift ;;
+    --sim-threads) sim_threads=$2; shift ;;
+    --count) count=$2; shift ;;
+    --duration) duration=$2; shift ;;
+    --conns) conns=$2; shift ;;
+    --threads) threads=$2; shift ;;
+    --alg) alg=$2; shift ;;
+    --poll-interval) poll=$2; shift ;;
+    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+if [[ $smoke -eq 1 ]]; then
+  servers=2 count=5000 duration=1 conns=16 poll=1
+fi
+case $store in both) stores="shared memory" ;; memory | shared) stores=$store ;; *) die "--store memory|shared|both" ;; esac
+
+bench_init create
+start_nginx
+start_sim "$servers" --shared-port 0 --threads "$sim_threads"
+sim_url=$(head -1 "$SIM_SERVERS_FILE" | cut -d' ' -f1)
+sim_base=${sim_url%%/s1/*}
+
+# ---- bbb-sim alone: the same kind of creates, straight to the simulated servers
+direct_urls=$bench_work/create-direct.urls
+"$BENCH_PYTHON" "$BENCH_PY" gen-create --servers "$SIM_SERVERS_FILE" --alg "$alg" \
+  --prefix "direct-" --count $((count * 2)) --out "$direct_urls" >/dev/null
+echo "== bbb-sim alone ($servers servers on one port, $sim_threads reactor threads)"
+run_wrk "bbb-sim direct" "$sim_base" "$direct_urls" success "$threads" "$conns" "$duration" 1 "$SIM_PID"
+sim_rps=${W[rps]} sim_direct_cpu=${W[cpu_us_per_req]} sim_direct_p99=${W[p99_ms]}
+[[ ${W[errors]} -eq 0 ]] || die "bbb-sim itself answered creates with errors (${W[first_bad]})"
+curl -sf -X POST "$SIM_CONTROL/reset" >/dev/null || die "bbb-sim reset failed"
+
+summaries=()
+for st in $stores; do
+  echo "== create, $st store"
+  start_router "$st" "$poll"
+  add_sim_servers
+  # Warm-up: a few hundred creates (connections to bbb-sim, allocator, store connections).
+  create_meetings "$bench_work/warmup-$st.txt" $((smoke == 1 ? 50 : 500)) "warm-$st-"
+  urls=$bench_work/create-$st.urls
+  "$BENCH_PYTHON" "$BENCH_PY" gen-create --secret "$SB_SECRET" --alg "$alg" \
+    --prefix "c-$st-" --count "$count" --out "$urls" >/dev/null
+  echo "signed creates: $count ($alg), distinct meetingIDs"
+  run_wrk "nginx" "$NGINX_URL" "$urls" 302 "$threads" "$conns" "$duration" 0 "${NGINX_PIDS[@]}"
+  nginx_rps=${W[rps]}
+  s0=$(cpu_ticks "$SIM_PID")
+  BENCH_COUNT_REDIS=$([[ $st == shared ]] && echo 1 || echo 0) \
+    run_wrk "router[$st]" "$SB_URL" "$urls" success "$threads" "$conns" "$duration" 1 "$SB_PID"
+  s1=$(cpu_ticks "$SIM_PID")
+  sim_cpu=$(awk -v t=$((s1 - s0)) -v hz="$CLK_TCK" -v n="${W[requests]}" \
+    'BEGIN { if (n > 0) printf "%.1f", t / hz * 1e6 / n; else print "-" }')
+  placed=$(curl -sf "$SIM_CONTROL/servers" | "$BENCH_PYTHON" -c \
+    'import json,sys; s=json.load(sys.stdin)["servers"]; print(sum(x["meetings"] for x in s), min(x["meetings"] for x in s), max(x["meetings"] for x in s))')
+  read -r sim_total sim_min sim_max <<<"$placed"
+  echo "  bbb-sim now holds $sim_total meetings (per server: min $sim_min, max $sim_max); its CPU during the router run: ${sim_cpu} us per create"
+  r=$(ratio "${W[rps]}" "$nginx_rps")
+  wrapped=""
+  [[ ${W[wrapped]} -gt 0 ]] && wrapped=" WRAPPED(raise --count)"
+  v=$(verdict "$smoke" "ge ${W[rps]} $target_rps" "[[ ${W[errors]} -eq 0 ]]")
+  line="create[$st]: rps=${W[rps]} nginx_rps=$nginx_rps ratio=$r% sim_direct_rps=$sim_rps p50_ms=${W[p50_ms]} p99_ms=${W[p99_ms]} errors=${W[errors]} router_cpu_us_per_create=${W[cpu_us_per_req]} sim_cpu_us_per_create=$sim_cpu sim_direct_cpu_us_per_create=$sim_direct_cpu conns=$conns target=rps>=$target_rps,errors=0$wrapped $v"
+  echo "$line"
+  summaries+=("$line")
+  stop_router
+  [[ $st == shared ]] && stop_bench_stores
+  curl -sf -X POST "$SIM_CONTROL/reset" >/dev/null || die "bbb-sim reset failed"
+done
+
+echo "== summary (bbb-sim alone: rps=$sim_rps p99_ms=$sim_direct_p99 cpu_us_per_create=$sim_direct_cpu)"
+printf '%s\n' "${summaries[@]}"
+bench_ok=1

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Join benchmark (issue 6, target 1): signed joins of running meetings answered with the 302,
+# against nginx answering a fixed 302 with the same wrk settings in the same run.
+#   bench/join.sh                   full run, both stores (Redis+PostgreSQL, then embedded)
+#   bench/join.sh --smoke           a few seconds, no thresholds (CI)
+#   bench/join.sh --store shared    one store only (memory, shared or both)
+# Options: --servers K (10) --meetings N (1000) --per-meeting J (10 signed join URLs per meeting)
+#   --duration S (10) --conns "256 64" (the first is the one with the target) --threads T (2)
+#   --alg sha1|sha256|sha384|sha512 (sha1) --poll-interval S (5)
+#   --perf FILE: `perf record -g` the router during its first measured run (perf.data per store:
+#   FILE.<store>); read it with `perf report -i FILE.<store> --no-children`
+# Target (full run, first --conns value): rps >= 40% of nginx's, p99 <= 10 ms, zero errors (any
+# answer but a 302, any socket error). Exit 0 whether or not it is met; non-zero when the
+# benchmark itself broke. See bench/README.md.
+set -euo pipefail
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+store=both smoke=0 servers=10 meetings=1000 per_meeting=10 duration=10 conns="256 64" threads=2
+alg=sha1 poll=5 perf_out=""
+target_ratio=40 target_p99=10
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --store) store=$2; shift ;;
+    --smoke) smoke=1 ;;
+    --servers) servers=$2; shift ;;
+    --meetings) meetings=$2; shift ;;
+    --per-meeting) per_meeting=$2; shift ;;
+    --duration) duration=$2; shift ;;
+    --conns) conns=$2; shift ;;
+    --threads) threads=$2; shift ;;
+    --alg) alg=$2; shift ;;
+    --poll-interval) poll=$2; shift ;;
+    --perf) perf_out=$2; shift ;;
+    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+if [[ $smoke -eq 1 ]]; then
+  servers=2 meetings=20 per_meeting=5 duration=1 conns=256 poll=1
+fi
+case $store in both) stores="shared memory" ;; memory | shared) stores=$store ;; *) die "--store memory|shared|both" ;; esac
+read -r -a conn_levels <<<"$conns"
+
+bench_init join
+start_nginx
+start_sim "$servers"
+# Context only: nginx with wrk's plainest form (one static URL, no script). The script that cycles
+# over the URL file costs wrk itself CPU, so every compared figure below uses it on both sides.
+plain_url="$NGINX_URL/bigbluebutton/api/join?fullName=User+1&meetingID=m-1&password=ap&checksum=0123456789abcdef0123456789abcdef01234567"
+bench_run $((duration + 60)) wrk -t"$threads" -c"${conn_levels[0]}" -d"${duration}s" --latency "$plain_url" >"$bench_work/wrk-nginx-plain.out" 2>&1 ||
+  die "wrk broke on nginx: $(tail -3 "$bench_work/wrk-nginx-plain.out")"
+nginx_plain=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$bench_work/wrk-nginx-plain.out")
+echo "  nginx c${conn_levels[0]}, one static URL, no wrk script (context): rps=$nginx_plain"
+
+summaries=()
+for st in $stores; do
+  echo "== join, $st store"
+  start_router "$st" "$poll"
+  add_sim_servers
+  create_meetings "$bench_work/meetings-$st.txt" "$meetings" "join-$st-"
+  urls=$bench_work/join-$st.urls
+  n=$("$BENCH_PYTHON" "$BENCH_PY" gen-join --secret "$SB_SECRET" --alg "$alg" \
+    --meetings "$bench_work/meetings-$st.txt" --per-meeting "$per_meeting" --out "$urls")
+  echo "join URLs: $n ($per_meeting per meeting, $alg checksums)"
+  # One join by hand: a 302 to a bbb-sim server's join.
+  loc=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "$SB_URL$(head -1 "$urls")")
+  [[ $loc == "302 http://127.0.0.1:"*"/join?"* ]] || die "a join did not redirect to a BBB server: $loc"
+
+  run_wrk "warm-up router[$st]" "$SB_URL" "$urls" 302 "$threads" "${conn_levels[0]}" 1 0 "$SB_PID" >/dev/null
+  first=1
+  for c in "${conn_levels[@]}"; do
+    run_wrk "nginx c$c" "$NGINX_URL" "$urls" 302 "$threads" "$c" "$duration" 0 "${NGINX_PIDS[@]}"
+    nginx_rps=${W[rps]} nginx_p99=${W[p99_ms]} nginx_cpu=${W[cpu_us_per_req]}
+    if [[ -n $perf_out && $first -eq 1 ]]; then
+      (sleep 1 && perf record -q -F 999 -g -p "$SB_PID" -o "$perf_out.$st" -- sleep $((duration > 3 ? duration - 2 : 1)) \
+        >/dev/null 2>&1) &
+    fi
+    BENCH_COUNT_REDIS=$([[ $st == shared ]] && echo 1 || echo 0) \
+      run_wrk "router[$st] c$c" "$SB_URL" "$urls" 302 "$threads" "$c" "$duration" 0 "$SB_PID"
+    r=$(ratio "${W[rps]}" "$nginx_rps")
+    label="join[$st]"
+    if [[ $first -eq 1 ]]; then
+      target="ratio>=${target_ratio}%,p99<=${target_p99}ms,errors=0"
+      v=$(verdict "$smoke" "ge $r $target_ratio" "le ${W[p99_ms]} $target_p99" "[[ ${W[errors]} -eq 0 ]]")
+    else
+      label="join[$st,c$c]"
+      target="none(figures only)"
+      v=$([[ $smoke -eq 1 ]] && echo SMOKE || echo INFO)
+    fi
+    line="$label: rps=${W[rps]} nginx_rps=$nginx_rps ratio=$r% p50_ms=${W[p50_ms]} p99_ms=${W[p99_ms]} nginx_p99_ms=$nginx_p99 errors=${W[errors]} cpu_us_per_req=${W[cpu_us_per_req]} nginx_cpu_us_per_req=$nginx_cpu conns=$c target=$target $v"
+    echo "$line"
+    summaries+=("$line")
+    first=0
+  done
+  stop_router
+  [[ $st == shared ]] && stop_bench_stores
+done
+
+echo "== summary (nginx without a wrk script, one URL: rps=$nginx_plain)"
+printf '%s\n' "${summaries[@]}"
+bench_ok=1

@@ -31,6 +31,7 @@ env -u REDIS_URL -u DATABASE_URL tests/e2e/run.sh "$root/build/bin"
 
 echo "== benchmark smoke runs (figures only, no thresholds; see bench/README.md)"
 bench/poll.sh --smoke
+bench/run-all.sh --smoke --no-poll
 
 if [[ "${QUICK:-0}" != "1" ]]; then
   echo "== sanitizer build (ASan + UBSan)"

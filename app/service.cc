@@ -45,10 +45,11 @@ struct Service::Impl {
         options(o),
         stores(std::move(s)),
         strategy(strategyFor(config)),
-        router(stores->servers(), stores->meetings(), bbb, clock, *strategy, config, &metrics),
+        router(stores->servers(), stores->meetings(), bbb, clock, *strategy, config, &metrics,
+               &stores->snapshots()),
         admin(stores->servers(), stores->meetings(), bbb, config),
-        poller(stores->servers(), stores->meetings(), bbb, clock, config, stores->lease(),
-               &metrics),
+        poller(stores->servers(), stores->meetings(), bbb, clock, config, stores->lease(), &metrics,
+               &stores->snapshots()),
         rtc(stores->servers(), clock, config.rtc),
         accessLog(config.logJson) {}
 };

@@ -19,6 +19,7 @@ class MemoryBundle final : public StoreBundle {
   ServerStore& servers() override { return servers_; }
   MeetingStore& meetings() override { return meetings_; }
   LeaderLease& lease() override { return lease_; }
+  MeetingsSnapshotStore& snapshots() override { return snapshots_; }
   Status ready() override { return Status::Ok(); }
   Status prepare() override { return Status::Ok(); }
   std::string describe() const override { return "embedded in-memory store"; }
@@ -27,6 +28,7 @@ class MemoryBundle final : public StoreBundle {
   MemoryServerStore servers_;
   MemoryMeetingStore meetings_;
   LocalLeaderLease lease_;
+  MemorySnapshotStore snapshots_;
 };
 
 PgOptions pgOptions(const Config& config) {
@@ -34,6 +36,11 @@ PgOptions pgOptions(const Config& config) {
   o.url = config.store.databaseUrl;
   o.statementTimeoutMs = static_cast<int>(std::max<long>(500, config.store.timeout.count() * 2));
   return o;
+}
+
+// Snapshots outlive a few missed poll rounds, then expire (the router asks live meanwhile).
+std::chrono::milliseconds snapshotTtl(const Config& config) {
+  return std::max(std::chrono::milliseconds(10'000), 3 * config.poller.interval);
 }
 
 class SharedBundle final : public StoreBundle {
@@ -46,6 +53,7 @@ class SharedBundle final : public StoreBundle {
         redisServers_(redis_, keys_),
         redisMeetings_(redis_, keys_),
         lease_(redis_, keys_),
+        snapshots_(redis_, keys_, snapshotTtl(config)),
         pgServers_(pg_),
         pgMeetings_(pg_),
         servers_(redisServers_, pgServers_),
@@ -54,6 +62,7 @@ class SharedBundle final : public StoreBundle {
   ServerStore& servers() override { return servers_; }
   MeetingStore& meetings() override { return meetings_; }
   LeaderLease& lease() override { return lease_; }
+  MeetingsSnapshotStore& snapshots() override { return snapshots_; }
 
   Status ready() override {
     Status r = redis_->ping();
@@ -98,6 +107,7 @@ class SharedBundle final : public StoreBundle {
   RedisServerStore redisServers_;
   RedisMeetingStore redisMeetings_;
   RedisLeaderLease lease_;
+  RedisSnapshotStore snapshots_;
   PgServerStore pgServers_;
   PgMeetingStore pgMeetings_;
   DurableServerStore servers_;

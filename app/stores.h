@@ -9,6 +9,7 @@
 #include "core/config.h"
 #include "core/leader_lease.h"
 #include "core/meeting_store.h"
+#include "core/meetings_snapshot.h"
 #include "core/result.h"
 #include "core/server_store.h"
 
@@ -20,6 +21,7 @@ class StoreBundle {
   virtual ServerStore& servers() = 0;
   virtual MeetingStore& meetings() = 0;
   virtual LeaderLease& lease() = 0;
+  virtual MeetingsSnapshotStore& snapshots() = 0;
   // OK when every store answers; else which one does not (for /readyz).
   virtual Status ready() = 0;
   // Start-up work once the process runs: checks the schema (a schema behind the binary is an

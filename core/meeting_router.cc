@@ -52,7 +52,7 @@ std::chrono::milliseconds reducedTimeout(std::chrono::milliseconds full,
 
 MeetingRouter::MeetingRouter(ServerStore& servers, MeetingStore& meetings, BbbClient& bbb,
                              const Clock& clock, BalancingStrategy& strategy, const Config& config,
-                             Metrics* metrics)
+                             Metrics* metrics, MeetingsSnapshotStore* snapshots)
     : servers_(servers),
       meetings_(meetings),
       bbb_(bbb),
@@ -60,6 +60,7 @@ MeetingRouter::MeetingRouter(ServerStore& servers, MeetingStore& meetings, BbbCl
       strategy_(strategy),
       config_(config),
       metrics_(metrics),
+      snapshots_(snapshots),
       signing_(upstreamSigningAlgorithm(config.api)),
       joinCache_(clock, config.api.joinCacheTtl) {}
 
@@ -277,6 +278,7 @@ Result<UpstreamAnswer> MeetingRouter::placeAndCreate(const Placement& p,
     }
     auto answer = createOn(server, p);
     if (answer && answer->success) {
+      markChanged(server.id);
       if (metrics_) metrics_->countPlacement(strategy_.name());
       spdlog::debug("meeting {} placed on {} ({})", p.meetingId, server.id, serverHost(server.url));
       return answer;
@@ -401,6 +403,8 @@ Result<Meeting> MeetingRouter::moveMeeting(const std::string& meetingId,
     std::this_thread::sleep_for(std::chrono::milliseconds(wait));
   }
   joinCache_.forget(meeting.id);
+  markChanged(meeting.serverId);
+  markChanged(target->id);
   spdlog::info("meeting {} moved from {} to {} ({})", meeting.id, meeting.serverId, target->id,
                serverHost(target->url));
   auto moved = meetings_.findMeeting(meetingId);
@@ -427,6 +431,7 @@ Result<UpstreamAnswer> MeetingRouter::end(const ApiRequest& request) {
   if (answer && (answer->success || answer->messageKey == "notFound")) {
     (void)meetings_.removeMeeting(*id, target->server.id);
     joinCache_.forget(*id);
+    markChanged(target->server.id);
   }
   return answer;
 }
@@ -487,19 +492,50 @@ Result<UpstreamAnswer> MeetingRouter::sendChatMessage(const ApiRequest& request)
   return forward(target->server, "sendChatMessage", q, "", "Unable to access meeting on server.");
 }
 
+void MeetingRouter::markChanged(const std::string& serverId) {
+  if (snapshots_) (void)snapshots_->markChanged(serverId, clock_.nowMs());
+}
+
 Result<std::vector<std::string>> MeetingRouter::getMeetings() {
   auto all = servers_.listServers();
   if (!all) return all.error();
-  std::vector<std::string> urls;
-  CallTimeouts timeouts{config_.bbb.connectTimeout, config_.bbb.responseTimeout};
+  std::vector<const Server*> serving;
+  std::vector<std::string> ids;
   for (const auto& s : *all) {
-    if (s.servesExistingMeetings()) urls.push_back(signedApiUrl(s, "getMeetings", {}, signing_));
+    if (!s.servesExistingMeetings()) continue;
+    serving.push_back(&s);
+    ids.push_back(s.id);
+  }
+  // Per server, in list order: its snapshot when usable, else (below) its live answer.
+  std::vector<std::vector<std::string>> perServer(serving.size());
+  std::vector<size_t> live;
+  Result<std::vector<std::optional<MeetingsSnapshot>>> snaps =
+      snapshots_ ? snapshots_->snapshots(ids)
+                 : Result<std::vector<std::optional<MeetingsSnapshot>>>(
+                       Error::of(ErrorCode::kStoreUnavailable));
+  const int64_t now = clock_.nowMs();
+  const int64_t maxAgeMs = 3 * config_.poller.interval.count();
+  for (size_t i = 0; i < serving.size(); ++i) {
+    if (snaps && (*snaps)[i] && (*snaps)[i]->usable(now, maxAgeMs)) {
+      std::string& xml = (*snaps)[i]->meetingsXml;
+      if (!xml.empty()) perServer[i].push_back(std::move(xml));
+    } else {
+      live.push_back(i);
+    }
+  }
+  if (!live.empty()) {
+    std::vector<std::string> urls;
+    for (size_t i : live) urls.push_back(signedApiUrl(*serving[i], "getMeetings", {}, signing_));
+    CallTimeouts timeouts{config_.bbb.connectTimeout, config_.bbb.responseTimeout};
+    auto polls = bbb_.pollMeetings(urls, timeouts);
+    for (size_t k = 0; k < live.size(); ++k) {
+      if (!polls[k]) continue;  // one dead server never fails the call
+      for (auto& m : polls[k]->meetings) perServer[live[k]].push_back(std::move(m.xml));
+    }
   }
   std::vector<std::string> out;
-  if (urls.empty()) return out;
-  for (auto& poll : bbb_.pollMeetings(urls, timeouts)) {
-    if (!poll) continue;  // one dead server never fails the call
-    for (auto& m : poll->meetings) out.push_back(std::move(m.xml));
+  for (auto& fragments : perServer) {
+    for (auto& f : fragments) out.push_back(std::move(f));
   }
   return out;
 }

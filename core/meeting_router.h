@@ -18,6 +18,7 @@
 #include "core/config.h"
 #include "core/join_cache.h"
 #include "core/meeting_store.h"
+#include "core/meetings_snapshot.h"
 #include "core/metrics.h"
 #include "core/query_string.h"
 #include "core/result.h"
@@ -49,7 +50,8 @@ struct JoinTarget {
 class MeetingRouter {
  public:
   MeetingRouter(ServerStore& servers, MeetingStore& meetings, BbbClient& bbb, const Clock& clock,
-                BalancingStrategy& strategy, const Config& config, Metrics* metrics = nullptr);
+                BalancingStrategy& strategy, const Config& config, Metrics* metrics = nullptr,
+                MeetingsSnapshotStore* snapshots = nullptr);
 
   // Places a new meeting (or finds the existing one) and forwards the create.
   Result<UpstreamAnswer> create(const ApiRequest& request);
@@ -68,8 +70,10 @@ class MeetingRouter {
   Result<UpstreamAnswer> getMeetingInfo(const ApiRequest& request);
   Result<UpstreamAnswer> insertDocument(const ApiRequest& request);
   Result<UpstreamAnswer> sendChatMessage(const ApiRequest& request);
-  // The <meeting> elements of every online, non-disabled server, in server-id order. A server
-  // that fails to answer is left out, never fails the call.
+  // The <meeting> elements of every online, non-disabled server, in server-id order: from the
+  // poller's snapshot of a server while no create or end went to it since (and it is younger
+  // than 3 poll intervals), else asked live. Participant counts lag by at most one poll
+  // interval. A server that fails to answer is left out, never fails the call.
   Result<std::vector<std::string>> getMeetings();
 
   // Ends a meeting from the admin API (no frontend request): sends end, forgets it.
@@ -132,6 +136,10 @@ class MeetingRouter {
   BalancingStrategy& strategy_;
   const Config& config_;
   Metrics* metrics_;  // placements and failovers; may be null
+  // The poller's getMeetings snapshots (null: getMeetings always asks live). Creates and ends
+  // mark their server changed, so its snapshot is not used until the next poll.
+  MeetingsSnapshotStore* snapshots_;
+  void markChanged(const std::string& serverId);
   ChecksumAlgorithm signing_;
   JoinCache joinCache_;
   // Serialises choose + claim + reserve (never held across a call to BBB), so concurrent creates

@@ -146,4 +146,32 @@ Result<std::vector<Meeting>> MemoryMeetingStore::listMeetings(std::string_view s
   return out;
 }
 
+Status MemorySnapshotStore::putSnapshot(std::string_view serverId, int64_t takenAtMs,
+                                        const std::string& meetingsXml) {
+  std::lock_guard lock(mu_);
+  MeetingsSnapshot& s = snapshots_[std::string(serverId)];
+  s.takenAtMs = takenAtMs;
+  s.meetingsXml = meetingsXml;
+  return Status::Ok();
+}
+
+Status MemorySnapshotStore::markChanged(std::string_view serverId, int64_t atMs) {
+  std::lock_guard lock(mu_);
+  MeetingsSnapshot& s = snapshots_[std::string(serverId)];
+  s.changedAtMs = std::max(s.changedAtMs, atMs);
+  return Status::Ok();
+}
+
+Result<std::vector<std::optional<MeetingsSnapshot>>> MemorySnapshotStore::snapshots(
+    const std::vector<std::string>& serverIds) {
+  std::lock_guard lock(mu_);
+  std::vector<std::optional<MeetingsSnapshot>> out;
+  out.reserve(serverIds.size());
+  for (const auto& id : serverIds) {
+    auto it = snapshots_.find(id);
+    out.push_back(it == snapshots_.end() ? std::nullopt : std::optional(it->second));
+  }
+  return out;
+}
+
 }  // namespace sb

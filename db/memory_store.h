@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/meeting_store.h"
+#include "core/meetings_snapshot.h"
 #include "core/server_store.h"
 
 namespace sb {
@@ -27,6 +28,19 @@ class MemoryServerStore final : public ServerStore {
  private:
   std::mutex mu_;
   std::map<std::string, Server, std::less<>> servers_;  // guarded by mu_
+};
+
+class MemorySnapshotStore final : public MeetingsSnapshotStore {
+ public:
+  Status putSnapshot(std::string_view serverId, int64_t takenAtMs,
+                     const std::string& meetingsXml) override;
+  Status markChanged(std::string_view serverId, int64_t atMs) override;
+  Result<std::vector<std::optional<MeetingsSnapshot>>> snapshots(
+      const std::vector<std::string>& serverIds) override;
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, MeetingsSnapshot, std::less<>> snapshots_;  // guarded by mu_
 };
 
 class MemoryMeetingStore final : public MeetingStore {

@@ -32,6 +32,10 @@ std::string RedisKeys::lease(std::string_view name) const {
   return ns_ + ":lease:" + std::string(name);
 }
 
+std::string RedisKeys::meetingsSnapshot(std::string_view serverId) const {
+  return ns_ + ":meetings_snapshot:" + std::string(serverId);
+}
+
 std::string RedisKeys::pattern() const {
   std::string out;
   for (char c : ns_) {

@@ -10,6 +10,8 @@
 //   <ns>:meetings                  set     ids of all meetings
 //   <ns>:server_meetings:<id>      set     ids of the meetings whose server_id is <id>
 //   <ns>:lease:<name>              string  the holder of a leader lease (PX ttl), e.g. "poller"
+//   <ns>:meetings_snapshot:<id>    hash    the poller's last getMeetings of a server: taken_ms,
+//                                          changed_ms, xml (core/meetings_snapshot.h)
 //
 // The Lua scripts in redis_store.cc receive the prefixes below as arguments rather than spelling
 // key names themselves, so this file stays the only place that does.
@@ -38,6 +40,7 @@ class RedisKeys {
   std::string serverMeetings(std::string_view serverId) const;
   std::string serverMeetingsPrefix() const;  // "<ns>:server_meetings:"
   std::string lease(std::string_view name) const;
+  std::string meetingsSnapshot(std::string_view serverId) const;
 
   // A SCAN MATCH pattern for every key of the namespace ("<ns>:*", glob characters in the
   // namespace escaped).

@@ -13,6 +13,18 @@ namespace {
 // Each runs atomically in Redis. Key names come in as KEYS or, where a key depends on what the
 // script reads, as a prefix in ARGV (built by RedisKeys), never spelled here.
 
+// KEYS: meetings snapshot. ARGV: time (ms), ttl (ms). Raises changed_ms to the time (never
+// lowers it: routers' marks may arrive out of order) and refreshes the expiry.
+const RedisScript& markChangedScript() {
+  static const RedisScript script(R"lua(
+local current = tonumber(redis.call('HGET', KEYS[1], 'changed_ms') or '0')
+if tonumber(ARGV[1]) > current then redis.call('HSET', KEYS[1], 'changed_ms', ARGV[1]) end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 0
+)lua");
+  return script;
+}
+
 // KEYS: server, servers, server_urls. ARGV: id, url, field/value pairs of the whole record.
 // Returns {0} added, {1} id taken, {2, owner} URL taken by `owner`.
 const RedisScript& addServerScript() {
@@ -776,6 +788,55 @@ Status flushRedisNamespace(RedisConnection& redis, const RedisKeys& keys) {
     }
   } while (cursor != "0");
   return Status::Ok();
+}
+
+// ---- RedisSnapshotStore -----------------------------------------------------------------------
+
+RedisSnapshotStore::RedisSnapshotStore(std::shared_ptr<RedisConnection> redis, RedisKeys keys,
+                                       std::chrono::milliseconds ttl)
+    : redis_(std::move(redis)), keys_(std::move(keys)), ttl_(ttl) {}
+
+Status RedisSnapshotStore::putSnapshot(std::string_view serverId, int64_t takenAtMs,
+                                       const std::string& meetingsXml) {
+  std::string key = keys_.meetingsSnapshot(serverId);
+  auto replies =
+      redis_->pipeline({{"HSET", key, "taken_ms", std::to_string(takenAtMs), "xml", meetingsXml},
+                        {"PEXPIRE", key, std::to_string(ttl_.count())}});
+  if (!replies) return replies.error();
+  return Status::Ok();
+}
+
+Status RedisSnapshotStore::markChanged(std::string_view serverId, int64_t atMs) {
+  auto r = redis_->eval(markChangedScript(), {keys_.meetingsSnapshot(serverId)},
+                        {std::to_string(atMs), std::to_string(ttl_.count())});
+  if (!r) return r.error();
+  return Status::Ok();
+}
+
+Result<std::vector<std::optional<MeetingsSnapshot>>> RedisSnapshotStore::snapshots(
+    const std::vector<std::string>& serverIds) {
+  std::map<std::string, MeetingsSnapshot, std::less<>> found;
+  Status read = readAll(
+      *redis_, serverIds, [this](const std::string& id) { return keys_.meetingsSnapshot(id); },
+      [&found](const std::string& id, Fields& fields) -> Status {
+        MeetingsSnapshot s;
+        FieldReader r(fields);
+        r.integer("taken_ms", s.takenAtMs);
+        r.integer("changed_ms", s.changedAtMs);
+        if (!r.badField().empty()) return storeError("corrupt meetings snapshot of " + id);
+        if (auto xml = fields.find("xml"); xml != fields.end())
+          s.meetingsXml = std::move(xml->second);
+        found.emplace(id, std::move(s));
+        return Status::Ok();
+      });
+  if (!read) return read.error();
+  std::vector<std::optional<MeetingsSnapshot>> out;
+  out.reserve(serverIds.size());
+  for (const auto& id : serverIds) {
+    auto it = found.find(id);
+    out.push_back(it == found.end() ? std::nullopt : std::optional(std::move(it->second)));
+  }
+  return out;
 }
 
 }  // namespace sb

@@ -29,6 +29,7 @@
 
 #include "core/leader_lease.h"
 #include "core/meeting_store.h"
+#include "core/meetings_snapshot.h"
 #include "core/server_store.h"
 #include "db/redis_connection.h"
 #include "db/redis_keys.h"
@@ -69,6 +70,24 @@ class RedisMeetingStore final : public MeetingStore {
  private:
   std::shared_ptr<RedisConnection> redis_;
   const RedisKeys keys_;
+};
+
+// The meetings snapshots: one hash per server, expiring `ttl` after the last poll wrote it (a
+// dead poller's snapshots go away by themselves).
+class RedisSnapshotStore final : public MeetingsSnapshotStore {
+ public:
+  RedisSnapshotStore(std::shared_ptr<RedisConnection> redis, RedisKeys keys,
+                     std::chrono::milliseconds ttl);
+  Status putSnapshot(std::string_view serverId, int64_t takenAtMs,
+                     const std::string& meetingsXml) override;
+  Status markChanged(std::string_view serverId, int64_t atMs) override;
+  Result<std::vector<std::optional<MeetingsSnapshot>>> snapshots(
+      const std::vector<std::string>& serverIds) override;
+
+ private:
+  std::shared_ptr<RedisConnection> redis_;
+  const RedisKeys keys_;
+  const std::chrono::milliseconds ttl_;
 };
 
 // SET <ns>:lease:<name> holder NX PX ttl, or PEXPIRE when `holder` already has it (one script).

@@ -16,7 +16,8 @@
 namespace sb {
 
 Poller::Poller(ServerStore& servers, MeetingStore& meetings, BbbClient& bbb, const Clock& clock,
-               const Config& config, LeaderLease& lease, Metrics* metrics)
+               const Config& config, LeaderLease& lease, Metrics* metrics,
+               MeetingsSnapshotStore* snapshots)
     : servers_(servers),
       meetings_(meetings),
       bbb_(bbb),
@@ -24,6 +25,7 @@ Poller::Poller(ServerStore& servers, MeetingStore& meetings, BbbClient& bbb, con
       config_(config),
       lease_(lease),
       metrics_(metrics),
+      snapshots_(snapshots),
       signing_(upstreamSigningAlgorithm(config.api)) {
   char host[256] = "poller";
   gethostname(host, sizeof(host) - 1);
@@ -110,6 +112,9 @@ PollRoundStats Poller::pollOnce() {
   urls.reserve(servers->size());
   for (const auto& s : *servers) urls.push_back(signedApiUrl(s, "getMeetings", {}, signing_));
   CallTimeouts timeouts{config_.bbb.connectTimeout, config_.poller.pollTimeout};
+  // Snapshots are dated from before the requests went out: a create routed after this instant
+  // makes its server's snapshot unusable until the next round (core/meetings_snapshot.h).
+  const int64_t roundStartMs = clock_.nowMs();
   auto polls = bbb_.pollMeetings(urls, timeouts);
   // One listing per round, grouped by server: a listing per server scans the whole store each
   // time, which grows with the square of the pool (measured in bench/README.md).
@@ -149,6 +154,11 @@ PollRoundStats Poller::pollOnce() {
         if (version) live.bbbVersion = *version;
       }
       if (storeRead) stats.meetingsSwept += sweepMeetings(server, *poll, stored);
+      if (snapshots_) {
+        std::string xml;
+        for (const auto& m : poll->meetings) xml += m.xml;
+        (void)snapshots_->putSnapshot(server.id, roundStartMs, xml);
+      }
     } else {
       live.lastError = poll.error().message;
       ++stats.failed;

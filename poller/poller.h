@@ -5,6 +5,7 @@
 //   - usage and load (Scalelite's formula), replacing the reservations made since the last round;
 //   - a cordoned server with no meetings left becomes disabled; a self-deregistered one
 //     (removeWhenDrained) is removed instead, also when it went offline before it drained;
+//   - each server's listing is kept as its meetings snapshot, which getMeetings answers from;
 //   - the meeting sweep: meetings the server no longer lists are forgotten, unless younger than
 //     the grace period (BBB may not have finished creating them).
 // Thread-safety: pollOnce() must not run concurrently with itself; start()/stop() from one thread.
@@ -21,6 +22,7 @@
 #include "core/leader_lease.h"
 #include "core/meeting.h"
 #include "core/meeting_store.h"
+#include "core/meetings_snapshot.h"
 #include "core/metrics.h"
 #include "core/server_store.h"
 
@@ -38,7 +40,8 @@ class Poller {
  public:
   // `lease` decides which of several pollers is active (LocalLeaderLease for a single process).
   Poller(ServerStore& servers, MeetingStore& meetings, BbbClient& bbb, const Clock& clock,
-         const Config& config, LeaderLease& lease, Metrics* metrics = nullptr);
+         const Config& config, LeaderLease& lease, Metrics* metrics = nullptr,
+         MeetingsSnapshotStore* snapshots = nullptr);
   ~Poller();
 
   PollRoundStats pollOnce();
@@ -64,6 +67,8 @@ class Poller {
   const Config& config_;
   LeaderLease& lease_;
   Metrics* metrics_;  // poll errors and round times; may be null
+  MeetingsSnapshotStore*
+      snapshots_;  // where each server's meetings go for getMeetings; may be null
   ChecksumAlgorithm signing_;
   std::string holder_;  // this poller's lease holder id
   std::atomic<bool> active_{false};

@@ -184,6 +184,42 @@ TEST_F(BbbApiTest, GetMeetingsMergesAllServersAndSurvivesADeadOne) {
   sim_->fault(dead, {{"down", false}});
 }
 
+TEST_F(BbbApiTest, GetMeetingsComesFromPollSnapshotsAndSeesRoutedChangesAtOnce) {
+  auto liveCalls = [] {
+    int n = 0;
+    for (const auto& s : sim_->servers()) n += sim_->requests(s.index, "getMeetings");
+    return n;
+  };
+  for (int i = 0; i < 3; ++i) create("snap-" + std::to_string(i), "&moderatorPW=mp");
+  router_->service().poller().pollOnce();
+  int before = liveCalls();
+  auto all = router_->call("getMeetings", "");
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_NE(all.body.find("<meetingID>snap-" + std::to_string(i) + "</meetingID>"),
+              std::string::npos)
+        << all.body;
+  }
+  EXPECT_EQ(liveCalls(), before) << "answered from the poll's snapshots";
+
+  // Created through Switchboard: listed at once (its server is asked live until the next poll).
+  create("snap-new");
+  auto withNew = router_->call("getMeetings", "");
+  EXPECT_NE(withNew.body.find("<meetingID>snap-new</meetingID>"), std::string::npos);
+  EXPECT_EQ(liveCalls(), before + 1);
+  // Ended through Switchboard: gone at once.
+  auto ended = router_->call("end", "meetingID=snap-0&password=mp");
+  ASSERT_EQ(xmlField(ended.body, "returncode"), "SUCCESS") << ended.body;
+  auto withoutEnded = router_->call("getMeetings", "");
+  EXPECT_EQ(withoutEnded.body.find("<meetingID>snap-0</meetingID>"), std::string::npos);
+  EXPECT_NE(withoutEnded.body.find("<meetingID>snap-1</meetingID>"), std::string::npos);
+  // After the next poll everything comes from snapshots again.
+  router_->service().poller().pollOnce();
+  int settled = liveCalls();
+  auto again = router_->call("getMeetings", "");
+  EXPECT_NE(again.body.find("<meetingID>snap-new</meetingID>"), std::string::npos);
+  EXPECT_EQ(liveCalls(), settled);
+}
+
 TEST_F(BbbApiTest, EndForwardsAndForgetsTheMeeting) {
   ASSERT_EQ(xmlField(create("end-1").body, "returncode"), "SUCCESS");
   auto r = router_->call("end", "meetingID=end-1");

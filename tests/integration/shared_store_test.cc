@@ -124,6 +124,30 @@ TEST_P(StoreContractTest, SignallingFieldsAndDrainMarkRoundTrip) {
   EXPECT_EQ(updated.state, sb::AdminState::kCordoned);
 }
 
+TEST_P(StoreContractTest, MeetingsSnapshotsKeepTheLatestChange) {
+  auto& s = stores_->snapshots();
+  ASSERT_TRUE(s.putSnapshot("a", 100, "<meeting>1</meeting>").ok());
+  ASSERT_TRUE(s.markChanged("a", 150).ok());
+  ASSERT_TRUE(s.markChanged("a", 120).ok());  // an older mark arriving late never lowers it
+  ASSERT_TRUE(s.markChanged("b", 50).ok());
+  auto got = s.snapshots({"a", "b", "c"});
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  ASSERT_EQ(got->size(), 3u);
+  ASSERT_TRUE((*got)[0]);
+  EXPECT_EQ((*got)[0]->takenAtMs, 100);
+  EXPECT_EQ((*got)[0]->changedAtMs, 150);
+  EXPECT_EQ((*got)[0]->meetingsXml, "<meeting>1</meeting>");
+  EXPECT_FALSE((*got)[0]->usable(160, 1000)) << "changed after it was taken";
+  ASSERT_TRUE(s.putSnapshot("a", 200, "").ok());  // the next poll keeps the change time
+  got = s.snapshots({"a"});
+  EXPECT_EQ((*got)[0]->changedAtMs, 150);
+  EXPECT_EQ((*got)[0]->meetingsXml, "");
+  EXPECT_TRUE((*got)[0]->usable(210, 1000));
+  EXPECT_FALSE((*got)[0]->usable(1300, 1000)) << "too old";
+  ASSERT_TRUE((*s.snapshots({"b"}))[0]);
+  EXPECT_FALSE((*s.snapshots({"c"}))[0]);
+}
+
 TEST_P(StoreContractTest, ServersRoundTripAndOrder) {
   auto& s = stores_->servers();
   ASSERT_TRUE(s.addServer(server("b")).ok());

@@ -42,7 +42,8 @@ class MeetingRouterTest : public ::testing::Test {
   MeetingRouter& router() {
     if (!router_) {
       router_ =
-          std::make_unique<MeetingRouter>(servers_, meetings_, bbb_, clock_, strategy_, config_);
+          std::make_unique<MeetingRouter>(servers_, meetings_, bbb_, clock_, strategy_, config_,
+                                          nullptr, snapshotsOn_ ? &snapshots_ : nullptr);
     }
     return *router_;
   }
@@ -106,6 +107,8 @@ class MeetingRouterTest : public ::testing::Test {
   LeastLoadStrategy strategy_;
   Config config_;
   std::unique_ptr<MeetingRouter> router_;
+  MemorySnapshotStore snapshots_;
+  bool snapshotsOn_ = false;  // getMeetings tests of the snapshot path turn it on
 };
 
 // ---- create: placement
@@ -754,6 +757,47 @@ TEST_F(MeetingRouterTest, GetMeetingsAsksOnlineNonDisabledServers) {
   EXPECT_EQ(c.call, "getMeetings");
   EXPECT_EQ(c.checksum,
             computeChecksum(ChecksumAlgorithm::kSha256, "getMeetings", "", "secret-s3"));
+}
+
+TEST_F(MeetingRouterTest, GetMeetingsAnswersFromUsableSnapshotsAndAsksTheRestLive) {
+  snapshotsOn_ = true;
+  config_.poller.interval = std::chrono::milliseconds(10'000);
+  int64_t now = clock_.nowMs();
+  ASSERT_TRUE(
+      snapshots_.putSnapshot("s1", now - 1000, "<meeting><meetingID>a</meetingID></meeting>").ok());
+  ASSERT_TRUE(snapshots_.putSnapshot("s2", now - 1000, "").ok());  // polled, no meetings
+  ASSERT_TRUE(snapshots_.putSnapshot("s3", now - 31'000, "<meeting>stale</meeting>").ok());
+  ServerPoll p3;
+  p3.meetings = {fake::polledMeeting("c", 1, 0)};
+  bbb_.polls[urlFor("s3")] = p3;
+  auto r = router().getMeetings();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, (std::vector<std::string>{"<meeting><meetingID>a</meetingID></meeting>",
+                                          p3.meetings[0].xml}));
+  ASSERT_EQ(bbb_.pollRounds().size(), 1u);
+  ASSERT_EQ(bbb_.pollRounds()[0].size(), 1u) << "only the server with a stale snapshot";
+  EXPECT_EQ(fake::splitSignedUrl(bbb_.pollRounds()[0][0]).serverUrl, urlFor("s3"));
+}
+
+TEST_F(MeetingRouterTest, ACreateOrEndMakesItsServersSnapshotUnusable) {
+  snapshotsOn_ = true;
+  int64_t taken = clock_.nowMs();
+  for (const char* id : {"s1", "s2", "s3"}) ASSERT_TRUE(snapshots_.putSnapshot(id, taken, "").ok());
+  clock_.advanceMs(10);
+  ASSERT_TRUE(create("m1").ok());  // on s2, the least loaded
+  ASSERT_TRUE(router().getMeetings().ok());
+  ASSERT_EQ(bbb_.pollRounds().size(), 1u);
+  ASSERT_EQ(bbb_.pollRounds()[0].size(), 1u);
+  EXPECT_EQ(fake::splitSignedUrl(bbb_.pollRounds()[0][0]).serverUrl, urlFor("s2"));
+  // The next poll (dated after the create) makes it usable again.
+  clock_.advanceMs(10);
+  ASSERT_TRUE(snapshots_.putSnapshot("s2", clock_.nowMs(), "<meeting/>").ok());
+  ASSERT_TRUE(router().getMeetings().ok());
+  EXPECT_EQ(bbb_.pollRounds().size(), 1u) << "no live call";
+  clock_.advanceMs(10);
+  ASSERT_TRUE(router().end(request("end", {{"meetingID", "m1"}, {"password", "mp"}})).ok());
+  ASSERT_TRUE(router().getMeetings().ok());
+  EXPECT_EQ(bbb_.pollRounds().size(), 2u) << "s2 asked live after the end";
 }
 
 TEST_F(MeetingRouterTest, GetMeetingsWithNoServersIsEmpty) {

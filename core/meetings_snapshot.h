@@ -1,0 +1,43 @@
+// Port: the poller's latest getMeetings answer of each server, so getMeetings is answered from
+// memory instead of asking every server live (docs/ARCHITECTURE.md, "getMeetings").
+// A snapshot is used only while it is newer than every change routers made on that server since
+// (a create or end through Switchboard marks the server changed), so a meeting created through
+// Switchboard appears at once and an ended one disappears at once: such a server is asked live.
+// Implemented in db/ (memory; Redis for the shared store: snapshots are worth nothing after a
+// few poll intervals, PostgreSQL keeps none). Thread-safe; store failures are kStoreUnavailable.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+
+namespace sb {
+
+struct MeetingsSnapshot {
+  int64_t takenAtMs = 0;    // when the poll that produced it started (epoch ms)
+  int64_t changedAtMs = 0;  // the last create or end routed to the server (0 = none)
+  std::string meetingsXml;  // its <meeting> elements, concatenated
+  // Usable at `nowMs`: no change since it was taken, and not older than `maxAgeMs`.
+  bool usable(int64_t nowMs, int64_t maxAgeMs) const {
+    return takenAtMs > 0 && changedAtMs < takenAtMs && nowMs - takenAtMs <= maxAgeMs;
+  }
+};
+
+class MeetingsSnapshotStore {
+ public:
+  virtual ~MeetingsSnapshotStore() = default;
+  // The poller's write: replaces the meetings and the time taken, keeps changedAtMs.
+  virtual Status putSnapshot(std::string_view serverId, int64_t takenAtMs,
+                             const std::string& meetingsXml) = 0;
+  // A router's write after a create or end on the server.
+  virtual Status markChanged(std::string_view serverId, int64_t atMs) = 0;
+  // One entry per id, in order; nullopt where there is none.
+  virtual Result<std::vector<std::optional<MeetingsSnapshot>>> snapshots(
+      const std::vector<std::string>& serverIds) = 0;
+};
+
+}  // namespace sb

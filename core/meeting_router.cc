@@ -496,7 +496,7 @@ void MeetingRouter::markChanged(const std::string& serverId) {
   if (snapshots_) (void)snapshots_->markChanged(serverId, clock_.nowMs());
 }
 
-Result<std::vector<std::string>> MeetingRouter::getMeetings() {
+Result<std::shared_ptr<const std::string>> MeetingRouter::getMeetings() {
   auto all = servers_.listServers();
   if (!all) return all.error();
   std::vector<const Server*> serving;
@@ -506,21 +506,50 @@ Result<std::vector<std::string>> MeetingRouter::getMeetings() {
     serving.push_back(&s);
     ids.push_back(s.id);
   }
-  // Per server, in list order: its snapshot when usable, else (below) its live answer.
-  std::vector<std::vector<std::string>> perServer(serving.size());
-  std::vector<size_t> live;
-  Result<std::vector<std::optional<MeetingsSnapshot>>> snaps =
-      snapshots_ ? snapshots_->snapshots(ids)
-                 : Result<std::vector<std::optional<MeetingsSnapshot>>>(
-                       Error::of(ErrorCode::kStoreUnavailable));
+  // Which servers' snapshots are usable, from their versions only; the listing of the last call
+  // is reused when it was built from exactly these snapshots (the usual case between two polls).
+  std::vector<bool> usable(serving.size(), false);
+  std::string key;
   const int64_t now = clock_.nowMs();
   const int64_t maxAgeMs = 3 * config_.poller.interval.count();
+  if (auto versions = snapshots_ ? snapshots_->versions(ids)
+                                 : Result<std::vector<std::optional<SnapshotVersion>>>(
+                                       Error::of(ErrorCode::kStoreUnavailable));
+      versions) {
+    for (size_t i = 0; i < serving.size(); ++i) {
+      const auto& v = (*versions)[i];
+      usable[i] = v && v->usable(now, maxAgeMs);
+      key += ids[i] + ':' + (usable[i] ? std::to_string(v->takenAtMs) : "live") + ';';
+    }
+  }
+  bool allSnapshots = std::all_of(usable.begin(), usable.end(), [](bool u) { return u; });
+  if (allSnapshots) {
+    std::lock_guard lock(listingMu_);
+    if (listing_ && listingKey_ == key) return listing_;
+  }
+
+  // Per server, in list order: its snapshot, or its live answer.
+  std::vector<std::string> perServer(serving.size());
+  std::vector<size_t> live;
+  std::vector<std::string> snapshotIds;
+  std::vector<size_t> snapshotAt;
   for (size_t i = 0; i < serving.size(); ++i) {
-    if (snaps && (*snaps)[i] && (*snaps)[i]->usable(now, maxAgeMs)) {
-      std::string& xml = (*snaps)[i]->meetingsXml;
-      if (!xml.empty()) perServer[i].push_back(std::move(xml));
+    if (usable[i]) {
+      snapshotIds.push_back(ids[i]);
+      snapshotAt.push_back(i);
     } else {
       live.push_back(i);
+    }
+  }
+  if (!snapshotIds.empty()) {
+    auto snaps = snapshots_->snapshots(snapshotIds);
+    for (size_t k = 0; k < snapshotIds.size(); ++k) {
+      if (snaps && (*snaps)[k]) {
+        perServer[snapshotAt[k]] = std::move((*snaps)[k]->meetingsXml);
+      } else {
+        live.push_back(snapshotAt[k]);  // gone meanwhile: ask it
+        allSnapshots = false;
+      }
     }
   }
   if (!live.empty()) {
@@ -530,14 +559,20 @@ Result<std::vector<std::string>> MeetingRouter::getMeetings() {
     auto polls = bbb_.pollMeetings(urls, timeouts);
     for (size_t k = 0; k < live.size(); ++k) {
       if (!polls[k]) continue;  // one dead server never fails the call
-      for (auto& m : polls[k]->meetings) perServer[live[k]].push_back(std::move(m.xml));
+      for (const auto& m : polls[k]->meetings) perServer[live[k]] += m.xml;
     }
   }
-  std::vector<std::string> out;
-  for (auto& fragments : perServer) {
-    for (auto& f : fragments) out.push_back(std::move(f));
+  size_t total = 0;
+  for (const auto& xml : perServer) total += xml.size();
+  auto listing = std::make_shared<std::string>();
+  listing->reserve(total);
+  for (const auto& xml : perServer) *listing += xml;
+  if (allSnapshots) {
+    std::lock_guard lock(listingMu_);
+    listingKey_ = std::move(key);
+    listing_ = listing;
   }
-  return out;
+  return std::shared_ptr<const std::string>(std::move(listing));
 }
 
 }  // namespace sb

@@ -7,6 +7,7 @@
 // Thread-safety: all methods may be called concurrently; state lives in the stores.
 #pragma once
 
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -73,8 +74,10 @@ class MeetingRouter {
   // The <meeting> elements of every online, non-disabled server, in server-id order: from the
   // poller's snapshot of a server while no create or end went to it since (and it is younger
   // than 3 poll intervals), else asked live. Participant counts lag by at most one poll
-  // interval. A server that fails to answer is left out, never fails the call.
-  Result<std::vector<std::string>> getMeetings();
+  // interval. A server that fails to answer is left out, never fails the call. The answer is
+  // the <meeting> elements concatenated; while every server's snapshot is usable and unchanged
+  // the same listing is handed out again without copying.
+  Result<std::shared_ptr<const std::string>> getMeetings();
 
   // Ends a meeting from the admin API (no frontend request): sends end, forgets it.
   Status endMeeting(const std::string& meetingId);
@@ -140,6 +143,9 @@ class MeetingRouter {
   // mark their server changed, so its snapshot is not used until the next poll.
   MeetingsSnapshotStore* snapshots_;
   void markChanged(const std::string& serverId);
+  std::mutex listingMu_;    // guards listingKey_ and listing_: the last all-snapshot listing
+  std::string listingKey_;  // "<server id>:<taken ms>;" per serving server
+  std::shared_ptr<const std::string> listing_;
   ChecksumAlgorithm signing_;
   JoinCache joinCache_;
   // Serialises choose + claim + reserve (never held across a call to BBB), so concurrent creates

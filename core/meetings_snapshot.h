@@ -17,14 +17,19 @@
 
 namespace sb {
 
-struct MeetingsSnapshot {
+// When a snapshot was taken and its server last changed: enough to tell whether it is usable,
+// without reading the meetings.
+struct SnapshotVersion {
   int64_t takenAtMs = 0;    // when the poll that produced it started (epoch ms)
   int64_t changedAtMs = 0;  // the last create or end routed to the server (0 = none)
-  std::string meetingsXml;  // its <meeting> elements, concatenated
   // Usable at `nowMs`: no change since it was taken, and not older than `maxAgeMs`.
   bool usable(int64_t nowMs, int64_t maxAgeMs) const {
     return takenAtMs > 0 && changedAtMs < takenAtMs && nowMs - takenAtMs <= maxAgeMs;
   }
+};
+
+struct MeetingsSnapshot : SnapshotVersion {
+  std::string meetingsXml;  // its <meeting> elements, concatenated
 };
 
 class MeetingsSnapshotStore {
@@ -37,6 +42,9 @@ class MeetingsSnapshotStore {
   virtual Status markChanged(std::string_view serverId, int64_t atMs) = 0;
   // One entry per id, in order; nullopt where there is none.
   virtual Result<std::vector<std::optional<MeetingsSnapshot>>> snapshots(
+      const std::vector<std::string>& serverIds) = 0;
+  // The same without the meetings (cheap: getMeetings checks these on every call).
+  virtual Result<std::vector<std::optional<SnapshotVersion>>> versions(
       const std::vector<std::string>& serverIds) = 0;
 };
 

@@ -174,4 +174,17 @@ Result<std::vector<std::optional<MeetingsSnapshot>>> MemorySnapshotStore::snapsh
   return out;
 }
 
+Result<std::vector<std::optional<SnapshotVersion>>> MemorySnapshotStore::versions(
+    const std::vector<std::string>& serverIds) {
+  std::lock_guard lock(mu_);
+  std::vector<std::optional<SnapshotVersion>> out;
+  out.reserve(serverIds.size());
+  for (const auto& id : serverIds) {
+    auto it = snapshots_.find(id);
+    out.push_back(it == snapshots_.end() ? std::nullopt
+                                         : std::optional<SnapshotVersion>(it->second));
+  }
+  return out;
+}
+
 }  // namespace sb

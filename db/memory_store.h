@@ -37,6 +37,8 @@ class MemorySnapshotStore final : public MeetingsSnapshotStore {
   Status markChanged(std::string_view serverId, int64_t atMs) override;
   Result<std::vector<std::optional<MeetingsSnapshot>>> snapshots(
       const std::vector<std::string>& serverIds) override;
+  Result<std::vector<std::optional<SnapshotVersion>>> versions(
+      const std::vector<std::string>& serverIds) override;
 
  private:
   std::mutex mu_;

@@ -839,4 +839,35 @@ Result<std::vector<std::optional<MeetingsSnapshot>>> RedisSnapshotStore::snapsho
   return out;
 }
 
+Result<std::vector<std::optional<SnapshotVersion>>> RedisSnapshotStore::versions(
+    const std::vector<std::string>& serverIds) {
+  std::vector<std::optional<SnapshotVersion>> out;
+  out.reserve(serverIds.size());
+  for (size_t start = 0; start < serverIds.size(); start += kReadBatch) {
+    size_t end = std::min(serverIds.size(), start + kReadBatch);
+    std::vector<std::vector<std::string>> commands;
+    for (size_t i = start; i < end; ++i) {
+      commands.push_back({"HMGET", keys_.meetingsSnapshot(serverIds[i]), "taken_ms", "changed_ms"});
+    }
+    auto replies = redis_->pipeline(commands);
+    if (!replies) return replies.error();
+    for (const RedisReply& reply : *replies) {
+      if (reply.type != RedisReply::Type::kArray || reply.elements.size() != 2) {
+        return unexpectedReply("HMGET");
+      }
+      const RedisReply& taken = reply.elements[0];
+      const RedisReply& changed = reply.elements[1];
+      if (taken.isNil() && changed.isNil()) {
+        out.push_back(std::nullopt);
+        continue;
+      }
+      SnapshotVersion v;
+      v.takenAtMs = taken.isNil() ? 0 : std::strtoll(taken.str.c_str(), nullptr, 10);
+      v.changedAtMs = changed.isNil() ? 0 : std::strtoll(changed.str.c_str(), nullptr, 10);
+      out.push_back(v);
+    }
+  }
+  return out;
+}
+
 }  // namespace sb

@@ -83,6 +83,8 @@ class RedisSnapshotStore final : public MeetingsSnapshotStore {
   Status markChanged(std::string_view serverId, int64_t atMs) override;
   Result<std::vector<std::optional<MeetingsSnapshot>>> snapshots(
       const std::vector<std::string>& serverIds) override;
+  Result<std::vector<std::optional<SnapshotVersion>>> versions(
+      const std::vector<std::string>& serverIds) override;
 
  private:
   std::shared_ptr<RedisConnection> redis_;

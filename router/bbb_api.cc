@@ -129,7 +129,7 @@ void BbbApi::handle(const HttpRequest& request, const std::string& call, const R
     return;
   }
   if (call == "getMeetings" && config_.getMeetingsDisabled) {
-    reply(noted(xmlResponse(renderMeetings({})), call, "SUCCESS(disabled)"));
+    reply(noted(xmlResponse(renderMeetings("")), call, "SUCCESS(disabled)"));
     return;
   }
   auto api = admit(request, call);
@@ -221,7 +221,7 @@ void BbbApi::dispatch(ApiRequest api, const Reply& reply) {
       if (!r) {
         reply(note(errorResponse(r.error()), api, "", ""));
       } else {
-        reply(note(xmlResponse(renderMeetings(*r)), api, "SUCCESS", ""));
+        reply(note(xmlResponse(renderMeetings(**r)), api, "SUCCESS", ""));
       }
     }
   });

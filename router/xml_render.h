@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.h"
@@ -14,8 +15,8 @@ std::string renderError(const Error& error);
 std::string renderVersion(const std::string& buildNumber);
 // isMeetingRunning for a meeting nobody created: SUCCESS, running=false.
 std::string renderNotRunning();
-// getMeetings: the <meeting> elements of every server merged; noMeetings when there are none.
-// Fragments that are not well-formed XML are skipped.
-std::string renderMeetings(const std::vector<std::string>& meetingXml);
+// getMeetings: the <meeting> elements of every server (concatenated, as the poller printed them
+// from parsed answers: well-formed by construction) in BBB's envelope; noMeetings when empty.
+std::string renderMeetings(std::string_view meetingsXml);
 
 }  // namespace sb

@@ -1,4 +1,5 @@
 // switchboard: the router, the poller and the admin CLI in one executable.
+#include <malloc.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
@@ -135,6 +136,12 @@ int migrate() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Large answers (getMeetings over a big pool is megabytes, copied a few times on its way out)
+  // would otherwise get fresh mmap'd, zero-filled pages on every request: keep such buffers in
+  // the malloc heaps and do not hand them back to the kernel between requests (measured:
+  // bench/README.md, getMeetings).
+  mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+  mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
   CLI::App app{
       "Switchboard: a BigBlueButton load balancer. Frontends send the BBB API to it; it places\n"
       "each meeting on the least-loaded healthy BBB server and routes every later call there.\n"

@@ -1,8 +1,12 @@
 // The shared store (Redis + PostgreSQL, real servers from scripts/test.sh: REDIS_URL and
 // DATABASE_URL) against the same contract as the embedded store, and the production faults:
 // two routers racing on one meetingID, a Redis flush, a PostgreSQL outage, a poller takeover.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdlib>
@@ -249,7 +253,7 @@ class RouterProcess {
       _exit(127);
     }
     base_ = "http://127.0.0.1:" + std::to_string(port);
-    for (int i = 0; i < 100 && httpGet(base_ + "/healthz").status != 200; ++i) {
+    for (int i = 0; i < 200 && httpGet(base_ + "/healthz").status != 200; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   }
@@ -274,9 +278,24 @@ class RouterProcess {
   std::string base_;
 };
 
+// A loopback port below the kernel's ephemeral range (32768+), where outgoing connections (to
+// Redis, PostgreSQL, bbb-sim) take their local ports and could collide; checked free by binding.
 int freePort() {
-  static int next = 20000 + static_cast<int>(getpid() % 20000);
-  return next++;
+  static int next = 20000 + static_cast<int>(getpid() % 10000);
+  for (int tries = 0; tries < 1000; ++tries) {
+    int port = next++;
+    if (next >= 32000) next = 20000;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    bool free = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    close(fd);
+    if (free) return port;
+  }
+  ADD_FAILURE() << "no free loopback port";
+  return 0;
 }
 
 class SharedStoreFaultTest : public ::testing::Test {

@@ -8,14 +8,6 @@
 namespace sb {
 namespace {
 
-// "host:port" of "scheme://host:port/path".
-std::string_view authorityOf(std::string_view url) {
-  size_t start = url.find("://");
-  if (start == std::string_view::npos) return {};
-  url.remove_prefix(start + 3);
-  return url.substr(0, url.find('/'));
-}
-
 std::string_view withoutPort(std::string_view authority) {
   return authority.substr(0, authority.rfind(':'));
 }
@@ -24,19 +16,22 @@ std::string_view withoutPort(std::string_view authority) {
 bool namesServer(const Server& s, std::string_view machine) {
   if (s.id == machine) return true;
   for (const std::string* url : {&s.url, &s.wsUrl, &s.wssUrl}) {
-    std::string_view authority = authorityOf(*url);
-    if (authority.empty()) continue;
+    if (url->empty()) continue;
+    std::string authority = serverHost(*url);
     if (authority == machine || withoutPort(authority) == machine) return true;
   }
   return false;
 }
 
-Error rtcError(ErrorCode code, std::string reason) { return Error::of(code, std::move(reason)); }
-
 }  // namespace
 
 const std::string& signallingUrl(const Server& server, bool secure) {
   return secure ? server.wssUrl : server.wsUrl;
+}
+
+int connectionsOn(const Server& server, const std::map<std::string, int>& handedOut) {
+  auto it = handedOut.find(server.id);
+  return server.live.usage.users + (it == handedOut.end() ? 0 : it->second);
 }
 
 RtcBalancer::RtcBalancer(ServerStore& servers, const Clock& clock, const RtcConfig& config)
@@ -55,6 +50,13 @@ void RtcBalancer::prune(int64_t nowMs) {
   int64_t idleSince = nowMs - config_.meetingTtl.count();
   std::erase_if(meetings_,
                 [idleSince](const auto& entry) { return entry.second.lastUsedMs <= idleSince; });
+}
+
+void RtcBalancer::remember(const std::string& meeting, const std::string& serverId, int64_t nowMs) {
+  // Bounded: clients choose meeting ids. When full, a new meeting is not remembered; it still
+  // gets the same server from rendezvous hashing while that server has room.
+  if (meetings_.size() >= kMaxRememberedMeetings && !meetings_.contains(meeting)) return;
+  meetings_[meeting] = Sticky{serverId, nowMs};
 }
 
 int RtcBalancer::reservedOn(const std::string& serverId, int64_t nowMs) {
@@ -78,7 +80,7 @@ std::map<std::string, int> RtcBalancer::handedOut() {
 
 Result<RtcChoice> RtcBalancer::choose(const RtcRequest& request) {
   auto list = servers_.listServers();
-  if (!list) return rtcError(ErrorCode::kStoreUnavailable, "server list unavailable");
+  if (!list) return Error::of(ErrorCode::kStoreUnavailable, "server list unavailable");
   const std::string clusterName = request.cluster.empty() ? "default" : request.cluster;
   const char* scheme = request.secure ? "wss" : "ws";
 
@@ -87,9 +89,9 @@ Result<RtcChoice> RtcBalancer::choose(const RtcRequest& request) {
     if (s.tag == request.cluster) cluster.push_back(&s);
   }
   if (cluster.empty()) {
-    return rtcError(ErrorCode::kNotFound, request.cluster.empty()
-                                              ? "no untagged servers (give cluster=NAME)"
-                                              : "unknown cluster " + request.cluster);
+    return Error::of(ErrorCode::kNotFound, request.cluster.empty()
+                                               ? "no untagged servers (give cluster=NAME)"
+                                               : "unknown cluster " + request.cluster);
   }
   auto usable = [&request](const Server& s) {
     return s.availableForNewMeetings() && !signallingUrl(s, request.secure).empty();
@@ -103,7 +105,7 @@ Result<RtcChoice> RtcBalancer::choose(const RtcRequest& request) {
   };
   auto hand = [&](const Server& s, std::string strategy) -> RtcChoice {
     reservations_[s.id].push_back(now);
-    if (!request.meeting.empty()) meetings_[request.meeting] = Sticky{s.id, now};
+    if (!request.meeting.empty()) remember(request.meeting, s.id, now);
     return RtcChoice{signallingUrl(s, request.secure), s.id, std::move(strategy)};
   };
 
@@ -114,21 +116,21 @@ Result<RtcChoice> RtcBalancer::choose(const RtcRequest& request) {
       bool elsewhere = std::any_of(list->begin(), list->end(), [&](const Server& s) {
         return namesServer(s, request.machine);
       });
-      return rtcError(ErrorCode::kNotFound,
-                      elsewhere ? "machine " + request.machine + " is not in cluster " + clusterName
-                                : "unknown machine " + request.machine);
+      return Error::of(ErrorCode::kNotFound, elsewhere ? "machine " + request.machine +
+                                                             " is not in cluster " + clusterName
+                                                       : "unknown machine " + request.machine);
     }
     const Server& s = **named;
     if (!s.availableForNewMeetings()) {
-      return rtcError(ErrorCode::kNoServerAvailable,
-                      "machine " + request.machine + " is not available");
+      return Error::of(ErrorCode::kNoServerAvailable,
+                       "machine " + request.machine + " is not available");
     }
     if (signallingUrl(s, request.secure).empty()) {
-      return rtcError(ErrorCode::kNoServerAvailable,
-                      "machine " + request.machine + " has no " + scheme + " url");
+      return Error::of(ErrorCode::kNoServerAvailable,
+                       "machine " + request.machine + " has no " + scheme + " url");
     }
     if (connections(s) >= s.maxConnections) {
-      return rtcError(ErrorCode::kNoServerAvailable, "no capacity on machine " + request.machine);
+      return Error::of(ErrorCode::kNoServerAvailable, "no capacity on machine " + request.machine);
     }
     return hand(s, "pinned");
   }
@@ -146,12 +148,12 @@ Result<RtcChoice> RtcBalancer::choose(const RtcRequest& request) {
     if (usable(*s)) candidates.push_back(s);
   }
   if (candidates.empty()) {
-    return rtcError(ErrorCode::kNoServerAvailable, std::string("no server with a ") + scheme +
-                                                       " url available in cluster " + clusterName);
+    return Error::of(ErrorCode::kNoServerAvailable, std::string("no server with a ") + scheme +
+                                                        " url available in cluster " + clusterName);
   }
   std::erase_if(candidates, [&](const Server* s) { return connections(*s) >= s->maxConnections; });
   if (candidates.empty()) {
-    return rtcError(ErrorCode::kNoServerAvailable, "no capacity in cluster " + clusterName);
+    return Error::of(ErrorCode::kNoServerAvailable, "no capacity in cluster " + clusterName);
   }
   if (!request.meeting.empty()) {
     // Rendezvous hashing: every router replica picks the same server for the meeting.

@@ -59,7 +59,10 @@ class RtcBalancer {
     int64_t lastUsedMs = 0;
   };
   int reservedOn(const std::string& serverId, int64_t nowMs);  // mu_ held
-  void prune(int64_t nowMs);                                   // mu_ held
+  void remember(const std::string& meeting, const std::string& serverId,
+                int64_t nowMs);  // mu_ held
+  static constexpr size_t kMaxRememberedMeetings = 200'000;
+  void prune(int64_t nowMs);  // mu_ held
 
   ServerStore& servers_;
   const Clock& clock_;
@@ -72,5 +75,7 @@ class RtcBalancer {
 
 // "ws://h:1" / "wss://h:1" of `server` for the scheme, "" when it has none.
 const std::string& signallingUrl(const Server& server, bool secure);
+// Clients on the server: its polled users plus the connections handed out (handedOut()).
+int connectionsOn(const Server& server, const std::map<std::string, int>& handedOut);
 
 }  // namespace sb

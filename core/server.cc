@@ -1,7 +1,10 @@
 #include "core/server.h"
 
+#include <curl/curl.h>  // the URL parser only: no I/O happens here
+
 #include <algorithm>
 #include <cctype>
+#include <memory>
 
 namespace sb {
 
@@ -48,6 +51,25 @@ std::optional<std::string> normalizeServerUrl(std::string_view url) {
     rest += kApi;
   }
   return scheme + "://" + rest + "/";
+}
+
+bool isSignallingUrl(std::string_view url, bool secure) {
+  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> parsed(curl_url(), curl_url_cleanup);
+  if (!parsed) return false;
+  std::string text(url);
+  if (curl_url_set(parsed.get(), CURLUPART_URL, text.c_str(), CURLU_NON_SUPPORT_SCHEME) !=
+      CURLUE_OK) {
+    return false;
+  }
+  auto part = [&parsed](CURLUPart which) {
+    char* value = nullptr;
+    if (curl_url_get(parsed.get(), which, &value, 0) != CURLUE_OK) return std::string();
+    std::string out = value ? value : "";
+    curl_free(value);
+    return out;
+  };
+  return part(CURLUPART_SCHEME) == (secure ? "wss" : "ws") && !part(CURLUPART_HOST).empty() &&
+         part(CURLUPART_USER).empty() && part(CURLUPART_PASSWORD).empty();
 }
 
 std::string serverHost(std::string_view url) {

@@ -80,6 +80,10 @@ struct Server {
 // Accepts "https://h", "https://h/", "https://h/bigbluebutton/api" and "…/api/". nullopt when the
 // URL is not http(s) or has no host.
 std::optional<std::string> normalizeServerUrl(std::string_view url);
+// Whether `url` is a signalling endpoint for /rtcloadbalance: "wss://host[:port][/path]" when
+// `secure`, else "ws://…", with a valid host and port and no credentials (it is handed to every
+// client). Parsed by libcurl's URL parser.
+bool isSignallingUrl(std::string_view url, bool secure);
 // "bbb1.example.com:8443" from "https://bbb1.example.com:8443/bigbluebutton/api/" (the port only
 // when the URL names one), for tables and logs.
 std::string serverHost(std::string_view url);

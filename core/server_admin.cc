@@ -8,14 +8,6 @@
 namespace sb {
 namespace {
 
-// "ws://host[:port][/path]" (or wss://): the scheme, then a host.
-bool isSignallingUrl(const std::string& url, std::string_view scheme) {
-  if (!url.starts_with(scheme)) return false;
-  std::string_view rest = std::string_view(url).substr(scheme.size());
-  if (rest.empty() || rest[0] == '/' || rest[0] == ':') return false;
-  return rest.find_first_of(" \t\r\n\"<>") == std::string_view::npos;
-}
-
 // Copies every field `c` sets onto `server` (validated before).
 void applyChanges(Server& server, const ServerChanges& c) {
   if (c.url) server.url = *normalizeServerUrl(*c.url);
@@ -64,10 +56,10 @@ Status ServerAdmin::validate(const ServerChanges& c, bool adding) const {
   if ((c.maxUsers && *c.maxUsers < 0) || (c.maxMeetings && *c.maxMeetings < 0)) {
     return Error::of(ErrorCode::kInvalidArgument, "Capacity limits must be >= 0 (0 = no limit)");
   }
-  if (c.wsUrl && !c.wsUrl->empty() && !isSignallingUrl(*c.wsUrl, "ws://")) {
+  if (c.wsUrl && !c.wsUrl->empty() && !isSignallingUrl(*c.wsUrl, /*secure=*/false)) {
     return Error::of(ErrorCode::kInvalidArgument, "ws-url must look like ws://host:port");
   }
-  if (c.wssUrl && !c.wssUrl->empty() && !isSignallingUrl(*c.wssUrl, "wss://")) {
+  if (c.wssUrl && !c.wssUrl->empty() && !isSignallingUrl(*c.wssUrl, /*secure=*/true)) {
     return Error::of(ErrorCode::kInvalidArgument, "wss-url must look like wss://host:port");
   }
   if (c.maxConnections && *c.maxConnections <= 0) {

@@ -26,6 +26,7 @@ Poller::Poller(ServerStore& servers, MeetingStore& meetings, BbbClient& bbb, con
       lease_(lease),
       metrics_(metrics),
       snapshots_(snapshots),
+      admin_(servers, meetings, bbb, config),
       signing_(upstreamSigningAlgorithm(config.api)) {
   char host[256] = "poller";
   gethostname(host, sizeof(host) - 1);
@@ -200,10 +201,10 @@ void Poller::finishDrain(const Server& server, const ServerLiveState& live, bool
     // Re-read: a registration since this round's listing makes it stay.
     auto fresh = servers_.getServer(server.id);
     if (!fresh || !fresh->removeWhenDrained || fresh->state == AdminState::kEnabled) return;
-    auto orphaned = meetings_.orphanMeetingsOf(server.id);
-    if (auto s = servers_.removeServer(server.id); s) {
+    // The operator's removal: its meetings (if any) are orphaned, never forgotten.
+    if (auto orphaned = admin_.remove(server.id); orphaned) {
       spdlog::info("server {} ({}) deregistered and {}: removed ({} meetings orphaned)", server.id,
-                   serverHost(server.url), empty ? "drained" : "offline", orphaned ? *orphaned : 0);
+                   serverHost(server.url), empty ? "drained" : "offline", *orphaned);
     }
     return;
   }

@@ -24,6 +24,7 @@
 #include "core/meeting_store.h"
 #include "core/meetings_snapshot.h"
 #include "core/metrics.h"
+#include "core/server_admin.h"
 #include "core/server_store.h"
 
 namespace sb {
@@ -67,8 +68,9 @@ class Poller {
   const Config& config_;
   LeaderLease& lease_;
   Metrics* metrics_;  // poll errors and round times; may be null
-  MeetingsSnapshotStore*
-      snapshots_;  // where each server's meetings go for getMeetings; may be null
+  // Where each server's meetings go for getMeetings; may be null.
+  MeetingsSnapshotStore* snapshots_;
+  ServerAdmin admin_;  // removes deregistered servers once drained
   ChecksumAlgorithm signing_;
   std::string holder_;  // this poller's lease holder id
   std::atomic<bool> active_{false};

@@ -214,7 +214,6 @@ HttpResponse AdminApi::registration(const HttpRequest& request, bool registering
                  serverHost(s->url));
     return jsonResponse(200, serverJson(*s));
   }
-  changes->state.reset();  // a registration always enables
   auto r = admin_.registerServer(*changes);
   if (!r) return fromError(r.error());
   spdlog::info("{} server {} ({}): enabled, in use once polled healthy",

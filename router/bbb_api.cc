@@ -140,15 +140,6 @@ void BbbApi::handle(const HttpRequest& request, const std::string& call, const R
   dispatch(std::move(*api), reply);
 }
 
-HttpResponse noted(HttpResponse r, std::string call, std::string result, std::string meetingId,
-                   std::string serverId) {
-  r.access.call = std::move(call);
-  if (!result.empty()) r.access.result = std::move(result);
-  r.access.meetingId = std::move(meetingId);
-  r.access.serverId = std::move(serverId);
-  return r;
-}
-
 HttpResponse errorResponse(const Error& error) {
   HttpResponse r = xmlResponse(renderError(error));
   r.access.result = std::string(messageKey(error.code));

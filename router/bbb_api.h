@@ -33,12 +33,9 @@ class BbbApi {
   ChecksumVerifier verifier_;
 };
 
-// HttpResponse helpers shared by the handlers.
+// BBB API answers (textResponse and noted are in router/http_types.h).
 HttpResponse xmlResponse(std::string body);
 // BBB's FAILED envelope; the access note's result is the messageKey.
 HttpResponse errorResponse(const Error& error);
-// `r` with its access note set (an empty `result` keeps the one errorResponse set).
-HttpResponse noted(HttpResponse r, std::string call, std::string result, std::string meetingId = "",
-                   std::string serverId = "");
 
 }  // namespace sb

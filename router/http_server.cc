@@ -18,14 +18,6 @@ using namespace Pistache;
 constexpr std::string_view kApiPrefix = "/bigbluebutton/api";
 constexpr std::string_view kAdminPrefix = "/switchboard/api/v1";
 
-HttpResponse textResponse(int status, std::string body) {
-  HttpResponse r;
-  r.status = status;
-  r.contentType = "text/plain;charset=utf-8";
-  r.body = std::move(body);
-  return r;
-}
-
 std::string methodName(Http::Method m) {
   switch (m) {
     case Http::Method::Get:

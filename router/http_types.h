@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <string>
+#include <utility>
 
 namespace sb {
 
@@ -33,6 +34,25 @@ struct HttpResponse {
   std::string location;  // for redirects; CR/LF are stripped before sending
   AccessNote access;
 };
+
+// A plain-text answer.
+inline HttpResponse textResponse(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.contentType = "text/plain;charset=utf-8";
+  r.body = std::move(body);
+  return r;
+}
+
+// `r` with its access note set (an empty `result` keeps the one already there).
+inline HttpResponse noted(HttpResponse r, std::string call, std::string result,
+                          std::string meetingId = "", std::string serverId = "") {
+  r.access.call = std::move(call);
+  if (!result.empty()) r.access.result = std::move(result);
+  r.access.meetingId = std::move(meetingId);
+  r.access.serverId = std::move(serverId);
+  return r;
+}
 
 // Called exactly once per request, from any thread.
 using Reply = std::function<void(HttpResponse)>;

@@ -10,13 +10,7 @@ namespace {
 using nlohmann::json;
 
 HttpResponse text(int status, std::string body, std::string call, std::string result) {
-  HttpResponse r;
-  r.status = status;
-  r.contentType = "text/plain;charset=utf-8";
-  r.body = std::move(body);
-  r.access.call = std::move(call);
-  r.access.result = std::move(result);
-  return r;
+  return noted(textResponse(status, std::move(body)), std::move(call), std::move(result));
 }
 
 // /rtcloadbalance clients read the body only: every failure is "ERROR: <reason>" with HTTP 200.
@@ -116,7 +110,7 @@ HttpResponse OpsApi::stat() {
     double load = 0;
   } t;
   for (const Server& s : *list) {
-    int connections = s.live.usage.users + (handed.contains(s.id) ? handed[s.id] : 0);
+    int connections = connectionsOn(s, handed);
     servers.push_back({{"id", s.id},
                        {"host", serverHost(s.url)},
                        {"tag", s.tag},
@@ -164,7 +158,7 @@ HttpResponse OpsApi::metrics() {
     auto handed = rtc_.handedOut();
     samples.reserve(list->size());
     for (const Server& s : *list) {
-      samples.push_back({&s, s.live.usage.users + (handed.contains(s.id) ? handed[s.id] : 0)});
+      samples.push_back({&s, connectionsOn(s, handed)});
     }
   } else {
     metrics_.countStoreError("metrics");  // still answer: the process families stay useful

@@ -21,6 +21,21 @@ TEST(NormalizeServerUrlTest, KeepsAnExistingApiPath) {
             "https://bbb1.example.com/bigbluebutton/api/");
 }
 
+TEST(SignallingUrlTest, SchemeHostAndPortAreChecked) {
+  EXPECT_TRUE(isSignallingUrl("ws://sfu1.example.com:8188", false));
+  EXPECT_TRUE(isSignallingUrl("wss://sfu1.example.com:8989/janus", true));
+  EXPECT_TRUE(isSignallingUrl("ws://[::1]:8188", false));
+  EXPECT_FALSE(isSignallingUrl("wss://sfu1.example.com", false)) << "wrong scheme for ws";
+  EXPECT_FALSE(isSignallingUrl("ws://sfu1.example.com", true)) << "wrong scheme for wss";
+  EXPECT_FALSE(isSignallingUrl("http://sfu1.example.com:80", false));
+  EXPECT_FALSE(isSignallingUrl("ws://", false));
+  EXPECT_FALSE(isSignallingUrl("ws://:80", false));
+  EXPECT_FALSE(isSignallingUrl("ws://h:99999", false));
+  EXPECT_FALSE(isSignallingUrl("ws://h:abc", false));
+  EXPECT_FALSE(isSignallingUrl("ws://h a:1", false));
+  EXPECT_FALSE(isSignallingUrl("ws://user:pw@h:1", false)) << "handed to every client";
+}
+
 TEST(NormalizeServerUrlTest, TakesTheUrlBbbConfPrints) {
   // `bbb-conf --secret` prints "URL: https://host/bigbluebutton/".
   EXPECT_EQ(normalizeServerUrl("https://bbb1.example.com/bigbluebutton/"),

@@ -122,6 +122,10 @@ Result<std::unique_ptr<StoreBundle>> openStores(const Config& config) {
   if (!redis) return Error::of(ErrorCode::kInvalidArgument, "REDIS_URL: " + redis.error().message);
   redis->connectTimeout = config.store.timeout;
   redis->commandTimeout = config.store.timeout;
+  // One idle connection per thread that may talk to Redis (reactors answer joins, workers the
+  // other calls, the poller and the lease), so a burst never connects and disconnects per call.
+  redis->maxIdleConnections =
+      static_cast<size_t>(config.http.threads + config.http.workerThreads + 4);
   return std::unique_ptr<StoreBundle>(new SharedBundle(config, std::move(*redis)));
 }
 

@@ -73,10 +73,7 @@ for st in $stores; do
   for c in "${conn_levels[@]}"; do
     run_wrk "nginx c$c" "$NGINX_URL" "$urls" 302 "$threads" "$c" "$duration" 0 "${NGINX_PIDS[@]}"
     nginx_rps=${W[rps]} nginx_p99=${W[p99_ms]} nginx_cpu=${W[cpu_us_per_req]}
-    if [[ -n $perf_out && $first -eq 1 ]]; then
-      (sleep 1 && perf record -q -F 999 -g -p "$SB_PID" -o "$perf_out.$st" -- sleep $((duration > 3 ? duration - 2 : 1)) \
-        >/dev/null 2>&1) &
-    fi
+    [[ -n $perf_out && $first -eq 1 ]] && perf_router "$perf_out.$st" "$duration"
     BENCH_COUNT_REDIS=$([[ $st == shared ]] && echo 1 || echo 0) \
       run_wrk "router[$st] c$c" "$SB_URL" "$urls" 302 "$threads" "$c" "$duration" 0 "$SB_PID"
     r=$(ratio "${W[rps]}" "$nginx_rps")

@@ -284,6 +284,20 @@ start_bench_stores() {
   echo "stores: $REDIS_URL $DATABASE_URL"
 }
 
+# redis_pids / pg_pids: the Redis server; every PostgreSQL process (postmaster and its children: the
+# backends of the router's pooled connections). For CPU accounting; empty without bench stores.
+redis_pids() {
+  [[ $bench_stores_started -eq 1 && -r $stores_dir/redis.pid ]] && cat "$stores_dir/redis.pid"
+  return 0
+}
+pg_pids() {
+  [[ $bench_stores_started -eq 1 && -r $stores_dir/pg/postmaster.pid ]] || return 0
+  local pm
+  pm=$(head -1 "$stores_dir/pg/postmaster.pid")
+  echo "$pm"
+  pgrep -P "$pm" || true
+}
+
 stop_bench_stores() {
   if [[ $bench_stores_started -eq 1 ]]; then
     stop_stores
@@ -388,21 +402,23 @@ create_meetings() {
 redis_calls() {
   [[ $bench_stores_started -eq 1 ]] || return 0
   redis-cli -p "$TEST_REDIS_PORT" info commandstats 2>/dev/null | tr -d '\r' |
-    awk -F'[:,=]' '/^cmdstat_/ { sub("cmdstat_", "", $1); n[$1] = $3; t += $3 }
-      END { printf "%d ", t; for (c in n) printf "%s:%d,", c, n[c]; print "" }'
+    awk -F'[:,=]' '/^cmdstat_/ { sub("cmdstat_", "", $1); n[$1] = $3; u[$1] = $5; t += $3 }
+      END { printf "%d ", t; for (c in n) printf "%s:%d:%d,", c, n[c], u[c]; print "" }'
 }
 
-# redis_per_req BEFORE AFTER REQUESTS: Redis commands per request, total and the busiest five.
+# redis_per_req BEFORE AFTER REQUESTS: Redis commands per request, total and the busiest five
+# with the time Redis spent executing each per request (INFO commandstats usec; a script's time
+# includes the commands it runs, which are also counted on their own).
 redis_per_req() {
   awk -v before="$1" -v after="$2" -v n="$3" 'BEGIN {
     split(before, b, " "); split(after, a, " ");
-    split(b[2], bl, ","); for (i in bl) { split(bl[i], kv, ":"); if (kv[1] != "") old[kv[1]] = kv[2] }
+    split(b[2], bl, ","); for (i in bl) { split(bl[i], kv, ":"); if (kv[1] != "") { old[kv[1]] = kv[2]; oldu[kv[1]] = kv[3] } }
     split(a[2], al, ","); k = 0
-    for (i in al) { split(al[i], kv, ":"); if (kv[1] == "" || kv[1] == "info") continue; d = kv[2] - old[kv[1]]; if (d > 0) { k++; name[k] = kv[1]; cnt[k] = d } }
-    for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (cnt[j] > cnt[i]) { t = cnt[i]; cnt[i] = cnt[j]; cnt[j] = t; t = name[i]; name[i] = name[j]; name[j] = t }
+    for (i in al) { split(al[i], kv, ":"); if (kv[1] == "" || kv[1] == "info") continue; d = kv[2] - old[kv[1]]; if (d > 0) { k++; name[k] = kv[1]; cnt[k] = d; us[k] = kv[3] - oldu[kv[1]] } }
+    for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (cnt[j] > cnt[i]) { t = cnt[i]; cnt[i] = cnt[j]; cnt[j] = t; t = name[i]; name[i] = name[j]; name[j] = t; t = us[i]; us[i] = us[j]; us[j] = t }
     tot = 0; for (i = 1; i <= k; i++) tot += cnt[i]
     out = sprintf("%.2f", n > 0 ? tot / n : 0); sep = " ("
-    for (i = 1; i <= k && i <= 5; i++) { out = out sep sprintf("%s %.2f", name[i], cnt[i] / n); sep = ", " }
+    for (i = 1; i <= k && i <= 5; i++) { out = out sep sprintf("%s %.2f %.1fus", name[i], cnt[i] / n, us[i] / n); sep = ", " }
     if (k > 0) out = out ")"
     print out }'
 }
@@ -461,6 +477,15 @@ run_wrk() {
 }
 
 # ratio A B: A/B in percent, one decimal.
+# perf_router FILE DURATION: in the background, `perf record -g` the router (SB_PID) for the middle
+# of a measured run of DURATION seconds that starts now. No-op when FILE is empty.
+perf_router() {
+  local out=$1 duration=$2
+  [[ -n $out ]] || return 0
+  (sleep 1 && perf record -q -F 999 -g -p "$SB_PID" -o "$out" -- sleep $((duration > 3 ? duration - 2 : 1)) \
+    >/dev/null 2>&1) &
+}
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", 100 * a / b; else print "0" }'; }
 # le A B / ge A B: numeric comparisons for verdicts.
 le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }

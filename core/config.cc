@@ -122,6 +122,9 @@ Result<Config> loadConfig(const EnvLookup& env) {
   c.api.getMeetingsDisabled = truthy(env("GET_MEETINGS_API_DISABLED"));
   if (auto v = env("BUILD_NUMBER")) c.api.buildNumber = *v;
   if (auto s = readSeconds(env, "JOIN_CACHE_TTL", 0, 60, c.api.joinCacheTtl); !s) return s.error();
+  if (auto s = readSeconds(env, "PLACEMENT_VIEW_TTL", 0, 60, c.api.placementViewTtl); !s) {
+    return s.error();
+  }
 
   if (auto s = readSeconds(env, "CONNECT_TIMEOUT", 0, 600, c.bbb.connectTimeout); !s)
     return s.error();

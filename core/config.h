@@ -44,6 +44,11 @@ struct ApiConfig {
   // the store changed; a server that went offline or was disabled may still get joins of its
   // meetings from other routers for up to this long.
   std::chrono::milliseconds joinCacheTtl{1000};
+  // PLACEMENT_VIEW_TTL (seconds, default 0.25; 0 = read the store on every create): how long a
+  // router places new meetings from its own copy of the server list (core/balancing/
+  // placement_view.h). Another router's reservations, new poll figures and admin changes (cordon,
+  // disable) reach this router's placements at most this long after they reached the store.
+  std::chrono::milliseconds placementViewTtl{250};
 };
 
 struct BbbClientConfig {

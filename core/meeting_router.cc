@@ -62,7 +62,8 @@ MeetingRouter::MeetingRouter(ServerStore& servers, MeetingStore& meetings, BbbCl
       metrics_(metrics),
       snapshots_(snapshots),
       signing_(upstreamSigningAlgorithm(config.api)),
-      joinCache_(clock, config.api.joinCacheTtl) {}
+      joinCache_(clock, config.api.joinCacheTtl),
+      placementView_(servers, clock, config.load, config.api.placementViewTtl) {}
 
 CallTimeouts MeetingRouter::timeoutsFor(const Server& server) const {
   CallTimeouts t{config_.bbb.connectTimeout, config_.bbb.responseTimeout};
@@ -193,42 +194,66 @@ Result<UpstreamAnswer> MeetingRouter::createOn(const Server& server, const Place
   return forward(server, "create", params, p.body, "Unable to create meeting on server.");
 }
 
-void MeetingRouter::release(const Placement& p, const Server& server) {
-  (void)meetings_.removeMeeting(p.meetingId, server.id);
-  (void)servers_.reserve(server.id, -reservationFor(server, config_.load, p.sizeHint), -1);
+void MeetingRouter::release(const Placement& p, const PlacementView::Pick& pick) {
+  (void)meetings_.removeMeeting(p.meetingId, pick.server.id);
+  (void)servers_.reserve(pick.server.id, -pick.load, -1);
+  placementView_.release(pick);
 }
 
 Result<UpstreamAnswer> MeetingRouter::create(const ApiRequest& request) {
   auto id = requireMeetingId(request);
   if (!id) return id.error();
-  auto found = meetings_.findMeeting(*id);
-  if (!found) return found.error();
-  if (found->has_value() && !(*found)->orphaned) {
-    const Meeting& m = **found;
-    auto server = servers_.getServer(m.serverId);
-    if (server && server->servesExistingMeetings()) {
-      bool keep = true;
-      if (server->state == AdminState::kCordoned) {
-        // A cordoned server keeps meetings that still run; one that ended is placed anew.
-        QueryString q;
-        q.append("meetingID", *id);
-        auto running = forward(*server, "isMeetingRunning", q, "", "");
-        keep = running && running->body.find("<running>true</running>") != std::string::npos;
-      }
-      if (keep) {
-        // Idempotent create: BBB answers duplicateWarning (or idNotUnique) itself.
-        QueryString params = repeatedCreateParams(request, m);
-        if (!server->tag.empty()) params.set(kServerTagParam, server->tag);
-        return forward(*server, "create", params, request.body,
-                       "Unable to create meeting on server.");
-      }
+  // Claim first: a new meeting (the common case, thousands at the top of the hour) costs no
+  // lookup; a create of a known meeting loses the claim and learns its owner from it.
+  const Placement p = placementFor(request, *id);
+  for (int attempt = 0; attempt < kMaxCreateAttempts; ++attempt) {
+    auto placed = placeAndCreate(p);
+    std::optional<Meeting> owner;
+    if (placed) {
+      if (placed->answer) return std::move(*placed->answer);
+      owner = std::move(placed->owner);
+    } else {
+      // No server takes new meetings (all cordoned, full, offline): a meeting that already runs
+      // is still created again where it runs.
+      auto found = meetings_.findMeeting(*id);
+      if (!found || !found->has_value() || (*found)->orphaned) return placed.error();
+      owner = std::move(**found);
     }
-    // Its server is gone, offline, disabled or (cordoned and the meeting ended): place anew.
-    if (auto s = meetings_.removeMeeting(*id, m.serverId); !s) return s.error();
-    joinCache_.forget(*id);
-    if (metrics_ && !(server && server->servesExistingMeetings())) metrics_->countFailover();
+    auto again = createExisting(*owner, request);
+    if (!again) return again.error();
+    if (*again) return std::move(**again);
+    // Its server no longer serves it: forgotten, placed anew on the next attempt.
   }
-  return placeAndCreate(placementFor(request, *id), &request);
+  return Error::of(ErrorCode::kInternalError, "Unable to create meeting on server.");
+}
+
+Result<std::optional<UpstreamAnswer>> MeetingRouter::createExisting(const Meeting& m,
+                                                                    const ApiRequest& request) {
+  auto server = servers_.getServer(m.serverId);
+  if (server && server->servesExistingMeetings()) {
+    bool keep = true;
+    if (server->state == AdminState::kCordoned) {
+      // A cordoned server keeps meetings that still run; one that ended is placed anew.
+      QueryString q;
+      q.append("meetingID", m.id);
+      auto running = forward(*server, "isMeetingRunning", q, "", "");
+      keep = running && running->body.find("<running>true</running>") != std::string::npos;
+    }
+    if (keep) {
+      // Idempotent create: BBB answers duplicateWarning (or idNotUnique) itself.
+      QueryString params = repeatedCreateParams(request, m);
+      if (!server->tag.empty()) params.set(kServerTagParam, server->tag);
+      auto answer =
+          forward(*server, "create", params, request.body, "Unable to create meeting on server.");
+      if (!answer) return answer.error();
+      return std::optional<UpstreamAnswer>(std::move(*answer));
+    }
+  }
+  // Its server is gone, offline, disabled or (cordoned and the meeting ended): place anew.
+  if (auto s = meetings_.removeMeeting(m.id, m.serverId); !s) return s.error();
+  joinCache_.forget(m.id);
+  if (metrics_ && !(server && server->servesExistingMeetings())) metrics_->countFailover();
+  return std::optional<UpstreamAnswer>();
 }
 
 QueryString MeetingRouter::repeatedCreateParams(const ApiRequest& request,
@@ -240,53 +265,31 @@ QueryString MeetingRouter::repeatedCreateParams(const ApiRequest& request,
   return params;
 }
 
-Result<UpstreamAnswer> MeetingRouter::placeAndCreate(const Placement& p,
-                                                     const ApiRequest* lostRequest) {
+Result<MeetingRouter::Placed> MeetingRouter::placeAndCreate(const Placement& p) {
   ServerTagRequest tag = ServerTagRequest::parse(p.tagRequest);
-  int expected = expectedUsers(p.sizeHint, config_.load);
   std::set<std::string> failed;  // servers that failed in transport during this placement
   Error lastError = Error::of(ErrorCode::kNoServerAvailable);
   for (int attempt = 0; attempt < kMaxCreateAttempts; ++attempt) {
-    Server server;
-    std::optional<Meeting> owner;  // set when another request holds the meeting
-    {
-      std::lock_guard lock(placementMu_);
-      auto all = servers_.listServers();
-      if (!all) return all.error();
-      std::vector<Server> servers;
-      for (auto& s : *all) {
-        if (!failed.contains(s.id)) servers.push_back(std::move(s));
-      }
-      auto chosen = chooseServer(servers, tag, strategy_, p.meetingId, expected);
-      if (!chosen) return attempt == 0 ? chosen.error() : lastError;
-      server = **chosen;
-      auto claimed = meetings_.claimMeeting(meetingFor(p, server));
-      if (!claimed) return claimed.error();
-      if (claimed->claimed) {
-        (void)servers_.reserve(server.id, reservationFor(server, config_.load, p.sizeHint), 1);
-      } else {
-        owner = std::move(claimed->meeting);
-      }
-    }
-    if (owner) {
-      auto ownerServer = servers_.getServer(owner->serverId);
-      if (!ownerServer) return ownerServer.error();
-      if (lostRequest == nullptr) return UpstreamAnswer{"", ownerServer->id, true, ""};
-      QueryString params = repeatedCreateParams(*lostRequest, *owner);
-      if (!ownerServer->tag.empty()) params.set(kServerTagParam, ownerServer->tag);
-      return forward(*ownerServer, "create", params, p.body, "Unable to create meeting on server.");
-    }
+    auto pick = placementView_.choose(tag, strategy_, p.meetingId, p.sizeHint, failed);
+    if (!pick) return attempt == 0 ? pick.error() : lastError;
+    const Server& server = pick->server;
+    auto claimed = meetings_.claimMeeting(meetingFor(p, server));
+    if (!claimed || !claimed->claimed) placementView_.cancel(*pick);
+    if (!claimed) return claimed.error();
+    if (!claimed->claimed) return Placed{std::nullopt, std::move(claimed->meeting)};
+    (void)servers_.reserve(server.id, pick->load, 1);
+    placementView_.settle(*pick);
     auto answer = createOn(server, p);
     if (answer && answer->success) {
       markChanged(server.id);
       if (metrics_) metrics_->countPlacement(strategy_.name());
       spdlog::debug("meeting {} placed on {} ({})", p.meetingId, server.id, serverHost(server.url));
-      return answer;
+      return Placed{std::move(*answer), std::nullopt};
     }
     // BBB refused the create (bad parameters) or could not be reached: release the claim so no
     // mapping points at a meeting that does not exist.
-    release(p, server);
-    if (answer) return answer;
+    release(p, *pick);
+    if (answer) return Placed{std::move(*answer), std::nullopt};
     lastError = answer.error();
     failed.insert(server.id);
     spdlog::warn("create of {} on {} ({}) failed in transport; trying another server", p.meetingId,
@@ -336,14 +339,20 @@ Result<JoinTarget> MeetingRouter::failoverJoinUrl(const ApiRequest& request) {
     (void)meetings_.removeMeeting(meeting.id, meeting.serverId);
   }
   if (meeting.createParams.empty()) return Error::of(ErrorCode::kServerUnavailable);
-  auto answer = placeAndCreate(placementOf(meeting), nullptr);
-  if (!answer) return answer.error();
-  if (!answer->success) {
+  auto placed = placeAndCreate(placementOf(meeting));
+  if (!placed) return placed.error();
+  if (placed->owner) {
+    // A concurrent failover (or create) placed it first: join it there.
+    auto owner = servers_.getServer(placed->owner->serverId);
+    if (!owner) return owner.error();
+    return signedJoin(*owner, request);
+  }
+  if (!placed->answer->success) {
     return Error::of(ErrorCode::kInternalError,
                      "Unable to re-create the meeting on another server.");
   }
   if (metrics_) metrics_->countFailover();
-  auto server = servers_.getServer(answer->serverId);
+  auto server = servers_.getServer(placed->answer->serverId);
   if (!server) return server.error();
   spdlog::warn("failover: meeting {} re-created on {} ({}) for a join (was on {})", meeting.id,
                server->id, serverHost(server->url), meeting.serverId);
@@ -378,19 +387,19 @@ Result<Meeting> MeetingRouter::moveMeeting(const std::string& meetingId,
   const int64_t storeChangedMs = clock_.nowMs();
   (void)meetings_.removeMeeting(meeting.id, meeting.serverId);
   Placement p = placementOf(meeting);
-  {
-    std::lock_guard lock(placementMu_);
-    auto claimed = meetings_.claimMeeting(meetingFor(p, *target));
-    if (!claimed) return claimed.error();
-    if (!claimed->claimed) {
-      return Error::of(ErrorCode::kAlreadyExists,
-                       "The meeting was re-created elsewhere meanwhile; try again.");
-    }
-    (void)servers_.reserve(target->id, reservationFor(*target, config_.load, p.sizeHint), 1);
+  auto claimed = meetings_.claimMeeting(meetingFor(p, *target));
+  if (!claimed) return claimed.error();
+  if (!claimed->claimed) {
+    return Error::of(ErrorCode::kAlreadyExists,
+                     "The meeting was re-created elsewhere meanwhile; try again.");
   }
+  // The operator chose the server; the view learns of the reservation from the store.
+  PlacementView::Pick pick{*target, reservationFor(*target, config_.load, p.sizeHint)};
+  (void)servers_.reserve(target->id, pick.load, 1);
+  placementView_.invalidate();
   auto answer = createOn(*target, p);
   if (!answer || !answer->success) {
-    release(p, *target);
+    release(p, pick);
     // Keep it known, orphaned, so its next join re-creates it on a healthy server.
     Meeting orphan = meeting;
     orphan.orphaned = true;

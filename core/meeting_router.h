@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/balancing/balancing_strategy.h"
+#include "core/balancing/placement_view.h"
 #include "core/bbb_client.h"
 #include "core/clock.h"
 #include "core/config.h"
@@ -119,16 +120,24 @@ class MeetingRouter {
   Meeting meetingFor(const Placement& p, const Server& server) const;
   // Forwards the create of `p` to `server` (with the server's tag as meta_server-tag).
   Result<UpstreamAnswer> createOn(const Server& server, const Placement& p);
-  // Places the meeting on the best server (claim + reservation, serialised per process so
-  // concurrent placements see each other) and forwards the create; on a transport failure
-  // releases the claim and tries the next best server. When another request claimed the meeting
-  // first: forwards `lostRequest` there if given (BBB answers duplicateWarning), else answers
-  // success without contacting BBB.
-  Result<UpstreamAnswer> placeAndCreate(const Placement& p, const ApiRequest* lostRequest);
+  // What placeAndCreate did: forwarded the create (BBB's answer, success or refusal), or found
+  // the meeting claimed by another request (its owner; nothing was sent to BBB).
+  struct Placed {
+    std::optional<UpstreamAnswer> answer;
+    std::optional<Meeting> owner;
+  };
+  // Places the meeting on the best server (chosen from the placement view, in which concurrent
+  // placements of this process see each other; then claim + reservation) and forwards the
+  // create; on a transport failure releases the claim and tries the next best server.
+  Result<Placed> placeAndCreate(const Placement& p);
+  // The create of a meeting the store already has: forwarded to its server (BBB answers
+  // duplicateWarning), or nullopt after forgetting it when its server no longer serves it (gone,
+  // offline, disabled, or cordoned and the meeting ended), so the caller places it anew.
+  Result<std::optional<UpstreamAnswer>> createExisting(const Meeting& m, const ApiRequest& request);
   // Parameters of a create for a meeting that already exists (idempotent create).
   QueryString repeatedCreateParams(const ApiRequest& request, const Meeting& existing) const;
-  // Releases a claim made by placeAndCreate/moveMeeting.
-  void release(const Placement& p, const Server& server);
+  // Releases a claim and its reservation made by placeAndCreate/moveMeeting.
+  void release(const Placement& p, const PlacementView::Pick& pick);
   JoinTarget signedJoin(const Server& server, const ApiRequest& request) const;
   static int sizeHintOf(const QueryString& params);
 
@@ -148,9 +157,7 @@ class MeetingRouter {
   std::shared_ptr<const std::string> listing_;
   ChecksumAlgorithm signing_;
   JoinCache joinCache_;
-  // Serialises choose + claim + reserve (never held across a call to BBB), so concurrent creates
-  // in this process see each other's reservations.
-  std::mutex placementMu_;
+  PlacementView placementView_;
 };
 
 }  // namespace sb

@@ -128,14 +128,15 @@ Result<MeetingStore::Claim> DurableMeetingStore::claimMeeting(const Meeting& mee
   // Acknowledge the claim only once PostgreSQL has it too.
   auto durable = pg_.claimMeeting(meeting);
   if (durable && durable->claimed) return claim;
-  if (durable) {
-    // PostgreSQL holds an older record of this id (Redis had lost it): Redis decided, so the
-    // new placement replaces it.
-    (void)pg_.removeMeeting(meeting.id, durable->meeting.serverId);
-    durable = pg_.claimMeeting(meeting);
-    if (durable && durable->claimed) return claim;
-  }
   (void)redis_.removeMeeting(meeting.id, meeting.serverId);
+  if (durable) {
+    // PostgreSQL holds a live record of this id that Redis had lost (a flush, or a restart
+    // without persistence): that meeting still runs where PostgreSQL says, so it owns the id, as
+    // a lookup would have found. Put it back into Redis in place of this claim.
+    auto restored = redis_.claimMeeting(durable->meeting);
+    if (restored && !restored->claimed) return restored;  // yet another claim came in between
+    return Claim{std::move(durable->meeting), false};
+  }
   return Error::of(ErrorCode::kStoreUnavailable,
                    "The meeting could not be recorded durably; try again shortly.");
 }

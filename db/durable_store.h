@@ -4,7 +4,8 @@
 //     live state (poller) and reservations: Redis, falling back to PostgreSQL while Redis is down;
 //   - meetings: Redis arbitrates claims (atomic across routers) and serves lookups; every claim is
 //     written through to PostgreSQL before it is acknowledged, so a Redis flush or restart loses
-//     nothing: a lookup that misses Redis reads PostgreSQL and puts the meeting back.
+//     nothing: a lookup that misses Redis reads PostgreSQL and puts the meeting back, and a claim
+//     that wins in Redis but finds a live record in PostgreSQL loses to that record (put back).
 //   - PostgreSQL down: lookups (joins) keep working from Redis; claims (creates) fail with
 //     kStoreUnavailable, because an unrecorded meeting would be lost on the next Redis failure.
 //     Removals go to Redis and are retried on PostgreSQL by the poller's sweep later.

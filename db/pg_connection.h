@@ -18,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <pqxx/connection>
+#include <pqxx/nontransaction>
 #include <pqxx/transaction>
 #include <string>
 #include <type_traits>
@@ -65,6 +66,13 @@ class PgConnection {
   template <typename Fn>
   auto transact(Fn&& fn) -> std::invoke_result_t<Fn&, pqxx::work&>;
 
+  // Like transact, for work that is one statement (or statements each fine on its own): runs
+  // `fn(pqxx::nontransaction&)` in autocommit, one round trip per statement instead of BEGIN,
+  // statements, COMMIT. The retry on a stale pooled connection applies too, so a statement must be
+  // safe to run twice (a read, or a write whose repeat finds its own first effect).
+  template <typename Fn>
+  auto autocommit(Fn&& fn) -> std::invoke_result_t<Fn&, pqxx::nontransaction&>;
+
   // One round trip ("SELECT 1"), for /readyz.
   Status ping();
 
@@ -90,6 +98,10 @@ class PgConnection {
   void noteReachable();
   void noteUnreachable(const std::string& what);
 
+  // transact and autocommit: `fn` in a `Txn` on a pooled connection, committed when it is ok.
+  template <typename Txn, typename Fn>
+  auto runIn(Fn&& fn) -> std::invoke_result_t<Fn&, Txn&>;
+
   const PgOptions options_;
   const std::string conninfo_;     // options_.url plus our timeouts (holds the password)
   const std::string redactedUrl_;  // options_.url without the password
@@ -114,14 +126,24 @@ std::string redactPgUrl(const std::string& url);
 
 template <typename Fn>
 auto PgConnection::transact(Fn&& fn) -> std::invoke_result_t<Fn&, pqxx::work&> {
-  using Out = std::invoke_result_t<Fn&, pqxx::work&>;
+  return runIn<pqxx::work>(std::forward<Fn>(fn));
+}
+
+template <typename Fn>
+auto PgConnection::autocommit(Fn&& fn) -> std::invoke_result_t<Fn&, pqxx::nontransaction&> {
+  return runIn<pqxx::nontransaction>(std::forward<Fn>(fn));
+}
+
+template <typename Txn, typename Fn>
+auto PgConnection::runIn(Fn&& fn) -> std::invoke_result_t<Fn&, Txn&> {
+  using Out = std::invoke_result_t<Fn&, Txn&>;
   for (int attempt = 1;; ++attempt) {
     Result<Lease> lease = acquire();
     if (!lease) return lease.error();
     bool retry = false;
     try {
       Out out = [&]() -> Out {
-        pqxx::work txn(*lease->conn);
+        Txn txn(*lease->conn);
         Out result = fn(txn);
         if (result.ok()) txn.commit();
         return result;

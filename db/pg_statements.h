@@ -70,10 +70,8 @@ inline constexpr char kReserve[] =
 inline constexpr char kFindMeeting[] =
     "SELECT " SB_PG_MEETING_COLUMNS " FROM meetings WHERE id = $1";
 
-// The claim: inserts the meeting, or replaces an orphaned holder of the id. A live holder is left
-// alone but locked (ON CONFLICT DO UPDATE locks the conflicting row even when its WHERE is
-// false), so the follow-up kFindMeeting in the same transaction reads the owner that won.
-// Returns a row exactly when this claim won.
+// The claim, one atomic statement: inserts the meeting, or replaces an orphaned holder of the id;
+// a live holder is left alone. Returns a row exactly when this claim won.
 inline constexpr char kClaimMeeting[] =
     "INSERT INTO meetings (" SB_PG_MEETING_COLUMNS
     ") VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10) "

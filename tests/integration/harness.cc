@@ -127,6 +127,8 @@ Router::Router(const std::function<void(sb::Config&)>& tweak) {
   // Tests change servers and meetings behind the router's back and expect the next join to see
   // it; the join cache has its own tests (join_cache tests set a TTL).
   c.api.joinCacheTtl = std::chrono::milliseconds(0);
+  // Likewise for placements: tests cordon or load a server and expect the next create to see it.
+  c.api.placementViewTtl = std::chrono::milliseconds(0);
   if (tweak) tweak(c);
   service_ = std::make_unique<sb::Service>(c, sb::ServiceOptions{.runPoller = false});
   auto s = service_->start();

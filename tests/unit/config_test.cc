@@ -54,6 +54,17 @@ TEST(ConfigTest, Defaults) {
   EXPECT_EQ(c.http.bind, "0.0.0.0");
   EXPECT_EQ(c.http.port, 8080);
   EXPECT_EQ(c.logLevel, "info");
+  EXPECT_EQ(c.api.joinCacheTtl, std::chrono::milliseconds(1000));
+  EXPECT_EQ(c.api.placementViewTtl, std::chrono::milliseconds(250));
+}
+
+TEST(ConfigTest, PlacementViewTtlTakesFractionsAndZero) {
+  EXPECT_EQ(loadOk({{"PLACEMENT_VIEW_TTL", "0.1"}}).api.placementViewTtl,
+            std::chrono::milliseconds(100));
+  EXPECT_EQ(loadOk({{"PLACEMENT_VIEW_TTL", "0"}}).api.placementViewTtl,
+            std::chrono::milliseconds(0));
+  EXPECT_NE(loadError({{"PLACEMENT_VIEW_TTL", "-1"}}).find("PLACEMENT_VIEW_TTL"),
+            std::string::npos);
 }
 
 TEST(ConfigTest, SecretAndSecretsSplitOnColon) {

@@ -115,6 +115,21 @@ TEST_F(DurableStoreTest, ClaimsAreWrittenThroughAndSurviveARedisFlush) {
   EXPECT_EQ(second->meeting.serverId, "s1");
 }
 
+// A create goes straight to the claim (no lookup first): after a Redis flush the claim of a known
+// meeting must still lose to the record PostgreSQL has, and put it back into Redis.
+TEST_F(DurableStoreTest, AClaimAfterARedisFlushLosesToThePostgresRecord) {
+  ASSERT_TRUE(meetings_.claimMeeting(meeting("m1", "s1"))->claimed);
+  redisMeetings_.flush();
+  auto again = meetings_.claimMeeting(meeting("m1", "s2"));
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->claimed);
+  EXPECT_EQ(again->meeting.serverId, "s1");
+  auto cached = redisMeetings_.inner->findMeeting("m1");
+  ASSERT_TRUE(cached.ok() && cached->has_value());
+  EXPECT_EQ((*cached)->serverId, "s1");
+  EXPECT_EQ((*pgMeetings_.inner->findMeeting("m1"))->serverId, "s1");
+}
+
 TEST_F(DurableStoreTest, PostgresDownLookupsWorkAndClaimsFailCleanly) {
   ASSERT_TRUE(meetings_.claimMeeting(meeting("m1", "s1")).ok());
   pgMeetings_.up = false;

@@ -210,12 +210,14 @@ class HookedMeetingStore final : public MeetingStore {
 
   std::function<void(const Meeting&)> beforeClaim;
   bool failFind = false;
+  bool failClaim = false;
 
   Result<std::optional<Meeting>> findMeeting(std::string_view id) override {
     if (failFind) return Error::of(ErrorCode::kStoreUnavailable);
     return inner_.findMeeting(id);
   }
   Result<Claim> claimMeeting(const Meeting& meeting) override {
+    if (failClaim) return Error::of(ErrorCode::kStoreUnavailable);
     if (beforeClaim) beforeClaim(meeting);
     return inner_.claimMeeting(meeting);
   }

@@ -30,6 +30,9 @@ using Params = std::vector<std::pair<std::string, std::string>>;
 class MeetingRouterTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    // Tests change servers behind the router's back and expect the next create to see it (the
+    // placement view's own tests set a TTL).
+    config_.api.placementViewTtl = std::chrono::milliseconds(0);
     // Three available untagged servers; s2 is the least loaded.
     add(makeServer("s1", 10));
     add(makeServer("s2", 5));
@@ -284,11 +287,31 @@ TEST_F(MeetingRouterTest, MissingMeetingId) {
 }
 
 TEST_F(MeetingRouterTest, StoreFailureIsReported) {
-  meetings_.failFind = true;
+  meetings_.failClaim = true;
   auto r = create("m1");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kStoreUnavailable);
   EXPECT_TRUE(bbb_.calls().empty());
+  EXPECT_DOUBLE_EQ(loadOf("s2"), 5);  // nothing reserved
+  // The failed placement left no reservation in the router's view either: s2 is still first.
+  meetings_.failClaim = false;
+  ASSERT_TRUE(create("m1").ok());
+  EXPECT_EQ(serverOf("m1"), "s2");
+}
+
+TEST_F(MeetingRouterTest, ACreateOfAKnownMeetingIsForwardedWhenNoServerTakesNewOnes) {
+  ASSERT_TRUE(create("m1").ok());
+  // Every server cordoned: nothing new can be placed, but m1 still runs on s2.
+  for (const char* id : {"s1", "s2", "s3"}) setState(id, AdminState::kCordoned);
+  bbb_.replies["isMeetingRunning"] = runningXml(true);
+  auto again = create("m1");
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(again->serverId, "s2");
+  EXPECT_EQ(lastCall("create").serverUrl, urlFor("s2"));
+  // A meeting nobody knows gets the placement error.
+  auto fresh = create("m2");
+  ASSERT_FALSE(fresh.ok());
+  EXPECT_EQ(fresh.error().code, ErrorCode::kNoServerAvailable);
 }
 
 // ---- create: failures

@@ -125,7 +125,7 @@ Result<std::unique_ptr<StoreBundle>> openStores(const Config& config) {
   // One idle connection per thread that may talk to Redis (reactors answer joins, workers the
   // other calls, the poller and the lease), so a burst never connects and disconnects per call.
   redis->maxIdleConnections =
-      static_cast<size_t>(config.http.threads + config.http.workerThreads + 4);
+      static_cast<size_t>(config.http.threads + config.http.workerThreadsMax + 4);
   return std::unique_ptr<StoreBundle>(new SharedBundle(config, std::move(*redis)));
 }
 

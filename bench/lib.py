@@ -233,6 +233,8 @@ async def run_load(args, items):
                     if not stats["first_error"]:
                         stats["first_error"] = f"HTTP {status}: " + data[:200].decode(
                             "utf-8", "replace").replace("\n", " ")
+                    if args.error_pause > 0:
+                        await asyncio.sleep(args.error_pause)  # as a user would, before retrying
         finally:
             conn.close()
 
@@ -397,6 +399,8 @@ def main():
     s.add_argument("--duration", type=float, default=0, help="stop after this many seconds")
     s.add_argument("--loop", action="store_true", help="cycle over the file until stopped")
     s.add_argument("--timeout", type=float, default=30, help="seconds per request")
+    s.add_argument("--error-pause", type=float, default=0,
+                   help="seconds a connection waits after an unexpected answer")
     s.set_defaults(fn=cmd_load)
 
     s = sub.add_parser("add-servers")

@@ -380,7 +380,7 @@ parse_kv() {
   arr=()
   local kv
   for kv in $2; do
-    [[ $kv == *=* ]] && arr[${kv%%=*}]=${kv#*=}
+    if [[ $kv == *=* ]]; then arr[${kv%%=*}]=${kv#*=}; fi
   done
 }
 

@@ -4,7 +4,8 @@
 # forwards to their server), and wrk measures joins of the meetings on the other servers, against
 # nginx's fixed 302 with the same wrk settings. Beside it, one client re-creates meetings of the
 # healthy servers in a loop: its latency shows whether the slow creates starve the router's
-# worker threads.
+# worker threads. Creates beyond the router's SERVER_CALL_LIMIT (32) for the slow server are
+# refused at once (counted as failed); their client connection waits 1 s before the next.
 #   bench/slow_server.sh                 full run, both stores (Redis+PostgreSQL, then embedded)
 #   bench/slow_server.sh --smoke         a few seconds, no thresholds (CI)
 #   bench/slow_server.sh --store shared  one store only (memory, shared or both)
@@ -82,7 +83,8 @@ for st in $stores; do
   creates_before=$(curl -sf "$SIM_CONTROL/servers/1" | "$BENCH_PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["requests"].get("create", 0))')
   secs=$((duration + 3))
   bench_spawn "slow-creates-$st" "$BENCH_PYTHON" "$BENCH_PY" load --url "$SB_URL" --file "$slow_urls" \
-    --conns "$inflight" --expect success --loop --duration "$secs" --timeout $((delay_ms / 1000 + 20))
+    --conns "$inflight" --expect success --loop --duration "$secs" --timeout $((delay_ms / 1000 + 20)) \
+    --error-pause 1
   slow_pid=$SPAWNED_PID
   bench_spawn "fast-creates-$st" "$BENCH_PYTHON" "$BENCH_PY" load --url "$SB_URL" --file "$fast_urls" \
     --conns 1 --expect success --loop --duration "$secs" --timeout $((delay_ms / 1000 + 20))

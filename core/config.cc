@@ -131,6 +131,9 @@ Result<Config> loadConfig(const EnvLookup& env) {
   if (auto s = readSeconds(env, "RESPONSE_TIMEOUT", 0, 600, c.bbb.responseTimeout); !s)
     return s.error();
   c.poller.pollTimeout = c.bbb.responseTimeout;
+  n = c.bbb.serverCallLimit;
+  if (auto s = readInt(env, "SERVER_CALL_LIMIT", 0, 100000, n); !s) return s.error();
+  c.bbb.serverCallLimit = static_cast<int>(n);
 
   if (auto s = readSeconds(env, "POLL_INTERVAL", 0, 86400, c.poller.interval); !s) return s.error();
   if (c.poller.interval.count() < 100) c.poller.interval = std::chrono::milliseconds(100);
@@ -191,6 +194,9 @@ Result<Config> loadConfig(const EnvLookup& env) {
   n = c.http.workerThreads;
   if (auto s = readInt(env, "WORKER_THREADS", 1, 1024, n); !s) return s.error();
   c.http.workerThreads = static_cast<int>(n);
+  n = std::max(c.http.workerThreadsMax, c.http.workerThreads);
+  if (auto s = readInt(env, "WORKER_THREADS_MAX", 1, 4096, n); !s) return s.error();
+  c.http.workerThreadsMax = std::max(static_cast<int>(n), c.http.workerThreads);
   n = static_cast<long>(c.http.maxRequestBytes);
   if (auto s = readInt(env, "MAX_REQUEST_SIZE", 4096, 64L * 1024 * 1024, n); !s) return s.error();
   c.http.maxRequestBytes = static_cast<size_t>(n);

@@ -57,6 +57,9 @@ struct BbbClientConfig {
   std::chrono::milliseconds responseTimeout{10000};
   // Calls to servers marked offline get a tenth of these, at least 200 ms / 500 ms and at most
   // the full value (Scalelite's rule: 1 s / 1 s with the defaults).
+  // SERVER_CALL_LIMIT (default 32; 0 = none): API calls one router may have waiting on one BBB
+  // server at once (core/server_call_limit.h); beyond it a call to that server fails at once.
+  int serverCallLimit = 32;
 };
 
 struct PollerConfig {
@@ -102,6 +105,7 @@ struct HttpConfig {
   uint16_t port = 8080;                // PORT
   int threads = 2;                     // HTTP_THREADS: Pistache reactor threads
   int workerThreads = 32;              // WORKER_THREADS: threads that wait on BBB servers
+  int workerThreadsMax = 256;          // WORKER_THREADS_MAX: the pool grows up to this
   size_t maxRequestBytes = 64 * 1024;  // MAX_REQUEST_SIZE; POST create with slides may be more
   // TLS_CERT_FILE / TLS_KEY_FILE (PEM paths, both or neither): serve HTTPS instead of HTTP.
   std::string tlsCertFile;

@@ -63,7 +63,8 @@ MeetingRouter::MeetingRouter(ServerStore& servers, MeetingStore& meetings, BbbCl
       snapshots_(snapshots),
       signing_(upstreamSigningAlgorithm(config.api)),
       joinCache_(clock, config.api.joinCacheTtl),
-      placementView_(servers, clock, config.load, config.api.placementViewTtl) {}
+      placementView_(servers, clock, config.load, config.api.placementViewTtl),
+      callLimit_(config.bbb.serverCallLimit) {}
 
 CallTimeouts MeetingRouter::timeoutsFor(const Server& server) const {
   CallTimeouts t{config_.bbb.connectTimeout, config_.bbb.responseTimeout};
@@ -100,6 +101,13 @@ Result<MeetingRouter::Target> MeetingRouter::locate(const std::string& meetingId
 Result<UpstreamAnswer> MeetingRouter::forward(const Server& server, const std::string& call,
                                               const QueryString& params, const std::string& body,
                                               const std::string& failureMessage) {
+  auto slot = callLimit_.tryAcquire(server.id);
+  if (!slot) {
+    spdlog::debug("{} to {} ({}) refused: {} calls already wait on that server", call, server.id,
+                  serverHost(server.url), callLimit_.perServer());
+    return Error::of(ErrorCode::kInternalError,
+                     failureMessage.empty() ? "The server is busy." : failureMessage);
+  }
   BbbCall c;
   c.url = signedApiUrl(server, call, params, signing_);
   c.body = body;

@@ -24,6 +24,7 @@
 #include "core/metrics.h"
 #include "core/query_string.h"
 #include "core/result.h"
+#include "core/server_call_limit.h"
 #include "core/server_store.h"
 
 namespace sb {
@@ -106,8 +107,9 @@ class MeetingRouter {
   // kServerUnavailable when its server is offline or disabled.
   Result<Target> locate(const std::string& meetingId, bool requireUsableServer);
   Result<std::string> requireMeetingId(const ApiRequest& request) const;
-  // Sends a call to `server` with timeouts reduced when it is offline. Transport failures become
-  // internalError with `failureMessage`.
+  // Sends a call to `server` with timeouts reduced when it is offline. Transport failures, and a
+  // server that already has SERVER_CALL_LIMIT calls waiting on it, become internalError with
+  // `failureMessage`.
   Result<UpstreamAnswer> forward(const Server& server, const std::string& call,
                                  const QueryString& params, const std::string& body,
                                  const std::string& failureMessage);
@@ -158,6 +160,7 @@ class MeetingRouter {
   ChecksumAlgorithm signing_;
   JoinCache joinCache_;
   PlacementView placementView_;
+  ServerCallLimit callLimit_;
 };
 
 }  // namespace sb

@@ -2,25 +2,45 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace sb {
 
-WorkerPool::WorkerPool(int threads) {
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
+WorkerPool::WorkerPool(int threads, int maxThreads) : maxThreads_(std::max(threads, maxThreads)) {
+  std::lock_guard lock(mu_);
+  for (int i = 0; i < threads; ++i) startThread();
 }
 
 WorkerPool::~WorkerPool() {
+  std::vector<std::thread> threads;
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
+    threads.swap(threads_);
   }
   ready_.notify_all();
-  for (auto& t : threads_) t.join();
+  for (auto& t : threads) t.join();
+}
+
+void WorkerPool::startThread() {
+  threads_.emplace_back([this] { run(); });
+}
+
+int WorkerPool::threads() const {
+  std::lock_guard lock(mu_);
+  return static_cast<int>(threads_.size());
 }
 
 void WorkerPool::post(std::function<void()> task) {
   {
     std::lock_guard lock(mu_);
     tasks_.push_back(std::move(task));
+    // Every idle thread already has a task waiting for it: start one more, within the limit.
+    if (static_cast<int>(tasks_.size()) > idle_ &&
+        static_cast<int>(threads_.size()) < maxThreads_ && !stopping_) {
+      startThread();
+      if (threads_.size() % 16 == 0) spdlog::info("worker threads: {}", threads_.size());
+    }
   }
   ready_.notify_one();
 }
@@ -30,7 +50,9 @@ void WorkerPool::run() {
     std::function<void()> task;
     {
       std::unique_lock lock(mu_);
+      ++idle_;
       ready_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+      --idle_;
       if (tasks_.empty()) return;
       task = std::move(tasks_.front());
       tasks_.pop_front();

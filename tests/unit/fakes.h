@@ -121,6 +121,8 @@ class FakeBbbClient final : public BbbClient {
   std::map<std::string, std::string> versions;
   // Runs at the start of each pollMeetings (e.g. an operator editing a server mid-round).
   std::function<void()> onPoll;
+  // Runs in each call before it is answered, outside the fake's lock (e.g. to hold a call).
+  std::function<void(const RecordedCall&)> onCall;
 
   Result<BbbReply> call(const BbbCall& c) override {
     RecordedCall r = splitSignedUrl(c.url);
@@ -130,6 +132,7 @@ class FakeBbbClient final : public BbbClient {
       std::lock_guard lock(mu_);
       calls_.push_back(r);
     }
+    if (onCall) onCall(r);
     if (unreachable.contains(r.serverUrl)) {
       return Error::of(ErrorCode::kInternalError, "connection refused");
     }

@@ -3,7 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include <memory>
 #include <string>
@@ -297,6 +300,44 @@ TEST_F(MeetingRouterTest, StoreFailureIsReported) {
   meetings_.failClaim = false;
   ASSERT_TRUE(create("m1").ok());
   EXPECT_EQ(serverOf("m1"), "s2");
+}
+
+// A server that holds calls (slow) gets at most SERVER_CALL_LIMIT of them; one more fails at
+// once, calls to other servers go on, and the slot comes back when the slow call ends.
+TEST_F(MeetingRouterTest, CallsBeyondTheServerCallLimitFailAtOnce) {
+  config_.bbb.serverCallLimit = 1;
+  ASSERT_TRUE(create("m1").ok());  // on s2
+  std::mutex mu;
+  std::condition_variable cv;
+  bool held = false, release = false;
+  bbb_.onCall = [&](const RecordedCall& c) {
+    if (c.serverUrl != urlFor("s2") || c.call != "getMeetingInfo") return;
+    std::unique_lock lock(mu);
+    held = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return release; });
+  };
+  Params info{{"meetingID", "m1"}, {"password", "mp"}};
+  std::thread slow(
+      [&] { EXPECT_TRUE(router().getMeetingInfo(request("getMeetingInfo", info)).ok()); });
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return held; });
+  }
+  auto refused = router().getMeetingInfo(request("getMeetingInfo", info));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kInternalError);
+  auto other = create("m2");  // s1: not held up by s2
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(other->serverId, "s1");
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  slow.join();
+  bbb_.onCall = nullptr;
+  EXPECT_TRUE(router().getMeetingInfo(request("getMeetingInfo", info)).ok());
 }
 
 TEST_F(MeetingRouterTest, ACreateOfAKnownMeetingIsForwardedWhenNoServerTakesNewOnes) {

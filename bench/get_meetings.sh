@@ -9,6 +9,7 @@
 #   --participants P per meeting (3) --sim-threads T (2) --duration S (10)
 #   --conns "1 8" (the first is the one with the target; wrk -t1 for 1 connection)
 #   --alg sha1|... (sha1) --poll-interval S (5)
+#   --perf FILE: `perf record -g` the router during its first measured run (FILE.<store>)
 # The meetings are created through the router (so its store knows them, as in production), then
 # the participants are added through bbb-sim's control API, then the script waits for a poll
 # round and checks that one getMeetings lists every meeting.
@@ -19,7 +20,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 store=both smoke=0 servers=100 per_server=50 participants=3 sim_threads=2 duration=10 conns="1 8"
-alg=sha1 poll=5 target_p50=20
+alg=sha1 poll=5 target_p50=20 perf_out=""
 while [[ $# -gt 0 ]]; do
   case $1 in
     --store) store=$2; shift ;;
@@ -32,6 +33,7 @@ while [[ $# -gt 0 ]]; do
     --conns) conns=$2; shift ;;
     --alg) alg=$2; shift ;;
     --poll-interval) poll=$2; shift ;;
+    --perf) perf_out=$2; shift ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -82,6 +84,7 @@ for st in $stores; do
     run_wrk "nginx c$c" "$NGINX_URL" "$urls" 302 "$t" "$c" "$duration" 0 "${NGINX_PIDS[@]}"
     nginx_rps=${W[rps]} nginx_p50=${W[p50_ms]}
     s0=$(cpu_ticks "$SIM_PID")
+    [[ -n $perf_out && $first -eq 1 ]] && perf_router "$perf_out.$st" "$duration"
     BENCH_COUNT_REDIS=$([[ $st == shared ]] && echo 1 || echo 0) \
       run_wrk "router[$st] c$c" "$SB_URL" "$urls" success "$t" "$c" "$duration" 0 "$SB_PID"
     s1=$(cpu_ticks "$SIM_PID")

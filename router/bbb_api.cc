@@ -53,6 +53,19 @@ HttpResponse xmlResponse(std::string body) {
   return r;
 }
 
+std::shared_ptr<const std::string> BbbApi::meetingsEnvelope(
+    std::shared_ptr<const std::string> listing) {
+  {
+    std::lock_guard lock(envelopeMu_);
+    if (envelope_ && envelopedListing_ == listing) return envelope_;
+  }
+  auto envelope = std::make_shared<const std::string>(renderMeetings(*listing));
+  std::lock_guard lock(envelopeMu_);
+  envelopedListing_ = std::move(listing);
+  envelope_ = envelope;
+  return envelope;
+}
+
 BbbApi::BbbApi(MeetingRouter& router, const ApiConfig& config, WorkerPool& workers)
     : router_(router),
       config_(config),
@@ -212,7 +225,9 @@ void BbbApi::dispatch(ApiRequest api, const Reply& reply) {
       if (!r) {
         reply(note(errorResponse(r.error()), api, "", ""));
       } else {
-        reply(note(xmlResponse(renderMeetings(**r)), api, "SUCCESS", ""));
+        HttpResponse answer;
+        answer.sharedBody = meetingsEnvelope(std::move(*r));
+        reply(note(std::move(answer), api, "SUCCESS", ""));
       }
     }
   });

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <unordered_map>
 
 #include "router/raw_request.h"
 #include "router/xml_render.h"
@@ -39,6 +40,18 @@ std::string methodName(Http::Method m) {
   }
 }
 
+// The parsed media type of a Content-Type value: a handful of distinct values, parsed once per
+// reactor thread instead of once per response.
+const Http::Mime::MediaType& mediaType(const std::string& contentType) {
+  thread_local std::unordered_map<std::string, Http::Mime::MediaType> parsed;
+  auto it = parsed.find(contentType);
+  if (it == parsed.end()) {
+    if (parsed.size() >= 64) parsed.clear();  // never unbounded, whatever a handler sets
+    it = parsed.emplace(contentType, Http::Mime::MediaType::fromString(contentType)).first;
+  }
+  return it->second;
+}
+
 void send(Http::ResponseWriter& writer, const HttpResponse& r, bool keepAlive) {
   auto& headers = writer.headers();
   // Pistache marks responses "Connection: Close" when the request had no Connection header, yet
@@ -46,7 +59,7 @@ void send(Http::ResponseWriter& writer, const HttpResponse& r, bool keepAlive) {
   headers.remove<Http::Header::Connection>();
   headers.add<Http::Header::Connection>(keepAlive ? Http::ConnectionControl::KeepAlive
                                                   : Http::ConnectionControl::Close);
-  headers.add<Http::Header::ContentType>(Http::Mime::MediaType::fromString(r.contentType));
+  headers.add<Http::Header::ContentType>(mediaType(r.contentType));
   if (!r.location.empty()) {
     std::string loc = r.location;
     loc.erase(std::remove_if(loc.begin(), loc.end(), [](char c) { return c == '\r' || c == '\n'; }),
@@ -54,7 +67,11 @@ void send(Http::ResponseWriter& writer, const HttpResponse& r, bool keepAlive) {
     headers.add<Http::Header::Location>(loc);
   }
   headers.add<Http::Header::CacheControl>(Http::CacheDirective(Http::CacheDirective::NoCache));
-  writer.send(static_cast<Http::Code>(r.status), r.body);
+  const std::string& body = r.payload();
+  // Pistache copies the body into a buffer that doubles from 512 bytes as it fills. Its chunked
+  // ResponseStream would avoid that, but aborts the process when flushed from a worker thread
+  // (Pistache 0.0.5: "could not find write data"), so every answer goes out through send().
+  writer.send(static_cast<Http::Code>(r.status), body.data(), body.size());
 }
 
 class Front : public Http::Handler {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -31,8 +32,13 @@ struct HttpResponse {
   int status = 200;
   std::string contentType = "text/xml;charset=utf-8";
   std::string body;
+  // Instead of `body` when set: a large answer kept elsewhere (getMeetings' cached listing), sent
+  // without a copy.
+  std::shared_ptr<const std::string> sharedBody;
   std::string location;  // for redirects; CR/LF are stripped before sending
   AccessNote access;
+
+  const std::string& payload() const { return sharedBody ? *sharedBody : body; }
 };
 
 // A plain-text answer.

@@ -83,7 +83,7 @@ class BbbApiTest : public ::testing::Test {
 
   static std::string field(const HttpResponse& r, const char* name) {
     pugi::xml_document doc;
-    if (!doc.load_string(r.body.c_str())) return "<not xml>";
+    if (!doc.load_string(r.payload().c_str())) return "<not xml>";
     return doc.child("response").child_value(name);
   }
 
@@ -185,7 +185,7 @@ TEST_F(BbbApiTest, ChecksumAnywhereInTheQuery) {
   std::string cs = computeChecksum(ChecksumAlgorithm::kSha1, "create", query, kSecret);
   HttpResponse r =
       handle(get("create", "meetingID=m1&checksum=" + cs + "&name=Test+Meeting"), "create");
-  EXPECT_EQ(field(r, "returncode"), "SUCCESS") << r.body;
+  EXPECT_EQ(field(r, "returncode"), "SUCCESS") << r.payload();
   auto creates = bbb_.callsOf("create");
   ASSERT_EQ(creates.size(), 1u);
   EXPECT_EQ(creates[0].params.get("name"), "Test Meeting");
@@ -195,7 +195,7 @@ TEST_F(BbbApiTest, ChecksumAnywhereInTheQuery) {
 TEST_F(BbbApiTest, GetCreateForwardsAndPassesTheAnswerThrough) {
   HttpResponse r = signedGet("create", "meetingID=m1&name=Test+Meeting&record=true");
   EXPECT_EQ(r.status, 200);
-  EXPECT_EQ(r.body, fake::createdXml("m1"));
+  EXPECT_EQ(r.payload(), fake::createdXml("m1"));
   auto creates = bbb_.callsOf("create");
   ASSERT_EQ(creates.size(), 1u);
   EXPECT_EQ(creates[0].serverUrl, urlFor("s1"));
@@ -217,7 +217,7 @@ TEST_F(BbbApiTest, PostFormBodyWithChecksumOverTheEmptyQuery) {
   req.contentType = "application/x-www-form-urlencoded";
   req.body = "meetingID=m1&name=Posted+Meeting";
   HttpResponse r = handle(req, "create");
-  EXPECT_EQ(field(r, "returncode"), "SUCCESS") << r.body;
+  EXPECT_EQ(field(r, "returncode"), "SUCCESS") << r.payload();
   auto creates = bbb_.callsOf("create");
   ASSERT_EQ(creates.size(), 1u);
   EXPECT_EQ(creates[0].params.get("meetingID"), "m1");
@@ -244,7 +244,7 @@ TEST_F(BbbApiTest, PostXmlCreateForwardsTheBody) {
       "<modules><module name=\"presentation\"><document url=\"https://x/a.pdf\"/></module>"
       "</modules>";
   HttpResponse r = handle(req, "create");
-  EXPECT_EQ(field(r, "returncode"), "SUCCESS") << r.body;
+  EXPECT_EQ(field(r, "returncode"), "SUCCESS") << r.payload();
   auto creates = bbb_.callsOf("create");
   ASSERT_EQ(creates.size(), 1u);
   EXPECT_EQ(creates[0].body, req.body);
@@ -288,7 +288,7 @@ TEST_F(BbbApiTest, InsertDocumentPostsTheXmlToTheMeetingsServer) {
   req.contentType = "application/xml; charset=utf-8";
   req.body = "<modules><module name=\"presentation\"/></modules>";
   HttpResponse r = handle(req, "insertDocument");
-  EXPECT_EQ(field(r, "returncode"), "SUCCESS") << r.body;
+  EXPECT_EQ(field(r, "returncode"), "SUCCESS") << r.payload();
   auto calls = bbb_.callsOf("insertDocument");
   ASSERT_EQ(calls.size(), 1u);
   EXPECT_EQ(calls[0].serverUrl, urlFor("s1"));
@@ -304,13 +304,13 @@ TEST_F(BbbApiTest, UpstreamFailedIsPassedThrough) {
   bbb_.replies["getMeetingInfo"] =
       fake::failedXml("notFound", "A meeting with that ID does not exist");
   HttpResponse r = signedGet("getMeetingInfo", "meetingID=m1");
-  EXPECT_EQ(r.body, bbb_.replies["getMeetingInfo"]);
+  EXPECT_EQ(r.payload(), bbb_.replies["getMeetingInfo"]);
 }
 
 TEST_F(BbbApiTest, SendChatMessageForwardsTheParameters) {
   ASSERT_EQ(field(signedGet("create", "meetingID=m1&name=x"), "returncode"), "SUCCESS");
   HttpResponse r = signedGet("sendChatMessage", "meetingID=m1&message=Hello+all&userName=Bot");
-  EXPECT_EQ(field(r, "returncode"), "SUCCESS") << r.body;
+  EXPECT_EQ(field(r, "returncode"), "SUCCESS") << r.payload();
   auto calls = bbb_.callsOf("sendChatMessage");
   ASSERT_EQ(calls.size(), 1u);
   EXPECT_EQ(calls[0].params.get("message"), "Hello all");
@@ -359,7 +359,7 @@ TEST_F(BbbApiTest, GetMeetingsDisabledAnswersNoMeetingsWithoutChecksum) {
   HttpResponse r = handle(get("getMeetings", ""), "getMeetings");
   EXPECT_EQ(field(r, "returncode"), "SUCCESS");
   EXPECT_EQ(field(r, "messageKey"), "noMeetings");
-  EXPECT_NE(r.body.find("<meetings/>"), std::string::npos);
+  EXPECT_NE(r.payload().find("<meetings/>"), std::string::npos);
   EXPECT_TRUE(bbb_.pollRounds().empty());
 }
 
@@ -373,9 +373,9 @@ TEST_F(BbbApiTest, GetMeetingsWithLeadingAmpersandChecksum) {
   bbb_.polls[urlFor("s1")] = poll;
   std::string cs = computeChecksum(ChecksumAlgorithm::kSha1, "getMeetings", "", kSecret);
   HttpResponse r = handle(get("getMeetings", "&checksum=" + cs), "getMeetings");
-  EXPECT_EQ(field(r, "returncode"), "SUCCESS") << r.body;
+  EXPECT_EQ(field(r, "returncode"), "SUCCESS") << r.payload();
   pugi::xml_document doc;
-  ASSERT_TRUE(doc.load_string(r.body.c_str()));
+  ASSERT_TRUE(doc.load_string(r.payload().c_str()));
   EXPECT_STREQ(doc.child("response").child("meetings").child("meeting").child_value("meetingID"),
                "m-a");
 }
@@ -415,7 +415,7 @@ TEST_F(RouteRequestTest, HealthCheckAnswersLikeScalelite) {
   ready_ = [] { return Status(Error::of(ErrorCode::kStoreUnavailable, "redis down")); };
   HttpResponse r = route("/health_check");
   EXPECT_EQ(r.status, 200) << "Scalelite answers 200 and probes read the body";
-  EXPECT_EQ(r.body, "Health Check Failure: redis down\n");
+  EXPECT_EQ(r.payload(), "Health Check Failure: redis down\n");
 }
 
 TEST_F(RouteRequestTest, EveryAnswerIsCountedWithABoundedCallLabel) {
@@ -448,7 +448,7 @@ TEST_F(RouteRequestTest, ReadyzFailsWhenTheCheckFails) {
   ready_ = [] { return Status(Error::of(ErrorCode::kStoreUnavailable, "redis down")); };
   HttpResponse r = route("/readyz");
   EXPECT_EQ(r.status, 503);
-  EXPECT_NE(r.body.find("redis down"), std::string::npos) << r.body;
+  EXPECT_NE(r.payload().find("redis down"), std::string::npos) << r.payload();
   EXPECT_EQ(route("/healthz").status, 200) << "liveness does not depend on the stores";
 }
 
@@ -469,7 +469,7 @@ TEST_F(RouteRequestTest, ApiRootWithAndWithoutSlash) {
 TEST_F(RouteRequestTest, ApiCallsReachTheApi) {
   HttpResponse r =
       route("/bigbluebutton/api/isMeetingRunning", sign("isMeetingRunning", "meetingID=x"));
-  EXPECT_EQ(field(r, "running"), "false") << r.body;
+  EXPECT_EQ(field(r, "running"), "false") << r.payload();
   EXPECT_EQ(field(route("/bigbluebutton/api/isMeetingRunning", "meetingID=x"), "messageKey"),
             "checksumError");
 }

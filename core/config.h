@@ -57,8 +57,9 @@ struct BbbClientConfig {
   std::chrono::milliseconds responseTimeout{10000};
   // Calls to servers marked offline get a tenth of these, at least 200 ms / 500 ms and at most
   // the full value (Scalelite's rule: 1 s / 1 s with the defaults).
-  // SERVER_CALL_LIMIT (default 32; 0 = none): API calls one router may have waiting on one BBB
-  // server at once (core/server_call_limit.h); beyond it a call to that server fails at once.
+  // SERVER_CALL_LIMIT (default 32; 0 = none): when this many API calls of one router wait on one
+  // BBB server and it has answered none for a second, further calls to it fail at once
+  // (core/server_call_limit.h), so a stalled server cannot take every worker thread.
   int serverCallLimit = 32;
 };
 

@@ -64,7 +64,7 @@ MeetingRouter::MeetingRouter(ServerStore& servers, MeetingStore& meetings, BbbCl
       signing_(upstreamSigningAlgorithm(config.api)),
       joinCache_(clock, config.api.joinCacheTtl),
       placementView_(servers, clock, config.load, config.api.placementViewTtl),
-      callLimit_(config.bbb.serverCallLimit) {}
+      callLimit_(config.bbb.serverCallLimit, clock) {}
 
 CallTimeouts MeetingRouter::timeoutsFor(const Server& server) const {
   CallTimeouts t{config_.bbb.connectTimeout, config_.bbb.responseTimeout};
@@ -103,7 +103,7 @@ Result<UpstreamAnswer> MeetingRouter::forward(const Server& server, const std::s
                                               const std::string& failureMessage) {
   auto slot = callLimit_.tryAcquire(server.id);
   if (!slot) {
-    spdlog::debug("{} to {} ({}) refused: {} calls already wait on that server", call, server.id,
+    spdlog::debug("{} to {} ({}) refused: {} calls wait on that stalled server", call, server.id,
                   serverHost(server.url), callLimit_.perServer());
     return Error::of(ErrorCode::kInternalError,
                      failureMessage.empty() ? "The server is busy." : failureMessage);

@@ -4,27 +4,31 @@ namespace sb {
 
 ServerCallLimit::Slot ServerCallLimit::tryAcquire(std::string_view serverId) {
   std::string id(serverId);
+  const int64_t now = clock_.nowMs();
   std::lock_guard lock(mu_);
-  int& n = inFlight_[id];
-  if (perServer_ > 0 && n >= perServer_) {
-    if (n == 0) inFlight_.erase(id);
+  auto [it, fresh] = calls_.try_emplace(id);
+  Calls& c = it->second;
+  if (fresh) c.lastAnswerMs = now;
+  if (perServer_ > 0 && c.inFlight >= perServer_ && now - c.lastAnswerMs >= stalledAfterMs_) {
     return Slot();
   }
-  ++n;
+  ++c.inFlight;
   return Slot(this, std::move(id));
 }
 
 int ServerCallLimit::inFlight(std::string_view serverId) const {
   std::lock_guard lock(mu_);
-  auto it = inFlight_.find(std::string(serverId));
-  return it == inFlight_.end() ? 0 : it->second;
+  auto it = calls_.find(std::string(serverId));
+  return it == calls_.end() ? 0 : it->second.inFlight;
 }
 
 void ServerCallLimit::release(const std::string& serverId) {
+  const int64_t now = clock_.nowMs();
   std::lock_guard lock(mu_);
-  auto it = inFlight_.find(serverId);
-  if (it == inFlight_.end()) return;
-  if (--it->second <= 0) inFlight_.erase(it);
+  auto it = calls_.find(serverId);
+  if (it == calls_.end()) return;
+  it->second.lastAnswerMs = now;
+  if (--it->second.inFlight <= 0) calls_.erase(it);
 }
 
 }  // namespace sb

@@ -1,20 +1,29 @@
-// How many calls may wait on one BBB server at once (a bulkhead). A server that answers slowly
-// (or not at all, until the timeouts) holds a worker thread per call; without a bound, callers
-// of that one server could take every thread and stall calls to healthy servers. Beyond the
-// limit a call fails at once instead of queueing behind the slow ones.
+// A bulkhead per BBB server. A server that answers slowly (or not at all, until the timeouts)
+// holds a worker thread per call; without a bound, callers of that one server could take every
+// thread and stall calls to healthy servers. So a call fails at once when `perServer` calls
+// already wait on its server *and* that server has answered none of them for `stalledAfter`: a
+// healthy server taking a burst (200 students' creates of one room at the top of the hour) keeps
+// answering and is never refused, a stalled one is.
 // Thread-safety: every method may be called concurrently.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
+#include "core/clock.h"
+
 namespace sb {
 
 class ServerCallLimit {
  public:
-  explicit ServerCallLimit(int perServer) : perServer_(perServer) {}  // 0 = no limit
+  // perServer 0 = no limit.
+  ServerCallLimit(int perServer, const Clock& clock,
+                  std::chrono::milliseconds stalledAfter = std::chrono::seconds(1))
+      : perServer_(perServer), clock_(clock), stalledAfterMs_(stalledAfter.count()) {}
 
   // A slot for one call to a server, given back when it goes out of scope (or empty: the limit
   // was reached).
@@ -24,14 +33,24 @@ class ServerCallLimit {
     Slot(Slot&& other) noexcept : owner_(other.owner_), serverId_(std::move(other.serverId_)) {
       other.owner_ = nullptr;
     }
-    Slot& operator=(Slot&&) = delete;
-    ~Slot() {
-      if (owner_ != nullptr) owner_->release(serverId_);
+    Slot& operator=(Slot&& other) noexcept {
+      if (this != &other) {
+        reset();
+        owner_ = other.owner_;
+        serverId_ = std::move(other.serverId_);
+        other.owner_ = nullptr;
+      }
+      return *this;
     }
+    ~Slot() { reset(); }
     explicit operator bool() const { return owner_ != nullptr; }
 
    private:
     friend class ServerCallLimit;
+    void reset() {
+      if (owner_ != nullptr) owner_->release(serverId_);
+      owner_ = nullptr;
+    }
     Slot(ServerCallLimit* owner, std::string serverId)
         : owner_(owner), serverId_(std::move(serverId)) {}
     ServerCallLimit* owner_ = nullptr;
@@ -45,9 +64,15 @@ class ServerCallLimit {
  private:
   void release(const std::string& serverId);
 
+  struct Calls {
+    int inFlight = 0;
+    int64_t lastAnswerMs = 0;  // the last call that ended, or when the first started
+  };
   const int perServer_;
+  const Clock& clock_;
+  const int64_t stalledAfterMs_;
   mutable std::mutex mu_;
-  std::unordered_map<std::string, int> inFlight_;  // guarded by mu_; no zero entries
+  std::unordered_map<std::string, Calls> calls_;  // guarded by mu_; no idle entries
 };
 
 }  // namespace sb

@@ -396,5 +396,51 @@ TEST(BbbApiConfigTest, ParameterPoliciesAndSecretRotation) {
   EXPECT_TRUE(params.contains("moderatorPW"));  // generated so Switchboard can end it later
 }
 
+// One server answers 3 s late: more calls wait on it than the router has worker threads at start
+// (the harness starts 8), yet a create on another server answers at once (the pool grows), and
+// once the slow server has kept SERVER_CALL_LIMIT calls unanswered for a second, more calls to
+// it fail at once instead of taking threads.
+TEST(SlowServerTest, ASlowServerHoldsUpNoCallToTheOthers) {
+  Sim sim(2);
+  Router router([](sb::Config& c) { c.bbb.serverCallLimit = 10; });
+  router.addServers(sim);
+  // Meetings on both servers (least load alternates between two empty servers).
+  std::vector<std::string> onSlow, onFast;
+  for (int i = 0; i < 12; ++i) {
+    std::string id = "slow-" + std::to_string(i);
+    ASSERT_EQ(xmlField(router.call("create", "name=R&meetingID=" + id).body, "returncode"),
+              "SUCCESS");
+    bool first = false;
+    const nlohmann::json server = sim.server(1);  // held: never iterate a temporary's member
+    for (const auto& m : server["meetings_detail"]) first = first || m["meeting_id"] == id;
+    (first ? onSlow : onFast).push_back(id);
+  }
+  ASSERT_GE(onSlow.size(), 5u);
+  ASSERT_FALSE(onFast.empty());
+  sim.fault(1, {{"delay_ms", 3000}});
+  std::vector<std::future<HttpResult>> slow;
+  for (int i = 0; i < 12; ++i) {
+    const std::string& id = onSlow[static_cast<size_t>(i) % onSlow.size()];
+    slow.push_back(std::async(std::launch::async, [&router, id] {
+      return router.call("getMeetingInfo", "meetingID=" + id);
+    }));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // all 12 wait on server 1
+  auto t0 = std::chrono::steady_clock::now();
+  auto fast = router.call("getMeetingInfo", "meetingID=" + onFast[0]);
+  auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(xmlField(fast.body, "returncode"), "SUCCESS");
+  EXPECT_LT(took, std::chrono::milliseconds(1500)) << "held up behind the slow server";
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));  // server 1: stalled for > 1 s
+  t0 = std::chrono::steady_clock::now();
+  auto refused = router.call("getMeetingInfo", "meetingID=" + onSlow[0]);
+  EXPECT_EQ(xmlField(refused.body, "messageKey"), "internalError") << refused.body;
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(1000));
+  int answered = 0;
+  for (auto& f : slow) answered += xmlField(f.get().body, "returncode") == "SUCCESS" ? 1 : 0;
+  EXPECT_EQ(answered, 12);  // the 12 started before the stall were all waited for
+  sim.fault(1, {{"delay_ms", 0}});
+}
+
 }  // namespace
 }  // namespace sbtest

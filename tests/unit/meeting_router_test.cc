@@ -302,8 +302,9 @@ TEST_F(MeetingRouterTest, StoreFailureIsReported) {
   EXPECT_EQ(serverOf("m1"), "s2");
 }
 
-// A server that holds calls (slow) gets at most SERVER_CALL_LIMIT of them; one more fails at
-// once, calls to other servers go on, and the slot comes back when the slow call ends.
+// A server that holds calls and answers none for a second (stalled) gets at most
+// SERVER_CALL_LIMIT of them; one more fails at once, calls to other servers go on, and the slot
+// comes back when the slow call ends.
 TEST_F(MeetingRouterTest, CallsBeyondTheServerCallLimitFailAtOnce) {
   config_.bbb.serverCallLimit = 1;
   ASSERT_TRUE(create("m1").ok());  // on s2
@@ -324,6 +325,8 @@ TEST_F(MeetingRouterTest, CallsBeyondTheServerCallLimitFailAtOnce) {
     std::unique_lock lock(mu);
     cv.wait(lock, [&] { return held; });
   }
+  // At the limit, but the held call started just now: a burst, not yet a stall.
+  clock_.advanceMs(1000);  // s2 has answered nothing for a second: stalled
   auto refused = router().getMeetingInfo(request("getMeetingInfo", info));
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, ErrorCode::kInternalError);

@@ -7,20 +7,42 @@
 namespace sb {
 namespace {
 
-TEST(ServerCallLimitTest, SlotsPerServerUpToTheLimit) {
-  ServerCallLimit limit(2);
+TEST(ServerCallLimitTest, AStalledServerGetsNoMoreThanTheLimit) {
+  ManualClock clock;
+  ServerCallLimit limit(2, clock);
   auto a1 = limit.tryAcquire("a");
   auto a2 = limit.tryAcquire("a");
-  EXPECT_TRUE(a1);
-  EXPECT_TRUE(a2);
+  ASSERT_TRUE(a1);
+  ASSERT_TRUE(a2);
+  // At the limit but started just now: a burst, not a stall.
+  EXPECT_TRUE(limit.tryAcquire("a"));
+  clock.advanceMs(1000);  // no answer for a second: stalled
   EXPECT_FALSE(limit.tryAcquire("a"));
-  EXPECT_TRUE(limit.tryAcquire("b"));  // another server has its own slots
+  EXPECT_TRUE(limit.tryAcquire("b"));  // another server has its own count
   EXPECT_EQ(limit.inFlight("a"), 2);
   EXPECT_EQ(limit.inFlight("b"), 0);  // that slot went out of scope
 }
 
+TEST(ServerCallLimitTest, AServerThatKeepsAnsweringIsNeverRefused) {
+  ManualClock clock;
+  ServerCallLimit limit(2, clock);
+  std::vector<ServerCallLimit::Slot> slots;
+  for (int i = 0; i < 2; ++i) slots.push_back(limit.tryAcquire("a"));
+  for (int i = 0; i < 100; ++i) {
+    clock.advanceMs(500);
+    slots.erase(slots.begin());  // one call answered every half second
+    slots.push_back(limit.tryAcquire("a"));
+    ASSERT_TRUE(slots.back()) << i;
+    slots.push_back(limit.tryAcquire("a"));  // and more come in than go out
+    ASSERT_TRUE(slots.back()) << i;
+  }
+  clock.advanceMs(1000);
+  EXPECT_FALSE(limit.tryAcquire("a"));
+}
+
 TEST(ServerCallLimitTest, ASlotComesBackWhenItGoesOutOfScope) {
-  ServerCallLimit limit(1);
+  ManualClock clock;
+  ServerCallLimit limit(1, clock);
   {
     auto slot = limit.tryAcquire("a");
     ASSERT_TRUE(slot);
@@ -28,12 +50,15 @@ TEST(ServerCallLimitTest, ASlotComesBackWhenItGoesOutOfScope) {
     EXPECT_EQ(limit.inFlight("a"), 1);
   }
   EXPECT_EQ(limit.inFlight("a"), 0);
+  clock.advanceMs(5000);
   EXPECT_TRUE(limit.tryAcquire("a"));
 }
 
 TEST(ServerCallLimitTest, ZeroMeansNoLimit) {
-  ServerCallLimit limit(0);
+  ManualClock clock;
+  ServerCallLimit limit(0, clock);
   std::vector<ServerCallLimit::Slot> slots;
+  clock.advanceMs(60'000);
   for (int i = 0; i < 1000; ++i) {
     slots.push_back(limit.tryAcquire("a"));
     ASSERT_TRUE(slots.back());

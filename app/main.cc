@@ -142,6 +142,10 @@ int main(int argc, char** argv) {
   // bench/README.md, getMeetings).
   mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
   mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
+  // glibc gives each thread that allocates concurrently its own arena (up to 8 per core), and
+  // each keeps the memory freed in it: with up to WORKER_THREADS_MAX workers that multiplied the
+  // RSS (bench/README.md, memory). A few arenas are enough for 2 reactors and the workers.
+  mallopt(M_ARENA_MAX, 4);
   CLI::App app{
       "Switchboard: a BigBlueButton load balancer. Frontends send the BBB API to it; it places\n"
       "each meeting on the least-loaded healthy BBB server and routes every later call there.\n"

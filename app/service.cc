@@ -1,5 +1,7 @@
 #include "app/service.h"
 
+#include <malloc.h>
+
 #include "bbb/curl_bbb_client.h"
 #include "core/balancing/least_load_strategy.h"
 #include "core/balancing/strategy_factory.h"
@@ -86,6 +88,9 @@ Status Service::start() {
     if (auto s = impl_->http->start(); !s) return s;
   }
   if (impl_->options.runPoller) {
+    // A round parses every server's answer (megabytes each with thousands of meetings), and
+    // the freed memory would stay in the malloc heaps until the next round: hand it back.
+    impl_->poller.setAfterRound([] { malloc_trim(0); });
     impl_->poller.start();
     impl_->pollerRunning = true;
   }

@@ -1,5 +1,7 @@
 #include "db/memory_store.h"
 
+#include <zlib.h>
+
 #include <algorithm>
 
 namespace sb {
@@ -146,30 +148,80 @@ Result<std::vector<Meeting>> MemoryMeetingStore::listMeetings(std::string_view s
   return out;
 }
 
+namespace {
+
+// zlib fails only when memory runs out (or on data it did not write): kStoreUnavailable then.
+Result<std::string> deflated(const std::string& text) {
+  uLongf size = compressBound(text.size());
+  std::string out(size, '\0');
+  if (compress2(reinterpret_cast<Bytef*>(out.data()), &size,
+                reinterpret_cast<const Bytef*>(text.data()), text.size(), Z_BEST_SPEED) != Z_OK) {
+    return Error::of(ErrorCode::kStoreUnavailable, "zlib could not compress a snapshot");
+  }
+  out.resize(size);
+  out.shrink_to_fit();
+  return out;
+}
+
+Result<std::string> inflated(const std::string& data, size_t size) {
+  std::string out(size, '\0');
+  uLongf got = size;
+  if (uncompress(reinterpret_cast<Bytef*>(out.data()), &got,
+                 reinterpret_cast<const Bytef*>(data.data()), data.size()) != Z_OK ||
+      got != size) {
+    return Error::of(ErrorCode::kStoreUnavailable, "zlib could not inflate a snapshot");
+  }
+  return out;
+}
+
+}  // namespace
+
 Status MemorySnapshotStore::putSnapshot(std::string_view serverId, int64_t takenAtMs,
                                         const std::string& meetingsXml) {
+  auto packed = deflated(meetingsXml);
+  if (!packed) return packed.error();
   std::lock_guard lock(mu_);
-  MeetingsSnapshot& s = snapshots_[std::string(serverId)];
-  s.takenAtMs = takenAtMs;
-  s.meetingsXml = meetingsXml;
+  Stored& s = snapshots_[std::string(serverId)];
+  s.version.takenAtMs = takenAtMs;
+  s.deflated = std::make_shared<const std::string>(std::move(*packed));
+  s.xmlBytes = meetingsXml.size();
   return Status::Ok();
 }
 
 Status MemorySnapshotStore::markChanged(std::string_view serverId, int64_t atMs) {
   std::lock_guard lock(mu_);
-  MeetingsSnapshot& s = snapshots_[std::string(serverId)];
-  s.changedAtMs = std::max(s.changedAtMs, atMs);
+  Stored& s = snapshots_[std::string(serverId)];
+  s.version.changedAtMs = std::max(s.version.changedAtMs, atMs);
   return Status::Ok();
 }
 
 Result<std::vector<std::optional<MeetingsSnapshot>>> MemorySnapshotStore::snapshots(
     const std::vector<std::string>& serverIds) {
-  std::lock_guard lock(mu_);
+  std::vector<std::optional<Stored>> found;
+  {
+    std::lock_guard lock(mu_);
+    found.reserve(serverIds.size());
+    for (const auto& id : serverIds) {
+      auto it = snapshots_.find(id);
+      found.push_back(it == snapshots_.end() ? std::nullopt : std::optional(it->second));
+    }
+  }
+  // Inflated outside the lock: the poller's puts do not wait on a getMeetings.
   std::vector<std::optional<MeetingsSnapshot>> out;
-  out.reserve(serverIds.size());
-  for (const auto& id : serverIds) {
-    auto it = snapshots_.find(id);
-    out.push_back(it == snapshots_.end() ? std::nullopt : std::optional(it->second));
+  out.reserve(found.size());
+  for (auto& f : found) {
+    if (!f) {
+      out.emplace_back();
+      continue;
+    }
+    MeetingsSnapshot snap;
+    static_cast<SnapshotVersion&>(snap) = f->version;
+    if (f->deflated) {
+      auto xml = inflated(*f->deflated, f->xmlBytes);
+      if (!xml) return xml.error();
+      snap.meetingsXml = std::move(*xml);
+    }
+    out.push_back(std::move(snap));
   }
   return out;
 }
@@ -182,7 +234,7 @@ Result<std::vector<std::optional<SnapshotVersion>>> MemorySnapshotStore::version
   for (const auto& id : serverIds) {
     auto it = snapshots_.find(id);
     out.push_back(it == snapshots_.end() ? std::nullopt
-                                         : std::optional<SnapshotVersion>(it->second));
+                                         : std::optional<SnapshotVersion>(it->second.version));
   }
   return out;
 }

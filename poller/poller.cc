@@ -77,6 +77,7 @@ void Poller::run() {
       } catch (const std::exception& e) {
         spdlog::error("poll round failed: {}", e.what());
       }
+      if (afterRound_) afterRound_();
     }
     auto wakeAt =
         std::min(Clock::now() + renewEvery, active ? nextPoll : Clock::now() + renewEvery);

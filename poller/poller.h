@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -52,6 +53,9 @@ class Poller {
   // active one stops renewing. stop() releases the lease.
   void start();
   void stop();
+  // Runs on the poller's thread after every round of start()'s loop (set before start()): the
+  // process returns the round's transient memory to the kernel there (app/service.cc).
+  void setAfterRound(std::function<void()> afterRound) { afterRound_ = std::move(afterRound); }
   bool isActive() const { return active_.load(); }
 
  private:
@@ -75,6 +79,7 @@ class Poller {
   std::string holder_;  // this poller's lease holder id
   std::atomic<bool> active_{false};
 
+  std::function<void()> afterRound_;
   std::thread thread_;
   std::mutex mu_;
   std::condition_variable wake_;

@@ -300,8 +300,10 @@ Result<MeetingRouter::Placed> MeetingRouter::placeAndCreate(const Placement& p) 
     if (answer) return Placed{std::move(*answer), std::nullopt};
     lastError = answer.error();
     failed.insert(server.id);
-    spdlog::warn("create of {} on {} ({}) failed in transport; trying another server", p.meetingId,
-                 server.id, serverHost(server.url));
+    spdlog::warn(
+        "create of {} on {} ({}) not answered (unreachable or stalled); trying another "
+        "server",
+        p.meetingId, server.id, serverHost(server.url));
   }
   return lastError;
 }
@@ -581,15 +583,20 @@ Result<std::shared_ptr<const std::string>> MeetingRouter::getMeetings() {
   }
   size_t total = 0;
   for (const auto& xml : perServer) total += xml.size();
-  auto listing = std::make_shared<std::string>();
-  listing->reserve(total);
-  for (const auto& xml : perServer) *listing += xml;
+  std::string meetings;
+  meetings.reserve(total);
+  for (auto& xml : perServer) {
+    meetings += xml;
+    std::string().swap(xml);  // freed as it goes: the peak stays near two copies, not three
+  }
+  auto listing = std::make_shared<const std::string>(renderListing_ ? renderListing_(meetings)
+                                                                    : std::move(meetings));
   if (allSnapshots) {
     std::lock_guard lock(listingMu_);
     listingKey_ = std::move(key);
     listing_ = listing;
   }
-  return std::shared_ptr<const std::string>(std::move(listing));
+  return listing;
 }
 
 }  // namespace sb

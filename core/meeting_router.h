@@ -7,10 +7,12 @@
 // Thread-safety: all methods may be called concurrently; state lives in the stores.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/balancing/balancing_strategy.h"
@@ -77,9 +79,14 @@ class MeetingRouter {
   // poller's snapshot of a server while no create or end went to it since (and it is younger
   // than 3 poll intervals), else asked live. Participant counts lag by at most one poll
   // interval. A server that fails to answer is left out, never fails the call. The answer is
-  // the <meeting> elements concatenated; while every server's snapshot is usable and unchanged
-  // the same listing is handed out again without copying.
+  // the <meeting> elements concatenated, passed through the listing renderer when one is set;
+  // while every server's snapshot is usable and unchanged the same answer is handed out again
+  // without copying (the only copy this router keeps: megabytes over a large pool).
   Result<std::shared_ptr<const std::string>> getMeetings();
+  // Wraps getMeetings' <meeting> elements into the document the HTTP front sends (the BBB API
+  // sets its envelope here). Set once, before requests are served.
+  using ListingRenderer = std::function<std::string(std::string_view meetingsXml)>;
+  void renderListingsWith(ListingRenderer render) { renderListing_ = std::move(render); }
 
   // Ends a meeting from the admin API (no frontend request): sends end, forgets it.
   Status endMeeting(const std::string& meetingId);
@@ -157,6 +164,7 @@ class MeetingRouter {
   std::mutex listingMu_;    // guards listingKey_ and listing_: the last all-snapshot listing
   std::string listingKey_;  // "<server id>:<taken ms>;" per serving server
   std::shared_ptr<const std::string> listing_;
+  ListingRenderer renderListing_;  // empty: the bare <meeting> elements
   ChecksumAlgorithm signing_;
   JoinCache joinCache_;
   PlacementView placementView_;

@@ -53,24 +53,14 @@ HttpResponse xmlResponse(std::string body) {
   return r;
 }
 
-std::shared_ptr<const std::string> BbbApi::meetingsEnvelope(
-    std::shared_ptr<const std::string> listing) {
-  {
-    std::lock_guard lock(envelopeMu_);
-    if (envelope_ && envelopedListing_ == listing) return envelope_;
-  }
-  auto envelope = std::make_shared<const std::string>(renderMeetings(*listing));
-  std::lock_guard lock(envelopeMu_);
-  envelopedListing_ = std::move(listing);
-  envelope_ = envelope;
-  return envelope;
-}
-
 BbbApi::BbbApi(MeetingRouter& router, const ApiConfig& config, WorkerPool& workers)
     : router_(router),
       config_(config),
       workers_(workers),
-      verifier_(config.secrets, config.checksumAlgorithms) {}
+      verifier_(config.secrets, config.checksumAlgorithms) {
+  // The router keeps getMeetings' last answer whole, envelope included, so it is sent as is.
+  router_.renderListingsWith([](std::string_view meetings) { return renderMeetings(meetings); });
+}
 
 Result<ApiRequest> BbbApi::admit(const HttpRequest& request, const std::string& call) const {
   bool post = request.method == "POST";
@@ -226,7 +216,7 @@ void BbbApi::dispatch(ApiRequest api, const Reply& reply) {
         reply(note(errorResponse(r.error()), api, "", ""));
       } else {
         HttpResponse answer;
-        answer.sharedBody = meetingsEnvelope(std::move(*r));
+        answer.sharedBody = std::move(*r);  // the router's cached answer, sent without a copy
         reply(note(std::move(answer), api, "SUCCESS", ""));
       }
     }

@@ -4,8 +4,6 @@
 // Thread-safety: handle() may be called concurrently.
 #pragma once
 
-#include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -19,6 +17,7 @@ namespace sb {
 
 class BbbApi {
  public:
+  // Sets `router`'s listing renderer to getMeetings' envelope (before any request is served).
   BbbApi(MeetingRouter& router, const ApiConfig& config, WorkerPool& workers);
 
   // `call` is the path after "/bigbluebutton/api/" ("" for the API root).
@@ -28,17 +27,11 @@ class BbbApi {
   // Checks method and content type, verifies the checksum and decodes the parameters.
   Result<ApiRequest> admit(const HttpRequest& request, const std::string& call) const;
   void dispatch(ApiRequest request, const Reply& reply);
-  // getMeetings' answer for `listing` (MeetingRouter::getMeetings): the envelope rendered around
-  // it, or the last one again while the router hands out the same listing (no 9 MB copy).
-  std::shared_ptr<const std::string> meetingsEnvelope(std::shared_ptr<const std::string> listing);
 
   MeetingRouter& router_;
   const ApiConfig& config_;
   WorkerPool& workers_;
   ChecksumVerifier verifier_;
-  std::mutex envelopeMu_;  // guards the two below
-  std::shared_ptr<const std::string> envelopedListing_;
-  std::shared_ptr<const std::string> envelope_;
 };
 
 // BBB API answers (textResponse and noted are in router/http_types.h).

@@ -869,6 +869,30 @@ TEST_F(MeetingRouterTest, ACreateOrEndMakesItsServersSnapshotUnusable) {
   EXPECT_EQ(bbb_.pollRounds().size(), 2u) << "s2 asked live after the end";
 }
 
+// The renderer's document is what is cached and handed out again (one copy kept, not the bare
+// listing beside it).
+TEST_F(MeetingRouterTest, GetMeetingsCachesTheRenderedAnswer) {
+  snapshotsOn_ = true;
+  int rendered = 0;
+  router().renderListingsWith([&rendered](std::string_view meetings) {
+    ++rendered;
+    return "<meetings>" + std::string(meetings) + "</meetings>";
+  });
+  for (const char* id : {"s1", "s2", "s3"}) {
+    ASSERT_TRUE(
+        snapshots_.putSnapshot(id, clock_.nowMs(), std::string("<m id='") + id + "'/>").ok());
+  }
+  clock_.advanceMs(10);
+  auto first = router().getMeetings();
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(**first, "<meetings><m id='s1'/><m id='s2'/><m id='s3'/></meetings>");
+  auto again = router().getMeetings();
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->get(), first->get());
+  EXPECT_EQ(rendered, 1);
+  EXPECT_TRUE(bbb_.pollRounds().empty());
+}
+
 TEST_F(MeetingRouterTest, GetMeetingsWithNoServersIsEmpty) {
   for (const char* id : {"s1", "s2", "s3"}) setOnline(id, false);
   auto r = router().getMeetings();

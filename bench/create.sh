@@ -22,19 +22,12 @@ source "$(dirname "$0")/lib.sh"
 store=both smoke=0 servers=10 sim_threads=2 count=200000 duration=10 conns=64 threads=2 alg=sha1
 poll=10 target_rps=5000 perf_out=""
 while [[ $# -gt 0 ]]; do
+  bench_option "store smoke duration conns threads alg poll perf" "$@"
+  if [[ $BENCH_SHIFT -gt 0 ]]; then shift "$BENCH_SHIFT"; continue; fi
   case $1 in
-    --store) store=$2; shift ;;
-    --smoke) smoke=1 ;;
     --servers) servers=$2; shift ;;
     --sim-threads) sim_threads=$2; shift ;;
     --count) count=$2; shift ;;
-    --duration) duration=$2; shift ;;
-    --conns) conns=$2; shift ;;
-    --threads) threads=$2; shift ;;
-    --alg) alg=$2; shift ;;
-    --poll-interval) poll=$2; shift ;;
-    --perf) perf_out=$2; shift ;;
-    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -42,7 +35,7 @@ done
 if [[ $smoke -eq 1 ]]; then
   servers=2 count=5000 duration=1 conns=16 poll=1
 fi
-case $store in both) stores="shared memory" ;; memory | shared) stores=$store ;; *) die "--store memory|shared|both" ;; esac
+stores=$(bench_stores "$store")
 
 bench_init create
 start_nginx

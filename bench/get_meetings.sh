@@ -22,19 +22,13 @@ source "$(dirname "$0")/lib.sh"
 store=both smoke=0 servers=100 per_server=50 participants=3 sim_threads=2 duration=10 conns="1 8"
 alg=sha1 poll=5 target_p50=20 perf_out=""
 while [[ $# -gt 0 ]]; do
+  bench_option "store smoke duration conns alg poll perf" "$@"
+  if [[ $BENCH_SHIFT -gt 0 ]]; then shift "$BENCH_SHIFT"; continue; fi
   case $1 in
-    --store) store=$2; shift ;;
-    --smoke) smoke=1 ;;
     --servers) servers=$2; shift ;;
     --meetings) per_server=$2; shift ;;
     --participants) participants=$2; shift ;;
     --sim-threads) sim_threads=$2; shift ;;
-    --duration) duration=$2; shift ;;
-    --conns) conns=$2; shift ;;
-    --alg) alg=$2; shift ;;
-    --poll-interval) poll=$2; shift ;;
-    --perf) perf_out=$2; shift ;;
-    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -42,7 +36,7 @@ done
 if [[ $smoke -eq 1 ]]; then
   servers=5 per_server=4 duration=1 poll=1
 fi
-case $store in both) stores="shared memory" ;; memory | shared) stores=$store ;; *) die "--store memory|shared|both" ;; esac
+stores=$(bench_stores "$store")
 read -r -a conn_levels <<<"$conns"
 total=$((servers * per_server))
 

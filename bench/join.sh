@@ -20,19 +20,12 @@ store=both smoke=0 servers=10 meetings=1000 per_meeting=10 duration=10 conns="25
 alg=sha1 poll=5 perf_out=""
 target_ratio=40 target_p99=10
 while [[ $# -gt 0 ]]; do
+  bench_option "store smoke duration conns threads alg poll perf" "$@"
+  if [[ $BENCH_SHIFT -gt 0 ]]; then shift "$BENCH_SHIFT"; continue; fi
   case $1 in
-    --store) store=$2; shift ;;
-    --smoke) smoke=1 ;;
     --servers) servers=$2; shift ;;
     --meetings) meetings=$2; shift ;;
     --per-meeting) per_meeting=$2; shift ;;
-    --duration) duration=$2; shift ;;
-    --conns) conns=$2; shift ;;
-    --threads) threads=$2; shift ;;
-    --alg) alg=$2; shift ;;
-    --poll-interval) poll=$2; shift ;;
-    --perf) perf_out=$2; shift ;;
-    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -40,7 +33,7 @@ done
 if [[ $smoke -eq 1 ]]; then
   servers=2 meetings=20 per_meeting=5 duration=1 conns=256 poll=1
 fi
-case $store in both) stores="shared memory" ;; memory | shared) stores=$store ;; *) die "--store memory|shared|both" ;; esac
+stores=$(bench_stores "$store")
 read -r -a conn_levels <<<"$conns"
 
 bench_init join

@@ -37,6 +37,38 @@ die() {
   exit 1
 }
 
+# ---- options shared by the benchmarks --------------------------------------------------------
+
+# bench_option OPTIONS ARG...: handles ARG... ($1 and its value) when $1 is one of the common
+# options named in OPTIONS (a list of: store smoke duration conns threads alg poll perf) or
+# --help, setting the variable of the same name (store, smoke, duration, conns, threads, alg,
+# poll, perf_out). Sets BENCH_SHIFT to the words used, 0 when $1 is not one of them.
+bench_option() {
+  local allowed=" $1 " name
+  shift
+  case $1 in
+    --store) name=store ;; --smoke) name=smoke ;; --duration) name=duration ;;
+    --conns) name=conns ;; --threads) name=threads ;; --alg) name=alg ;;
+    --poll-interval) name=poll ;; --perf) name=perf ;;
+    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) BENCH_SHIFT=0; return 0 ;;
+  esac
+  if [[ $allowed != *" $name "* ]]; then BENCH_SHIFT=0; return 0; fi
+  if [[ $name == smoke ]]; then smoke=1; BENCH_SHIFT=1; return 0; fi
+  [[ $# -ge 2 ]] || { echo "option $1 needs a value (see --help)" >&2; exit 2; }
+  case $name in perf) perf_out=$2 ;; *) printf -v "$name" '%s' "$2" ;; esac
+  BENCH_SHIFT=2
+}
+
+# bench_stores STORE: the stores a --store value stands for, in run order.
+bench_stores() {
+  case $1 in
+    both) echo "shared memory" ;;
+    memory | shared) echo "$1" ;;
+    *) die "--store memory|shared|both" ;;
+  esac
+}
+
 # ---- set-up and clean-up ---------------------------------------------------------------------
 
 # bench_init NAME: work directory, binaries, trap, open-files limit, a line about the machine.

@@ -19,16 +19,13 @@ source "$(dirname "$0")/lib.sh"
 store=both smoke=0 meetings=100000 shared_meetings="" servers=20 sim_threads=2 conns=32 poll=10
 target_mb=200
 while [[ $# -gt 0 ]]; do
+  bench_option "store smoke conns poll" "$@"
+  if [[ $BENCH_SHIFT -gt 0 ]]; then shift "$BENCH_SHIFT"; continue; fi
   case $1 in
-    --store) store=$2; shift ;;
-    --smoke) smoke=1 ;;
     --meetings) meetings=$2; shift ;;
     --shared-meetings) shared_meetings=$2; shift ;;
     --servers) servers=$2; shift ;;
     --sim-threads) sim_threads=$2; shift ;;
-    --conns) conns=$2; shift ;;
-    --poll-interval) poll=$2; shift ;;
-    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -37,7 +34,7 @@ if [[ $smoke -eq 1 ]]; then
   meetings=1000 servers=5 poll=1
 fi
 [[ -n $shared_meetings ]] || shared_meetings=$meetings
-case $store in both) stores="shared memory" ;; memory | shared) stores=$store ;; *) die "--store memory|shared|both" ;; esac
+stores=$(bench_stores "$store")
 
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 

@@ -13,6 +13,7 @@
 #   --per-meeting J (10 join URLs per meeting) --delay-ms D (5000) --inflight N (40 creates to
 #   the slow server kept in flight) --duration S (10) --conns C (256) --threads T (2)
 #   --alg sha1|... (sha1) --poll-interval S (5)
+#   --perf FILE: `perf record -g` the router while the joins are measured (FILE.<store>)
 # Target (full run): join p99 <= 10 ms, zero errors. Exit 0 whether or not it is met; non-zero
 # when the benchmark itself broke. See bench/README.md.
 set -euo pipefail
@@ -20,22 +21,16 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 store=both smoke=0 servers=4 meetings=400 per_meeting=10 delay_ms=5000 inflight=40 duration=10
-conns=256 threads=2 alg=sha1 poll=5 target_p99=10
+conns=256 threads=2 alg=sha1 poll=5 target_p99=10 perf_out=""
 while [[ $# -gt 0 ]]; do
+  bench_option "store smoke duration conns threads alg poll perf" "$@"
+  if [[ $BENCH_SHIFT -gt 0 ]]; then shift "$BENCH_SHIFT"; continue; fi
   case $1 in
-    --store) store=$2; shift ;;
-    --smoke) smoke=1 ;;
     --servers) servers=$2; shift ;;
     --meetings) meetings=$2; shift ;;
     --per-meeting) per_meeting=$2; shift ;;
     --delay-ms) delay_ms=$2; shift ;;
     --inflight) inflight=$2; shift ;;
-    --duration) duration=$2; shift ;;
-    --conns) conns=$2; shift ;;
-    --threads) threads=$2; shift ;;
-    --alg) alg=$2; shift ;;
-    --poll-interval) poll=$2; shift ;;
-    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -44,7 +39,7 @@ if [[ $smoke -eq 1 ]]; then
   servers=3 meetings=30 per_meeting=5 delay_ms=1000 inflight=8 duration=1 poll=1
 fi
 [[ $servers -ge 2 ]] || die "--servers must be at least 2"
-case $store in both) stores="shared memory" ;; memory | shared) stores=$store ;; *) die "--store memory|shared|both" ;; esac
+stores=$(bench_stores "$store")
 
 bench_init slow_server
 start_nginx
@@ -94,6 +89,7 @@ for st in $stores; do
   in_flight=$(curl -sf "$SIM_CONTROL/servers/1" | "$BENCH_PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["requests"].get("create", 0))')
   in_flight=$((in_flight - creates_before))
   echo "slow server: delay ${delay_ms} ms; $inflight client connections keep creates to it going; $in_flight creates reached it in the first $settle s (all still unanswered)"
+  perf_router "${perf_out:+$perf_out.$st}" "$duration"
   run_wrk "router[$st] c$conns" "$SB_URL" "$join_urls" 302 "$threads" "$conns" "$duration" 0 "$SB_PID"
   for pid in "$slow_pid" "$fast_pid"; do
     for _ in $(seq $((delay_ms / 100 + 200))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done

@@ -103,8 +103,12 @@ Result<UpstreamAnswer> MeetingRouter::forward(const Server& server, const std::s
                                               const std::string& failureMessage) {
   auto slot = callLimit_.tryAcquire(server.id);
   if (!slot) {
-    spdlog::debug("{} to {} ({}) refused: {} calls wait on that stalled server", call, server.id,
-                  serverHost(server.url), callLimit_.perServer());
+    if (slot.firstRefusal()) {
+      spdlog::warn(
+          "server {} ({}) stalled: {} calls wait on it, none answered for a second; "
+          "further calls to it fail at once until it answers",
+          server.id, serverHost(server.url), callLimit_.inFlight(server.id));
+    }
     return Error::of(ErrorCode::kInternalError,
                      failureMessage.empty() ? "The server is busy." : failureMessage);
   }

@@ -1,5 +1,7 @@
 #include "core/server_call_limit.h"
 
+#include <spdlog/spdlog.h>
+
 namespace sb {
 
 ServerCallLimit::Slot ServerCallLimit::tryAcquire(std::string_view serverId) {
@@ -10,7 +12,9 @@ ServerCallLimit::Slot ServerCallLimit::tryAcquire(std::string_view serverId) {
   Calls& c = it->second;
   if (fresh) c.lastAnswerMs = now;
   if (perServer_ > 0 && c.inFlight >= perServer_ && now - c.lastAnswerMs >= stalledAfterMs_) {
-    return Slot();
+    Slot refusedSlot;
+    refusedSlot.firstRefusal_ = c.refused++ == 0;
+    return refusedSlot;
   }
   ++c.inFlight;
   return Slot(this, std::move(id));
@@ -28,6 +32,11 @@ void ServerCallLimit::release(const std::string& serverId) {
   auto it = calls_.find(serverId);
   if (it == calls_.end()) return;
   it->second.lastAnswerMs = now;
+  if (it->second.refused > 0) {
+    spdlog::info("server {} answers again; {} calls to it were refused while it stalled", serverId,
+                 it->second.refused);
+    it->second.refused = 0;
+  }
   if (--it->second.inFlight <= 0) calls_.erase(it);
 }
 

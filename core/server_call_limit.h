@@ -30,7 +30,10 @@ class ServerCallLimit {
   class Slot {
    public:
     Slot() = default;
-    Slot(Slot&& other) noexcept : owner_(other.owner_), serverId_(std::move(other.serverId_)) {
+    Slot(Slot&& other) noexcept
+        : owner_(other.owner_),
+          serverId_(std::move(other.serverId_)),
+          firstRefusal_(other.firstRefusal_) {
       other.owner_ = nullptr;
     }
     Slot& operator=(Slot&& other) noexcept {
@@ -38,12 +41,15 @@ class ServerCallLimit {
         reset();
         owner_ = other.owner_;
         serverId_ = std::move(other.serverId_);
+        firstRefusal_ = other.firstRefusal_;
         other.owner_ = nullptr;
       }
       return *this;
     }
     ~Slot() { reset(); }
     explicit operator bool() const { return owner_ != nullptr; }
+    // An empty slot that is the first refusal of its server's current stall (log it once).
+    bool firstRefusal() const { return firstRefusal_; }
 
    private:
     friend class ServerCallLimit;
@@ -55,6 +61,7 @@ class ServerCallLimit {
         : owner_(owner), serverId_(std::move(serverId)) {}
     ServerCallLimit* owner_ = nullptr;
     std::string serverId_;
+    bool firstRefusal_ = false;
   };
 
   Slot tryAcquire(std::string_view serverId);
@@ -67,6 +74,7 @@ class ServerCallLimit {
   struct Calls {
     int inFlight = 0;
     int64_t lastAnswerMs = 0;  // the last call that ended, or when the first started
+    int refused = 0;           // calls refused since the last answer
   };
   const int perServer_;
   const Clock& clock_;

@@ -458,6 +458,28 @@ TEST_F(SharedStoreFaultTest, RedisFlushLosesNoMeetingOrServer) {
   EXPECT_EQ(j.location.substr(0, j.location.find("/bigbluebutton")), before["f3"]);
 }
 
+// A create claims without looking the meeting up first; after a Redis flush the claim of a running
+// meeting must still lose to PostgreSQL's record, so the create goes to the server it runs on.
+TEST_F(SharedStoreFaultTest, ACreateAfterARedisFlushGoesWhereTheMeetingRuns) {
+  Sim sim(2);
+  RouterProcess a(config_, freePort());
+  addServers(a, sim);
+  ASSERT_EQ(xmlField(httpGet(a.apiUrl("create", "name=R&meetingID=flushed&moderatorPW=mp")).body,
+                     "returncode"),
+            "SUCCESS");
+  int holder = sim.requests(1, "create") > 0 ? 1 : 2;
+  ASSERT_EQ(sim.requests(3 - holder, "create"), 0);
+  ASSERT_EQ(run("redis-cli -u '" + config_.store.redisUrl + "' FLUSHALL >/dev/null"), 0);
+  // The other server is now the emptier one (its load is not in the flushed Redis either), so a
+  // fresh placement could pick it; the create must go to the holder.
+  auto again = httpGet(a.apiUrl("create", "name=R&meetingID=flushed&moderatorPW=mp"));
+  EXPECT_EQ(xmlField(again.body, "returncode"), "SUCCESS") << again.body;
+  EXPECT_EQ(sim.requests(holder, "create"), 2);
+  EXPECT_EQ(sim.requests(3 - holder, "create"), 0);
+  auto meetings = json::parse(a.admin("GET", "/meetings").body)["meetings"];
+  ASSERT_EQ(meetings.size(), 1u);
+}
+
 TEST_F(SharedStoreFaultTest, PostgresOutageJoinsWorkCreatesFailClearlyAndItRecovers) {
   Sim sim(2);
   RouterProcess a(config_, freePort());

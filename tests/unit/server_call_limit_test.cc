@@ -17,7 +17,12 @@ TEST(ServerCallLimitTest, AStalledServerGetsNoMoreThanTheLimit) {
   // At the limit but started just now: a burst, not a stall.
   EXPECT_TRUE(limit.tryAcquire("a"));
   clock.advanceMs(1000);  // no answer for a second: stalled
-  EXPECT_FALSE(limit.tryAcquire("a"));
+  auto refused = limit.tryAcquire("a");
+  EXPECT_FALSE(refused);
+  EXPECT_TRUE(refused.firstRefusal());  // logged once per stall
+  auto again = limit.tryAcquire("a");
+  EXPECT_FALSE(again);
+  EXPECT_FALSE(again.firstRefusal());
   EXPECT_TRUE(limit.tryAcquire("b"));  // another server has its own count
   EXPECT_EQ(limit.inFlight("a"), 2);
   EXPECT_EQ(limit.inFlight("b"), 0);  // that slot went out of scope
@@ -38,6 +43,19 @@ TEST(ServerCallLimitTest, AServerThatKeepsAnsweringIsNeverRefused) {
   }
   clock.advanceMs(1000);
   EXPECT_FALSE(limit.tryAcquire("a"));
+}
+
+TEST(ServerCallLimitTest, EachStallIsReportedOnce) {
+  ManualClock clock;
+  ServerCallLimit limit(1, clock);
+  auto held = limit.tryAcquire("a");
+  auto other = limit.tryAcquire("a");  // a burst: admitted
+  clock.advanceMs(1000);
+  EXPECT_TRUE(limit.tryAcquire("a").firstRefusal());
+  EXPECT_FALSE(limit.tryAcquire("a").firstRefusal());
+  other = ServerCallLimit::Slot();  // one call answered: the stall is over
+  clock.advanceMs(1000);            // and a new one begins
+  EXPECT_TRUE(limit.tryAcquire("a").firstRefusal());
 }
 
 TEST(ServerCallLimitTest, ASlotComesBackWhenItGoesOutOfScope) {

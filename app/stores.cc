@@ -35,6 +35,7 @@ PgOptions pgOptions(const Config& config) {
   PgOptions o;
   o.url = config.store.databaseUrl;
   o.statementTimeoutMs = static_cast<int>(std::max<long>(500, config.store.timeout.count() * 2));
+  o.preparedStatements = config.store.pgPreparedStatements;
   return o;
 }
 

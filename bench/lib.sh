@@ -509,12 +509,13 @@ run_wrk() {
 }
 
 # ratio A B: A/B in percent, one decimal.
-# perf_router FILE DURATION: in the background, `perf record -g` the router (SB_PID) for the middle
-# of a measured run of DURATION seconds that starts now. No-op when FILE is empty.
+# perf_router FILE DURATION: in the background, `perf record` the router (SB_PID) with DWARF call
+# graphs (the build has no frame pointers, so -g alone gives none) for the middle of a measured run
+# of DURATION seconds that starts now. No-op when FILE is empty.
 perf_router() {
   local out=$1 duration=$2
   [[ -n $out ]] || return 0
-  (sleep 1 && perf record -q -F 999 -g -p "$SB_PID" -o "$out" -- sleep $((duration > 3 ? duration - 2 : 1)) \
+  (sleep 1 && perf record -q -F 499 --call-graph dwarf,16384 -p "$SB_PID" -o "$out" -- sleep $((duration > 3 ? duration - 2 : 1)) \
     >/dev/null 2>&1) &
 }
 

@@ -10,17 +10,28 @@
 namespace sb {
 namespace {
 
+struct MdFree {
+  void operator()(EVP_MD* md) const { EVP_MD_free(md); }
+};
+using FetchedMd = std::unique_ptr<EVP_MD, MdFree>;
+
+// Fetched once per process: with OpenSSL 3, EVP_sha1() and friends are legacy handles that
+// EVP_DigestInit_ex resolves through the provider store (a lookup under a lock) on every call,
+// which cost more than hashing a join's query. A fetched EVP_MD skips that.
 const EVP_MD* digestFor(ChecksumAlgorithm algorithm) {
-  // The EVP_MD objects are static in OpenSSL; fetching them each call is cheap.
+  static const FetchedMd kSha1(EVP_MD_fetch(nullptr, "SHA1", nullptr));
+  static const FetchedMd kSha256(EVP_MD_fetch(nullptr, "SHA256", nullptr));
+  static const FetchedMd kSha384(EVP_MD_fetch(nullptr, "SHA384", nullptr));
+  static const FetchedMd kSha512(EVP_MD_fetch(nullptr, "SHA512", nullptr));
   switch (algorithm) {
     case ChecksumAlgorithm::kSha1:
-      return EVP_sha1();
+      return kSha1 ? kSha1.get() : EVP_sha1();
     case ChecksumAlgorithm::kSha256:
-      return EVP_sha256();
+      return kSha256 ? kSha256.get() : EVP_sha256();
     case ChecksumAlgorithm::kSha384:
-      return EVP_sha384();
+      return kSha384 ? kSha384.get() : EVP_sha384();
     case ChecksumAlgorithm::kSha512:
-      return EVP_sha512();
+      return kSha512 ? kSha512.get() : EVP_sha512();
   }
   return EVP_sha256();
 }

@@ -226,6 +226,9 @@ Result<Config> loadConfig(const EnvLookup& env) {
   }
   if (auto v = env("REDIS_NAMESPACE"); v && !v->empty()) c.store.redisNamespace = *v;
   if (auto v = env("MIGRATIONS_DIR")) c.store.migrationsDir = *v;
+  if (auto v = env("DATABASE_PREPARED_STATEMENTS"); v && !v->empty()) {
+    c.store.pgPreparedStatements = truthy(v);
+  }
   if (auto s = readSeconds(env, "STORE_TIMEOUT", 0, 60, c.store.timeout); !s) return s.error();
   if (auto s = readSeconds(env, "POLLER_LEASE_TTL", 1, 3600, c.store.leaseTtl); !s) {
     return s.error();

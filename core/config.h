@@ -127,6 +127,10 @@ struct StoreConfig {
   // POLLER_LEASE_TTL (seconds, default 15): a standby poller takes over at most this long after
   // the active one died.
   std::chrono::milliseconds leaseTtl{15000};
+  // DATABASE_PREPARED_STATEMENTS (default true): run PostgreSQL statements prepared once per
+  // connection. Turn off behind a pooler that cannot keep them (PgBouncer in transaction mode
+  // before 1.21).
+  bool pgPreparedStatements = true;
   // MIGRATIONS_DIR (default empty: the migrations compiled into the binary).
   std::string migrationsDir;
 

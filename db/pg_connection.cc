@@ -139,6 +139,12 @@ std::unique_ptr<pqxx::connection> PgConnection::open() {
     conn->set_variable(pgsql::kStatementTimeoutVariable,
                        std::to_string(options_.statementTimeoutMs));
   }
+  if (options_.preparedStatements) {
+    // Definitions only: libpqxx prepares each on the server with its first use.
+    for (const pgsql::Statement* statement : pgsql::kStoreStatements) {
+      conn->prepare(statement->name, statement->sql);
+    }
+  }
   return conn;
 }
 

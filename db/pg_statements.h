@@ -8,6 +8,14 @@
 
 namespace sb::pgsql {
 
+// A statement of the stores: run as a prepared statement of each connection under `name` (parsed
+// and planned once per connection), or by its text when prepared statements are off (a
+// transaction-pooling PgBouncer before 1.21). See PgConnection::exec.
+struct Statement {
+  const char* name;
+  const char* sql;
+};
+
 // ---- servers ------------------------------------------------------------------------------------
 
 #define SB_PG_SERVER_COLUMNS                                                              \
@@ -16,50 +24,58 @@ namespace sb::pgsql {
   "unhealthy_count, last_poll_ms, poll_latency_ms, last_error, ws_url, wss_url, "         \
   "max_connections, remove_when_drained"
 
-inline constexpr char kListServers[] = "SELECT " SB_PG_SERVER_COLUMNS " FROM servers ORDER BY id";
+inline constexpr Statement kListServers{"list_servers",
+                                        "SELECT " SB_PG_SERVER_COLUMNS " FROM servers ORDER BY id"};
 
-inline constexpr char kGetServer[] = "SELECT " SB_PG_SERVER_COLUMNS " FROM servers WHERE id = $1";
+inline constexpr Statement kGetServer{"get_server",
+                                      "SELECT " SB_PG_SERVER_COLUMNS " FROM servers WHERE id = $1"};
 
 // Conflicts on the id or the url insert nothing (no row returned).
-inline constexpr char kInsertServer[] =
+inline constexpr Statement kInsertServer{
+    "insert_server",
     "INSERT INTO servers (" SB_PG_SERVER_COLUMNS
     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
-    "$19, $20, $21, $22, $23, $24, $25) ON CONFLICT DO NOTHING RETURNING id";
+    "$19, $20, $21, $22, $23, $24, $25) ON CONFLICT DO NOTHING RETURNING id"};
 
 // Why an insert conflicted: the rows holding the id or the url.
-inline constexpr char kServersWithIdOrUrl[] =
-    "SELECT id, url FROM servers WHERE id = $1 OR url = $2";
+inline constexpr Statement kServersWithIdOrUrl{
+    "servers_with_id_or_url", "SELECT id, url FROM servers WHERE id = $1 OR url = $2"};
 
 // Locks the row for the rest of the transaction (updateServer checks, then writes).
-inline constexpr char kLockServer[] = "SELECT 1 FROM servers WHERE id = $1 FOR UPDATE";
+inline constexpr Statement kLockServer{"lock_server",
+                                       "SELECT 1 FROM servers WHERE id = $1 FOR UPDATE"};
 
-inline constexpr char kOtherServerWithUrl[] =
-    "SELECT id FROM servers WHERE url = $2 AND id <> $1 LIMIT 1";
+inline constexpr Statement kOtherServerWithUrl{
+    "other_server_with_url", "SELECT id FROM servers WHERE url = $2 AND id <> $1 LIMIT 1"};
 
-inline constexpr char kUpdateServerInventory[] =
+inline constexpr Statement kUpdateServerInventory{
+    "update_server_inventory",
     "UPDATE servers SET url = $2, secret = $3, tag = $4, state = $5, load_multiplier = $6, "
     "max_users = $7, max_meetings = $8, ws_url = $9, wss_url = $10, max_connections = $11, "
-    "remove_when_drained = $12, updated_at = now() WHERE id = $1";
+    "remove_when_drained = $12, updated_at = now() WHERE id = $1"};
 
-inline constexpr char kDeleteServer[] = "DELETE FROM servers WHERE id = $1";
+inline constexpr Statement kDeleteServer{"delete_server", "DELETE FROM servers WHERE id = $1"};
 
-inline constexpr char kServerExists[] = "SELECT 1 FROM servers WHERE id = $1";
+inline constexpr Statement kServerExists{"server_exists", "SELECT 1 FROM servers WHERE id = $1"};
 
 // One statement: the row lock makes concurrent calls serialise, and the WHERE is re-checked on
 // the latest row version, so exactly one of several racing identical swaps reports a change.
-inline constexpr char kCompareAndSetState[] =
-    "UPDATE servers SET state = $3, updated_at = now() WHERE id = $1 AND state = $2";
+inline constexpr Statement kCompareAndSetState{
+    "compare_and_set_state",
+    "UPDATE servers SET state = $3, updated_at = now() WHERE id = $1 AND state = $2"};
 
-inline constexpr char kUpdateLiveState[] =
+inline constexpr Statement kUpdateLiveState{
+    "update_live_state",
     "UPDATE servers SET online = $2, load = $3, meetings = $4, users = $5, largest_meeting = $6, "
     "videos = $7, voices = $8, bbb_version = $9, healthy_count = $10, unhealthy_count = $11, "
     "last_poll_ms = $12, poll_latency_ms = $13, last_error = $14, live_updated_at = now() "
-    "WHERE id = $1";
+    "WHERE id = $1"};
 
 // One statement: read-modify-write under the row lock, so concurrent reservations add up.
-inline constexpr char kReserve[] =
+inline constexpr Statement kReserve{
+    "reserve",
     "UPDATE servers SET load = GREATEST(0, load + $2::double precision), "
-    "meetings = GREATEST(0, meetings + $3::integer), live_updated_at = now() WHERE id = $1";
+    "meetings = GREATEST(0, meetings + $3::integer), live_updated_at = now() WHERE id = $1"};
 
 // ---- meetings -----------------------------------------------------------------------------------
 
@@ -67,12 +83,13 @@ inline constexpr char kReserve[] =
   "id, server_id, moderator_pw, tenant, created_at_ms, create_params, create_body, " \
   "server_tag_request, size_hint, orphaned"
 
-inline constexpr char kFindMeeting[] =
-    "SELECT " SB_PG_MEETING_COLUMNS " FROM meetings WHERE id = $1";
+inline constexpr Statement kFindMeeting{
+    "find_meeting", "SELECT " SB_PG_MEETING_COLUMNS " FROM meetings WHERE id = $1"};
 
 // The claim, one atomic statement: inserts the meeting, or replaces an orphaned holder of the id;
 // a live holder is left alone. Returns a row exactly when this claim won.
-inline constexpr char kClaimMeeting[] =
+inline constexpr Statement kClaimMeeting{
+    "claim_meeting",
     "INSERT INTO meetings (" SB_PG_MEETING_COLUMNS
     ") VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10) "
     "ON CONFLICT (id) DO UPDATE SET server_id = EXCLUDED.server_id, "
@@ -80,21 +97,33 @@ inline constexpr char kClaimMeeting[] =
     "created_at_ms = EXCLUDED.created_at_ms, create_params = EXCLUDED.create_params, "
     "create_body = EXCLUDED.create_body, server_tag_request = EXCLUDED.server_tag_request, "
     "size_hint = EXCLUDED.size_hint, orphaned = EXCLUDED.orphaned, updated_at = now() "
-    "WHERE meetings.orphaned RETURNING id";
+    "WHERE meetings.orphaned RETURNING id"};
 
 // $2 = '' removes whatever server the meeting is on.
-inline constexpr char kRemoveMeeting[] =
-    "DELETE FROM meetings WHERE id = $1 AND ($2::text = '' OR server_id = $2::text)";
+inline constexpr Statement kRemoveMeeting{
+    "remove_meeting",
+    "DELETE FROM meetings WHERE id = $1 AND ($2::text = '' OR server_id = $2::text)"};
 
-inline constexpr char kOrphanMeetingsOf[] =
+inline constexpr Statement kOrphanMeetingsOf{
+    "orphan_meetings_of",
     "UPDATE meetings SET orphaned = true, updated_at = now() "
-    "WHERE server_id = $1 AND NOT orphaned";
+    "WHERE server_id = $1 AND NOT orphaned"};
 
-inline constexpr char kListMeetings[] =
-    "SELECT " SB_PG_MEETING_COLUMNS " FROM meetings ORDER BY id";
+inline constexpr Statement kListMeetings{
+    "list_meetings", "SELECT " SB_PG_MEETING_COLUMNS " FROM meetings ORDER BY id"};
 
-inline constexpr char kListMeetingsOf[] =
-    "SELECT " SB_PG_MEETING_COLUMNS " FROM meetings WHERE server_id = $1 ORDER BY id";
+inline constexpr Statement kListMeetingsOf{"list_meetings_of",
+                                           "SELECT " SB_PG_MEETING_COLUMNS
+                                           " FROM meetings WHERE server_id = $1 ORDER BY id"};
+
+// Every Statement above: prepared on each new connection (lazily: libpqxx sends the definition
+// with its first use).
+inline constexpr const Statement* kStoreStatements[] = {
+    &kListServers,  &kGetServer,          &kInsertServer,          &kServersWithIdOrUrl,
+    &kLockServer,   &kOtherServerWithUrl, &kUpdateServerInventory, &kDeleteServer,
+    &kServerExists, &kCompareAndSetState, &kUpdateLiveState,       &kReserve,
+    &kFindMeeting,  &kClaimMeeting,       &kRemoveMeeting,         &kOrphanMeetingsOf,
+    &kListMeetings, &kListMeetingsOf};
 
 #undef SB_PG_SERVER_COLUMNS
 #undef SB_PG_MEETING_COLUMNS

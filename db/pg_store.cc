@@ -149,16 +149,16 @@ std::string stateName(AdminState state) { return std::string(adminStateName(stat
 // ---- servers ------------------------------------------------------------------------------------
 
 Result<std::vector<Server>> PgServerStore::listServers() {
-  return pg_.autocommit([](pqxx::nontransaction& txn) -> Result<std::vector<Server>> {
+  return pg_.autocommit([&](pqxx::nontransaction& txn) -> Result<std::vector<Server>> {
     std::vector<Server> out;
-    for (const auto& row : txn.exec(pgsql::kListServers)) out.push_back(serverFromRow(row));
+    for (const auto& row : pg_.exec(txn, pgsql::kListServers)) out.push_back(serverFromRow(row));
     return out;
   });
 }
 
 Result<Server> PgServerStore::getServer(std::string_view id) {
   return pg_.autocommit([&](pqxx::nontransaction& txn) -> Result<Server> {
-    pqxx::result r = txn.exec_params(pgsql::kGetServer, std::string(id));
+    pqxx::result r = pg_.exec(txn, pgsql::kGetServer, std::string(id));
     if (r.empty()) return serverNotFound(id);
     return serverFromRow(r[0]);
   });
@@ -168,16 +168,17 @@ Status PgServerStore::addServer(const Server& s) {
   if (auto bad = checkServer(s)) return *bad;
   const ServerLiveState& live = s.live;
   return pg_.transact([&](pqxx::work& txn) -> Status {
-    pqxx::result inserted = txn.exec_params(
-        pgsql::kInsertServer, s.id, s.url, s.secret, s.tag, stateName(s.state), s.loadMultiplier,
-        s.maxUsers, s.maxMeetings, live.online, live.load, live.usage.meetings, live.usage.users,
-        live.usage.largestMeeting, live.usage.videos, live.usage.voices, sanitized(live.bbbVersion),
-        live.healthyCount, live.unhealthyCount, live.lastPollMs, live.pollLatencyMs,
-        sanitized(live.lastError), s.wsUrl, s.wssUrl, s.maxConnections, s.removeWhenDrained);
+    pqxx::result inserted = pg_.exec(
+        txn, pgsql::kInsertServer, s.id, s.url, s.secret, s.tag, stateName(s.state),
+        s.loadMultiplier, s.maxUsers, s.maxMeetings, live.online, live.load, live.usage.meetings,
+        live.usage.users, live.usage.largestMeeting, live.usage.videos, live.usage.voices,
+        sanitized(live.bbbVersion), live.healthyCount, live.unhealthyCount, live.lastPollMs,
+        live.pollLatencyMs, sanitized(live.lastError), s.wsUrl, s.wssUrl, s.maxConnections,
+        s.removeWhenDrained);
     if (!inserted.empty()) return Status::Ok();
     // The id or the url is taken; say which, the id first (as the memory store does).
     std::string urlHolder;
-    for (const auto& row : txn.exec_params(pgsql::kServersWithIdOrUrl, s.id, s.url)) {
+    for (const auto& row : pg_.exec(txn, pgsql::kServersWithIdOrUrl, s.id, s.url)) {
       if (row[0].as<std::string>() == s.id) {
         return Error::of(ErrorCode::kAlreadyExists, "Server already exists with id '" + s.id + "'");
       }
@@ -190,13 +191,13 @@ Status PgServerStore::addServer(const Server& s) {
 Status PgServerStore::updateServer(const Server& s) {
   if (auto bad = checkServer(s)) return *bad;
   return pg_.transact([&](pqxx::work& txn) -> Status {
-    if (txn.exec_params(pgsql::kLockServer, s.id).empty()) return serverNotFound(s.id);
-    pqxx::result other = txn.exec_params(pgsql::kOtherServerWithUrl, s.id, s.url);
+    if (pg_.exec(txn, pgsql::kLockServer, s.id).empty()) return serverNotFound(s.id);
+    pqxx::result other = pg_.exec(txn, pgsql::kOtherServerWithUrl, s.id, s.url);
     if (!other.empty()) return urlTaken(s.url, other[0][0].as<std::string>());
     try {
-      txn.exec_params(pgsql::kUpdateServerInventory, s.id, s.url, s.secret, s.tag,
-                      stateName(s.state), s.loadMultiplier, s.maxUsers, s.maxMeetings, s.wsUrl,
-                      s.wssUrl, s.maxConnections, s.removeWhenDrained);
+      pg_.exec(txn, pgsql::kUpdateServerInventory, s.id, s.url, s.secret, s.tag, stateName(s.state),
+               s.loadMultiplier, s.maxUsers, s.maxMeetings, s.wsUrl, s.wssUrl, s.maxConnections,
+               s.removeWhenDrained);
     } catch (const pqxx::unique_violation&) {
       // Another server took the URL between the check and the update.
       return Error::of(ErrorCode::kAlreadyExists, "A server with URL " + s.url + " already exists");
@@ -207,7 +208,7 @@ Status PgServerStore::updateServer(const Server& s) {
 
 Status PgServerStore::removeServer(std::string_view id) {
   return pg_.transact([&](pqxx::work& txn) -> Status {
-    pqxx::result r = txn.exec_params(pgsql::kDeleteServer, std::string(id));
+    pqxx::result r = pg_.exec(txn, pgsql::kDeleteServer, std::string(id));
     if (r.affected_rows() == 0) return serverNotFound(id);
     return Status::Ok();
   });
@@ -216,21 +217,21 @@ Status PgServerStore::removeServer(std::string_view id) {
 Result<bool> PgServerStore::compareAndSetState(std::string_view id, AdminState expected,
                                                AdminState next) {
   return pg_.transact([&](pqxx::work& txn) -> Result<bool> {
-    pqxx::result r = txn.exec_params(pgsql::kCompareAndSetState, std::string(id),
-                                     stateName(expected), stateName(next));
+    pqxx::result r = pg_.exec(txn, pgsql::kCompareAndSetState, std::string(id), stateName(expected),
+                              stateName(next));
     if (r.affected_rows() == 1) return true;
-    if (txn.exec_params(pgsql::kServerExists, std::string(id)).empty()) return serverNotFound(id);
+    if (pg_.exec(txn, pgsql::kServerExists, std::string(id)).empty()) return serverNotFound(id);
     return false;
   });
 }
 
 Status PgServerStore::updateLiveState(std::string_view id, const ServerLiveState& live) {
   return pg_.autocommit([&](pqxx::nontransaction& txn) -> Status {
-    pqxx::result r = txn.exec_params(
-        pgsql::kUpdateLiveState, std::string(id), live.online, live.load, live.usage.meetings,
-        live.usage.users, live.usage.largestMeeting, live.usage.videos, live.usage.voices,
-        sanitized(live.bbbVersion), live.healthyCount, live.unhealthyCount, live.lastPollMs,
-        live.pollLatencyMs, sanitized(live.lastError));
+    pqxx::result r = pg_.exec(txn, pgsql::kUpdateLiveState, std::string(id), live.online, live.load,
+                              live.usage.meetings, live.usage.users, live.usage.largestMeeting,
+                              live.usage.videos, live.usage.voices, sanitized(live.bbbVersion),
+                              live.healthyCount, live.unhealthyCount, live.lastPollMs,
+                              live.pollLatencyMs, sanitized(live.lastError));
     if (r.affected_rows() == 0) return serverNotFound(id);
     return Status::Ok();
   });
@@ -238,7 +239,7 @@ Status PgServerStore::updateLiveState(std::string_view id, const ServerLiveState
 
 Status PgServerStore::reserve(std::string_view id, double load, int meetings) {
   return pg_.transact([&](pqxx::work& txn) -> Status {
-    pqxx::result r = txn.exec_params(pgsql::kReserve, std::string(id), load, meetings);
+    pqxx::result r = pg_.exec(txn, pgsql::kReserve, std::string(id), load, meetings);
     if (r.affected_rows() == 0) return serverNotFound(id);
     return Status::Ok();
   });
@@ -250,7 +251,7 @@ Status PgServerStore::ping() { return pg_.ping(); }
 
 Result<std::optional<Meeting>> PgMeetingStore::findMeeting(std::string_view id) {
   return pg_.autocommit([&](pqxx::nontransaction& txn) -> Result<std::optional<Meeting>> {
-    pqxx::result r = txn.exec_params(pgsql::kFindMeeting, std::string(id));
+    pqxx::result r = pg_.exec(txn, pgsql::kFindMeeting, std::string(id));
     if (r.empty()) return std::optional<Meeting>();
     return std::optional<Meeting>(meetingFromRow(r[0]));
   });
@@ -265,10 +266,10 @@ Result<MeetingStore::Claim> PgMeetingStore::claimMeeting(const Meeting& m) {
   // is a statement of its own: an owner removed in between reads as the error below.
   return pg_.autocommit([&](pqxx::nontransaction& txn) -> Result<Claim> {
     pqxx::result won =
-        txn.exec_params(pgsql::kClaimMeeting, m.id, m.serverId, m.moderatorPw, m.tenant,
-                        m.createdAtMs, params, body, m.serverTagRequest, m.sizeHint, m.orphaned);
+        pg_.exec(txn, pgsql::kClaimMeeting, m.id, m.serverId, m.moderatorPw, m.tenant,
+                 m.createdAtMs, params, body, m.serverTagRequest, m.sizeHint, m.orphaned);
     if (!won.empty()) return Claim{m, true};
-    pqxx::result owner = txn.exec_params(pgsql::kFindMeeting, m.id);
+    pqxx::result owner = pg_.exec(txn, pgsql::kFindMeeting, m.id);
     if (owner.empty()) {
       return Error::of(ErrorCode::kStoreUnavailable,
                        "postgres: the holder of meeting " + m.id + " vanished during the claim");
@@ -279,14 +280,14 @@ Result<MeetingStore::Claim> PgMeetingStore::claimMeeting(const Meeting& m) {
 
 Status PgMeetingStore::removeMeeting(std::string_view id, std::string_view serverId) {
   return pg_.autocommit([&](pqxx::nontransaction& txn) -> Status {
-    txn.exec_params(pgsql::kRemoveMeeting, std::string(id), std::string(serverId));
+    pg_.exec(txn, pgsql::kRemoveMeeting, std::string(id), std::string(serverId));
     return Status::Ok();
   });
 }
 
 Result<int> PgMeetingStore::orphanMeetingsOf(std::string_view serverId) {
   return pg_.transact([&](pqxx::work& txn) -> Result<int> {
-    pqxx::result r = txn.exec_params(pgsql::kOrphanMeetingsOf, std::string(serverId));
+    pqxx::result r = pg_.exec(txn, pgsql::kOrphanMeetingsOf, std::string(serverId));
     return static_cast<int>(r.affected_rows());
   });
 }
@@ -294,8 +295,8 @@ Result<int> PgMeetingStore::orphanMeetingsOf(std::string_view serverId) {
 Result<std::vector<Meeting>> PgMeetingStore::listMeetings(std::string_view serverId) {
   return pg_.autocommit([&](pqxx::nontransaction& txn) -> Result<std::vector<Meeting>> {
     pqxx::result r = serverId.empty()
-                         ? txn.exec(pgsql::kListMeetings)
-                         : txn.exec_params(pgsql::kListMeetingsOf, std::string(serverId));
+                         ? pg_.exec(txn, pgsql::kListMeetings)
+                         : pg_.exec(txn, pgsql::kListMeetingsOf, std::string(serverId));
     std::vector<Meeting> out;
     out.reserve(r.size());
     for (const auto& row : r) out.push_back(meetingFromRow(row));

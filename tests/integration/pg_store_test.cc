@@ -1050,6 +1050,38 @@ TEST_F(PgConnectionTest, PingAndStoresShareThePool) {
   EXPECT_TRUE(pg_->reachable());
 }
 
+// The names of the statements prepared in the session of a one-connection pool.
+std::vector<std::string> preparedInSession(PgConnection& pg) {
+  auto names = pg.autocommit([](pqxx::nontransaction& txn) -> Result<std::vector<std::string>> {
+    std::vector<std::string> out;
+    for (const auto& row : txn.exec("SELECT name FROM pg_prepared_statements ORDER BY name")) {
+      out.push_back(row[0].as<std::string>());
+    }
+    return out;
+  });
+  return names ? *names : std::vector<std::string>{"error: " + names.error().message};
+}
+
+TEST_F(PgConnectionTest, StoreStatementsRunPreparedOrByTheirTextWhenTurnedOff) {
+  for (bool prepared : {true, false}) {
+    SCOPED_TRACE(prepared ? "prepared" : "by text");
+    PgOptions o = optionsFor(db_.url());
+    o.maxConnections = 1;  // every call on the same session, so its prepared statements show
+    o.preparedStatements = prepared;
+    PgConnection pg(o);
+    PgMeetingStore meetings(pg);
+    const std::string id = prepared ? "m-prepared" : "m-text";
+    ASSERT_TRUE(meetings.claimMeeting(meetingOn(id, "s1"))->claimed);
+    EXPECT_FALSE(meetings.claimMeeting(meetingOn(id, "s2"))->claimed);
+    auto found = meetings.findMeeting(id);
+    ASSERT_TRUE(found.ok() && found->has_value());
+    EXPECT_EQ((*found)->serverId, "s1");
+    std::vector<std::string> expected;
+    if (prepared) expected = {"claim_meeting", "find_meeting"};
+    EXPECT_EQ(preparedInSession(pg), expected);
+  }
+}
+
 TEST_F(PgConnectionTest, StatementTimeoutFailsTheCallAndKeepsThePoolUsable) {
   PgOptions o = optionsFor(db_.url());
   o.statementTimeoutMs = 300;

@@ -214,6 +214,13 @@ TEST(ConfigTest, GetMeetingsDisabledIsCaseInsensitive) {
   EXPECT_FALSE(loadOk({{"GET_MEETINGS_API_DISABLED", ""}}).api.getMeetingsDisabled);
 }
 
+TEST(ConfigTest, PreparedStatementsOnUnlessTurnedOff) {
+  EXPECT_TRUE(loadOk({}).store.pgPreparedStatements);
+  EXPECT_TRUE(loadOk({{"DATABASE_PREPARED_STATEMENTS", "true"}}).store.pgPreparedStatements);
+  EXPECT_FALSE(loadOk({{"DATABASE_PREPARED_STATEMENTS", "false"}}).store.pgPreparedStatements);
+  EXPECT_FALSE(loadOk({{"DATABASE_PREPARED_STATEMENTS", "0"}}).store.pgPreparedStatements);
+}
+
 TEST(ConfigTest, StringsPassThrough) {
   Config c = loadOk({{"BUILD_NUMBER", "v1.2.3"},
                      {"BIND", "127.0.0.1"},

@@ -97,8 +97,12 @@ std::string_view algorithmName(ChecksumAlgorithm algorithm) {
   return "sha256";
 }
 
-std::string computeChecksum(ChecksumAlgorithm algorithm, std::string_view callName,
-                            std::string_view query, std::string_view secret) {
+namespace {
+
+// The digest of callName + query + secret as lowercase hex in `out` (at least
+// 2 * EVP_MAX_MD_SIZE chars); returns its length.
+size_t checksumInto(ChecksumAlgorithm algorithm, std::string_view callName, std::string_view query,
+                    std::string_view secret, char* out) {
   EVP_MD_CTX* ctx = threadContext();
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
@@ -108,12 +112,20 @@ std::string computeChecksum(ChecksumAlgorithm algorithm, std::string_view callNa
   EVP_DigestUpdate(ctx, secret.data(), secret.size());
   EVP_DigestFinal_ex(ctx, md, &len);
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(len * 2, '0');
   for (unsigned int i = 0; i < len; ++i) {
     out[2 * i] = kHex[md[i] >> 4];
     out[2 * i + 1] = kHex[md[i] & 0xF];
   }
-  return out;
+  return 2 * static_cast<size_t>(len);
+}
+
+}  // namespace
+
+std::string computeChecksum(ChecksumAlgorithm algorithm, std::string_view callName,
+                            std::string_view query, std::string_view secret) {
+  char hex[2 * EVP_MAX_MD_SIZE];
+  size_t len = checksumInto(algorithm, callName, query, secret, hex);
+  return std::string(hex, len);
 }
 
 std::string removeChecksumParam(std::string_view rawQuery, std::string_view checksum) {
@@ -139,14 +151,16 @@ bool ChecksumVerifier::verify(std::string_view callName, std::string_view rawQue
                               std::string_view checksum) const {
   auto algorithm = algorithmForChecksumLength(checksum.size());
   if (!algorithm || !allowed_.contains(*algorithm)) return false;
-  std::string provided(checksum);
-  std::transform(provided.begin(), provided.end(), provided.begin(),
+  // Fixed buffers: this runs for every API call.
+  char provided[2 * EVP_MAX_MD_SIZE];
+  std::transform(checksum.begin(), checksum.end(), provided,
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   bool match = false;
   // Every secret is tried (no early exit) so timing does not reveal which one matched.
   for (const auto& secret : secrets_) {
-    std::string expected = computeChecksum(*algorithm, callName, rawQueryWithoutChecksum, secret);
-    match |= CRYPTO_memcmp(expected.data(), provided.data(), expected.size()) == 0;
+    char expected[2 * EVP_MAX_MD_SIZE];
+    size_t len = checksumInto(*algorithm, callName, rawQueryWithoutChecksum, secret, expected);
+    match |= len == checksum.size() && CRYPTO_memcmp(expected, provided, len) == 0;
   }
   return match;
 }

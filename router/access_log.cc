@@ -50,7 +50,7 @@ const std::string& orDash(const std::string& s) {
 
 }  // namespace
 
-std::string callOfPath(const std::string& path) {
+std::string callOfPath(std::string_view path) {
   if (path.starts_with("/switchboard/api/")) return "admin";
   if (path == "/" || path.empty()) return "root";
   if (path.starts_with("/bigbluebutton/")) return "unknown";
@@ -72,6 +72,12 @@ AccessLog::AccessLog(bool json)
 AccessLog::~AccessLog() = default;
 
 std::string AccessLog::format(const AccessRecord& r) const {
+  fmt::memory_buffer line;
+  formatTo(line, r);
+  return fmt::to_string(line);
+}
+
+void AccessLog::formatTo(fmt::memory_buffer& out, const AccessRecord& r) const {
   if (json_) {
     // nlohmann escapes every field; error_handler replace keeps invalid UTF-8 from throwing.
     nlohmann::json line = {{"time", isoNow()},
@@ -84,14 +90,23 @@ std::string AccessLog::format(const AccessRecord& r) const {
                            {"result", r.note.result},
                            {"status", r.status},
                            {"latency_ms", std::round(r.latencyMs * 1000) / 1000}};
-    return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    out.append(text.data(), text.data() + text.size());
+    return;
   }
   // Client-given text (path, meeting id) is quoted and escaped ({:?}): no forged log lines.
-  return fmt::format("{} {:?} call={} meeting={:?} server={} result={} status={} {:.2f}ms",
-                     r.method, r.path, orDash(r.note.call), r.note.meetingId,
-                     orDash(r.note.serverId), orDash(r.note.result), r.status, r.latencyMs);
+  fmt::format_to(std::back_inserter(out),
+                 "{} {:?} call={} meeting={:?} server={} result={} status={} {:.2f}ms", r.method,
+                 r.path, orDash(r.note.call), r.note.meetingId, orDash(r.note.serverId),
+                 orDash(r.note.result), r.status, r.latencyMs);
 }
 
-void AccessLog::write(const AccessRecord& record) const { logger_->info(format(record)); }
+void AccessLog::write(const AccessRecord& record) const {
+  // One buffer per thread, reused: a line costs no allocation once the buffer has grown.
+  thread_local fmt::memory_buffer line;
+  line.clear();
+  formatTo(line, record);
+  logger_->info(std::string_view(line.data(), line.size()));
+}
 
 }  // namespace sb

@@ -5,8 +5,11 @@
 // cost more than the request). Thread-safety: write() may be called from any thread.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "router/http_types.h"
@@ -17,9 +20,10 @@ class logger;
 
 namespace sb {
 
+// Read during write() only: the method and path are views of the caller's strings.
 struct AccessRecord {
-  std::string method;
-  std::string path;
+  std::string_view method;
+  std::string_view path;
   AccessNote note;  // call and result filled in (from the path and status when the handler did not)
   int status = 0;
   double latencyMs = 0;
@@ -33,6 +37,7 @@ class AccessLog {
   void write(const AccessRecord& record) const;
   // The line write() logs, for tests.
   std::string format(const AccessRecord& record) const;
+  void formatTo(fmt::memory_buffer& out, const AccessRecord& record) const;
   // Its logger (tests add a sink to read the lines).
   spdlog::logger& logger() const { return *logger_; }
 
@@ -44,6 +49,6 @@ class AccessLog {
 
 // The call a path stands for when the handler did not say: "admin", "root", "unknown" (under
 // /bigbluebutton/) or "other". A small fixed set: the call is a metric label.
-std::string callOfPath(const std::string& path);
+std::string callOfPath(std::string_view path);
 
 }  // namespace sb

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
+#include <string_view>
 #include <unordered_map>
 
 #include "router/raw_request.h"
@@ -125,13 +127,21 @@ class Front : public Http::Handler {
 
 namespace {
 
+// `path` without `prefix` and the '/' after it: "" for the prefix itself (with or without the
+// '/'), nullopt when the path is not under it. No allocation: this runs for every request.
+std::optional<std::string_view> under(std::string_view path, std::string_view prefix) {
+  if (!path.starts_with(prefix)) return std::nullopt;
+  std::string_view rest = path.substr(prefix.size());
+  if (rest.empty()) return rest;
+  if (rest.front() != '/') return std::nullopt;
+  return rest.substr(1);
+}
+
 void dispatchRequest(const RouterHandlers& h, const HttpRequest& request, const Reply& reply) {
   const std::string& path = request.path;
   if (h.ops && h.ops->handle(request, reply)) return;
-  if (path == kApiPrefix || path == std::string(kApiPrefix) + "/") {
-    h.api->handle(request, "", reply);
-  } else if (path.starts_with(std::string(kApiPrefix) + "/")) {
-    h.api->handle(request, path.substr(kApiPrefix.size() + 1), reply);
+  if (auto call = under(path, kApiPrefix)) {
+    h.api->handle(request, std::string(*call), reply);
   } else if (path == kAdminPrefix || path.starts_with(std::string(kAdminPrefix) + "/")) {
     h.admin->handle(request, path.substr(kAdminPrefix.size()), reply);
   } else if (path == "/" || path.empty()) {
@@ -151,6 +161,7 @@ void routeRequest(const RouterHandlers& h, const HttpRequest& request, const Rep
     return;
   }
   auto started = std::chrono::steady_clock::now();
+  // The method and path are copied: an answer from a worker thread outlives `request`.
   Reply observed = [metrics = h.metrics, log = h.accessLog, started, method = request.method,
                     path = request.path, reply](HttpResponse r) {
     double seconds =

@@ -2,6 +2,12 @@
 
 #include <malloc.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <stop_token>
+#include <thread>
+
 #include "bbb/curl_bbb_client.h"
 #include "core/balancing/least_load_strategy.h"
 #include "core/balancing/strategy_factory.h"
@@ -16,6 +22,11 @@
 #include "router/worker_pool.h"
 
 namespace sb {
+namespace {
+
+constexpr auto kRouterTrimInterval = std::chrono::seconds(30);
+
+}  // namespace
 
 struct Service::Impl {
   Config config;
@@ -36,6 +47,7 @@ struct Service::Impl {
   std::unique_ptr<OpsApi> opsApi;
   std::unique_ptr<HttpServer> http;
   bool pollerRunning = false;
+  std::jthread trimmer;  // router-only processes: hands freed heap memory back periodically
 
   static std::unique_ptr<BalancingStrategy> strategyFor(const Config& c) {
     auto s = makeStrategy(c.balancing.strategy);
@@ -93,12 +105,28 @@ Status Service::start() {
     impl_->poller.setAfterRound([] { malloc_trim(0); });
     impl_->poller.start();
     impl_->pollerRunning = true;
+  } else {
+    // main.cc raises M_TRIM_THRESHOLD so bursts do not give memory back and take it again; a
+    // process without poll rounds trims on a timer instead, or it could keep up to that much.
+    impl_->trimmer = std::jthread([](std::stop_token stop) {
+      std::mutex mu;
+      std::condition_variable_any wake;
+      std::unique_lock lock(mu);
+      while (
+          !wake.wait_for(lock, stop, kRouterTrimInterval, [&] { return stop.stop_requested(); })) {
+        malloc_trim(0);
+      }
+    });
   }
   return Status::Ok();
 }
 
 void Service::stop() {
   if (!impl_) return;
+  if (impl_->trimmer.joinable()) {
+    impl_->trimmer.request_stop();
+    impl_->trimmer.join();
+  }
   if (impl_->pollerRunning) {
     impl_->poller.stop();
     impl_->pollerRunning = false;

@@ -316,6 +316,15 @@ JoinTarget MeetingRouter::signedJoin(const Server& server, const ApiRequest& req
   return JoinTarget{signedApiUrl(server, "join", joinParamsFor(request), signing_), server.id};
 }
 
+std::optional<JoinTarget> MeetingRouter::cachedJoinUrl(const ApiRequest& request) {
+  auto id = request.params.get("meetingID");
+  if (!id || id->empty()) return std::nullopt;
+  if (auto cached = joinCache_.find(*id); cached && cached->servesExistingMeetings()) {
+    return signedJoin(*cached, request);
+  }
+  return std::nullopt;
+}
+
 Result<JoinTarget> MeetingRouter::joinUrl(const ApiRequest& request) {
   auto id = requireMeetingId(request);
   if (!id) return id.error();

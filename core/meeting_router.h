@@ -65,6 +65,11 @@ class MeetingRouter {
   // orphaned) it fails with kServerUnavailable, and the front calls failoverJoinUrl off the
   // reactor.
   Result<JoinTarget> joinUrl(const ApiRequest& request);
+  // joinUrl without any store I/O: the target when the join cache knows the meeting's server
+  // (and it still serves existing meetings), nullopt otherwise. The front answers these on the
+  // reactor and the rest on a worker, so a cache miss never blocks a reactor on a store round
+  // trip (with the shared store, each miss is two Redis reads).
+  std::optional<JoinTarget> cachedJoinUrl(const ApiRequest& request);
   // Re-creates the meeting on a healthy server from the create parameters stored at its first
   // create (same meetingID, name, passwords, metadata, slides), then answers its join URL there.
   // Concurrent failovers of one meeting re-create it once.

@@ -177,14 +177,19 @@ void BbbApi::dispatch(ApiRequest api, const Reply& reply) {
       r.location = std::move(target->url);
       reply(note(std::move(r), a, outcome, std::move(target->serverId)));
     };
-    // The happy path never waits on BBB: answer on the calling (reactor) thread.
-    auto target = router_.joinUrl(api);
-    if (target || target.error().code != ErrorCode::kServerUnavailable) {
-      answerJoin(api, std::move(target), "302");
+    // A join the cache knows is answered on the calling (reactor) thread: no I/O at all.
+    if (auto cached = router_.cachedJoinUrl(api)) {
+      answerJoin(api, std::move(*cached), "302");
       return;
     }
-    // Its server is gone: re-create the meeting elsewhere, off the reactor.
+    // The store lookup (and a failover when the meeting's server is gone) runs on a worker, so
+    // a Redis round trip never holds up the other connections of a reactor.
     workers_.post([this, api = std::move(api), answerJoin]() {
+      auto target = router_.joinUrl(api);
+      if (target || target.error().code != ErrorCode::kServerUnavailable) {
+        answerJoin(api, std::move(target), "302");
+        return;
+      }
       answerJoin(api, router_.failoverJoinUrl(api), "302(failover)");
     });
     return;

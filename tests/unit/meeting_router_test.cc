@@ -546,6 +546,23 @@ TEST_F(MeetingRouterTest, JoinUrlIsSignedForTheMeetingsServer) {
   EXPECT_EQ(bbb_.calls().size(), callsBefore) << "join never contacts BBB";
 }
 
+TEST_F(MeetingRouterTest, CachedJoinUrlAnswersOnlyWhatTheJoinCacheKnows) {
+  ASSERT_TRUE(create("m1").ok());
+  auto join = request("join", {{"meetingID", "m1"}, {"fullName", "Alice"}});
+  EXPECT_FALSE(router().cachedJoinUrl(request("join", {{"fullName", "A"}})).has_value());
+  EXPECT_FALSE(router().cachedJoinUrl(request("join", {{"meetingID", "nope"}})).has_value());
+  // The store read of joinUrl fills the cache; from then on no store is needed, until the TTL.
+  ASSERT_TRUE(router().joinUrl(join).ok());
+  auto cached = router().cachedJoinUrl(join);
+  ASSERT_TRUE(cached.has_value());
+  EXPECT_EQ(cached->serverId, "s2");
+  RecordedCall c = fake::splitSignedUrl(cached->url);
+  EXPECT_EQ(c.params.get("fullName"), "Alice");
+  EXPECT_EQ(c.checksum, computeChecksum(ChecksumAlgorithm::kSha256, "join", c.query, "secret-s2"));
+  clock_.advanceMs(config_.api.joinCacheTtl.count());
+  EXPECT_FALSE(router().cachedJoinUrl(join).has_value()) << "expired: the store must be read";
+}
+
 TEST_F(MeetingRouterTest, JoinUrlWithSha1Only) {
   config_.api.checksumAlgorithms = {ChecksumAlgorithm::kSha1};
   ASSERT_TRUE(create("m1").ok());

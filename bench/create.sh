@@ -10,7 +10,7 @@
 # Options: --servers K (10, bbb-sim in shared-port mode) --sim-threads T (2) --count N (200000
 #   signed creates generated per run; wrk threads take disjoint slices) --duration S (10)
 #   --conns C (64) --threads T (2) --alg sha1|sha256|... (sha1) --poll-interval S (10)
-#   --perf FILE: `perf record -g` the router during its measured run (FILE.<store>)
+#   --perf FILE: `perf record --call-graph dwarf` the router during its measured run (FILE.<store>)
 # Target (full run): >= 5000 creates/s through the router with bbb-sim's own CPU time subtracted
 # (the issue allows it: the measured rate, bbb-sim's CPU per create and the estimate are printed
 # side by side), zero errors (any answer but an HTTP 200 SUCCESS, any socket error). Exit 0 whether or not it is met; non-zero when the benchmark

@@ -9,7 +9,7 @@
 #   --participants P per meeting (3) --sim-threads T (2) --duration S (10)
 #   --conns "1 8" (the first is the one with the target; wrk -t1 for 1 connection)
 #   --alg sha1|... (sha1) --poll-interval S (5)
-#   --perf FILE: `perf record -g` the router during its first measured run (FILE.<store>)
+#   --perf FILE: `perf record --call-graph dwarf` the router during its first measured run (FILE.<store>)
 # The meetings are created through the router (so its store knows them, as in production), then
 # the participants are added through bbb-sim's control API, then the script waits for a poll
 # round and checks that one getMeetings lists every meeting.

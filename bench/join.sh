@@ -7,7 +7,7 @@
 # Options: --servers K (10) --meetings N (1000) --per-meeting J (10 signed join URLs per meeting)
 #   --duration S (10) --conns "256 64" (the first is the one with the target) --threads T (2)
 #   --alg sha1|sha256|sha384|sha512 (sha1) --poll-interval S (5)
-#   --perf FILE: `perf record -g` the router during its first measured run (perf.data per store:
+#   --perf FILE: `perf record --call-graph dwarf` the router during its first measured run (perf.data per store:
 #   FILE.<store>); read it with `perf report -i FILE.<store> --no-children`
 # Target (full run, first --conns value): rps >= 40% of nginx's, p99 <= 10 ms, zero errors (any
 # answer but a 302, any socket error). Exit 0 whether or not it is met; non-zero when the

@@ -13,7 +13,7 @@
 #   --per-meeting J (10 join URLs per meeting) --delay-ms D (5000) --inflight N (40 creates to
 #   the slow server kept in flight) --duration S (10) --conns C (256) --threads T (2)
 #   --alg sha1|... (sha1) --poll-interval S (5)
-#   --perf FILE: `perf record -g` the router while the joins are measured (FILE.<store>)
+#   --perf FILE: `perf record --call-graph dwarf` the router while the joins are measured (FILE.<store>)
 # Target (full run): join p99 <= 10 ms, zero errors. Exit 0 whether or not it is met; non-zero
 # when the benchmark itself broke. See bench/README.md.
 set -euo pipefail

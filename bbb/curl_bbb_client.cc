@@ -94,13 +94,13 @@ Result<BbbReply> CurlBbbClient::call(const BbbCall& call) {
   return finish(h, code, call.url, std::move(body));
 }
 
-std::vector<Result<ServerPoll>> CurlBbbClient::pollMeetings(const std::vector<std::string>& urls,
-                                                            CallTimeouts timeouts) {
+void CurlBbbClient::pollMeetingsEach(const std::vector<std::string>& urls, CallTimeouts timeouts,
+                                     const PollAnswer& onAnswer) {
   struct Transfer {
     std::unique_ptr<CURL, EasyFree> easy;
     std::string body;
     std::chrono::steady_clock::time_point start;
-    std::optional<Result<ServerPoll>> result;
+    bool answered = false;
   };
   std::vector<Transfer> transfers(urls.size());
   std::unique_ptr<CURLM, MultiFree> multi(curl_multi_init());
@@ -126,31 +126,27 @@ std::vector<Result<ServerPoll>> CurlBbbClient::pollMeetings(const std::vector<st
       auto reply = finish(msg->easy_handle, msg->data.result, urls[index], std::move(t->body));
       auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
           std::chrono::steady_clock::now() - t->start);
-      if (!reply) {
-        t->result = Result<ServerPoll>(reply.error());
-      } else {
-        auto meetings = parseGetMeetings(reply->body);
-        if (!meetings) {
-          t->result = Result<ServerPoll>(transportError(urls[index], meetings.error().message));
-        } else {
-          t->result = Result<ServerPoll>(
-              ServerPoll{std::move(*meetings), static_cast<int>(elapsed.count())});
-        }
-      }
       curl_multi_remove_handle(multi.get(), msg->easy_handle);
+      t->answered = true;
+      if (!reply) {
+        onAnswer(index, Result<ServerPoll>(reply.error()));
+        continue;
+      }
+      auto meetings = parseGetMeetings(reply->body);
+      reply->body = std::string();  // the raw answer is parsed: free it before the callback
+      if (!meetings) {
+        onAnswer(index, Result<ServerPoll>(transportError(urls[index], meetings.error().message)));
+      } else {
+        onAnswer(index, Result<ServerPoll>(
+                            ServerPoll{std::move(*meetings), static_cast<int>(elapsed.count())}));
+      }
     }
     if (running > 0) curl_multi_poll(multi.get(), nullptr, 0, 100, nullptr);
   } while (running > 0);
-  std::vector<Result<ServerPoll>> out;
-  out.reserve(urls.size());
   for (size_t i = 0; i < transfers.size(); ++i) {
-    if (transfers[i].result) {
-      out.push_back(std::move(*transfers[i].result));
-    } else {
-      out.push_back(transportError(urls[i], "no answer"));
-    }
+    if (!transfers[i].answered)
+      onAnswer(i, Result<ServerPoll>(transportError(urls[i], "no answer")));
   }
-  return out;
 }
 
 Result<std::string> CurlBbbClient::fetchVersion(const std::string& apiRootUrl,

@@ -14,8 +14,8 @@ class CurlBbbClient final : public BbbClient {
   ~CurlBbbClient() override;
 
   Result<BbbReply> call(const BbbCall& call) override;
-  std::vector<Result<ServerPoll>> pollMeetings(const std::vector<std::string>& urls,
-                                               CallTimeouts timeouts) override;
+  void pollMeetingsEach(const std::vector<std::string>& urls, CallTimeouts timeouts,
+                        const PollAnswer& onAnswer) override;
   Result<std::string> fetchVersion(const std::string& apiRootUrl, CallTimeouts timeouts) override;
 };
 

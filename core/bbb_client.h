@@ -8,6 +8,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -63,10 +65,30 @@ class BbbClient {
 
   virtual Result<BbbReply> call(const BbbCall& call) = 0;
 
-  // Sends getMeetings to every URL at once (signed getMeetings URLs, one per server) and parses
-  // the answers. One result per URL, in order. Never takes longer than the timeouts given.
-  virtual std::vector<Result<ServerPoll>> pollMeetings(const std::vector<std::string>& urls,
-                                                       CallTimeouts timeouts) = 0;
+  // Sends getMeetings to every URL at once (signed getMeetings URLs, one per server) and hands
+  // each parsed answer to `onAnswer(index of its URL, result)` as soon as it is in, on the
+  // calling thread, once per URL; returns when every URL is answered. A caller that keeps only
+  // what it needs of each answer never holds a whole round's XML at once (megabytes per server).
+  // Never takes longer than the timeouts given.
+  using PollAnswer = std::function<void(size_t index, Result<ServerPoll> poll)>;
+  virtual void pollMeetingsEach(const std::vector<std::string>& urls, CallTimeouts timeouts,
+                                const PollAnswer& onAnswer) = 0;
+
+  // pollMeetingsEach, collected: one result per URL, in order.
+  std::vector<Result<ServerPoll>> pollMeetings(const std::vector<std::string>& urls,
+                                               CallTimeouts timeouts) {
+    std::vector<std::optional<Result<ServerPoll>>> answers(urls.size());
+    pollMeetingsEach(urls, timeouts, [&](size_t index, Result<ServerPoll> poll) {
+      answers[index] = std::move(poll);
+    });
+    std::vector<Result<ServerPoll>> out;
+    out.reserve(urls.size());
+    for (auto& answer : answers) {
+      out.push_back(answer ? std::move(*answer)
+                           : Result<ServerPoll>(Error::of(ErrorCode::kInternalError, "no answer")));
+    }
+    return out;
+  }
 
   // The BBB version from the API root ("" when the server does not reveal it).
   virtual Result<std::string> fetchVersion(const std::string& apiRootUrl,

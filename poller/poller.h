@@ -60,6 +60,9 @@ class Poller {
 
  private:
   void run();
+  // Writes the server's snapshot (when there is a snapshot store) and frees the meetings' XML,
+  // which nothing after it needs.
+  void keepSnapshot(const std::string& serverId, int64_t takenAtMs, ServerPoll& poll);
   int sweepMeetings(const Server& server, const ServerPoll& poll,
                     const std::vector<Meeting>& stored);
   // After the server's poll: disables a drained cordoned server, removes a deregistered one.
@@ -80,6 +83,7 @@ class Poller {
   std::atomic<bool> active_{false};
 
   std::function<void()> afterRound_;
+  std::string snapshotXml_;  // keepSnapshot's buffer, reused (pollOnce never runs concurrently)
   std::thread thread_;
   std::mutex mu_;
   std::condition_variable wake_;

@@ -2,6 +2,10 @@
 // drain, and the meeting sweep.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <vector>
+
+#include "bbb/curl_bbb_client.h"
 #include "core/bbb_url.h"
 #include "harness.h"
 
@@ -12,6 +16,48 @@ using nlohmann::json;
 
 json serverJson(Router& router, const std::string& id) {
   return json::parse(router.admin("GET", "/servers/" + id).body);
+}
+
+// The poller writes each server's snapshot and frees its XML as soon as its answer is in, so a
+// round must hand over the answers one by one, not all at the end.
+TEST(PollerTest, EachAnswerOfARoundIsHandedOverAsSoonAsItIsIn) {
+  Sim sim(3);
+  sim.addMeeting(2, "fast-meeting", 3);
+  sim.fault(1, {{"delay_ms", 1500}});
+  std::vector<std::string> urls;
+  for (const auto& s : sim.servers()) {
+    sb::Server server;
+    server.url = s.url;
+    server.secret = s.secret;
+    urls.push_back(sb::signedApiUrl(server, "getMeetings", {}, sb::ChecksumAlgorithm::kSha256));
+  }
+  sb::CurlBbbClient bbb;
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  std::vector<int> answeredAtMs(urls.size(), -1);
+  std::vector<int> times(urls.size(), 0);
+  std::vector<size_t> meetings(urls.size(), 0);
+  bbb.pollMeetingsEach(
+      urls, sb::CallTimeouts{std::chrono::seconds(2), std::chrono::seconds(5)},
+      [&](size_t index, sb::Result<sb::ServerPoll> poll) {
+        ASSERT_LT(index, urls.size());
+        ++times[index];
+        answeredAtMs[index] = static_cast<int>(
+            std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count());
+        ASSERT_TRUE(poll.ok()) << poll.error().message;
+        meetings[index] = poll->meetings.size();
+      });
+  sim.fault(1, {{"delay_ms", 0}});
+  EXPECT_EQ(times, (std::vector<int>{1, 1, 1}));
+  EXPECT_GE(answeredAtMs[0], 1400) << "the delayed server";
+  EXPECT_LT(answeredAtMs[1], 1000) << "handed over before the delayed server answered";
+  EXPECT_LT(answeredAtMs[2], 1000);
+  EXPECT_EQ(meetings[1], 1u);
+  // The collected form still answers every URL, in order.
+  auto all = bbb.pollMeetings(urls, sb::CallTimeouts{});
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_TRUE(all[1].ok() && all[1]->meetings.size() == 1 &&
+              all[1]->meetings[0].meetingId == "fast-meeting");
 }
 
 TEST(PollerTest, HealthHysteresisLoadAndFailoverMarking) {

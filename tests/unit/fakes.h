@@ -146,23 +146,26 @@ class FakeBbbClient final : public BbbClient {
     return reply;
   }
 
-  std::vector<Result<ServerPoll>> pollMeetings(const std::vector<std::string>& urls,
-                                               CallTimeouts /*timeouts*/) override {
+  void pollMeetingsEach(const std::vector<std::string>& urls, CallTimeouts /*timeouts*/,
+                        const PollAnswer& onAnswer) override {
     if (onPoll) onPoll();
     std::vector<Result<ServerPoll>> out;
-    std::lock_guard lock(mu_);
-    pollRounds_.push_back(urls);
-    for (const auto& url : urls) {
-      RecordedCall r = splitSignedUrl(url);
-      if (unreachable.contains(r.serverUrl)) {
-        out.emplace_back(Error::of(ErrorCode::kInternalError, "connection refused"));
-      } else if (auto it = polls.find(r.serverUrl); it != polls.end()) {
-        out.emplace_back(it->second);
-      } else {
-        out.emplace_back(ServerPoll{});
+    {
+      std::lock_guard lock(mu_);
+      pollRounds_.push_back(urls);
+      for (const auto& url : urls) {
+        RecordedCall r = splitSignedUrl(url);
+        if (unreachable.contains(r.serverUrl)) {
+          out.emplace_back(Error::of(ErrorCode::kInternalError, "connection refused"));
+        } else if (auto it = polls.find(r.serverUrl); it != polls.end()) {
+          out.emplace_back(it->second);
+        } else {
+          out.emplace_back(ServerPoll{});
+        }
       }
     }
-    return out;
+    // Answered outside the lock, last URL first: callers must not rely on the order.
+    for (size_t i = out.size(); i-- > 0;) onAnswer(i, std::move(out[i]));
   }
 
   Result<std::string> fetchVersion(const std::string& apiRootUrl, CallTimeouts) override {

@@ -16,8 +16,7 @@ std::shared_ptr<const Server> JoinCache::find(std::string_view meetingId) {
   Shard& shard = shardFor(meetingId);
   int64_t now = clock_.nowMs();
   std::lock_guard lock(shard.mu);
-  // C++20 heterogeneous lookup needs a transparent hash; one key copy is cheap next to a join.
-  auto it = shard.entries.find(std::string(meetingId));
+  auto it = shard.entries.find(meetingId);
   if (it == shard.entries.end()) return nullptr;
   if (it->second.expiresAtMs <= now) {
     shard.entries.erase(it);
@@ -42,7 +41,7 @@ void JoinCache::forget(std::string_view meetingId) {
   if (!enabled()) return;
   Shard& shard = shardFor(meetingId);
   std::lock_guard lock(shard.mu);
-  shard.entries.erase(std::string(meetingId));
+  if (auto it = shard.entries.find(meetingId); it != shard.entries.end()) shard.entries.erase(it);
 }
 
 }  // namespace sb

@@ -9,6 +9,7 @@
 
 #include <array>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -39,9 +40,14 @@ class JoinCache {
     std::shared_ptr<const Server> server;
     int64_t expiresAtMs = 0;
   };
+  // Lets find() and forget() look a std::string_view up without copying it into a key.
+  struct IdHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view id) const { return std::hash<std::string_view>{}(id); }
+  };
   struct Shard {
     std::mutex mu;  // guards entries
-    std::unordered_map<std::string, Entry> entries;
+    std::unordered_map<std::string, Entry, IdHash, std::equal_to<>> entries;
   };
   static constexpr size_t kShards = 16;
   Shard& shardFor(std::string_view meetingId);

@@ -117,7 +117,8 @@ inline constexpr Statement kListMeetingsOf{"list_meetings_of",
                                            " FROM meetings WHERE server_id = $1 ORDER BY id"};
 
 // Every Statement above: prepared on each new connection (lazily: libpqxx sends the definition
-// with its first use).
+// with its first use). A statement missing here fails its first call with prepared statements
+// on; the PostgreSQL store tests run every statement that way. Names must be unique (unit test).
 inline constexpr const Statement* kStoreStatements[] = {
     &kListServers,  &kGetServer,          &kInsertServer,          &kServersWithIdOrUrl,
     &kLockServer,   &kOtherServerWithUrl, &kUpdateServerInventory, &kDeleteServer,

@@ -142,8 +142,8 @@ void dispatchRequest(const RouterHandlers& h, const HttpRequest& request, const 
   if (h.ops && h.ops->handle(request, reply)) return;
   if (auto call = under(path, kApiPrefix)) {
     h.api->handle(request, std::string(*call), reply);
-  } else if (path == kAdminPrefix || path.starts_with(std::string(kAdminPrefix) + "/")) {
-    h.admin->handle(request, path.substr(kAdminPrefix.size()), reply);
+  } else if (under(path, kAdminPrefix)) {
+    h.admin->handle(request, path.substr(kAdminPrefix.size()), reply);  // keeps the leading '/'
   } else if (path == "/" || path.empty()) {
     reply(textResponse(200, "Switchboard: BigBlueButton API at /bigbluebutton/api\n"));
   } else if (path.starts_with("/bigbluebutton/") || path == "/unsupportedRequest") {

@@ -38,6 +38,7 @@ read -r -a conn_levels <<<"$conns"
 
 bench_init join
 start_nginx
+start_pistache
 start_sim "$servers"
 # Context only: nginx with wrk's plainest form (one static URL, no script). The script that cycles
 # over the URL file costs wrk itself CPU, so every compared figure below uses it on both sides.
@@ -66,6 +67,8 @@ for st in $stores; do
   for c in "${conn_levels[@]}"; do
     run_wrk "nginx c$c" "$NGINX_URL" "$urls" 302 "$threads" "$c" "$duration" 0 "${NGINX_PIDS[@]}"
     nginx_rps=${W[rps]} nginx_p99=${W[p99_ms]} nginx_cpu=${W[cpu_us_per_req]}
+    run_wrk "pistache c$c" "$PISTACHE_URL" "$urls" 302 "$threads" "$c" "$duration" 0 "$PISTACHE_PID"
+    pistache_rps=${W[rps]} pistache_p99=${W[p99_ms]} pistache_cpu=${W[cpu_us_per_req]}
     [[ -n $perf_out && $first -eq 1 ]] && perf_router "$perf_out.$st" "$duration"
     BENCH_COUNT_REDIS=$([[ $st == shared ]] && echo 1 || echo 0) \
       run_wrk "router[$st] c$c" "$SB_URL" "$urls" 302 "$threads" "$c" "$duration" 0 "$SB_PID"
@@ -79,7 +82,7 @@ for st in $stores; do
       target="none(figures only)"
       v=$([[ $smoke -eq 1 ]] && echo SMOKE || echo INFO)
     fi
-    line="$label: rps=${W[rps]} nginx_rps=$nginx_rps ratio=$r% p50_ms=${W[p50_ms]} p99_ms=${W[p99_ms]} nginx_p99_ms=$nginx_p99 errors=${W[errors]} cpu_us_per_req=${W[cpu_us_per_req]} nginx_cpu_us_per_req=$nginx_cpu conns=$c target=$target $v"
+    line="$label: rps=${W[rps]} nginx_rps=$nginx_rps ratio=$r% p50_ms=${W[p50_ms]} p99_ms=${W[p99_ms]} nginx_p99_ms=$nginx_p99 errors=${W[errors]} cpu_us_per_req=${W[cpu_us_per_req]} nginx_cpu_us_per_req=$nginx_cpu pistache_rps=$pistache_rps of_pistache=$(ratio "${W[rps]}" "$pistache_rps")% pistache_p99_ms=$pistache_p99 pistache_cpu_us_per_req=$pistache_cpu conns=$c target=$target $v"
     echo "$line"
     summaries+=("$line")
     first=0

@@ -86,15 +86,16 @@ bench_init() {
       bench_log "warning: $build is a sanitizer build; its figures are not comparable"
     fi
   fi
-  for exe in switchboard bbb-sim; do
+  for exe in switchboard bbb-sim pistache-302; do
     [[ -x $bin_dir/$exe ]] || die "$bin_dir/$exe is missing: build first (scripts/build.sh)"
   done
   bench_work=$(mktemp -d "${TMPDIR:-/tmp}/switchboard-bench-$bench_name.XXXXXX")
   chmod 755 "$bench_work"
   mkdir -p "$bench_work/bin"
-  cp "$bin_dir/switchboard" "$bin_dir/bbb-sim" "$bench_work/bin/"
+  cp "$bin_dir/switchboard" "$bin_dir/bbb-sim" "$bin_dir/pistache-302" "$bench_work/bin/"
   SB_BIN=$bench_work/bin/switchboard
   SIM_BIN=$bench_work/bin/bbb-sim
+  PISTACHE_BIN=$bench_work/bin/pistache-302
   trap bench_cleanup EXIT
   trap 'exit 130' INT TERM
   ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -263,6 +264,24 @@ CONF
 nginx_pids() {
   echo "$NGINX_PID"
   ps -o pid= --ppid "$NGINX_PID" 2>/dev/null | tr -d ' '
+}
+
+# start_pistache: bare Pistache answering every request with a fixed 302 (bench/pistache_302.cc),
+# configured like the router's listener with as many reactor threads (HTTP_THREADS, default 2):
+# the floor of the router's HTTP library on this machine. Sets PISTACHE_URL, PISTACHE_PID.
+start_pistache() {
+  local out=$bench_work/pistache.out
+  "$PISTACHE_BIN" --port 0 --threads "${HTTP_THREADS:-2}" >"$out" 2>"$bench_work/pistache.log" &
+  PISTACHE_PID=$!
+  bench_pids+=("$PISTACHE_PID")
+  for _ in $(seq 50); do
+    grep -q '^ready ' "$out" 2>/dev/null && break
+    kill -0 "$PISTACHE_PID" 2>/dev/null || die "pistache-302 exited early: $(cat "$bench_work/pistache.log")"
+    sleep 0.1
+  done
+  grep -q '^ready ' "$out" || die "pistache-302 did not print 'ready' within 5 s"
+  PISTACHE_URL=http://127.0.0.1:$(awk '$1 == "ready" { print $2 }' "$out")
+  echo "pistache-302: $PISTACHE_URL (bare Pistache, ${HTTP_THREADS:-2} reactor threads, fixed 302, pid $PISTACHE_PID)"
 }
 
 

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
 #include <random>
 #include <set>
 #include <thread>
@@ -316,13 +317,56 @@ JoinTarget MeetingRouter::signedJoin(const Server& server, const ApiRequest& req
   return JoinTarget{signedApiUrl(server, "join", joinParamsFor(request), signing_), server.id};
 }
 
-std::optional<JoinTarget> MeetingRouter::cachedJoinUrl(const ApiRequest& request) {
+std::optional<MeetingRouter::CachedJoin> MeetingRouter::cachedJoinUrl(const ApiRequest& request) {
   auto id = request.params.get("meetingID");
   if (!id || id->empty()) return std::nullopt;
-  if (auto cached = joinCache_.find(*id); cached && cached->servesExistingMeetings()) {
-    return signedJoin(*cached, request);
+  bool refreshDue = false;
+  if (auto cached = joinCache_.find(*id, &refreshDue); cached && cached->servesExistingMeetings()) {
+    return CachedJoin{signedJoin(*cached, request), refreshDue};
   }
   return std::nullopt;
+}
+
+Result<std::shared_ptr<const Server>> MeetingRouter::readJoinServer(std::string_view meetingId) {
+  const int64_t readAtMs = clock_.nowMs();  // the cache entry's TTL counts from here
+  auto found = meetings_.findMeeting(meetingId);
+  if (!found) return found.error();
+  if (found->has_value() && !(*found)->orphaned) {
+    auto server = servers_.getServer((*found)->serverId);
+    if (server && server->servesExistingMeetings()) {
+      auto shared = std::make_shared<const Server>(std::move(*server));
+      joinCache_.put(meetingId, shared, readAtMs);
+      return shared;
+    }
+  }
+  joinCache_.forget(meetingId);
+  return Error::of(found->has_value() ? ErrorCode::kServerUnavailable : ErrorCode::kNotFound);
+}
+
+void MeetingRouter::refreshJoinCache() {
+  const std::vector<std::string> ids = joinCache_.takeRefreshes();
+  if (ids.empty()) return;
+  const int64_t readAtMs = clock_.nowMs();  // every refreshed entry's TTL counts from here
+  auto found = meetings_.findMeetings(ids);
+  if (!found) return;
+  // Each server is read once per batch: a burst of refreshes spans few servers.
+  std::map<std::string, Result<Server>, std::less<>> servers;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const std::optional<Meeting>& m = (*found)[i];
+    if (!m || m->orphaned) {
+      joinCache_.forget(ids[i]);
+      continue;
+    }
+    auto at = servers.find(m->serverId);
+    if (at == servers.end())
+      at = servers.emplace(m->serverId, servers_.getServer(m->serverId)).first;
+    const Result<Server>& server = at->second;
+    if (server && server->servesExistingMeetings()) {
+      joinCache_.put(ids[i], std::make_shared<const Server>(*server), readAtMs);
+    } else if (server || server.error().code == ErrorCode::kNotFound) {
+      joinCache_.forget(ids[i]);  // a join reads the store itself and fails over
+    }
+  }
 }
 
 Result<JoinTarget> MeetingRouter::joinUrl(const ApiRequest& request) {
@@ -331,19 +375,9 @@ Result<JoinTarget> MeetingRouter::joinUrl(const ApiRequest& request) {
   if (auto cached = joinCache_.find(*id); cached && cached->servesExistingMeetings()) {
     return signedJoin(*cached, request);
   }
-  auto found = meetings_.findMeeting(*id);
-  if (!found) return found.error();
-  if (!found->has_value()) return Error::of(ErrorCode::kNotFound);
-  if (!(*found)->orphaned) {
-    auto server = servers_.getServer((*found)->serverId);
-    if (server && server->servesExistingMeetings()) {
-      auto shared = std::make_shared<const Server>(std::move(*server));
-      joinCache_.put(*id, shared);
-      return signedJoin(*shared, request);
-    }
-  }
-  joinCache_.forget(*id);
-  return Error::of(ErrorCode::kServerUnavailable);
+  auto server = readJoinServer(*id);
+  if (!server) return server.error();
+  return signedJoin(**server, request);
 }
 
 Result<JoinTarget> MeetingRouter::failoverJoinUrl(const ApiRequest& request) {

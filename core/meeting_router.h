@@ -68,8 +68,18 @@ class MeetingRouter {
   // joinUrl without any store I/O: the target when the join cache knows the meeting's server
   // (and it still serves existing meetings), nullopt otherwise. The front answers these on the
   // reactor and the rest on a worker, so a cache miss never blocks a reactor on a store round
-  // trip (with the shared store, each miss is two Redis reads).
-  std::optional<JoinTarget> cachedJoinUrl(const ApiRequest& request);
+  // trip (with the shared store, each miss is two Redis reads). `refreshDue`: cache entries are
+  // nearly expired and this caller should run refreshJoinCache off the reactor, so meetings that
+  // keep being joined keep being answered from the cache.
+  struct CachedJoin {
+    JoinTarget target;
+    bool refreshDue = false;
+  };
+  std::optional<CachedJoin> cachedJoinUrl(const ApiRequest& request);
+  // Reads the servers of the meetings whose join cache entries are due for a refresh from the
+  // store again, in one batch, and puts them into the cache (or drops the meetings no longer on
+  // a usable server). On a store error the entries are left to expire.
+  void refreshJoinCache();
   // Re-creates the meeting on a healthy server from the create parameters stored at its first
   // create (same meetingID, name, passwords, metadata, slides), then answers its join URL there.
   // Concurrent failovers of one meeting re-create it once.
@@ -166,6 +176,10 @@ class MeetingRouter {
   // mark their server changed, so its snapshot is not used until the next poll.
   MeetingsSnapshotStore* snapshots_;
   void markChanged(const std::string& serverId);
+  // The meeting's server read from the store and put into the join cache: kNotFound when the
+  // meeting is unknown, kServerUnavailable when it is orphaned or its server no longer serves
+  // existing meetings (both drop it from the cache), or the store's error.
+  Result<std::shared_ptr<const Server>> readJoinServer(std::string_view meetingId);
   std::mutex listingMu_;    // guards listingKey_ and listing_: the last all-snapshot listing
   std::string listingKey_;  // "<server id>:<taken ms>;" per serving server
   std::shared_ptr<const std::string> listing_;

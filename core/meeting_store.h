@@ -3,6 +3,8 @@
 #pragma once
 
 #include <optional>
+#include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -16,6 +18,21 @@ class MeetingStore {
   virtual ~MeetingStore() = default;
 
   virtual Result<std::optional<Meeting>> findMeeting(std::string_view id) = 0;
+
+  // findMeeting of many ids at once (the join cache's refreshes): one answer per id, in order.
+  // A store with round trips answers in as few as it can; this default asks one at a time and
+  // fails with the first error.
+  virtual Result<std::vector<std::optional<Meeting>>> findMeetings(
+      std::span<const std::string> ids) {
+    std::vector<std::optional<Meeting>> found;
+    found.reserve(ids.size());
+    for (const auto& id : ids) {
+      auto m = findMeeting(id);
+      if (!m) return m.error();
+      found.push_back(std::move(*m));
+    }
+    return found;
+  }
 
   // Atomically claims `meeting.id` for `meeting.serverId` when nobody holds it (or the holder is
   // orphaned), and returns the meeting that owns the id afterwards: `meeting` itself with

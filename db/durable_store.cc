@@ -118,6 +118,20 @@ Result<std::optional<Meeting>> DurableMeetingStore::findMeeting(std::string_view
   return truth;
 }
 
+Result<std::vector<std::optional<Meeting>>> DurableMeetingStore::findMeetings(
+    std::span<const std::string> ids) {
+  auto cached = redis_.findMeetings(ids);
+  if (!cached) return MeetingStore::findMeetings(ids);  // one by one, PostgreSQL answering
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if ((*cached)[i]) continue;
+    // A Redis miss: PostgreSQL may know it (and findMeeting puts it back into Redis).
+    auto truth = findMeeting(ids[i]);
+    if (!truth) return truth.error();
+    (*cached)[i] = std::move(*truth);
+  }
+  return cached;
+}
+
 Result<MeetingStore::Claim> DurableMeetingStore::claimMeeting(const Meeting& meeting) {
   auto claim = redis_.claimMeeting(meeting);
   if (!claim) {

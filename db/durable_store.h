@@ -62,6 +62,9 @@ class DurableMeetingStore final : public MeetingStore {
   DurableMeetingStore(MeetingStore& redis, MeetingStore& pg) : redis_(redis), pg_(pg) {}
 
   Result<std::optional<Meeting>> findMeeting(std::string_view id) override;
+  // Redis's batch read; the ids it misses (or all, when Redis is down) go through findMeeting.
+  Result<std::vector<std::optional<Meeting>>> findMeetings(
+      std::span<const std::string> ids) override;
   Result<Claim> claimMeeting(const Meeting& meeting) override;
   Status removeMeeting(std::string_view id, std::string_view serverId) override;
   Result<int> orphanMeetingsOf(std::string_view serverId) override;

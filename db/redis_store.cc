@@ -688,6 +688,32 @@ Result<std::optional<Meeting>> RedisMeetingStore::findMeeting(std::string_view i
   return std::optional<Meeting>(std::move(*m));
 }
 
+Result<std::vector<std::optional<Meeting>>> RedisMeetingStore::findMeetings(
+    std::span<const std::string> ids) {
+  std::vector<std::optional<Meeting>> found;
+  found.reserve(ids.size());
+  for (size_t start = 0; start < ids.size(); start += kReadBatch) {
+    const size_t end = std::min(ids.size(), start + kReadBatch);
+    std::vector<std::vector<std::string>> commands;
+    commands.reserve(end - start);
+    for (size_t i = start; i < end; ++i) commands.push_back({"HGETALL", keys_.meeting(ids[i])});
+    auto replies = redis_->pipeline(commands);
+    if (!replies.ok()) return replies.error();
+    for (size_t i = start; i < end; ++i) {
+      auto fields = fieldsOf((*replies)[i - start]);
+      if (!fields) return unexpectedReply("HGETALL");
+      if (fields->empty()) {
+        found.emplace_back();
+        continue;
+      }
+      auto m = meetingFrom(ids[i], *fields);
+      if (!m.ok()) return m.error();
+      found.emplace_back(std::move(*m));
+    }
+  }
+  return found;
+}
+
 Result<MeetingStore::Claim> RedisMeetingStore::claimMeeting(const Meeting& meeting) {
   auto reply = redis_->eval(
       claimMeetingScript(),

@@ -60,6 +60,9 @@ class RedisMeetingStore final : public MeetingStore {
   RedisMeetingStore(std::shared_ptr<RedisConnection> redis, RedisKeys keys);
 
   Result<std::optional<Meeting>> findMeeting(std::string_view id) override;
+  // Pipelined HGETALLs: one round trip per 500 ids.
+  Result<std::vector<std::optional<Meeting>>> findMeetings(
+      std::span<const std::string> ids) override;
   Result<Claim> claimMeeting(const Meeting& meeting) override;
   Status removeMeeting(std::string_view id, std::string_view serverId) override;
   Result<int> orphanMeetingsOf(std::string_view serverId) override;

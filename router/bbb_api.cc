@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 
@@ -57,7 +58,10 @@ BbbApi::BbbApi(MeetingRouter& router, const ApiConfig& config, WorkerPool& worke
     : router_(router),
       config_(config),
       workers_(workers),
-      verifier_(config.secrets, config.checksumAlgorithms) {
+      verifier_(config.secrets, config.checksumAlgorithms),
+      // Well inside the last quarter of the TTL in which entries are due.
+      joinCacheRefresher_(router, std::min<std::chrono::milliseconds>(
+                                      config.joinCacheTtl / 20, std::chrono::milliseconds(50))) {
   // The router keeps getMeetings' last answer whole, envelope included, so it is sent as is.
   router_.renderListingsWith([](std::string_view meetings) { return renderMeetings(meetings); });
 }
@@ -179,7 +183,8 @@ void BbbApi::dispatch(ApiRequest api, const Reply& reply) {
     };
     // A join the cache knows is answered on the calling (reactor) thread: no I/O at all.
     if (auto cached = router_.cachedJoinUrl(api)) {
-      answerJoin(api, std::move(*cached), "302");
+      answerJoin(api, std::move(cached->target), "302");
+      if (cached->refreshDue) joinCacheRefresher_.wake();
       return;
     }
     // The store lookup (and a failover when the meeting's server is gone) runs on a worker, so

@@ -11,6 +11,7 @@
 #include "core/config.h"
 #include "core/meeting_router.h"
 #include "router/http_types.h"
+#include "router/join_cache_refresher.h"
 #include "router/worker_pool.h"
 
 namespace sb {
@@ -32,6 +33,7 @@ class BbbApi {
   const ApiConfig& config_;
   WorkerPool& workers_;
   ChecksumVerifier verifier_;
+  JoinCacheRefresher joinCacheRefresher_;
 };
 
 // BBB API answers (textResponse and noted are in router/http_types.h).

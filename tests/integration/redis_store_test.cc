@@ -824,6 +824,33 @@ TEST_F(RedisMeetingStoreTest, RemoveWithoutServerAndRemoveMissing) {
   EXPECT_TRUE(meetings().removeMeeting("never", "s1").ok());
 }
 
+TEST_F(RedisMeetingStoreTest, FindMeetingsAnswersEveryIdInOrderAcrossPipelinedBatches) {
+  // 1,200 ids: three pipelined round trips of at most 500; every third id is unknown.
+  std::vector<std::string> ids;
+  for (int i = 0; i < 1200; ++i) {
+    ids.push_back("m" + std::to_string(i));
+    if (i % 3 != 0) {
+      ASSERT_TRUE(meetings().claimMeeting(meetingOn(ids.back(), "s1"))->claimed);
+    }
+  }
+  auto found = meetings().findMeetings(ids);
+  ASSERT_TRUE(found.ok()) << found.error().message;
+  ASSERT_EQ(found->size(), ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i % 3 == 0) {
+      EXPECT_FALSE((*found)[i].has_value()) << ids[i];
+      continue;
+    }
+    ASSERT_TRUE((*found)[i].has_value()) << ids[i];
+    EXPECT_EQ((*found)[i]->id, ids[i]);
+    EXPECT_EQ((*found)[i]->serverId, "s1");
+    EXPECT_EQ((*found)[i]->moderatorPw, "mp-" + ids[i]);
+  }
+  auto none = meetings().findMeetings({});
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+}
+
 TEST_F(RedisMeetingStoreTest, ListMeetingsFilteredAndOrdered) {
   ASSERT_TRUE(meetings().claimMeeting(meetingOn("m3", "s1"))->claimed);
   ASSERT_TRUE(meetings().claimMeeting(meetingOn("m1", "s1"))->claimed);

@@ -10,6 +10,7 @@
 #include <future>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "core/balancing/least_load_strategy.h"
 #include "db/memory_store.h"
@@ -327,6 +328,36 @@ TEST_F(BbbApiTest, JoinRedirectsToTheServer) {
   EXPECT_EQ(c.params.get("meetingID"), "m1");
   EXPECT_EQ(c.checksum, computeChecksum(ChecksumAlgorithm::kSha256, "join", c.query, "secret-s1"));
   EXPECT_EQ(bbb_.callsOf("join").size(), 0u);
+}
+
+TEST_F(BbbApiTest, AJoinNearTheEndOfItsCacheEntryRefreshesItOnAWorker) {
+  ASSERT_TRUE(servers_.addServer(makeServer("s2")).ok());
+  ASSERT_EQ(field(signedGet("create", "meetingID=m1&name=x"), "returncode"), "SUCCESS");
+  auto placed = meetings_.findMeeting("m1");
+  ASSERT_TRUE(placed.ok() && placed->has_value());
+  const std::string first = (*placed)->serverId;
+  const std::string other = first == "s1" ? "s2" : "s1";
+  const std::string query = "meetingID=m1&fullName=A";
+  ASSERT_EQ(signedGet("join", query).location.rfind(urlFor(first), 0), 0u);  // cached now
+
+  // The meeting moves in the store behind this router's back (another router's failover).
+  Meeting moved = **placed;
+  ASSERT_TRUE(meetings_.removeMeeting("m1", first).ok());
+  moved.serverId = other;
+  ASSERT_TRUE(meetings_.claimMeeting(moved).ok());
+  EXPECT_EQ(signedGet("join", query).location.rfind(urlFor(first), 0), 0u)
+      << "within its TTL the cached entry answers";
+
+  // Past 3/4 of the TTL a join is still answered from the cache and has the entry re-read on a
+  // worker; the manual clock stands still, so only that refresh can bring the new server in.
+  clock_.advanceMs(config_.api.joinCacheTtl.count() * 3 / 4);
+  std::string location = signedGet("join", query).location;
+  EXPECT_EQ(location.rfind(urlFor(first), 0), 0u);
+  for (int i = 0; i < 500 && location.rfind(urlFor(other), 0) != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    location = signedGet("join", query).location;
+  }
+  EXPECT_EQ(location.rfind(urlFor(other), 0), 0u) << location;
 }
 
 TEST_F(BbbApiTest, JoinUnknownMeetingIsNotFound) {

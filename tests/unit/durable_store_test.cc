@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "db/memory_store.h"
 
@@ -152,6 +154,32 @@ TEST_F(DurableStoreTest, RedisDownFallsBackToPostgres) {
   ASSERT_TRUE(claim.ok());
   EXPECT_TRUE(claim->claimed);
   EXPECT_FALSE(meetings_.claimMeeting(meeting("m2", "s3"))->claimed);
+}
+
+TEST_F(DurableStoreTest, FindMeetingsFillsRedisMissesFromPostgresAndWorksWithRedisDown) {
+  ASSERT_TRUE(meetings_.claimMeeting(meeting("m1", "s1"))->claimed);
+  ASSERT_TRUE(meetings_.claimMeeting(meeting("m2", "s2"))->claimed);
+  ASSERT_TRUE(redisMeetings_.inner->removeMeeting("m2", "").ok());  // Redis lost m2
+  const std::vector<std::string> ids{"m1", "m2", "nope"};
+  auto found = meetings_.findMeetings(ids);
+  ASSERT_TRUE(found.ok());
+  ASSERT_EQ(found->size(), 3u);
+  ASSERT_TRUE((*found)[0].has_value());
+  EXPECT_EQ((*found)[0]->serverId, "s1");
+  ASSERT_TRUE((*found)[1].has_value()) << "PostgreSQL has what Redis lost";
+  EXPECT_EQ((*found)[1]->serverId, "s2");
+  EXPECT_FALSE((*found)[2].has_value());
+  EXPECT_TRUE(redisMeetings_.inner->findMeeting("m2")->has_value()) << "put back into Redis";
+
+  redisMeetings_.up = false;
+  auto fallback = meetings_.findMeetings(ids);
+  ASSERT_TRUE(fallback.ok());
+  EXPECT_TRUE((*fallback)[0].has_value() && (*fallback)[1].has_value());
+  EXPECT_FALSE((*fallback)[2].has_value());
+  pgMeetings_.up = false;
+  auto bothDown = meetings_.findMeetings(ids);
+  ASSERT_FALSE(bothDown.ok());
+  EXPECT_EQ(bothDown.error().code, ErrorCode::kStoreUnavailable);
 }
 
 TEST_F(DurableStoreTest, WarmCacheRestoresEveryMeeting) {

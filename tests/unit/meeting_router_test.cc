@@ -555,12 +555,47 @@ TEST_F(MeetingRouterTest, CachedJoinUrlAnswersOnlyWhatTheJoinCacheKnows) {
   ASSERT_TRUE(router().joinUrl(join).ok());
   auto cached = router().cachedJoinUrl(join);
   ASSERT_TRUE(cached.has_value());
-  EXPECT_EQ(cached->serverId, "s2");
-  RecordedCall c = fake::splitSignedUrl(cached->url);
+  EXPECT_EQ(cached->target.serverId, "s2");
+  EXPECT_FALSE(cached->refreshDue) << "a fresh entry needs no refresh";
+  RecordedCall c = fake::splitSignedUrl(cached->target.url);
   EXPECT_EQ(c.params.get("fullName"), "Alice");
   EXPECT_EQ(c.checksum, computeChecksum(ChecksumAlgorithm::kSha256, "join", c.query, "secret-s2"));
   clock_.advanceMs(config_.api.joinCacheTtl.count());
   EXPECT_FALSE(router().cachedJoinUrl(join).has_value()) << "expired: the store must be read";
+}
+
+TEST_F(MeetingRouterTest, JoinedMeetingsAreRefreshedTogetherBeforeTheirCacheEntriesExpire) {
+  ASSERT_TRUE(create("m1").ok());
+  ASSERT_TRUE(create("m2").ok());
+  auto join1 = request("join", {{"meetingID", "m1"}, {"fullName", "Alice"}});
+  auto join2 = request("join", {{"meetingID", "m2"}, {"fullName", "Bob"}});
+  ASSERT_TRUE(router().joinUrl(join1).ok());
+  ASSERT_TRUE(router().joinUrl(join2).ok());
+  const int64_t ttl = config_.api.joinCacheTtl.count();
+  clock_.advanceMs(ttl * 3 / 4);
+  auto due = router().cachedJoinUrl(join1);
+  ASSERT_TRUE(due.has_value());
+  EXPECT_TRUE(due->refreshDue) << "past 3/4 of the TTL, a hit asks for a refresh";
+  EXPECT_FALSE(router().cachedJoinUrl(join1)->refreshDue) << "once per entry";
+  EXPECT_FALSE(router().cachedJoinUrl(join2)->refreshDue)
+      << "m2 joins the refresh already asked for";
+
+  // Meanwhile m1 moved in the store (another router's failover) and m2 ended: one refresh
+  // reads both.
+  Meeting moved = meeting("m1").value_or(Meeting{});
+  ASSERT_EQ(moved.serverId, "s2");
+  ASSERT_TRUE(meetingStore_.removeMeeting("m1", "s2").ok());
+  moved.serverId = "s1";
+  ASSERT_TRUE(meetingStore_.claimMeeting(moved).ok());
+  ASSERT_TRUE(meetingStore_.removeMeeting("m2", "").ok());
+  router().refreshJoinCache();
+  clock_.advanceMs(ttl / 2);  // past the first reads' TTL, within the refresh's
+  auto refreshed = router().cachedJoinUrl(join1);
+  ASSERT_TRUE(refreshed.has_value()) << "the refreshed entry counts its TTL from the refresh";
+  EXPECT_EQ(refreshed->target.serverId, "s1");
+  EXPECT_FALSE(router().cachedJoinUrl(join2).has_value()) << "an ended meeting is dropped";
+  router().refreshJoinCache();  // nothing due: no effect
+  EXPECT_TRUE(router().cachedJoinUrl(join1).has_value());
 }
 
 TEST_F(MeetingRouterTest, JoinUrlWithSha1Only) {

@@ -1,0 +1,36 @@
+// The thread that refreshes the join cache: the reactor wakes it when a join hits an entry that
+// is nearly expired (MeetingRouter::CachedJoin::refreshDue), and it waits `gather` before it
+// reads, so the entries that come due together (meetings created, and so first cached, in the
+// same burst) are read from the store in one batch instead of one worker task and round trip
+// each. One refresh at a time; its store reads never run on a reactor.
+// Thread-safety: wake() from any thread.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "core/meeting_router.h"
+
+namespace sb {
+
+class JoinCacheRefresher {
+ public:
+  JoinCacheRefresher(MeetingRouter& router, std::chrono::milliseconds gather);
+  ~JoinCacheRefresher();  // stops the thread (a refresh under way finishes first)
+
+  void wake();
+
+ private:
+  void run(std::stop_token stop);
+
+  MeetingRouter& router_;
+  const std::chrono::milliseconds gather_;
+  std::mutex mu_;
+  std::condition_variable_any woken_;
+  bool due_ = false;  // guarded by mu_
+  std::jthread thread_;  // last: started once the members above exist
+};
+
+}  // namespace sb

@@ -153,8 +153,9 @@ bool ChecksumVerifier::verify(std::string_view callName, std::string_view rawQue
   if (!algorithm || !allowed_.contains(*algorithm)) return false;
   // Fixed buffers: this runs for every API call.
   char provided[2 * EVP_MAX_MD_SIZE];
+  // ASCII lower case, inline (a hex digest is ASCII; anything else fails the comparison anyway).
   std::transform(checksum.begin(), checksum.end(), provided,
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+                 [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; });
   bool match = false;
   // Every secret is tried (no early exit) so timing does not reveal which one matched.
   for (const auto& secret : secrets_) {

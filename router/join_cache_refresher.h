@@ -29,7 +29,7 @@ class JoinCacheRefresher {
   const std::chrono::milliseconds gather_;
   std::mutex mu_;
   std::condition_variable_any woken_;
-  bool due_ = false;  // guarded by mu_
+  bool due_ = false;     // guarded by mu_
   std::jthread thread_;  // last: started once the members above exist
 };
 

@@ -1,5 +1,6 @@
 #include "core/query_string.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -155,6 +156,25 @@ TEST(QueryStringTest, UrlDecodeAndEncodeHelpers) {
   EXPECT_EQ(urlDecode("%zz"), std::nullopt);
   EXPECT_EQ(urlEncode("a b"), "a%20b");
   EXPECT_EQ(urlEncode(""), "");
+}
+
+// Text that needs no encoding (or decoding) skips curl; the answers must be curl's all the same.
+TEST(QueryStringTest, EveryByteEncodesAsItselfOnlyWhenUnreservedAndDecodesBack) {
+  const std::string unreserved =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~";
+  for (int b = 0; b < 256; ++b) {
+    const std::string one(1, static_cast<char>(b));
+    const std::string encoded = urlEncode(one);
+    if (unreserved.find(one) != std::string::npos) {
+      EXPECT_EQ(encoded, one) << b;
+    } else {
+      EXPECT_EQ(encoded, fmt::format("%{:02X}", b)) << b;
+    }
+    EXPECT_EQ(urlDecode(encoded), std::optional<std::string>(one)) << b;
+  }
+  EXPECT_EQ(urlEncode(unreserved), unreserved);
+  EXPECT_EQ(urlDecode("plain-text_1.~"), std::optional<std::string>("plain-text_1.~"));
+  EXPECT_EQ(urlDecode("a=b&c"), std::optional<std::string>("a=b&c")) << "only % and + decode";
 }
 
 TEST(QueryStringTest, Utf8Validator) {

@@ -65,6 +65,7 @@ MeetingRouter::MeetingRouter(ServerStore& servers, MeetingStore& meetings, BbbCl
       signing_(upstreamSigningAlgorithm(config.api)),
       joinCache_(clock, config.api.joinCacheTtl),
       placementView_(servers, clock, config.load, config.api.placementViewTtl),
+      reservations_(servers, placementView_),
       callLimit_(config.bbb.serverCallLimit, clock) {}
 
 CallTimeouts MeetingRouter::timeoutsFor(const Server& server) const {
@@ -290,8 +291,7 @@ Result<MeetingRouter::Placed> MeetingRouter::placeAndCreate(const Placement& p) 
     if (!claimed || !claimed->claimed) placementView_.cancel(*pick);
     if (!claimed) return claimed.error();
     if (!claimed->claimed) return Placed{std::nullopt, std::move(claimed->meeting)};
-    (void)servers_.reserve(server.id, pick->load, 1);
-    placementView_.settle(*pick);
+    reservations_.write(*pick);
     auto answer = createOn(server, p);
     if (answer && answer->success) {
       markChanged(server.id);

@@ -17,6 +17,7 @@
 
 #include "core/balancing/balancing_strategy.h"
 #include "core/balancing/placement_view.h"
+#include "core/balancing/reservation_writer.h"
 #include "core/bbb_client.h"
 #include "core/clock.h"
 #include "core/config.h"
@@ -187,6 +188,7 @@ class MeetingRouter {
   ChecksumAlgorithm signing_;
   JoinCache joinCache_;
   PlacementView placementView_;
+  ReservationWriter reservations_;  // after placementView_, which it settles
   ServerCallLimit callLimit_;
 };
 

@@ -3,6 +3,8 @@
 // Failures of the store itself are kStoreUnavailable; a missing server is kNotFound.
 #pragma once
 
+#include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -36,6 +38,22 @@ class ServerStore {
   // other this way, so bursts of creates spread out; the next poll replaces both with what the
   // server reports (plus what is still pending). kNotFound when the server is gone.
   virtual Status reserve(std::string_view id, double load, int meetings) = 0;
+
+  // reserve() for several servers in one call: the reservations of concurrent placements,
+  // written together. A server that is gone is skipped (its reservation no longer matters);
+  // other failures are the store's. This default makes one reserve() call each.
+  struct Reservation {
+    std::string serverId;
+    double load = 0;
+    int meetings = 0;
+  };
+  virtual Status reserveMany(std::span<const Reservation> reservations) {
+    for (const auto& r : reservations) {
+      Status s = reserve(r.serverId, r.load, r.meetings);
+      if (!s && s.error().code != ErrorCode::kNotFound) return s;
+    }
+    return Status::Ok();
+  }
 };
 
 }  // namespace sb

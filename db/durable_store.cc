@@ -103,6 +103,12 @@ Status DurableServerStore::reserve(std::string_view id, double load, int meeting
   return pg_.reserve(id, load, meetings);
 }
 
+Status DurableServerStore::reserveMany(std::span<const Reservation> reservations) {
+  Status s = redis_.reserveMany(reservations);
+  if (s || !unavailable(s.error())) return s;
+  return pg_.reserveMany(reservations);
+}
+
 // ---- meetings -------------------------------------------------------------------------------
 
 Result<std::optional<Meeting>> DurableMeetingStore::findMeeting(std::string_view id) {

@@ -38,6 +38,7 @@ class DurableServerStore final : public ServerStore {
                                   AdminState next) override;
   Status updateLiveState(std::string_view id, const ServerLiveState& live) override;
   Status reserve(std::string_view id, double load, int meetings) override;
+  Status reserveMany(std::span<const Reservation> reservations) override;
 
  private:
   // Puts a PostgreSQL server record back into Redis (after a flush or a Redis restart).

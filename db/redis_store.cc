@@ -93,19 +93,25 @@ return 1
   return script;
 }
 
-// KEYS: server. ARGV: load delta, meetings delta. Both clamped at 0 (as std::max(0.0, x) does:
-// NaN and -0 become 0). Lua numbers are doubles, so the sum is the one C++ computes, and %.17g
-// writes it exactly. Returns 1 done, 0 no server.
+// Adds a reservation to each server's load and meetings. KEYS: the servers. ARGV: load delta,
+// meetings delta per key. Both clamped at 0 (as std::max(0.0, x) does: NaN and -0 become 0). Lua
+// numbers are doubles, so the sum is the one C++ computes, and %.17g writes it exactly. A server
+// that is gone is skipped. Returns how many were reserved.
 const RedisScript& reserveScript() {
   static const RedisScript script(R"lua(
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local load = (tonumber(redis.call('HGET', KEYS[1], 'load')) or 0) + tonumber(ARGV[1])
-if not (load > 0) then load = 0 end
-local meetings = (tonumber(redis.call('HGET', KEYS[1], 'meetings')) or 0) + tonumber(ARGV[2])
-if meetings < 0 then meetings = 0 end
-redis.call('HSET', KEYS[1], 'load', string.format('%.17g', load),
-           'meetings', string.format('%d', meetings))
-return 1
+local done = 0
+for i, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 1 then
+    local load = (tonumber(redis.call('HGET', key, 'load')) or 0) + tonumber(ARGV[2 * i - 1])
+    if not (load > 0) then load = 0 end
+    local meetings = (tonumber(redis.call('HGET', key, 'meetings')) or 0) + tonumber(ARGV[2 * i])
+    if meetings < 0 then meetings = 0 end
+    redis.call('HSET', key, 'load', string.format('%.17g', load),
+               'meetings', string.format('%d', meetings))
+    done = done + 1
+  end
+end
+return done
 )lua");
   return script;
 }
@@ -669,6 +675,22 @@ Status RedisServerStore::reserve(std::string_view id, double load, int meetings)
                      "reserve");
   if (!r.ok()) return r.error();
   if (*r == 0) return serverNotFound(id);
+  return Status::Ok();
+}
+
+Status RedisServerStore::reserveMany(std::span<const Reservation> reservations) {
+  if (reservations.empty()) return Status::Ok();
+  std::vector<std::string> keys;
+  std::vector<std::string> args;
+  keys.reserve(reservations.size());
+  args.reserve(2 * reservations.size());
+  for (const auto& r : reservations) {
+    keys.push_back(keys_.server(r.serverId));
+    args.push_back(formatDouble(r.load));
+    args.push_back(std::to_string(r.meetings));
+  }
+  auto done = integerOf(redis_->eval(reserveScript(), keys, args), "reserveMany");
+  if (!done.ok()) return done.error();
   return Status::Ok();
 }
 

@@ -23,6 +23,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,6 +50,8 @@ class RedisServerStore final : public ServerStore {
                                   AdminState next) override;
   Status updateLiveState(std::string_view id, const ServerLiveState& live) override;
   Status reserve(std::string_view id, double load, int meetings) override;
+  // One script run for all of them (atomic, one round trip).
+  Status reserveMany(std::span<const Reservation> reservations) override;
 
  private:
   std::shared_ptr<RedisConnection> redis_;

@@ -56,11 +56,11 @@ Result<PlacementView::Pick> PlacementView::choose(const ServerTagRequest& tag,
   return pick;
 }
 
-void PlacementView::settle(const Pick& pick) {
+void PlacementView::settle(std::string_view serverId, double load) {
   std::lock_guard lock(mu_);
-  auto it = unsettled_.find(pick.server.id);
+  auto it = unsettled_.find(std::string(serverId));
   if (it == unsettled_.end()) return;
-  it->second.load -= pick.load;
+  it->second.load -= load;
   it->second.meetings -= 1;
   if (it->second.meetings <= 0) unsettled_.erase(it);
 }

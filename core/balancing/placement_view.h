@@ -51,7 +51,8 @@ class PlacementView {
                       std::string_view meetingId, int sizeHint,
                       const std::set<std::string>& exclude);
   // The reservation of `pick` is now in the store: later reloads see it there.
-  void settle(const Pick& pick);
+  void settle(const Pick& pick) { settle(pick.server.id, pick.load); }
+  void settle(std::string_view serverId, double load);
   // The reservation of `pick` is given up before it was written: drops it from the view.
   void cancel(const Pick& pick);
   // The settled reservation of `pick` was taken back in the store too: drops it from the view.

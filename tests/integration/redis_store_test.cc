@@ -536,6 +536,20 @@ TEST_F(RedisServerStoreTest, ReservationsAccumulateAndNeverGoNegative) {
   EXPECT_EQ(servers().getServer("gone").error().code, ErrorCode::kNotFound);
 }
 
+TEST_F(RedisServerStoreTest, ReserveManyWritesEachServerInOneStepAndSkipsGoneOnes) {
+  ASSERT_TRUE(servers().addServer(makeServer("a", 10)).ok());
+  ASSERT_TRUE(servers().addServer(makeServer("b", 0.1)).ok());
+  const std::vector<ServerStore::Reservation> batch{
+      {"a", 15, 1}, {"gone", 99, 9}, {"b", 0.2, 2}, {"a", -40, -3}};
+  ASSERT_TRUE(servers().reserveMany(batch).ok()) << "a gone server is skipped, not an error";
+  EXPECT_DOUBLE_EQ(servers().getServer("a")->live.load, 0) << "clamped at 0 like reserve";
+  EXPECT_EQ(servers().getServer("a")->live.usage.meetings, 0);
+  EXPECT_EQ(servers().getServer("b")->live.load, 0.1 + 0.2) << "the same double arithmetic";
+  EXPECT_EQ(servers().getServer("b")->live.usage.meetings, 2);
+  EXPECT_EQ(servers().getServer("gone").error().code, ErrorCode::kNotFound) << "not created";
+  EXPECT_TRUE(servers().reserveMany({}).ok());
+}
+
 TEST_F(RedisServerStoreTest, ReserveUsesDoubleArithmeticLikeTheMemoryStore) {
   ASSERT_TRUE(servers().addServer(makeServer("a", 0.1)).ok());
   ASSERT_TRUE(servers().reserve("a", 0.2, 0).ok());

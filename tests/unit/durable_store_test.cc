@@ -203,6 +203,21 @@ TEST_F(DurableStoreTest, ServerInventoryIsRebuiltAfterAFlush) {
   EXPECT_EQ(servers_.getServer("s2")->id, "s2");
 }
 
+TEST_F(DurableStoreTest, ReservationsGoToRedisAndToPostgresWhileRedisIsDown) {
+  ASSERT_TRUE(servers_.addServer(server("s1")).ok());
+  const std::vector<ServerStore::Reservation> batch{{"s1", 15, 1}, {"gone", 1, 1}};
+  ASSERT_TRUE(servers_.reserveMany(batch).ok());
+  EXPECT_DOUBLE_EQ(redisServers_.inner->getServer("s1")->live.load, 15);
+  EXPECT_DOUBLE_EQ(pgServers_.inner->getServer("s1")->live.load, 0) << "Redis holds live state";
+  redisServers_.up = false;
+  ASSERT_TRUE(servers_.reserveMany(batch).ok());
+  EXPECT_DOUBLE_EQ(pgServers_.inner->getServer("s1")->live.load, 15);
+  pgServers_.up = false;
+  auto failed = servers_.reserveMany(batch);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().code, ErrorCode::kStoreUnavailable);
+}
+
 TEST_F(DurableStoreTest, LiveStateStaysInRedisAndFallsBackWhenItIsDown) {
   ASSERT_TRUE(servers_.addServer(server("s1")).ok());
   ServerLiveState live;

@@ -1,0 +1,137 @@
+// ReservationWriter over the memory server store, behind a gate that holds a write in the
+// store: concurrent placements' reservations are combined into the next write.
+#include "core/balancing/reservation_writer.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "core/balancing/least_load_strategy.h"
+#include "db/memory_store.h"
+#include "tests/unit/fakes.h"
+
+namespace sb {
+namespace {
+
+using fake::makeServer;
+
+// Records every reserveMany; while `held`, the first one waits in the store until released.
+class GatedServerStore final : public ServerStore {
+ public:
+  MemoryServerStore inner;
+
+  Result<std::vector<Server>> listServers() override { return inner.listServers(); }
+  Result<Server> getServer(std::string_view id) override { return inner.getServer(id); }
+  Status addServer(const Server& s) override { return inner.addServer(s); }
+  Status updateServer(const Server& s) override { return inner.updateServer(s); }
+  Status removeServer(std::string_view id) override { return inner.removeServer(id); }
+  Result<bool> compareAndSetState(std::string_view id, AdminState e, AdminState n) override {
+    return inner.compareAndSetState(id, e, n);
+  }
+  Status updateLiveState(std::string_view id, const ServerLiveState& l) override {
+    return inner.updateLiveState(id, l);
+  }
+  Status reserve(std::string_view id, double load, int m) override {
+    return inner.reserve(id, load, m);
+  }
+  Status reserveMany(std::span<const Reservation> reservations) override {
+    std::unique_lock lock(mu_);
+    batches.emplace_back(reservations.begin(), reservations.end());
+    entered_.notify_all();
+    released_.wait(lock, [this] { return !held; });
+    return inner.reserveMany(reservations);
+  }
+
+  void waitUntilEntered(size_t calls) {
+    std::unique_lock lock(mu_);
+    entered_.wait(lock, [&] { return batches.size() >= calls; });
+  }
+  void release() {
+    std::lock_guard lock(mu_);
+    held = false;
+    released_.notify_all();
+  }
+  std::vector<std::vector<Reservation>> copyOfBatches() {
+    std::lock_guard lock(mu_);
+    return batches;
+  }
+
+  bool held = true;                               // guarded by mu_
+  std::vector<std::vector<Reservation>> batches;  // guarded by mu_
+
+ private:
+  std::mutex mu_;
+  std::condition_variable entered_, released_;
+};
+
+class ReservationWriterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(store_.addServer(makeServer("s1", 10)).ok());
+    ASSERT_TRUE(store_.addServer(makeServer("s2", 5)).ok());
+  }
+  PlacementView::Pick choose() {
+    auto pick = view_.choose(ServerTagRequest{}, strategy_, "m", 0, {});
+    EXPECT_TRUE(pick.ok());
+    return *pick;
+  }
+  int meetingsInStore(const std::string& id) {
+    return store_.inner.getServer(id)->live.usage.meetings;
+  }
+
+  GatedServerStore store_;
+  ManualClock clock_;
+  LoadConfig load_;
+  LeastLoadStrategy strategy_;
+  PlacementView view_{store_, clock_, load_, std::chrono::milliseconds(0)};  // reads every time
+  ReservationWriter writer_{store_, view_};
+};
+
+TEST_F(ReservationWriterTest, PlacementsDuringAWriteGoIntoTheNextOneSummedPerServer) {
+  const PlacementView::Pick first = choose();
+  std::thread writing([&] { writer_.write(first); });
+  store_.waitUntilEntered(1);
+
+  // While that write waits in the store, three more placements hand theirs over and go on.
+  std::vector<PlacementView::Pick> more{choose(), choose(), choose()};
+  auto handedOver = std::async(std::launch::async, [&] {
+    for (const auto& p : more) writer_.write(p);
+  });
+  ASSERT_EQ(handedOver.wait_for(std::chrono::seconds(30)), std::future_status::ready)
+      << "a placement waited for another one's write";
+  EXPECT_EQ(store_.copyOfBatches().size(), 1u);
+
+  store_.release();
+  writing.join();
+  auto batches = store_.copyOfBatches();
+  ASSERT_EQ(batches.size(), 2u) << "the three came in one write after the first";
+  ASSERT_EQ(batches[0].size(), 1u);
+  int meetings = 0;
+  for (const auto& r : batches[1]) meetings += r.meetings;
+  EXPECT_EQ(meetings, 3);
+  EXPECT_LE(batches[1].size(), 2u) << "one reservation per server";
+  EXPECT_EQ(meetingsInStore("s1") + meetingsInStore("s2"), 4);
+
+  // Every reservation was settled: the view now counts each once, from the store.
+  auto next = choose();
+  EXPECT_EQ(next.server.live.usage.meetings, meetingsInStore(next.server.id));
+}
+
+TEST_F(ReservationWriterTest, AGoneServersReservationIsSkippedAndTheOthersWritten) {
+  store_.release();
+  const PlacementView::Pick pick = choose();
+  ASSERT_TRUE(store_.removeServer(pick.server.id).ok());
+  writer_.write(pick);  // skipped in the store, settled in the view
+  auto next = choose();
+  EXPECT_NE(next.server.id, pick.server.id);
+  writer_.write(next);
+  EXPECT_EQ(meetingsInStore(next.server.id), 1);
+}
+
+}  // namespace
+}  // namespace sb

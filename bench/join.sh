@@ -37,6 +37,9 @@ stores=$(bench_stores "$store")
 read -r -a conn_levels <<<"$conns"
 
 bench_init join
+# Context: the router's own work per join in process, without sockets (bench/join_path_bench.cc).
+"$bench_work/bin/join-path-bench" --joins "$([[ $smoke -eq 1 ]] && echo 2000 || echo 500000)" 2>&1 |
+  sed 's/^/  /' || die "join-path-bench broke"
 start_nginx
 start_pistache
 start_sim "$servers"

@@ -86,13 +86,14 @@ bench_init() {
       bench_log "warning: $build is a sanitizer build; its figures are not comparable"
     fi
   fi
-  for exe in switchboard bbb-sim pistache-302; do
+  for exe in switchboard bbb-sim pistache-302 join-path-bench; do
     [[ -x $bin_dir/$exe ]] || die "$bin_dir/$exe is missing: build first (scripts/build.sh)"
   done
   bench_work=$(mktemp -d "${TMPDIR:-/tmp}/switchboard-bench-$bench_name.XXXXXX")
   chmod 755 "$bench_work"
   mkdir -p "$bench_work/bin"
-  cp "$bin_dir/switchboard" "$bin_dir/bbb-sim" "$bin_dir/pistache-302" "$bench_work/bin/"
+  cp "$bin_dir/switchboard" "$bin_dir/bbb-sim" "$bin_dir/pistache-302" "$bin_dir/join-path-bench" \
+    "$bench_work/bin/"
   SB_BIN=$bench_work/bin/switchboard
   SIM_BIN=$bench_work/bin/bbb-sim
   PISTACHE_BIN=$bench_work/bin/pistache-302

@@ -39,6 +39,8 @@ std::shared_ptr<const Server> JoinCache::find(std::string_view meetingId, bool* 
 
 bool JoinCache::addRefresh(std::string_view meetingId) {
   std::lock_guard lock(refreshMu_);
+  // Never more than the cache holds, whoever (not) takes the list: past that, entries expire.
+  if (refreshes_.size() >= maxPerShard_ * kShards) return false;
   refreshes_.emplace_back(meetingId);
   return refreshes_.size() == 1;
 }

@@ -210,7 +210,7 @@ Result<UpstreamAnswer> MeetingRouter::createOn(const Server& server, const Place
 
 void MeetingRouter::release(const Placement& p, const PlacementView::Pick& pick) {
   (void)meetings_.removeMeeting(p.meetingId, pick.server.id);
-  (void)servers_.reserve(pick.server.id, -pick.load, -1);
+  reservations_.release(pick);
   placementView_.release(pick);
 }
 

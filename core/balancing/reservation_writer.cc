@@ -8,14 +8,26 @@
 namespace sb {
 
 void ReservationWriter::write(const PlacementView::Pick& pick) {
+  hand({pick.server.id, pick.load, 1, true});
+}
+
+void ReservationWriter::release(const PlacementView::Pick& pick) {
+  hand({pick.server.id, -pick.load, -1, false});
+}
+
+void ReservationWriter::hand(Handed handed) {
   std::unique_lock lock(mu_);
-  handed_.push_back({pick.server.id, pick.load});
+  handed_.push_back(std::move(handed));
   if (writing_) return;  // the thread writing takes it along
   writing_ = true;
   while (!handed_.empty()) {
     std::vector<Handed> batch = std::exchange(handed_, {});
     lock.unlock();
-    writeBatch(batch);
+    try {
+      writeBatch(batch);
+    } catch (const std::exception& e) {  // never leave writing_ set: nothing would be written
+      spdlog::error("writing reservations failed: {}", e.what());
+    }
     lock.lock();
   }
   writing_ = false;
@@ -28,7 +40,7 @@ void ReservationWriter::writeBatch(const std::vector<Handed>& batch) {
     auto& r = sums[h.serverId];
     r.serverId = h.serverId;
     r.load += h.load;
-    r.meetings += 1;
+    r.meetings += h.meetings;
   }
   std::vector<ServerStore::Reservation> reservations;
   reservations.reserve(sums.size());
@@ -36,7 +48,9 @@ void ReservationWriter::writeBatch(const std::vector<Handed>& batch) {
   if (Status s = store_.reserveMany(reservations); !s) {
     spdlog::warn("could not write {} reservations: {}", batch.size(), s.error().message);
   }
-  for (const auto& h : batch) view_.settle(h.serverId, h.load);
+  for (const auto& h : batch) {
+    if (h.settle) view_.settle(h.serverId, h.load);
+  }
 }
 
 }  // namespace sb

@@ -28,12 +28,19 @@ class ReservationWriter {
   // way, then settles it in the view. A store failure is logged and the reservation settled all
   // the same: the next poll replaces reservations with what the server reports.
   void write(const PlacementView::Pick& pick);
+  // Takes the written (or handed over) reservation of `pick` back in the store, in the same order
+  // as the writes: a release never reaches the store before its reservation (the store clamps
+  // at 0, so that order would leave the reservation standing until the next poll).
+  void release(const PlacementView::Pick& pick);
 
  private:
   struct Handed {
     std::string serverId;
     double load = 0;
+    int meetings = 0;
+    bool settle = false;  // a reservation the view holds as unsettled until it is written
   };
+  void hand(Handed handed);
   void writeBatch(const std::vector<Handed>& batch);
 
   ServerStore& store_;

@@ -78,6 +78,18 @@ TEST(JoinCacheTest, EntriesPastThreeQuartersOfTheTtlAreListedForOneRefreshEach) 
   EXPECT_EQ(cache.takeRefreshes(), (std::vector<std::string>{"m1"}));
 }
 
+TEST(JoinCacheTest, TheRefreshListNeverOutgrowsTheCacheWhenNobodyTakesIt) {
+  ManualClock clock;
+  JoinCache cache(clock, std::chrono::milliseconds(1000), 16);
+  for (int round = 0; round < 40; ++round) {
+    cache.put("m1", serverNamed("s1"), clock.nowMs());
+    clock.advanceMs(800);
+    bool due = false;
+    ASSERT_NE(cache.find("m1", &due), nullptr);
+  }
+  EXPECT_EQ(cache.takeRefreshes().size(), 16u);
+}
+
 TEST(JoinCacheTest, AnOlderReadNeverReplacesANewerOne) {
   ManualClock clock;
   JoinCache cache(clock, std::chrono::milliseconds(1000));

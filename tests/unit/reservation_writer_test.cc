@@ -122,6 +122,24 @@ TEST_F(ReservationWriterTest, PlacementsDuringAWriteGoIntoTheNextOneSummedPerSer
   EXPECT_EQ(next.server.live.usage.meetings, meetingsInStore(next.server.id));
 }
 
+TEST_F(ReservationWriterTest, AReleaseNeverReachesTheStoreBeforeItsReservation) {
+  const PlacementView::Pick pick = choose();
+  const double loadBefore = store_.inner.getServer(pick.server.id)->live.load;
+  std::thread writing([&] { writer_.write(pick); });
+  store_.waitUntilEntered(1);
+  // The create failed while its reservation is still being written: the release queues behind.
+  auto released = std::async(std::launch::async, [&] { writer_.release(pick); });
+  ASSERT_EQ(released.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  store_.release();
+  writing.join();
+  EXPECT_DOUBLE_EQ(store_.inner.getServer(pick.server.id)->live.load, loadBefore);
+  EXPECT_EQ(meetingsInStore(pick.server.id), 0);
+  auto batches = store_.copyOfBatches();
+  ASSERT_EQ(batches.size(), 2u);
+  ASSERT_EQ(batches[1].size(), 1u);
+  EXPECT_EQ(batches[1][0].meetings, -1);
+}
+
 TEST_F(ReservationWriterTest, AGoneServersReservationIsSkippedAndTheOthersWritten) {
   store_.release();
   const PlacementView::Pick pick = choose();

@@ -19,6 +19,14 @@ namespace {
 
 using namespace Pistache;
 
+// --router-headers: the headers of the router's join answer too (Content-Type, Cache-Control, a
+// Location as long as a signed join URL), to see what they cost Pistache by themselves.
+bool routerHeaders = false;
+const std::string kLongLocation =
+    "https://bbb-1.example.com/bigbluebutton/api/join?fullName=Alice%20Smith&meetingID=room-1234"
+    "&password=ap&role=VIEWER&userdata-bbb_auto_join_audio=true&redirect=true&checksum="
+    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
 class Fixed302 : public Http::Handler {
  public:
   HTTP_PROTOTYPE(Fixed302)
@@ -32,7 +40,14 @@ class Fixed302 : public Http::Handler {
     headers.remove<Http::Header::Connection>();
     headers.add<Http::Header::Connection>(keepAlive ? Http::ConnectionControl::KeepAlive
                                                     : Http::ConnectionControl::Close);
-    headers.add<Http::Header::Location>("http://example.invalid/");
+    if (routerHeaders) {
+      static const auto html = Http::Mime::MediaType::fromString("text/html;charset=utf-8");
+      headers.add<Http::Header::ContentType>(html);
+      headers.add<Http::Header::Location>(kLongLocation);
+      headers.add<Http::Header::CacheControl>(Http::CacheDirective(Http::CacheDirective::NoCache));
+    } else {
+      headers.add<Http::Header::Location>("http://example.invalid/");
+    }
     writer.send(Http::Code::Found, "");
   }
 };
@@ -47,6 +62,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 65535));
   app.add_option("--threads", threads, "reactor threads (the router's HTTP_THREADS)")
       ->check(CLI::Range(1, 256));
+  app.add_flag("--router-headers", routerHeaders,
+               "add the router's join headers (Content-Type, Cache-Control, a long Location)");
   CLI11_PARSE(app, argc, argv);
 
   // Blocked before any thread starts, so every thread inherits the mask and sigwait gets them.

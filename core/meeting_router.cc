@@ -66,7 +66,9 @@ MeetingRouter::MeetingRouter(ServerStore& servers, MeetingStore& meetings, BbbCl
       joinCache_(clock, config.api.joinCacheTtl),
       placementView_(servers, clock, config.load, config.api.placementViewTtl),
       reservations_(servers, placementView_),
-      callLimit_(config.bbb.serverCallLimit, clock) {}
+      callLimit_(config.bbb.serverCallLimit, clock) {
+  if (snapshots_) changeMarker_.emplace(*snapshots_, clock_);
+}
 
 CallTimeouts MeetingRouter::timeoutsFor(const Server& server) const {
   CallTimeouts t{config_.bbb.connectTimeout, config_.bbb.responseTimeout};
@@ -559,7 +561,7 @@ Result<UpstreamAnswer> MeetingRouter::sendChatMessage(const ApiRequest& request)
 }
 
 void MeetingRouter::markChanged(const std::string& serverId) {
-  if (snapshots_) (void)snapshots_->markChanged(serverId, clock_.nowMs());
+  if (changeMarker_) changeMarker_->mark(serverId);
 }
 
 Result<std::shared_ptr<const std::string>> MeetingRouter::getMeetings() {

@@ -19,6 +19,7 @@
 #include "core/balancing/placement_view.h"
 #include "core/balancing/reservation_writer.h"
 #include "core/bbb_client.h"
+#include "core/change_marker.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/join_cache.h"
@@ -176,6 +177,7 @@ class MeetingRouter {
   // The poller's getMeetings snapshots (null: getMeetings always asks live). Creates and ends
   // mark their server changed, so its snapshot is not used until the next poll.
   MeetingsSnapshotStore* snapshots_;
+  std::optional<ChangeMarker> changeMarker_;  // set when snapshots_ is
   void markChanged(const std::string& serverId);
   // The meeting's server read from the store and put into the join cache: kNotFound when the
   // meeting is unknown, kServerUnavailable when it is orphaned or its server no longer serves

@@ -40,6 +40,14 @@ class MeetingsSnapshotStore {
                              const std::string& meetingsXml) = 0;
   // A router's write after a create or end on the server.
   virtual Status markChanged(std::string_view serverId, int64_t atMs) = 0;
+  // markChanged of several servers at once (the creates of concurrent placements). This default
+  // makes one call each and fails with the first error.
+  virtual Status markChangedMany(const std::vector<std::string>& serverIds, int64_t atMs) {
+    for (const auto& id : serverIds) {
+      if (Status s = markChanged(id, atMs); !s) return s;
+    }
+    return Status::Ok();
+  }
   // One entry per id, in order; nullopt where there is none.
   virtual Result<std::vector<std::optional<MeetingsSnapshot>>> snapshots(
       const std::vector<std::string>& serverIds) = 0;

@@ -13,13 +13,15 @@ namespace {
 // Each runs atomically in Redis. Key names come in as KEYS or, where a key depends on what the
 // script reads, as a prefix in ARGV (built by RedisKeys), never spelled here.
 
-// KEYS: meetings snapshot. ARGV: time (ms), ttl (ms). Raises changed_ms to the time (never
+// KEYS: meetings snapshots. ARGV: time (ms), ttl (ms). Raises each changed_ms to the time (never
 // lowers it: routers' marks may arrive out of order) and refreshes the expiry.
 const RedisScript& markChangedScript() {
   static const RedisScript script(R"lua(
-local current = tonumber(redis.call('HGET', KEYS[1], 'changed_ms') or '0')
-if tonumber(ARGV[1]) > current then redis.call('HSET', KEYS[1], 'changed_ms', ARGV[1]) end
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
+for _, key in ipairs(KEYS) do
+  local current = tonumber(redis.call('HGET', key, 'changed_ms') or '0')
+  if tonumber(ARGV[1]) > current then redis.call('HSET', key, 'changed_ms', ARGV[1]) end
+  redis.call('PEXPIRE', key, ARGV[2])
+end
 return 0
 )lua");
   return script;
@@ -855,8 +857,17 @@ Status RedisSnapshotStore::putSnapshot(std::string_view serverId, int64_t takenA
 }
 
 Status RedisSnapshotStore::markChanged(std::string_view serverId, int64_t atMs) {
-  auto r = redis_->eval(markChangedScript(), {keys_.meetingsSnapshot(serverId)},
-                        {std::to_string(atMs), std::to_string(ttl_.count())});
+  return markChangedMany({std::string(serverId)}, atMs);
+}
+
+Status RedisSnapshotStore::markChangedMany(const std::vector<std::string>& serverIds,
+                                           int64_t atMs) {
+  if (serverIds.empty()) return Status::Ok();
+  std::vector<std::string> keys;
+  keys.reserve(serverIds.size());
+  for (const auto& id : serverIds) keys.push_back(keys_.meetingsSnapshot(id));
+  auto r =
+      redis_->eval(markChangedScript(), keys, {std::to_string(atMs), std::to_string(ttl_.count())});
   if (!r) return r.error();
   return Status::Ok();
 }

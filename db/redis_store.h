@@ -87,6 +87,8 @@ class RedisSnapshotStore final : public MeetingsSnapshotStore {
   Status putSnapshot(std::string_view serverId, int64_t takenAtMs,
                      const std::string& meetingsXml) override;
   Status markChanged(std::string_view serverId, int64_t atMs) override;
+  // One script run for all of them.
+  Status markChangedMany(const std::vector<std::string>& serverIds, int64_t atMs) override;
   Result<std::vector<std::optional<MeetingsSnapshot>>> snapshots(
       const std::vector<std::string>& serverIds) override;
   Result<std::vector<std::optional<SnapshotVersion>>> versions(

@@ -152,6 +152,20 @@ TEST_P(StoreContractTest, MeetingsSnapshotsKeepTheLatestChange) {
   EXPECT_FALSE((*s.snapshots({"c"}))[0]);
 }
 
+TEST_P(StoreContractTest, SeveralServersAreMarkedChangedInOneCall) {
+  auto& s = stores_->snapshots();
+  ASSERT_TRUE(s.putSnapshot("a", 100, "").ok());
+  ASSERT_TRUE(s.putSnapshot("b", 100, "").ok());
+  ASSERT_TRUE(s.markChangedMany({"a", "b"}, 300).ok());
+  ASSERT_TRUE(s.markChangedMany({"b", "c"}, 250).ok());  // never lowers b's; c has no snapshot
+  ASSERT_TRUE(s.markChangedMany({}, 400).ok());
+  auto got = s.versions({"a", "b"});
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  ASSERT_TRUE((*got)[0] && (*got)[1]);
+  EXPECT_EQ((*got)[0]->changedAtMs, 300);
+  EXPECT_EQ((*got)[1]->changedAtMs, 300);
+}
+
 TEST_P(StoreContractTest, ServersRoundTripAndOrder) {
   auto& s = stores_->servers();
   ASSERT_TRUE(s.addServer(server("b")).ok());

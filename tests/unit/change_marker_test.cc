@@ -1,0 +1,122 @@
+// ChangeMarker over the memory snapshot store, behind a gate that holds a write in the store:
+// marks handed over during a write go into the next one, and nobody returns before its mark is
+// written.
+#include "core/change_marker.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "db/memory_store.h"
+#include "tests/unit/fakes.h"
+
+namespace sb {
+namespace {
+
+// Records every markChangedMany; while held, the first one waits in the store until released.
+class GatedSnapshotStore final : public MeetingsSnapshotStore {
+ public:
+  MemorySnapshotStore inner;
+
+  Status putSnapshot(std::string_view id, int64_t at, const std::string& xml) override {
+    return inner.putSnapshot(id, at, xml);
+  }
+  Status markChanged(std::string_view id, int64_t at) override { return inner.markChanged(id, at); }
+  Status markChangedMany(const std::vector<std::string>& ids, int64_t at) override {
+    std::unique_lock lock(mu_);
+    batches.push_back({ids, at});
+    entered_.notify_all();
+    released_.wait(lock, [this] { return !held_; });
+    return inner.markChangedMany(ids, at);
+  }
+  Result<std::vector<std::optional<MeetingsSnapshot>>> snapshots(
+      const std::vector<std::string>& ids) override {
+    return inner.snapshots(ids);
+  }
+  Result<std::vector<std::optional<SnapshotVersion>>> versions(
+      const std::vector<std::string>& ids) override {
+    return inner.versions(ids);
+  }
+
+  void waitUntilEntered(size_t calls) {
+    std::unique_lock lock(mu_);
+    entered_.wait(lock, [&] { return batches.size() >= calls; });
+  }
+  void release() {
+    std::lock_guard lock(mu_);
+    held_ = false;
+    released_.notify_all();
+  }
+  struct Batch {
+    std::vector<std::string> ids;
+    int64_t atMs = 0;
+  };
+  std::vector<Batch> copyOfBatches() {
+    std::lock_guard lock(mu_);
+    return batches;
+  }
+  std::vector<Batch> batches;  // guarded by mu_
+
+ private:
+  std::mutex mu_;
+  std::condition_variable entered_, released_;
+  bool held_ = true;  // guarded by mu_
+};
+
+TEST(ChangeMarkerTest, MarksDuringAWriteWaitForTheNextOneWhichCoversThemAll) {
+  GatedSnapshotStore store;
+  ManualClock clock;
+  clock.setMs(1000);
+  ChangeMarker marker(store, clock);
+  std::thread first([&] { marker.mark("s1"); });
+  store.waitUntilEntered(1);
+
+  clock.setMs(2000);  // later creates: their marks must carry a time after this
+  std::atomic<int> started{0}, returned{0};
+  std::vector<std::thread> others;
+  for (const char* id : {"s1", "s2", "s2"}) {
+    others.emplace_back([&, id] {
+      started.fetch_add(1);
+      marker.mark(id);
+      returned.fetch_add(1);
+    });
+  }
+  while (started.load() < 3) std::this_thread::yield();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // into mark(), waiting
+  EXPECT_EQ(returned.load(), 0) << "nobody returns before its mark is written";
+
+  store.release();
+  first.join();
+  for (auto& t : others) t.join();
+  EXPECT_EQ(returned.load(), 3);
+  auto batches = store.copyOfBatches();
+  ASSERT_EQ(batches.size(), 2u) << "the three marks went into one write";
+  EXPECT_EQ(batches[0].ids, std::vector<std::string>{"s1"});
+  EXPECT_EQ(batches[0].atMs, 1000);
+  EXPECT_EQ(batches[1].ids, (std::vector<std::string>{"s1", "s2"})) << "once per server";
+  EXPECT_EQ(batches[1].atMs, 2000);
+  auto versions = store.inner.versions({"s1", "s2"});
+  ASSERT_TRUE(versions.ok());
+  EXPECT_EQ((*versions)[1]->changedAtMs, 2000);
+}
+
+TEST(ChangeMarkerTest, AMarkAloneIsWrittenAtOnce) {
+  GatedSnapshotStore store;
+  store.release();
+  ManualClock clock;
+  clock.setMs(5000);
+  ChangeMarker marker(store, clock);
+  marker.mark("s1");
+  marker.mark("s1");
+  auto batches = store.copyOfBatches();
+  ASSERT_EQ(batches.size(), 2u) << "each mark after the last write is written again";
+  EXPECT_EQ((*store.inner.versions({"s1"}))[0]->changedAtMs, 5000);
+}
+
+}  // namespace
+}  // namespace sb

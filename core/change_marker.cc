@@ -13,9 +13,10 @@ void ChangeMarker::mark(const std::string& serverId) {
   const uint64_t mine = nextBatch_;
   while (lastWritten_ < mine) {
     if (writing_) {
-      written_.wait(lock);
+      turn_[mine % 2].wait(lock);
       continue;
     }
+    // Batches are written in order and nobody is writing, so the pending batch is this one.
     writing_ = true;
     const uint64_t batch = nextBatch_++;
     std::vector<std::string> ids(pending_.begin(), pending_.end());
@@ -32,7 +33,8 @@ void ChangeMarker::mark(const std::string& serverId) {
     lock.lock();
     lastWritten_ = batch;
     writing_ = false;
-    written_.notify_all();
+    turn_[batch % 2].notify_all();
+    if (!pending_.empty()) turn_[nextBatch_ % 2].notify_one();  // someone writes the next one
   }
 }
 

@@ -34,7 +34,9 @@ class ChangeMarker {
   MeetingsSnapshotStore& store_;
   const Clock& clock_;
   std::mutex mu_;
-  std::condition_variable written_;
+  // The waiters of batch n wait on turn_[n % 2]: a batch written wakes only its own callers,
+  // and one caller of the next batch to write it (not every caller every time).
+  std::condition_variable turn_[2];
   std::set<std::string, std::less<>> pending_;  // guarded by mu_: handed over, not yet taken
   uint64_t nextBatch_ = 1;                      // guarded by mu_: the batch pending_ will be
   uint64_t lastWritten_ = 0;                    // guarded by mu_: batches done, in order

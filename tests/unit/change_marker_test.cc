@@ -8,7 +8,9 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <future>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -103,6 +105,34 @@ TEST(ChangeMarkerTest, MarksDuringAWriteWaitForTheNextOneWhichCoversThemAll) {
   auto versions = store.inner.versions({"s1", "s2"});
   ASSERT_TRUE(versions.ok());
   EXPECT_EQ((*versions)[1]->changedAtMs, 2000);
+}
+
+TEST(ChangeMarkerTest, ManyThreadsMarkingAllReturnWithEveryServerMarked) {
+  GatedSnapshotStore store;
+  store.release();
+  ManualClock clock;
+  clock.setMs(7000);
+  ChangeMarker marker(store, clock);
+  auto all = std::async(std::launch::async, [&] {
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 16; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < 300; ++i) marker.mark("s" + std::to_string((t + i) % 5));
+      });
+    }
+    for (auto& th : threads) th.join();
+  });
+  ASSERT_EQ(all.wait_for(std::chrono::seconds(60)), std::future_status::ready)
+      << "a caller was never woken";
+  size_t marks = 0;
+  for (const auto& b : store.copyOfBatches()) marks += b.ids.size();
+  EXPECT_LE(marks, 16u * 300u);
+  auto versions = store.inner.versions({"s0", "s1", "s2", "s3", "s4"});
+  ASSERT_TRUE(versions.ok());
+  for (const auto& v : *versions) {
+    ASSERT_TRUE(v.has_value());
+    EXPECT_EQ(v->changedAtMs, 7000);
+  }
 }
 
 TEST(ChangeMarkerTest, AMarkAloneIsWrittenAtOnce) {

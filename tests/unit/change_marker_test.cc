@@ -20,20 +20,22 @@
 namespace sb {
 namespace {
 
-// Records every markChangedMany; while held, the first one waits in the store until released.
+// Records every markChangedMany; the gate holds them until it is opened.
 class GatedSnapshotStore final : public MeetingsSnapshotStore {
  public:
+  struct Batch {
+    std::vector<std::string> ids;
+    int64_t atMs = 0;
+  };
   MemorySnapshotStore inner;
+  fake::Gate<Batch> gate;
 
   Status putSnapshot(std::string_view id, int64_t at, const std::string& xml) override {
     return inner.putSnapshot(id, at, xml);
   }
   Status markChanged(std::string_view id, int64_t at) override { return inner.markChanged(id, at); }
   Status markChangedMany(const std::vector<std::string>& ids, int64_t at) override {
-    std::unique_lock lock(mu_);
-    batches.push_back({ids, at});
-    entered_.notify_all();
-    released_.wait(lock, [this] { return !held_; });
+    gate.pass({ids, at});
     return inner.markChangedMany(ids, at);
   }
   Result<std::vector<std::optional<MeetingsSnapshot>>> snapshots(
@@ -44,30 +46,6 @@ class GatedSnapshotStore final : public MeetingsSnapshotStore {
       const std::vector<std::string>& ids) override {
     return inner.versions(ids);
   }
-
-  void waitUntilEntered(size_t calls) {
-    std::unique_lock lock(mu_);
-    entered_.wait(lock, [&] { return batches.size() >= calls; });
-  }
-  void release() {
-    std::lock_guard lock(mu_);
-    held_ = false;
-    released_.notify_all();
-  }
-  struct Batch {
-    std::vector<std::string> ids;
-    int64_t atMs = 0;
-  };
-  std::vector<Batch> copyOfBatches() {
-    std::lock_guard lock(mu_);
-    return batches;
-  }
-  std::vector<Batch> batches;  // guarded by mu_
-
- private:
-  std::mutex mu_;
-  std::condition_variable entered_, released_;
-  bool held_ = true;  // guarded by mu_
 };
 
 TEST(ChangeMarkerTest, MarksDuringAWriteWaitForTheNextOneWhichCoversThemAll) {
@@ -76,7 +54,7 @@ TEST(ChangeMarkerTest, MarksDuringAWriteWaitForTheNextOneWhichCoversThemAll) {
   clock.setMs(1000);
   ChangeMarker marker(store, clock);
   std::thread first([&] { marker.mark("s1"); });
-  store.waitUntilEntered(1);
+  store.gate.waitUntilPassed(1);
 
   clock.setMs(2000);  // later creates: their marks must carry a time after this
   std::atomic<int> started{0}, returned{0};
@@ -92,11 +70,11 @@ TEST(ChangeMarkerTest, MarksDuringAWriteWaitForTheNextOneWhichCoversThemAll) {
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // into mark(), waiting
   EXPECT_EQ(returned.load(), 0) << "nobody returns before its mark is written";
 
-  store.release();
+  store.gate.open();
   first.join();
   for (auto& t : others) t.join();
   EXPECT_EQ(returned.load(), 3);
-  auto batches = store.copyOfBatches();
+  auto batches = store.gate.calls();
   ASSERT_EQ(batches.size(), 2u) << "the three marks went into one write";
   EXPECT_EQ(batches[0].ids, std::vector<std::string>{"s1"});
   EXPECT_EQ(batches[0].atMs, 1000);
@@ -109,7 +87,7 @@ TEST(ChangeMarkerTest, MarksDuringAWriteWaitForTheNextOneWhichCoversThemAll) {
 
 TEST(ChangeMarkerTest, ManyThreadsMarkingAllReturnWithEveryServerMarked) {
   GatedSnapshotStore store;
-  store.release();
+  store.gate.open();
   ManualClock clock;
   clock.setMs(7000);
   ChangeMarker marker(store, clock);
@@ -125,7 +103,7 @@ TEST(ChangeMarkerTest, ManyThreadsMarkingAllReturnWithEveryServerMarked) {
   ASSERT_EQ(all.wait_for(std::chrono::seconds(60)), std::future_status::ready)
       << "a caller was never woken";
   size_t marks = 0;
-  for (const auto& b : store.copyOfBatches()) marks += b.ids.size();
+  for (const auto& b : store.gate.calls()) marks += b.ids.size();
   EXPECT_LE(marks, 16u * 300u);
   auto versions = store.inner.versions({"s0", "s1", "s2", "s3", "s4"});
   ASSERT_TRUE(versions.ok());
@@ -137,13 +115,13 @@ TEST(ChangeMarkerTest, ManyThreadsMarkingAllReturnWithEveryServerMarked) {
 
 TEST(ChangeMarkerTest, AMarkAloneIsWrittenAtOnce) {
   GatedSnapshotStore store;
-  store.release();
+  store.gate.open();
   ManualClock clock;
   clock.setMs(5000);
   ChangeMarker marker(store, clock);
   marker.mark("s1");
   marker.mark("s1");
-  auto batches = store.copyOfBatches();
+  auto batches = store.gate.calls();
   ASSERT_EQ(batches.size(), 2u) << "each mark after the last write is written again";
   EXPECT_EQ((*store.inner.versions({"s1"}))[0]->changedAtMs, 5000);
 }

@@ -5,6 +5,7 @@
 // configure its switches before the calls start.
 #pragma once
 
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -22,6 +23,40 @@
 #include "core/server.h"
 
 namespace sb::fake {
+
+// Holds the calls of a fake store (or any fake) in place while closed, so a test can act while a
+// call is under way: the fake calls pass() with the call recorded under the gate's lock; the test
+// waits for the n-th call with waitUntilPassed(n), then open()s the gate.
+template <typename Call>
+class Gate {
+ public:
+  // Records `call`; returns once the gate is open.
+  void pass(Call call) {
+    std::unique_lock lock(mu_);
+    calls_.push_back(std::move(call));
+    entered_.notify_all();
+    opened_.wait(lock, [this] { return open_; });
+  }
+  void waitUntilPassed(size_t calls) {
+    std::unique_lock lock(mu_);
+    entered_.wait(lock, [&] { return calls_.size() >= calls; });
+  }
+  void open() {
+    std::lock_guard lock(mu_);
+    open_ = true;
+    opened_.notify_all();
+  }
+  std::vector<Call> calls() {
+    std::lock_guard lock(mu_);
+    return calls_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable entered_, opened_;
+  bool open_ = false;        // guarded by mu_
+  std::vector<Call> calls_;  // guarded by mu_
+};
 
 // ---- canned BBB answers ----------------------------------------------------------------------
 

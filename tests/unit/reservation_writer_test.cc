@@ -20,10 +20,11 @@ namespace {
 
 using fake::makeServer;
 
-// Records every reserveMany; while `held`, the first one waits in the store until released.
+// Records every reserveMany; the gate holds them until it is opened.
 class GatedServerStore final : public ServerStore {
  public:
   MemoryServerStore inner;
+  fake::Gate<std::vector<Reservation>> gate;
 
   Result<std::vector<Server>> listServers() override { return inner.listServers(); }
   Result<Server> getServer(std::string_view id) override { return inner.getServer(id); }
@@ -40,33 +41,9 @@ class GatedServerStore final : public ServerStore {
     return inner.reserve(id, load, m);
   }
   Status reserveMany(std::span<const Reservation> reservations) override {
-    std::unique_lock lock(mu_);
-    batches.emplace_back(reservations.begin(), reservations.end());
-    entered_.notify_all();
-    released_.wait(lock, [this] { return !held; });
+    gate.pass({reservations.begin(), reservations.end()});
     return inner.reserveMany(reservations);
   }
-
-  void waitUntilEntered(size_t calls) {
-    std::unique_lock lock(mu_);
-    entered_.wait(lock, [&] { return batches.size() >= calls; });
-  }
-  void release() {
-    std::lock_guard lock(mu_);
-    held = false;
-    released_.notify_all();
-  }
-  std::vector<std::vector<Reservation>> copyOfBatches() {
-    std::lock_guard lock(mu_);
-    return batches;
-  }
-
-  bool held = true;                               // guarded by mu_
-  std::vector<std::vector<Reservation>> batches;  // guarded by mu_
-
- private:
-  std::mutex mu_;
-  std::condition_variable entered_, released_;
 };
 
 class ReservationWriterTest : public ::testing::Test {
@@ -95,7 +72,7 @@ class ReservationWriterTest : public ::testing::Test {
 TEST_F(ReservationWriterTest, PlacementsDuringAWriteGoIntoTheNextOneSummedPerServer) {
   const PlacementView::Pick first = choose();
   std::thread writing([&] { writer_.write(first); });
-  store_.waitUntilEntered(1);
+  store_.gate.waitUntilPassed(1);
 
   // While that write waits in the store, three more placements hand theirs over and go on.
   std::vector<PlacementView::Pick> more{choose(), choose(), choose()};
@@ -104,11 +81,11 @@ TEST_F(ReservationWriterTest, PlacementsDuringAWriteGoIntoTheNextOneSummedPerSer
   });
   ASSERT_EQ(handedOver.wait_for(std::chrono::seconds(30)), std::future_status::ready)
       << "a placement waited for another one's write";
-  EXPECT_EQ(store_.copyOfBatches().size(), 1u);
+  EXPECT_EQ(store_.gate.calls().size(), 1u);
 
-  store_.release();
+  store_.gate.open();
   writing.join();
-  auto batches = store_.copyOfBatches();
+  auto batches = store_.gate.calls();
   ASSERT_EQ(batches.size(), 2u) << "the three came in one write after the first";
   ASSERT_EQ(batches[0].size(), 1u);
   int meetings = 0;
@@ -126,22 +103,22 @@ TEST_F(ReservationWriterTest, AReleaseNeverReachesTheStoreBeforeItsReservation) 
   const PlacementView::Pick pick = choose();
   const double loadBefore = store_.inner.getServer(pick.server.id)->live.load;
   std::thread writing([&] { writer_.write(pick); });
-  store_.waitUntilEntered(1);
+  store_.gate.waitUntilPassed(1);
   // The create failed while its reservation is still being written: the release queues behind.
   auto released = std::async(std::launch::async, [&] { writer_.release(pick); });
   ASSERT_EQ(released.wait_for(std::chrono::seconds(30)), std::future_status::ready);
-  store_.release();
+  store_.gate.open();
   writing.join();
   EXPECT_DOUBLE_EQ(store_.inner.getServer(pick.server.id)->live.load, loadBefore);
   EXPECT_EQ(meetingsInStore(pick.server.id), 0);
-  auto batches = store_.copyOfBatches();
+  auto batches = store_.gate.calls();
   ASSERT_EQ(batches.size(), 2u);
   ASSERT_EQ(batches[1].size(), 1u);
   EXPECT_EQ(batches[1][0].meetings, -1);
 }
 
 TEST_F(ReservationWriterTest, AGoneServersReservationIsSkippedAndTheOthersWritten) {
-  store_.release();
+  store_.gate.open();
   const PlacementView::Pick pick = choose();
   ASSERT_TRUE(store_.removeServer(pick.server.id).ok());
   writer_.write(pick);  // skipped in the store, settled in the view

@@ -329,16 +329,26 @@ std::optional<MeetingRouter::CachedJoin> MeetingRouter::cachedJoinUrl(const ApiR
   return std::nullopt;
 }
 
+Result<std::shared_ptr<const Server>> MeetingRouter::usableServer(std::string_view id) {
+  auto server = servers_.getServer(id);
+  if (!server) {
+    if (server.error().code == ErrorCode::kNotFound) return std::shared_ptr<const Server>();
+    return server.error();
+  }
+  if (!server->servesExistingMeetings()) return std::shared_ptr<const Server>();
+  return std::make_shared<const Server>(std::move(*server));
+}
+
 Result<std::shared_ptr<const Server>> MeetingRouter::readJoinServer(std::string_view meetingId) {
   const int64_t readAtMs = clock_.nowMs();  // the cache entry's TTL counts from here
   auto found = meetings_.findMeeting(meetingId);
   if (!found) return found.error();
   if (found->has_value() && !(*found)->orphaned) {
-    auto server = servers_.getServer((*found)->serverId);
-    if (server && server->servesExistingMeetings()) {
-      auto shared = std::make_shared<const Server>(std::move(*server));
-      joinCache_.put(meetingId, shared, readAtMs);
-      return shared;
+    // A store error reading the server counts as unusable, as a missing server does: the front
+    // then tries a failover, which reads the store again.
+    if (auto server = usableServer((*found)->serverId); server && *server) {
+      joinCache_.put(meetingId, *server, readAtMs);
+      return *server;
     }
   }
   joinCache_.forget(meetingId);
@@ -351,22 +361,26 @@ void MeetingRouter::refreshJoinCache() {
   const int64_t readAtMs = clock_.nowMs();  // every refreshed entry's TTL counts from here
   auto found = meetings_.findMeetings(ids);
   if (!found) return;
-  // Each server is read once per batch: a burst of refreshes spans few servers.
-  std::map<std::string, Result<Server>, std::less<>> servers;
+  // Each server is read once per batch (a burst of refreshes spans few servers), and its
+  // meetings' entries share that one copy.
+  std::map<std::string, Result<std::shared_ptr<const Server>>, std::less<>> servers;
+  auto serverOf = [&](const std::string& id) -> const Result<std::shared_ptr<const Server>>& {
+    auto at = servers.find(id);
+    if (at == servers.end()) at = servers.emplace(id, usableServer(id)).first;
+    return at->second;
+  };
   for (size_t i = 0; i < ids.size(); ++i) {
     const std::optional<Meeting>& m = (*found)[i];
     if (!m || m->orphaned) {
       joinCache_.forget(ids[i]);
       continue;
     }
-    auto at = servers.find(m->serverId);
-    if (at == servers.end())
-      at = servers.emplace(m->serverId, servers_.getServer(m->serverId)).first;
-    const Result<Server>& server = at->second;
-    if (server && server->servesExistingMeetings()) {
-      joinCache_.put(ids[i], std::make_shared<const Server>(*server), readAtMs);
-    } else if (server || server.error().code == ErrorCode::kNotFound) {
-      joinCache_.forget(ids[i]);  // a join reads the store itself and fails over
+    const auto& server = serverOf(m->serverId);
+    if (!server) continue;  // a store error: the entry expires, its next join reads the store
+    if (*server) {
+      joinCache_.put(ids[i], *server, readAtMs);
+    } else {
+      joinCache_.forget(ids[i]);  // its next join reads the store itself and fails over
     }
   }
 }

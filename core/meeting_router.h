@@ -183,6 +183,9 @@ class MeetingRouter {
   // meeting is unknown, kServerUnavailable when it is orphaned or its server no longer serves
   // existing meetings (both drop it from the cache), or the store's error.
   Result<std::shared_ptr<const Server>> readJoinServer(std::string_view meetingId);
+  // The server read from the store, shared: null when it is gone or no longer serves existing
+  // meetings (disabled, offline); the store's error otherwise.
+  Result<std::shared_ptr<const Server>> usableServer(std::string_view id);
   std::mutex listingMu_;    // guards listingKey_ and listing_: the last all-snapshot listing
   std::string listingKey_;  // "<server id>:<taken ms>;" per serving server
   std::shared_ptr<const std::string> listing_;

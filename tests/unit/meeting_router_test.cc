@@ -596,6 +596,15 @@ TEST_F(MeetingRouterTest, JoinedMeetingsAreRefreshedTogetherBeforeTheirCacheEntr
   EXPECT_FALSE(router().cachedJoinUrl(join2).has_value()) << "an ended meeting is dropped";
   router().refreshJoinCache();  // nothing due: no effect
   EXPECT_TRUE(router().cachedJoinUrl(join1).has_value());
+
+  // Its server disabled meanwhile: the refresh drops it, so the next join reads the store.
+  clock_.advanceMs(ttl / 4);  // 3/4 into the refreshed entry's TTL
+  ASSERT_TRUE(router().cachedJoinUrl(join1)->refreshDue);
+  auto s1 = *servers_.getServer("s1");
+  s1.state = AdminState::kDisabled;
+  ASSERT_TRUE(servers_.updateServer(s1).ok());
+  router().refreshJoinCache();
+  EXPECT_FALSE(router().cachedJoinUrl(join1).has_value());
 }
 
 TEST_F(MeetingRouterTest, JoinUrlWithSha1Only) {

@@ -26,8 +26,9 @@ class ChangeMarker {
  public:
   ChangeMarker(MeetingsSnapshotStore& store, const Clock& clock) : store_(store), clock_(clock) {}
 
-  // Returns once `serverId` is marked changed at a time after this call began (a store failure
-  // is logged: the snapshot then expires by itself within a few poll intervals).
+  // Returns once `serverId` is marked changed at a time after this call began. A store failure
+  // is logged and returns as well: getMeetings may then miss the change until the next poll of
+  // that server replaces its snapshot.
   void mark(const std::string& serverId);
 
  private:

@@ -5,11 +5,6 @@ namespace sb {
 JoinCacheRefresher::JoinCacheRefresher(MeetingRouter& router, std::chrono::milliseconds gather)
     : router_(router), gather_(gather), thread_([this](std::stop_token stop) { run(stop); }) {}
 
-JoinCacheRefresher::~JoinCacheRefresher() {
-  thread_.request_stop();
-  if (thread_.joinable()) thread_.join();
-}
-
 void JoinCacheRefresher::wake() {
   {
     std::lock_guard lock(mu_);

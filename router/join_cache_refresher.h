@@ -18,7 +18,8 @@ namespace sb {
 class JoinCacheRefresher {
  public:
   JoinCacheRefresher(MeetingRouter& router, std::chrono::milliseconds gather);
-  ~JoinCacheRefresher();  // stops the thread (a refresh under way finishes first)
+  // Destruction stops the thread (std::jthread: a stop request wakes its waits; a refresh
+  // under way finishes first).
 
   void wake();
 

@@ -8,7 +8,7 @@
 // placements go on at once (they are in the view already, PlacementView::choose, so this
 // router's placements see them either way; other routers see them once written, within a round
 // trip or two). Each reservation is settled in the view once it is written.
-// Thread-safety: write() may be called concurrently.
+// Thread-safety: write() and release() may be called concurrently.
 #pragma once
 
 #include <mutex>

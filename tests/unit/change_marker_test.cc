@@ -48,11 +48,15 @@ class GatedSnapshotStore final : public MeetingsSnapshotStore {
   }
 };
 
-TEST(ChangeMarkerTest, MarksDuringAWriteWaitForTheNextOneWhichCoversThemAll) {
-  GatedSnapshotStore store;
+class ChangeMarkerTest : public ::testing::Test {
+ protected:
+  ChangeMarkerTest() { clock.setMs(1000); }
+  GatedSnapshotStore store;  // its gate is closed until a test opens it
   ManualClock clock;
-  clock.setMs(1000);
-  ChangeMarker marker(store, clock);
+  ChangeMarker marker{store, clock};
+};
+
+TEST_F(ChangeMarkerTest, MarksDuringAWriteWaitForTheNextOneWhichCoversThemAll) {
   std::thread first([&] { marker.mark("s1"); });
   store.gate.waitUntilPassed(1);
 
@@ -85,12 +89,9 @@ TEST(ChangeMarkerTest, MarksDuringAWriteWaitForTheNextOneWhichCoversThemAll) {
   EXPECT_EQ((*versions)[1]->changedAtMs, 2000);
 }
 
-TEST(ChangeMarkerTest, ManyThreadsMarkingAllReturnWithEveryServerMarked) {
-  GatedSnapshotStore store;
+TEST_F(ChangeMarkerTest, ManyThreadsMarkingAllReturnWithEveryServerMarked) {
   store.gate.open();
-  ManualClock clock;
   clock.setMs(7000);
-  ChangeMarker marker(store, clock);
   auto all = std::async(std::launch::async, [&] {
     std::vector<std::thread> threads;
     for (int t = 0; t < 16; ++t) {
@@ -113,12 +114,9 @@ TEST(ChangeMarkerTest, ManyThreadsMarkingAllReturnWithEveryServerMarked) {
   }
 }
 
-TEST(ChangeMarkerTest, AMarkAloneIsWrittenAtOnce) {
-  GatedSnapshotStore store;
+TEST_F(ChangeMarkerTest, AMarkAloneIsWrittenAtOnce) {
   store.gate.open();
-  ManualClock clock;
   clock.setMs(5000);
-  ChangeMarker marker(store, clock);
   marker.mark("s1");
   marker.mark("s1");
   auto batches = store.gate.calls();

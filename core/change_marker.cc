@@ -2,40 +2,37 @@
 
 #include <spdlog/spdlog.h>
 
-#include <utility>
-#include <vector>
+#include <algorithm>
+#include <exception>
 
 namespace sb {
+namespace {
 
-void ChangeMarker::mark(const std::string& serverId) {
-  std::unique_lock lock(mu_);
-  pending_.insert(serverId);
-  const uint64_t mine = nextBatch_;
-  while (lastWritten_ < mine) {
-    if (writing_) {
-      turn_[mine % 2].wait(lock);
-      continue;
+// Servers per store write: a Redis script's keys (one per server; creates mark few servers).
+constexpr size_t kMaxMarksPerWrite = 256;
+
+}  // namespace
+
+ChangeMarker::ChangeMarker(MeetingsSnapshotStore& store, const Clock& clock)
+    : store_(store),
+      clock_(clock),
+      marks_([this](std::vector<std::string>& ids) { return write(ids); }, kMaxMarksPerWrite) {}
+
+void ChangeMarker::mark(const std::string& serverId) { marks_.run(serverId); }
+
+std::vector<std::monostate> ChangeMarker::write(std::vector<std::string>& serverIds) {
+  const size_t calls = serverIds.size();
+  std::sort(serverIds.begin(), serverIds.end());  // one mark per server
+  serverIds.erase(std::unique(serverIds.begin(), serverIds.end()), serverIds.end());
+  try {
+    if (Status s = store_.markChangedMany(serverIds, clock_.nowMs()); !s) {
+      spdlog::warn("could not mark {} servers changed for getMeetings: {}", serverIds.size(),
+                   s.error().message);
     }
-    // Batches are written in order and nobody is writing, so the pending batch is this one.
-    writing_ = true;
-    const uint64_t batch = nextBatch_++;
-    std::vector<std::string> ids(pending_.begin(), pending_.end());
-    pending_.clear();
-    lock.unlock();
-    try {
-      if (Status s = store_.markChangedMany(ids, clock_.nowMs()); !s) {
-        spdlog::warn("could not mark {} servers changed for getMeetings: {}", ids.size(),
-                     s.error().message);
-      }
-    } catch (const std::exception& e) {  // never leave writing_ set: every caller would wait
-      spdlog::error("marking servers changed failed: {}", e.what());
-    }
-    lock.lock();
-    lastWritten_ = batch;
-    writing_ = false;
-    turn_[batch % 2].notify_all();
-    if (!pending_.empty()) turn_[nextBatch_ % 2].notify_one();  // someone writes the next one
+  } catch (const std::exception& e) {  // a mark that fails is logged, never the caller's error
+    spdlog::error("marking servers changed failed: {}", e.what());
   }
+  return std::vector<std::monostate>(calls);
 }
 
 }  // namespace sb

@@ -61,17 +61,15 @@ TEST_F(ChangeMarkerTest, MarksDuringAWriteWaitForTheNextOneWhichCoversThemAll) {
   store.gate.waitUntilPassed(1);
 
   clock.setMs(2000);  // later creates: their marks must carry a time after this
-  std::atomic<int> started{0}, returned{0};
+  std::atomic<int> returned{0};
   std::vector<std::thread> others;
   for (const char* id : {"s1", "s2", "s2"}) {
     others.emplace_back([&, id] {
-      started.fetch_add(1);
       marker.mark(id);
       returned.fetch_add(1);
     });
   }
-  while (started.load() < 3) std::this_thread::yield();
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // into mark(), waiting
+  while (marker.waitingMarks() < 3) std::this_thread::yield();  // all in mark(), waiting
   EXPECT_EQ(returned.load(), 0) << "nobody returns before its mark is written";
 
   store.gate.open();

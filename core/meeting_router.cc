@@ -17,6 +17,9 @@ namespace sb {
 namespace {
 
 constexpr int kMaxCreateAttempts = 3;  // servers tried when forwarding a create fails in transport
+// Claims per store write: a Redis script's keys and a PostgreSQL statement's rows. Concurrent
+// creates are bounded by the worker threads, so this is rarely reached.
+constexpr size_t kMaxClaimsPerWrite = 64;
 constexpr const char* kServerTagParam = "meta_server-tag";
 constexpr const char* kSizeHintParam = "meta_bbb-meeting-size-hint";
 
@@ -66,6 +69,8 @@ MeetingRouter::MeetingRouter(ServerStore& servers, MeetingStore& meetings, BbbCl
       joinCache_(clock, config.api.joinCacheTtl),
       placementView_(servers, clock, config.load, config.api.placementViewTtl),
       reservations_(servers, placementView_),
+      claims_([this](std::vector<Meeting>& batch) { return meetings_.claimMeetings(batch); },
+              kMaxClaimsPerWrite),
       callLimit_(config.bbb.serverCallLimit, clock) {
   if (snapshots_) changeMarker_.emplace(*snapshots_, clock_);
 }
@@ -289,7 +294,7 @@ Result<MeetingRouter::Placed> MeetingRouter::placeAndCreate(const Placement& p) 
     auto pick = placementView_.choose(tag, strategy_, p.meetingId, p.sizeHint, failed);
     if (!pick) return attempt == 0 ? pick.error() : lastError;
     const Server& server = pick->server;
-    auto claimed = meetings_.claimMeeting(meetingFor(p, server));
+    auto claimed = claims_.run(meetingFor(p, server));
     if (!claimed || !claimed->claimed) placementView_.cancel(*pick);
     if (!claimed) return claimed.error();
     if (!claimed->claimed) return Placed{std::nullopt, std::move(claimed->meeting)};

@@ -22,6 +22,7 @@
 #include "core/change_marker.h"
 #include "core/clock.h"
 #include "core/config.h"
+#include "core/group_commit.h"
 #include "core/join_cache.h"
 #include "core/meeting_store.h"
 #include "core/meetings_snapshot.h"
@@ -113,6 +114,9 @@ class MeetingRouter {
   // router joins the meeting on its old server afterwards.
   Result<Meeting> moveMeeting(const std::string& meetingId, const std::string& serverId);
 
+  // Creates' claims handed over that wait for the store write under way (tests, diagnostics).
+  size_t claimsWaiting() { return claims_.handedOver(); }
+
  private:
   struct Target {
     Meeting meeting;
@@ -194,6 +198,9 @@ class MeetingRouter {
   JoinCache joinCache_;
   PlacementView placementView_;
   ReservationWriter reservations_;  // after placementView_, which it settles
+  // The claims of concurrent placements, written together (MeetingStore::claimMeetings: with the
+  // shared store, one Redis script run and one PostgreSQL statement for all of them).
+  GroupCommit<Meeting, Result<MeetingStore::Claim>> claims_;
   ServerCallLimit callLimit_;
 };
 

@@ -44,6 +44,12 @@ class MeetingStore {
   };
   virtual Result<Claim> claimMeeting(const Meeting& meeting) = 0;
 
+  // claimMeeting of several meetings at once (the claims of concurrent creates): one outcome per
+  // meeting, in order, as if they were claimed one after the other in that order. The first
+  // claim of each id goes to claimDistinctMeetings; a repeated id is claimed after them, on its
+  // own, and so loses to (or, if that failed, takes over from) its first claim.
+  std::vector<Result<Claim>> claimMeetings(std::span<const Meeting> meetings);
+
   // Removes the meeting if it is still on `serverId` (empty = whatever server). Removing a
   // missing meeting is not an error.
   virtual Status removeMeeting(std::string_view id, std::string_view serverId = {}) = 0;
@@ -53,6 +59,11 @@ class MeetingStore {
 
   // Meetings on one server (empty = all), ordered by id.
   virtual Result<std::vector<Meeting>> listMeetings(std::string_view serverId = {}) = 0;
+
+ protected:
+  // claimMeetings of meetings with distinct ids. A store with round trips claims them in as few
+  // as it can; this default claims one at a time.
+  virtual std::vector<Result<Claim>> claimDistinctMeetings(std::span<const Meeting> meetings);
 };
 
 }  // namespace sb

@@ -139,15 +139,39 @@ Result<std::vector<std::optional<Meeting>>> DurableMeetingStore::findMeetings(
 }
 
 Result<MeetingStore::Claim> DurableMeetingStore::claimMeeting(const Meeting& meeting) {
-  auto claim = redis_.claimMeeting(meeting);
-  if (!claim) {
-    if (!unavailable(claim.error())) return claim;
-    return pg_.claimMeeting(meeting);  // Redis down: PostgreSQL arbitrates (also atomic)
+  return std::move(claimDistinctMeetings({&meeting, 1}).front());
+}
+
+std::vector<Result<MeetingStore::Claim>> DurableMeetingStore::claimDistinctMeetings(
+    std::span<const Meeting> meetings) {
+  std::vector<Result<Claim>> claims = redis_.claimMeetings(meetings);
+  // PostgreSQL, in one call: the claims Redis won (acknowledged only once PostgreSQL has them
+  // too), and those Redis could not arbitrate because it is down (PostgreSQL's claim is atomic
+  // too, and its answer stands).
+  std::vector<size_t> toPg;
+  for (size_t i = 0; i < claims.size(); ++i) {
+    if (claims[i] ? claims[i]->claimed : unavailable(claims[i].error())) toPg.push_back(i);
   }
-  if (!claim->claimed) return claim;
-  // Acknowledge the claim only once PostgreSQL has it too.
-  auto durable = pg_.claimMeeting(meeting);
-  if (durable && durable->claimed) return claim;
+  if (toPg.empty()) return claims;
+  std::vector<Meeting> subset;
+  if (toPg.size() < meetings.size()) {
+    subset.reserve(toPg.size());
+    for (size_t i : toPg) subset.push_back(meetings[i]);
+  }
+  auto durable = pg_.claimMeetings(subset.empty() ? meetings : std::span<const Meeting>(subset));
+  for (size_t k = 0; k < toPg.size(); ++k) {
+    const size_t i = toPg[k];
+    if (!claims[i]) {
+      claims[i] = std::move(durable[k]);  // Redis down: PostgreSQL's answer stands
+    } else if (!(durable[k] && durable[k]->claimed)) {
+      claims[i] = undoRedisClaim(meetings[i], std::move(durable[k]));
+    }
+  }
+  return claims;
+}
+
+Result<MeetingStore::Claim> DurableMeetingStore::undoRedisClaim(const Meeting& meeting,
+                                                                Result<Claim> durable) {
   (void)redis_.removeMeeting(meeting.id, meeting.serverId);
   if (durable) {
     // PostgreSQL holds a live record of this id that Redis had lost (a flush, or a restart

@@ -75,7 +75,17 @@ class DurableMeetingStore final : public MeetingStore {
   // Returns how many were restored.
   Result<int> warmCache();
 
+ protected:
+  // Redis arbitrates them all in one script run. PostgreSQL then records those Redis won, in one
+  // statement, and a claim is acknowledged only once it has (otherwise Redis's is taken back);
+  // those Redis could not arbitrate (down) PostgreSQL arbitrates alone, in the same statement.
+  std::vector<Result<Claim>> claimDistinctMeetings(std::span<const Meeting> meetings) override;
+
  private:
+  // Takes back a claim Redis won and PostgreSQL did not (`durable`: its answer), and returns the
+  // claim's outcome: the live meeting PostgreSQL holds, or the error.
+  Result<Claim> undoRedisClaim(const Meeting& meeting, Result<Claim> durable);
+
   MeetingStore& redis_;
   MeetingStore& pg_;
 };

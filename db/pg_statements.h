@@ -86,28 +86,48 @@ inline constexpr Statement kReserve{
 inline constexpr Statement kFindMeeting{
     "find_meeting", "SELECT " SB_PG_MEETING_COLUMNS " FROM meetings WHERE id = $1"};
 
+// A claim's conflict: an orphaned holder of the id is replaced, a live one is left alone; the
+// row is returned exactly when the claim won.
+#define SB_PG_MEETING_CLAIM_CONFLICT                                                       \
+  "ON CONFLICT (id) DO UPDATE SET server_id = EXCLUDED.server_id, "                        \
+  "moderator_pw = EXCLUDED.moderator_pw, tenant = EXCLUDED.tenant, "                       \
+  "created_at_ms = EXCLUDED.created_at_ms, create_params = EXCLUDED.create_params, "       \
+  "create_body = EXCLUDED.create_body, server_tag_request = EXCLUDED.server_tag_request, " \
+  "size_hint = EXCLUDED.size_hint, orphaned = EXCLUDED.orphaned, updated_at = now() "      \
+  "WHERE meetings.orphaned RETURNING id"
+
 // The claim, one atomic statement: inserts the meeting, or replaces an orphaned holder of the id;
 // a live holder is left alone. Returns a row exactly when this claim won.
 inline constexpr Statement kClaimMeeting{
     "claim_meeting",
     "INSERT INTO meetings (" SB_PG_MEETING_COLUMNS
-    ") VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10) "
-    "ON CONFLICT (id) DO UPDATE SET server_id = EXCLUDED.server_id, "
-    "moderator_pw = EXCLUDED.moderator_pw, tenant = EXCLUDED.tenant, "
-    "created_at_ms = EXCLUDED.created_at_ms, create_params = EXCLUDED.create_params, "
-    "create_body = EXCLUDED.create_body, server_tag_request = EXCLUDED.server_tag_request, "
-    "size_hint = EXCLUDED.size_hint, orphaned = EXCLUDED.orphaned, updated_at = now() "
-    "WHERE meetings.orphaned RETURNING id"};
+    ") VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10) " SB_PG_MEETING_CLAIM_CONFLICT};
+
+// The claims of several meetings (distinct ids) in one statement, each row as by kClaimMeeting.
+// $1 is a JSON array of objects with the meeting columns as keys, create_params a JSON array and
+// create_body base64. Returns the ids whose claim won. Rows conflict (and lock) in the order of
+// the array: callers sort it by id, so concurrent batches cannot deadlock on each other's rows.
+inline constexpr Statement kClaimMeetings{
+    "claim_meetings",
+    "INSERT INTO meetings (" SB_PG_MEETING_COLUMNS
+    ") SELECT m.id, m.server_id, m.moderator_pw, m.tenant, m.created_at_ms, m.create_params, "
+    "decode(m.create_body, 'base64'), m.server_tag_request, m.size_hint, m.orphaned "
+    "FROM jsonb_to_recordset($1::jsonb) AS m(id text, server_id text, moderator_pw text, "
+    "tenant text, created_at_ms bigint, create_params jsonb, create_body text, "
+    "server_tag_request text, size_hint integer, orphaned boolean) " SB_PG_MEETING_CLAIM_CONFLICT};
 
 // $2 = '' removes whatever server the meeting is on.
 inline constexpr Statement kRemoveMeeting{
     "remove_meeting",
     "DELETE FROM meetings WHERE id = $1 AND ($2::text = '' OR server_id = $2::text)"};
 
+// Locks the rows in id order first, as claim batches do (kClaimMeetings), so the two never
+// deadlock on each other's rows.
 inline constexpr Statement kOrphanMeetingsOf{
     "orphan_meetings_of",
     "UPDATE meetings SET orphaned = true, updated_at = now() "
-    "WHERE server_id = $1 AND NOT orphaned"};
+    "WHERE id IN (SELECT id FROM meetings WHERE server_id = $1 AND NOT orphaned "
+    "ORDER BY id FOR UPDATE) AND server_id = $1 AND NOT orphaned"};
 
 inline constexpr Statement kListMeetings{
     "list_meetings", "SELECT " SB_PG_MEETING_COLUMNS " FROM meetings ORDER BY id"};
@@ -120,14 +140,15 @@ inline constexpr Statement kListMeetingsOf{"list_meetings_of",
 // with its first use). A statement missing here fails its first call with prepared statements
 // on; the PostgreSQL store tests run every statement that way. Names must be unique (unit test).
 inline constexpr const Statement* kStoreStatements[] = {
-    &kListServers,  &kGetServer,          &kInsertServer,          &kServersWithIdOrUrl,
-    &kLockServer,   &kOtherServerWithUrl, &kUpdateServerInventory, &kDeleteServer,
-    &kServerExists, &kCompareAndSetState, &kUpdateLiveState,       &kReserve,
-    &kFindMeeting,  &kClaimMeeting,       &kRemoveMeeting,         &kOrphanMeetingsOf,
-    &kListMeetings, &kListMeetingsOf};
+    &kListServers,      &kGetServer,          &kInsertServer,          &kServersWithIdOrUrl,
+    &kLockServer,       &kOtherServerWithUrl, &kUpdateServerInventory, &kDeleteServer,
+    &kServerExists,     &kCompareAndSetState, &kUpdateLiveState,       &kReserve,
+    &kFindMeeting,      &kClaimMeeting,       &kClaimMeetings,         &kRemoveMeeting,
+    &kOrphanMeetingsOf, &kListMeetings,       &kListMeetingsOf};
 
 #undef SB_PG_SERVER_COLUMNS
 #undef SB_PG_MEETING_COLUMNS
+#undef SB_PG_MEETING_CLAIM_CONFLICT
 
 // ---- connection and health ----------------------------------------------------------------------
 

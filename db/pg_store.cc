@@ -1,9 +1,14 @@
 #include "db/pg_store.h"
 
+#include <openssl/evp.h>
+
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <pqxx/binarystring>
 #include <pqxx/except>
 #include <pqxx/result>
+#include <set>
 #include <string>
 
 #include "core/query_string.h"
@@ -111,10 +116,30 @@ Server serverFromRow(const pqxx::row& r) {
   return s;
 }
 
-std::string paramsJson(const QueryString& params) {
+// The create parameters as stored: a JSON array of [name, value] pairs, in order.
+nlohmann::json paramsArray(const QueryString& params) {
   nlohmann::json pairs = nlohmann::json::array();
   for (const auto& p : params.params()) pairs.push_back(nlohmann::json::array({p.name, p.value}));
-  return pairs.dump();
+  return pairs;
+}
+
+// A row of kClaimMeetings' JSON array.
+nlohmann::json claimRow(const Meeting& m) {
+  std::string body(4 * ((m.createBody.size() + 2) / 3) + 1, '\0');  // base64 and its NUL
+  const int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(body.data()),
+                                  reinterpret_cast<const unsigned char*>(m.createBody.data()),
+                                  static_cast<int>(m.createBody.size()));
+  body.resize(static_cast<size_t>(len));
+  return {{"id", m.id},
+          {"server_id", m.serverId},
+          {"moderator_pw", m.moderatorPw},
+          {"tenant", m.tenant},
+          {"created_at_ms", m.createdAtMs},
+          {"create_params", paramsArray(m.createParams)},
+          {"create_body", std::move(body)},
+          {"server_tag_request", m.serverTagRequest},
+          {"size_hint", m.sizeHint},
+          {"orphaned", m.orphaned}};
 }
 
 QueryString paramsFromJson(const char* text) {
@@ -140,6 +165,15 @@ Meeting meetingFromRow(const pqxx::row& r) {
   m.sizeHint = r[8].as<int>();
   m.orphaned = r[9].as<bool>();
   return m;
+}
+
+// The answer to a claim that lost, from the read of the id's holder that followed it.
+Result<MeetingStore::Claim> lostTo(const pqxx::result& owner, const std::string& id) {
+  if (owner.empty()) {
+    return Error::of(ErrorCode::kStoreUnavailable,
+                     "postgres: the holder of meeting " + id + " vanished during the claim");
+  }
+  return MeetingStore::Claim{meetingFromRow(owner[0]), false};
 }
 
 std::string stateName(AdminState state) { return std::string(adminStateName(state)); }
@@ -259,7 +293,7 @@ Result<std::optional<Meeting>> PgMeetingStore::findMeeting(std::string_view id) 
 
 Result<MeetingStore::Claim> PgMeetingStore::claimMeeting(const Meeting& m) {
   if (auto bad = checkMeeting(m)) return *bad;
-  const std::string params = paramsJson(m.createParams);
+  const std::string params = paramsArray(m.createParams).dump();
   const pqxx::binarystring body(m.createBody);
   // Autocommit: the claim is one atomic statement (one round trip instead of three). Losing is
   // rare here (Redis arbitrates first in the durable store), and the follow-up read of the owner
@@ -269,13 +303,61 @@ Result<MeetingStore::Claim> PgMeetingStore::claimMeeting(const Meeting& m) {
         pg_.exec(txn, pgsql::kClaimMeeting, m.id, m.serverId, m.moderatorPw, m.tenant,
                  m.createdAtMs, params, body, m.serverTagRequest, m.sizeHint, m.orphaned);
     if (!won.empty()) return Claim{m, true};
-    pqxx::result owner = pg_.exec(txn, pgsql::kFindMeeting, m.id);
-    if (owner.empty()) {
-      return Error::of(ErrorCode::kStoreUnavailable,
-                       "postgres: the holder of meeting " + m.id + " vanished during the claim");
-    }
-    return Claim{meetingFromRow(owner[0]), false};
+    return lostTo(pg_.exec(txn, pgsql::kFindMeeting, m.id), m.id);
   });
+}
+
+Result<MeetingStore::Claim> PgMeetingStore::ownerAfterLostClaim(const std::string& id) {
+  return pg_.autocommit([&](pqxx::nontransaction& txn) -> Result<Claim> {
+    return lostTo(pg_.exec(txn, pgsql::kFindMeeting, id), id);
+  });
+}
+
+std::vector<Result<MeetingStore::Claim>> PgMeetingStore::claimDistinctMeetings(
+    std::span<const Meeting> meetings) {
+  std::vector<std::optional<Result<Claim>>> claims(meetings.size());
+  std::vector<size_t> batch;  // those PostgreSQL can hold
+  for (size_t i = 0; i < meetings.size(); ++i) {
+    if (auto bad = checkMeeting(meetings[i])) {
+      claims[i] = *bad;
+    } else {
+      batch.push_back(i);
+    }
+  }
+  if (batch.size() == 1) {
+    claims[batch[0]] = claimMeeting(meetings[batch[0]]);
+  } else if (!batch.empty()) {
+    claimBatch(meetings, batch, claims);
+  }
+  std::vector<Result<Claim>> out;
+  out.reserve(claims.size());
+  for (auto& c : claims) out.push_back(std::move(*c));
+  return out;
+}
+
+void PgMeetingStore::claimBatch(std::span<const Meeting> meetings, std::vector<size_t>& batch,
+                                std::vector<std::optional<Result<Claim>>>& claims) {
+  std::sort(batch.begin(), batch.end(),
+            [&](size_t a, size_t b) { return meetings[a].id < meetings[b].id; });
+  nlohmann::json rows = nlohmann::json::array();
+  for (size_t i : batch) rows.push_back(claimRow(meetings[i]));
+  auto won = pg_.autocommit([&](pqxx::nontransaction& txn) -> Result<std::set<std::string>> {
+    std::set<std::string> ids;
+    for (const auto& row : pg_.exec(txn, pgsql::kClaimMeetings, rows.dump())) {
+      ids.insert(row[0].as<std::string>());
+    }
+    return ids;
+  });
+  for (size_t i : batch) {
+    const Meeting& m = meetings[i];
+    if (!won) {
+      claims[i] = won.error();
+    } else if (won->contains(m.id)) {
+      claims[i] = Claim{m, true};
+    } else {
+      claims[i] = ownerAfterLostClaim(m.id);
+    }
+  }
 }
 
 Status PgMeetingStore::removeMeeting(std::string_view id, std::string_view serverId) {

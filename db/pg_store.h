@@ -15,7 +15,9 @@
 // Thread-safety: every method may be called from any thread (PgConnection pools connections).
 #pragma once
 
+#include <cstddef>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -65,7 +67,18 @@ class PgMeetingStore final : public MeetingStore {
   // One round trip to PostgreSQL, for /readyz.
   Status ping();
 
+ protected:
+  // One statement for all of them (kClaimMeetings, rows in id order); a loser reads its owner
+  // with a statement of its own.
+  std::vector<Result<Claim>> claimDistinctMeetings(std::span<const Meeting> meetings) override;
+
  private:
+  // Claims meetings[i] for each i of `batch` (two or more distinct ids) into claims[i].
+  void claimBatch(std::span<const Meeting> meetings, std::vector<size_t>& batch,
+                  std::vector<std::optional<Result<Claim>>>& claims);
+  // The owner of `id` read after a claim of it lost.
+  Result<Claim> ownerAfterLostClaim(const std::string& id);
+
   PgConnection& pg_;
 };
 

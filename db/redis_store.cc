@@ -118,27 +118,45 @@ return done
   return script;
 }
 
-// KEYS: meeting, meetings, server_meetings:<new server>. ARGV: meeting id, server_meetings
-// prefix, field/value pairs of the meeting. Returns {1} claimed, or {0, existing hash} when a
-// live (not orphaned) meeting holds the id. Replacing an orphaned holder takes it out of its old
-// server's index in the same step, so the index always matches server_id.
-const RedisScript& claimMeetingScript() {
+// Claims meetings in order, each as one atomic step. KEYS: meetings, then per meeting its meeting
+// key and server_meetings:<its server>. ARGV: the server_meetings prefix, then per meeting its id,
+// the number n of its field/value arguments and those n. Returns one answer per meeting: {1}
+// claimed, or {0, existing hash} when a live (not orphaned) meeting holds the id (a claim earlier
+// in the same run included). Replacing an orphaned holder takes it out of its old server's index
+// in the same step, so the index always matches server_id.
+const RedisScript& claimMeetingsScript() {
   static const RedisScript script(R"lua(
-local current = redis.call('HGETALL', KEYS[1])
-if #current > 0 then
-  local server, orphaned
-  for i = 1, #current, 2 do
-    if current[i] == 'server_id' then server = current[i + 1]
-    elseif current[i] == 'orphaned' then orphaned = current[i + 1] end
+local answers = {}
+local a = 2
+for i = 1, (#KEYS - 1) / 2 do
+  local key, index = KEYS[2 * i], KEYS[2 * i + 1]
+  local id, n = ARGV[a], tonumber(ARGV[a + 1])
+  local first, last = a + 2, a + 1 + n
+  a = last + 1
+  local current = redis.call('HGETALL', key)
+  local live = false
+  if #current > 0 then
+    local server, orphaned
+    for j = 1, #current, 2 do
+      if current[j] == 'server_id' then server = current[j + 1]
+      elseif current[j] == 'orphaned' then orphaned = current[j + 1] end
+    end
+    live = orphaned ~= '1'
+    if not live then
+      if server then redis.call('SREM', ARGV[1] .. server, id) end
+      redis.call('DEL', key)
+    end
   end
-  if orphaned ~= '1' then return {0, current} end
-  if server then redis.call('SREM', ARGV[2] .. server, ARGV[1]) end
-  redis.call('DEL', KEYS[1])
+  if live then
+    answers[i] = {0, current}
+  else
+    redis.call('HSET', key, unpack(ARGV, first, last))
+    redis.call('SADD', KEYS[1], id)
+    redis.call('SADD', index, id)
+    answers[i] = {1}
+  end
 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 3))
-redis.call('SADD', KEYS[2], ARGV[1])
-redis.call('SADD', KEYS[3], ARGV[1])
-return {1}
+return answers
 )lua");
   return script;
 }
@@ -572,6 +590,22 @@ std::vector<std::string> concat(std::vector<std::string> head, std::vector<std::
   return head;
 }
 
+// One answer of claimMeetingsScript for `meeting`: {1}, or {0, the holder's hash}.
+Result<MeetingStore::Claim> claimFrom(const Meeting& meeting, const RedisReply& answer) {
+  const auto& e = answer.elements;
+  if (answer.type != RedisReply::Type::kArray || e.empty() ||
+      e[0].type != RedisReply::Type::kInteger) {
+    return unexpectedReply("claimMeetings");
+  }
+  if (e[0].integer == 1) return MeetingStore::Claim{meeting, true};
+  if (e.size() < 2) return unexpectedReply("claimMeetings");
+  auto fields = fieldsOf(e[1]);
+  if (!fields) return unexpectedReply("claimMeetings");
+  auto owner = meetingFrom(meeting.id, *fields);
+  if (!owner.ok()) return owner.error();
+  return MeetingStore::Claim{std::move(*owner), false};
+}
+
 }  // namespace
 
 // ---- RedisServerStore -------------------------------------------------------------------------
@@ -739,23 +773,39 @@ Result<std::vector<std::optional<Meeting>>> RedisMeetingStore::findMeetings(
 }
 
 Result<MeetingStore::Claim> RedisMeetingStore::claimMeeting(const Meeting& meeting) {
-  auto reply = redis_->eval(
-      claimMeetingScript(),
-      {keys_.meeting(meeting.id), keys_.meetings(), keys_.serverMeetings(meeting.serverId)},
-      concat({meeting.id, keys_.serverMeetingsPrefix()}, meetingFields(meeting)));
-  if (!reply.ok()) return reply.error();
-  const auto& e = reply->elements;
-  if (reply->type != RedisReply::Type::kArray || e.empty() ||
-      e[0].type != RedisReply::Type::kInteger) {
-    return unexpectedReply("claimMeeting");
+  return std::move(claimDistinctMeetings({&meeting, 1}).front());
+}
+
+std::vector<Result<MeetingStore::Claim>> RedisMeetingStore::claimDistinctMeetings(
+    std::span<const Meeting> meetings) {
+  if (meetings.empty()) return {};
+  std::vector<std::string> keys{keys_.meetings()};
+  std::vector<std::string> args{keys_.serverMeetingsPrefix()};
+  keys.reserve(1 + 2 * meetings.size());
+  for (const auto& m : meetings) {
+    keys.push_back(keys_.meeting(m.id));
+    keys.push_back(keys_.serverMeetings(m.serverId));
+    std::vector<std::string> fields = meetingFields(m);
+    args.push_back(m.id);
+    args.push_back(std::to_string(fields.size()));
+    args.insert(args.end(), std::make_move_iterator(fields.begin()),
+                std::make_move_iterator(fields.end()));
   }
-  if (e[0].integer == 1) return Claim{meeting, true};
-  if (e.size() < 2) return unexpectedReply("claimMeeting");
-  auto fields = fieldsOf(e[1]);
-  if (!fields) return unexpectedReply("claimMeeting");
-  auto owner = meetingFrom(meeting.id, *fields);
-  if (!owner.ok()) return owner.error();
-  return Claim{std::move(*owner), false};
+  auto reply = redis_->eval(claimMeetingsScript(), keys, args);
+  std::vector<Result<Claim>> claims;
+  claims.reserve(meetings.size());
+  if (reply.ok() &&
+      (reply->type != RedisReply::Type::kArray || reply->elements.size() != meetings.size())) {
+    reply = unexpectedReply("claimMeetings");
+  }
+  for (size_t i = 0; i < meetings.size(); ++i) {
+    if (!reply.ok()) {
+      claims.push_back(reply.error());
+    } else {
+      claims.push_back(claimFrom(meetings[i], reply->elements[i]));
+    }
+  }
+  return claims;
 }
 
 Status RedisMeetingStore::removeMeeting(std::string_view id, std::string_view serverId) {

@@ -73,6 +73,10 @@ class RedisMeetingStore final : public MeetingStore {
   // meeting, not a snapshot of all of them (a meeting removed meanwhile is left out).
   Result<std::vector<Meeting>> listMeetings(std::string_view serverId) override;
 
+ protected:
+  // One script run for all of them (atomic as a whole, in order).
+  std::vector<Result<Claim>> claimDistinctMeetings(std::span<const Meeting> meetings) override;
+
  private:
   std::shared_ptr<RedisConnection> redis_;
   const RedisKeys keys_;

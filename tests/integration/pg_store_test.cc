@@ -943,7 +943,9 @@ TEST_F(PgMeetingStoreTest, ListOrderIsByteOrderLikeTheMemoryStore) {
             std::vector<std::string>(expected.begin(), expected.end()));
 }
 
-TEST_F(PgMeetingStoreTest, EveryFieldRoundTripsExactly) {
+// A meeting with every field set to text that is hard to store: UTF-8, quotes, JSON's special
+// characters, repeated and empty parameters, a binary body.
+Meeting exoticMeeting() {
   Meeting m;
   m.id = "Gruppenraum \xc3\xbc\xc3\x9f \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x8e\x89 'x' \"y\" \\z";
   m.serverId = "server-\xc3\xa9";
@@ -970,6 +972,11 @@ TEST_F(PgMeetingStoreTest, EveryFieldRoundTripsExactly) {
   m.sizeHint = 42;
   m.orphaned = false;
 
+  return m;
+}
+
+TEST_F(PgMeetingStoreTest, EveryFieldRoundTripsExactly) {
+  const Meeting m = exoticMeeting();
   auto c = meetings().claimMeeting(m);
   ASSERT_TRUE(c.ok()) << c.error().message;
   ASSERT_TRUE(c->claimed);
@@ -997,6 +1004,83 @@ TEST_F(PgMeetingStoreTest, EveryFieldRoundTripsExactly) {
   // The create parameters are a JSON array of [name, value] pairs in the database.
   auto raw = query(db_.url(), "SELECT create_params::text FROM meetings WHERE id = 'bare'");
   EXPECT_EQ(raw[0][0].as<std::string>(), "[]");
+}
+
+// Several claims in one statement (kClaimMeetings): every field exact, a live holder kept, an
+// orphan replaced, a repeated id losing to its first claim, text PostgreSQL cannot hold refused
+// for that meeting alone.
+TEST_F(PgMeetingStoreTest, ClaimsOfSeveralMeetingsInOneStatement) {
+  ASSERT_TRUE(meetings().claimMeeting(meetingOn("held", "s9"))->claimed);
+  ASSERT_TRUE(meetings().claimMeeting(meetingOn("orphan", "gone"))->claimed);
+  ASSERT_EQ(*meetings().orphanMeetingsOf("gone"), 1);
+  Meeting bare;
+  bare.id = "bare";
+  Meeting unstorable = meetingOn("unstorable", "s1");
+  unstorable.moderatorPw = std::string("pw\0x", 4);
+  const std::vector<Meeting> batch{
+      exoticMeeting(), meetingOn("held", "s1"), bare, meetingOn("orphan", "s2"),
+      unstorable,      meetingOn("bare", "s3")};
+  auto claims = meetings().claimMeetings(batch);
+  ASSERT_EQ(claims.size(), batch.size());
+  ASSERT_TRUE(claims[0].ok()) << claims[0].error().message;
+  EXPECT_TRUE(claims[0]->claimed);
+  expectSameMeeting(claims[0]->meeting, batch[0]);
+  expectSameMeeting(**meetings().findMeeting(batch[0].id), batch[0]);
+  ASSERT_TRUE(claims[1].ok());
+  EXPECT_FALSE(claims[1]->claimed);
+  expectSameMeeting(claims[1]->meeting, meetingOn("held", "s9"));
+  ASSERT_TRUE(claims[2].ok());
+  EXPECT_TRUE(claims[2]->claimed);
+  expectSameMeeting(**meetings().findMeeting("bare"), bare);
+  ASSERT_TRUE(claims[3].ok());
+  EXPECT_TRUE(claims[3]->claimed);
+  EXPECT_EQ((*meetings().findMeeting("orphan"))->serverId, "s2");
+  EXPECT_FALSE((*meetings().findMeeting("orphan"))->orphaned);
+  ASSERT_FALSE(claims[4].ok());
+  EXPECT_EQ(claims[4].error().code, ErrorCode::kInvalidArgument);
+  EXPECT_FALSE(meetings().findMeeting("unstorable")->has_value());
+  ASSERT_TRUE(claims[5].ok());
+  EXPECT_FALSE(claims[5]->claimed);
+  expectSameMeeting(claims[5]->meeting, bare);
+}
+
+// Batches from two pools (two routers) over the same ids in opposite orders: the rows are
+// claimed in id order, so they never deadlock, and each id has one winner.
+TEST_F(PgMeetingStoreTest, RacingClaimBatchesInOppositeOrdersHaveOneWinnerPerId) {
+  constexpr int kThreads = 8;
+  constexpr int kIds = 20;
+  PgConnection otherPool(optionsFor(db_.url()));
+  PgMeetingStore other(otherPool);
+  for (int round = 0; round < 5; ++round) {
+    std::vector<std::vector<Result<MeetingStore::Claim>>> answers(kThreads);
+    std::latch start(kThreads);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        MeetingStore& store = t % 2 ? static_cast<MeetingStore&>(other) : meetings();
+        std::vector<Meeting> batch;
+        for (int i = 0; i < kIds; ++i) {
+          const int id = t % 2 ? i : kIds - 1 - i;
+          batch.push_back(meetingOn("r" + std::to_string(round) + "-" + std::to_string(id),
+                                    "s" + std::to_string(t)));
+        }
+        start.arrive_and_wait();
+        answers[t] = store.claimMeetings(batch);
+      });
+    }
+    for (auto& th : threads) th.join();
+    std::map<std::string, int> winners;
+    for (const auto& batch : answers) {
+      ASSERT_EQ(batch.size(), static_cast<size_t>(kIds));
+      for (const auto& c : batch) {
+        ASSERT_TRUE(c.ok()) << c.error().message;
+        winners[c->meeting.id] += c->claimed;
+        EXPECT_EQ(c->meeting.serverId, (*meetings().findMeeting(c->meeting.id))->serverId);
+      }
+    }
+    ASSERT_EQ(winners.size(), static_cast<size_t>(kIds));
+    for (const auto& [id, n] : winners) EXPECT_EQ(n, 1) << id;
+  }
 }
 
 TEST_F(PgMeetingStoreTest, TextPostgresCannotHoldIsRefused) {

@@ -818,6 +818,33 @@ TEST_F(RedisMeetingStoreTest, OrphanedMeetingCanBeReclaimed) {
   EXPECT_EQ(idsOf(*meetings().listMeetings()), (std::vector<std::string>{"m1", "m2", "m3"}));
 }
 
+// One script run for several claims: the server index follows each (an orphan replaced leaves
+// its old server's set), a repeated id loses to its first claim, and the meetings' fields (a
+// variable number of arguments each) land on the right keys.
+TEST_F(RedisMeetingStoreTest, ClaimsOfSeveralMeetingsInOneScriptRun) {
+  ASSERT_TRUE(meetings().claimMeeting(meetingOn("orphan", "gone"))->claimed);
+  ASSERT_EQ(*meetings().orphanMeetingsOf("gone"), 1);
+  Meeting rich = meetingOn("rich", "s1");
+  for (int i = 0; i < 30; ++i) rich.createParams.append("meta_k" + std::to_string(i), "v");
+  const std::vector<Meeting> batch{rich, meetingOn("orphan", "s2"), meetingOn("plain", "s2"),
+                                   meetingOn("rich", "s3")};
+  auto claims = meetings().claimMeetings(batch);
+  ASSERT_EQ(claims.size(), 4u);
+  for (const auto& c : claims) ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_TRUE(claims[0]->claimed);
+  EXPECT_TRUE(claims[1]->claimed);
+  EXPECT_TRUE(claims[2]->claimed);
+  EXPECT_FALSE(claims[3]->claimed);
+  EXPECT_EQ(claims[3]->meeting.serverId, "s1");
+  EXPECT_EQ(claims[3]->meeting.createParams.params(), rich.createParams.params());
+  EXPECT_EQ((*meetings().findMeeting("plain"))->moderatorPw, "mp-plain");
+  EXPECT_TRUE(meetings().listMeetings("gone")->empty());
+  EXPECT_EQ(idsOf(*meetings().listMeetings("s2")), (std::vector<std::string>{"orphan", "plain"}));
+  EXPECT_EQ(idsOf(*meetings().listMeetings("s1")), std::vector<std::string>{"rich"});
+  EXPECT_TRUE(meetings().listMeetings("s3")->empty());
+  EXPECT_TRUE(meetings().claimMeetings({}).empty());
+}
+
 TEST_F(RedisMeetingStoreTest, RemoveWithServerGuard) {
   ASSERT_TRUE(meetings().claimMeeting(meetingOn("m1", "s1"))->claimed);
   ASSERT_TRUE(meetings().removeMeeting("m1", "s2").ok());

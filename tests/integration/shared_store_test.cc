@@ -11,8 +11,10 @@
 #include <atomic>
 #include <cstdlib>
 #include <future>
+#include <map>
 #include <pqxx/pqxx>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "app/stores.h"
@@ -244,6 +246,75 @@ TEST_P(StoreContractTest, ConcurrentClaimsHaveOneWinner) {
   }
   EXPECT_EQ(winners, 1);
   EXPECT_EQ(owners.size(), 1u);
+}
+
+// The claims of concurrent creates in one call answer as if made one after the other: a new id
+// wins, a live holder keeps its id, an orphaned one is replaced (and leaves its server's list),
+// and a repeated id loses to its first claim.
+TEST_P(StoreContractTest, SeveralClaimsInOneCallAnswerAsIfMadeInTurn) {
+  auto& m = stores_->meetings();
+  ASSERT_TRUE(m.claimMeeting(meeting("held", "s9"))->claimed);
+  ASSERT_TRUE(m.claimMeeting(meeting("orphan", "s8"))->claimed);
+  ASSERT_EQ(*m.orphanMeetingsOf("s8"), 1);
+  std::vector<sb::Meeting> batch{meeting("new1", "s1"), meeting("held", "s2"),
+                                 meeting("orphan", "s3"), meeting("new1", "s4"),
+                                 meeting("new2", "s5")};
+  auto claims = m.claimMeetings(batch);
+  ASSERT_EQ(claims.size(), 5u);
+  for (const auto& c : claims) ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_TRUE(claims[0]->claimed);
+  EXPECT_FALSE(claims[1]->claimed);
+  EXPECT_EQ(claims[1]->meeting.serverId, "s9");
+  EXPECT_TRUE(claims[2]->claimed);
+  EXPECT_FALSE(claims[3]->claimed);
+  EXPECT_EQ(claims[3]->meeting.serverId, "s1");
+  EXPECT_TRUE(claims[4]->claimed);
+  sb::Meeting got = **m.findMeeting("new1");
+  EXPECT_EQ(got.serverId, "s1");
+  EXPECT_EQ(got.createParams.params(), batch[0].createParams.params());
+  EXPECT_EQ(got.createBody, "<modules/>");
+  EXPECT_EQ(got.sizeHint, 40);
+  EXPECT_EQ((**m.findMeeting("held")).serverId, "s9");
+  EXPECT_EQ((**m.findMeeting("orphan")).serverId, "s3");
+  EXPECT_FALSE((**m.findMeeting("orphan")).orphaned);
+  EXPECT_TRUE(m.listMeetings("s8")->empty());
+  EXPECT_EQ(m.listMeetings("s3")->size(), 1u);
+  EXPECT_EQ(m.listMeetings("s5")->size(), 1u);
+}
+
+// Claim batches racing from many threads over overlapping ids (two routers' concurrent creates):
+// exactly one winner per id, and every caller sees that winner.
+TEST_P(StoreContractTest, RacingClaimBatchesHaveOneWinnerPerId) {
+  constexpr int kThreads = 8;
+  constexpr int kIds = 12;
+  std::vector<std::future<std::vector<sb::Result<sb::MeetingStore::Claim>>>> batches;
+  for (int t = 0; t < kThreads; ++t) {
+    batches.push_back(std::async(std::launch::async, [this, t] {
+      std::vector<sb::Meeting> batch;
+      for (int i = 0; i < kIds; ++i) {
+        // Half the threads go up the ids, half down: opposite orders must not deadlock.
+        const int id = t % 2 ? i : kIds - 1 - i;
+        batch.push_back(meeting("race-" + std::to_string(id), "s" + std::to_string(t)));
+      }
+      return stores_->meetings().claimMeetings(batch);
+    }));
+  }
+  std::map<std::string, std::set<std::string>> owners;
+  std::map<std::string, int> winners;
+  for (auto& f : batches) {
+    ASSERT_EQ(f.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+    for (const auto& c : f.get()) {
+      ASSERT_TRUE(c.ok()) << c.error().message;
+      owners[c->meeting.id].insert(c->meeting.serverId);
+      winners[c->meeting.id] += c->claimed ? 1 : 0;
+    }
+  }
+  ASSERT_EQ(owners.size(), static_cast<size_t>(kIds));
+  for (const auto& [id, servers] : owners) {
+    EXPECT_EQ(winners[id], 1) << id;
+    EXPECT_EQ(servers.size(), 1u) << id;
+    EXPECT_EQ((**stores_->meetings().findMeeting(id)).serverId, *servers.begin()) << id;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, StoreContractTest, ::testing::Values(false, true),

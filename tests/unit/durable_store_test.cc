@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -54,9 +55,10 @@ class SwitchableMeetingStore final : public MeetingStore {
     return inner->findMeeting(id);
   }
   Result<Claim> claimMeeting(const Meeting& m) override {
-    if (!up) return down();
+    if (!up || failClaimsOf.contains(m.id)) return down();
     return inner->claimMeeting(m);
   }
+  std::set<std::string> failClaimsOf;  // their claims answer kStoreUnavailable
   Status removeMeeting(std::string_view id, std::string_view s) override {
     return up ? inner->removeMeeting(id, s) : down();
   }
@@ -154,6 +156,59 @@ TEST_F(DurableStoreTest, RedisDownFallsBackToPostgres) {
   ASSERT_TRUE(claim.ok());
   EXPECT_TRUE(claim->claimed);
   EXPECT_FALSE(meetings_.claimMeeting(meeting("m2", "s3"))->claimed);
+}
+
+// Several claims at once (concurrent creates): each is acknowledged only once PostgreSQL has it,
+// one that PostgreSQL fails is taken back from Redis alone, one that PostgreSQL knows live (Redis
+// lost it) loses to that record, and a repeated id loses to its first claim.
+TEST_F(DurableStoreTest, ClaimsOfSeveralMeetingsEachNeedBothStores) {
+  ASSERT_TRUE(meetings_.claimMeeting(meeting("known", "s1"))->claimed);
+  redisMeetings_.flush();
+  pgMeetings_.failClaimsOf = {"fails"};
+  std::vector<Meeting> batch{meeting("m1", "s2"), meeting("fails", "s2"), meeting("known", "s2"),
+                             meeting("m1", "s3"), meeting("m2", "s3")};
+  auto claims = meetings_.claimMeetings(batch);
+  ASSERT_EQ(claims.size(), 5u);
+  ASSERT_TRUE(claims[0].ok());
+  EXPECT_TRUE(claims[0]->claimed);
+  ASSERT_FALSE(claims[1].ok());
+  EXPECT_EQ(claims[1].error().code, ErrorCode::kStoreUnavailable);
+  EXPECT_FALSE(redisMeetings_.inner->findMeeting("fails")->has_value()) << "taken back";
+  ASSERT_TRUE(claims[2].ok());
+  EXPECT_FALSE(claims[2]->claimed);
+  EXPECT_EQ(claims[2]->meeting.serverId, "s1");
+  EXPECT_EQ((*redisMeetings_.inner->findMeeting("known"))->serverId, "s1") << "put back";
+  ASSERT_TRUE(claims[3].ok());
+  EXPECT_FALSE(claims[3]->claimed);
+  EXPECT_EQ(claims[3]->meeting.serverId, "s2");
+  ASSERT_TRUE(claims[4].ok());
+  EXPECT_TRUE(claims[4]->claimed);
+  for (const char* id : {"m1", "m2"}) {
+    EXPECT_TRUE(redisMeetings_.inner->findMeeting(id)->has_value()) << id;
+    EXPECT_TRUE(pgMeetings_.inner->findMeeting(id)->has_value()) << id;
+  }
+}
+
+TEST_F(DurableStoreTest, ClaimsOfSeveralMeetingsFallBackToPostgresOrFailWhole) {
+  redisMeetings_.up = false;
+  auto claims = meetings_.claimMeetings(
+      std::vector<Meeting>{meeting("a", "s1"), meeting("b", "s1"), meeting("a", "s2")});
+  ASSERT_EQ(claims.size(), 3u);
+  EXPECT_TRUE(claims[0].ok() && claims[0]->claimed);
+  EXPECT_TRUE(claims[1].ok() && claims[1]->claimed);
+  ASSERT_TRUE(claims[2].ok());
+  EXPECT_FALSE(claims[2]->claimed) << "PostgreSQL arbitrates while Redis is down";
+  EXPECT_EQ(claims[2]->meeting.serverId, "s1");
+
+  redisMeetings_.up = true;
+  pgMeetings_.up = false;
+  claims = meetings_.claimMeetings(std::vector<Meeting>{meeting("c", "s1"), meeting("d", "s1")});
+  for (const auto& c : claims) {
+    ASSERT_FALSE(c.ok());
+    EXPECT_EQ(c.error().code, ErrorCode::kStoreUnavailable);
+  }
+  EXPECT_FALSE(redisMeetings_.inner->findMeeting("c")->has_value()) << "no half-made claim";
+  EXPECT_FALSE(redisMeetings_.inner->findMeeting("d")->has_value());
 }
 
 TEST_F(DurableStoreTest, FindMeetingsFillsRedisMissesFromPostgresAndWorksWithRedisDown) {

@@ -272,8 +272,25 @@ class HookedMeetingStore final : public MeetingStore {
     return inner_.listMeetings(serverId);
   }
 
+  // The number of meetings of each claimMeetings batch, in order.
+  std::vector<size_t> claimBatches() {
+    std::lock_guard lock(mu_);
+    return claimBatches_;
+  }
+
+ protected:
+  std::vector<Result<Claim>> claimDistinctMeetings(std::span<const Meeting> meetings) override {
+    {
+      std::lock_guard lock(mu_);
+      claimBatches_.push_back(meetings.size());
+    }
+    return MeetingStore::claimDistinctMeetings(meetings);  // claimMeeting each: the hooks apply
+  }
+
  private:
   MeetingStore& inner_;
+  std::mutex mu_;
+  std::vector<size_t> claimBatches_;  // guarded by mu_
 };
 
 }  // namespace sb::fake

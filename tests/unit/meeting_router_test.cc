@@ -302,6 +302,29 @@ TEST_F(MeetingRouterTest, StoreFailureIsReported) {
   EXPECT_EQ(serverOf("m1"), "s2");
 }
 
+// The claims of creates that arrive while a claim is being written go to the store together, in
+// one claimMeetings call, and each create gets its own meeting.
+TEST_F(MeetingRouterTest, ClaimsOfConcurrentCreatesAreWrittenTogether) {
+  fake::Gate<std::string> gate;
+  meetings_.beforeClaim = [&](const Meeting& m) {
+    if (m.id == "first") gate.pass(m.id);
+  };
+  router();
+  std::thread first([&] { EXPECT_TRUE(create("first").ok()); });
+  gate.waitUntilPassed(1);
+  std::vector<std::thread> others;
+  for (const char* id : {"a", "b", "c"}) {
+    others.emplace_back([&, id] { EXPECT_TRUE(create(id).ok()); });
+  }
+  while (router().claimsWaiting() < 3) std::this_thread::yield();
+  gate.open();
+  first.join();
+  for (auto& t : others) t.join();
+  EXPECT_EQ(meetings_.claimBatches(), (std::vector<size_t>{1, 3}));
+  for (const char* id : {"first", "a", "b", "c"}) EXPECT_TRUE(meeting(id).has_value()) << id;
+  EXPECT_EQ(bbb_.callsOf("create").size(), 4u);
+}
+
 // A server that holds calls and answers none for a second (stalled) gets at most
 // SERVER_CALL_LIMIT of them; one more fails at once, calls to other servers go on, and the slot
 // comes back when the slow call ends.

@@ -294,7 +294,8 @@ Result<MeetingRouter::Placed> MeetingRouter::placeAndCreate(const Placement& p) 
     auto pick = placementView_.choose(tag, strategy_, p.meetingId, p.sizeHint, failed);
     if (!pick) return attempt == 0 ? pick.error() : lastError;
     const Server& server = pick->server;
-    auto claimed = claims_.run(meetingFor(p, server));
+    auto claimed = meetings_.prefersClaimBatches() ? claims_.run(meetingFor(p, server))
+                                                   : meetings_.claimMeeting(meetingFor(p, server));
     if (!claimed || !claimed->claimed) placementView_.cancel(*pick);
     if (!claimed) return claimed.error();
     if (!claimed->claimed) return Placed{std::nullopt, std::move(claimed->meeting)};

@@ -198,8 +198,9 @@ class MeetingRouter {
   JoinCache joinCache_;
   PlacementView placementView_;
   ReservationWriter reservations_;  // after placementView_, which it settles
-  // The claims of concurrent placements, written together (MeetingStore::claimMeetings: with the
-  // shared store, one Redis script run and one PostgreSQL statement for all of them).
+  // The claims of concurrent placements, written together when the store prefers it
+  // (MeetingStore::claimMeetings: with the shared store, one Redis script run and one PostgreSQL
+  // statement for all of them).
   GroupCommit<Meeting, Result<MeetingStore::Claim>> claims_;
   ServerCallLimit callLimit_;
 };

@@ -49,6 +49,10 @@ class MeetingStore {
   // claim of each id goes to claimDistinctMeetings; a repeated id is claimed after them, on its
   // own, and so loses to (or, if that failed, takes over from) its first claim.
   std::vector<Result<Claim>> claimMeetings(std::span<const Meeting> meetings);
+  // Whether claimMeetings of n meetings costs far less than n claims (a store with round trips):
+  // callers then gather the claims of concurrent creates into one call. Otherwise gathering
+  // would only make them wait on each other.
+  virtual bool prefersClaimBatches() const { return false; }
 
   // Removes the meeting if it is still on `serverId` (empty = whatever server). Removing a
   // missing meeting is not an error.

@@ -67,6 +67,7 @@ class DurableMeetingStore final : public MeetingStore {
   Result<std::vector<std::optional<Meeting>>> findMeetings(
       std::span<const std::string> ids) override;
   Result<Claim> claimMeeting(const Meeting& meeting) override;
+  bool prefersClaimBatches() const override { return true; }
   Status removeMeeting(std::string_view id, std::string_view serverId) override;
   Result<int> orphanMeetingsOf(std::string_view serverId) override;
   Result<std::vector<Meeting>> listMeetings(std::string_view serverId) override;

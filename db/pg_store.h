@@ -57,6 +57,7 @@ class PgMeetingStore final : public MeetingStore {
 
   Result<std::optional<Meeting>> findMeeting(std::string_view id) override;
   Result<Claim> claimMeeting(const Meeting& meeting) override;
+  bool prefersClaimBatches() const override { return true; }
   Status removeMeeting(std::string_view id, std::string_view serverId = {}) override;
   Result<int> orphanMeetingsOf(std::string_view serverId) override;
   Result<std::vector<Meeting>> listMeetings(std::string_view serverId = {}) override;

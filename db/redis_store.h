@@ -67,6 +67,7 @@ class RedisMeetingStore final : public MeetingStore {
   Result<std::vector<std::optional<Meeting>>> findMeetings(
       std::span<const std::string> ids) override;
   Result<Claim> claimMeeting(const Meeting& meeting) override;
+  bool prefersClaimBatches() const override { return true; }
   Status removeMeeting(std::string_view id, std::string_view serverId) override;
   Result<int> orphanMeetingsOf(std::string_view serverId) override;
   // Reads the index set, then the meetings in pipelined batches: a consistent view of each

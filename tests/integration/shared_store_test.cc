@@ -253,6 +253,7 @@ TEST_P(StoreContractTest, ConcurrentClaimsHaveOneWinner) {
 // and a repeated id loses to its first claim.
 TEST_P(StoreContractTest, SeveralClaimsInOneCallAnswerAsIfMadeInTurn) {
   auto& m = stores_->meetings();
+  EXPECT_EQ(m.prefersClaimBatches(), GetParam()) << "only a store with round trips gathers claims";
   ASSERT_TRUE(m.claimMeeting(meeting("held", "s9"))->claimed);
   ASSERT_TRUE(m.claimMeeting(meeting("orphan", "s8"))->claimed);
   ASSERT_EQ(*m.orphanMeetingsOf("s8"), 1);

@@ -252,11 +252,13 @@ class HookedMeetingStore final : public MeetingStore {
   std::function<void(const Meeting&)> beforeClaim;
   bool failFind = false;
   bool failClaim = false;
+  bool prefersBatches = false;  // prefersClaimBatches(): creates hand their claims over together
 
   Result<std::optional<Meeting>> findMeeting(std::string_view id) override {
     if (failFind) return Error::of(ErrorCode::kStoreUnavailable);
     return inner_.findMeeting(id);
   }
+  bool prefersClaimBatches() const override { return prefersBatches; }
   Result<Claim> claimMeeting(const Meeting& meeting) override {
     if (failClaim) return Error::of(ErrorCode::kStoreUnavailable);
     if (beforeClaim) beforeClaim(meeting);

@@ -305,6 +305,7 @@ TEST_F(MeetingRouterTest, StoreFailureIsReported) {
 // The claims of creates that arrive while a claim is being written go to the store together, in
 // one claimMeetings call, and each create gets its own meeting.
 TEST_F(MeetingRouterTest, ClaimsOfConcurrentCreatesAreWrittenTogether) {
+  meetings_.prefersBatches = true;
   fake::Gate<std::string> gate;
   meetings_.beforeClaim = [&](const Meeting& m) {
     if (m.id == "first") gate.pass(m.id);
@@ -323,6 +324,15 @@ TEST_F(MeetingRouterTest, ClaimsOfConcurrentCreatesAreWrittenTogether) {
   EXPECT_EQ(meetings_.claimBatches(), (std::vector<size_t>{1, 3}));
   for (const char* id : {"first", "a", "b", "c"}) EXPECT_TRUE(meeting(id).has_value()) << id;
   EXPECT_EQ(bbb_.callsOf("create").size(), 4u);
+}
+
+// A store without round trips (the embedded one) gets each create's claim at once: gathering them
+// would only make creates wait on each other.
+TEST_F(MeetingRouterTest, ClaimsGoStraightToAStoreThatDoesNotPreferBatches) {
+  ASSERT_TRUE(create("m1").ok());
+  ASSERT_TRUE(create("m2").ok());
+  EXPECT_TRUE(meetings_.claimBatches().empty());
+  EXPECT_TRUE(meeting("m2").has_value());
 }
 
 // A server that holds calls and answers none for a second (stalled) gets at most

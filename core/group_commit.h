@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -40,18 +41,18 @@ class GroupCommit {
   // Hands `item` over and returns its outcome once a write holding it is done (rethrows what
   // that write threw).
   Outcome run(Item item) {
-    Call call(std::move(item));
+    auto call = std::make_shared<Call>(std::move(item));
     std::unique_lock lock(mu_);
-    handed_.push_back(&call);
-    while (!call.done) {
+    handed_.push_back(call);
+    while (!call->done) {
       if (writing_) {
-        call.wake.wait(lock);
+        call->wake.wait(lock);
       } else {
         writeNext(lock);
       }
     }
-    if (call.failure) std::rethrow_exception(call.failure);
-    return std::move(*call.outcome);
+    if (call->failure) std::rethrow_exception(call->failure);
+    return std::move(*call->outcome);
   }
 
   // Items handed over and not yet taken by a write (they wait for the next one).
@@ -61,53 +62,60 @@ class GroupCommit {
   }
 
  private:
-  // A caller's item and outcome, on its stack while it waits.
+  // A caller's item and outcome. Shared with the write that holds it, so the write can wake the
+  // caller after letting go of the lock (a caller woken under the lock would only block on it).
   struct Call {
     explicit Call(Item handed) : item(std::move(handed)) {}
     Item item;
-    std::optional<Outcome> outcome;
-    std::exception_ptr failure;
-    bool done = false;  // guarded by mu_
+    std::optional<Outcome> outcome;  // set by the write before done
+    std::exception_ptr failure;      // set by the write before done
+    bool done = false;               // guarded by mu_
     std::condition_variable wake;
   };
 
-  // Writes the oldest handed-over items. Called with the lock held and no write under way.
+  // Writes the oldest handed-over items. Called with the lock held and no write under way;
+  // returns with it held.
   void writeNext(std::unique_lock<std::mutex>& lock) {
     writing_ = true;
-    const size_t n = std::min(handed_.size(), maxBatch_);
-    std::vector<Call*> calls(handed_.begin(), handed_.begin() + static_cast<std::ptrdiff_t>(n));
-    handed_.erase(handed_.begin(), handed_.begin() + static_cast<std::ptrdiff_t>(n));
+    const auto n = static_cast<std::ptrdiff_t>(std::min(handed_.size(), maxBatch_));
+    std::vector<std::shared_ptr<Call>> calls(handed_.begin(), handed_.begin() + n);
+    handed_.erase(handed_.begin(), handed_.begin() + n);
     lock.unlock();
     std::vector<Item> batch;
-    batch.reserve(n);
-    for (Call* c : calls) batch.push_back(std::move(c->item));  // their callers are waiting
+    batch.reserve(calls.size());
+    for (const auto& c : calls) batch.push_back(std::move(c->item));  // their callers wait
     std::vector<Outcome> outcomes;
     std::exception_ptr failure;
     try {
       outcomes = write_(batch);
-      if (outcomes.size() != n) throw std::logic_error("GroupCommit: one outcome per item");
+      if (outcomes.size() != calls.size()) {
+        throw std::logic_error("GroupCommit: one outcome per item");
+      }
     } catch (...) {
       failure = std::current_exception();
     }
-    lock.lock();
-    for (size_t i = 0; i < n; ++i) {
+    for (size_t i = 0; i < calls.size(); ++i) {
       if (failure) {
         calls[i]->failure = failure;
       } else {
         calls[i]->outcome.emplace(std::move(outcomes[i]));
       }
-      calls[i]->done = true;
-      calls[i]->wake.notify_one();  // under the lock: the call (and its wake) outlive this
     }
+    lock.lock();
+    for (const auto& c : calls) c->done = true;  // publishes the outcomes to their callers
     writing_ = false;
-    if (!handed_.empty()) handed_.front()->wake.notify_one();  // it writes the next batch
+    std::shared_ptr<Call> next = handed_.empty() ? nullptr : handed_.front();
+    lock.unlock();
+    for (const auto& c : calls) c->wake.notify_one();
+    if (next) next->wake.notify_one();  // it writes the next batch
+    lock.lock();
   }
 
   const Write write_;
   const size_t maxBatch_;
   std::mutex mu_;
-  std::vector<Call*> handed_;  // guarded by mu_: handed over, not yet taken by a write
-  bool writing_ = false;       // guarded by mu_
+  std::vector<std::shared_ptr<Call>> handed_;  // guarded by mu_: not yet taken by a write
+  bool writing_ = false;                       // guarded by mu_
 };
 
 }  // namespace sb

@@ -286,6 +286,11 @@ QueryString MeetingRouter::repeatedCreateParams(const ApiRequest& request,
   return params;
 }
 
+Result<MeetingStore::Claim> MeetingRouter::claim(Meeting meeting) {
+  if (meetings_.prefersClaimBatches()) return claims_.run(std::move(meeting));
+  return meetings_.claimMeeting(meeting);
+}
+
 Result<MeetingRouter::Placed> MeetingRouter::placeAndCreate(const Placement& p) {
   ServerTagRequest tag = ServerTagRequest::parse(p.tagRequest);
   std::set<std::string> failed;  // servers that failed in transport during this placement
@@ -294,8 +299,7 @@ Result<MeetingRouter::Placed> MeetingRouter::placeAndCreate(const Placement& p) 
     auto pick = placementView_.choose(tag, strategy_, p.meetingId, p.sizeHint, failed);
     if (!pick) return attempt == 0 ? pick.error() : lastError;
     const Server& server = pick->server;
-    auto claimed = meetings_.prefersClaimBatches() ? claims_.run(meetingFor(p, server))
-                                                   : meetings_.claimMeeting(meetingFor(p, server));
+    auto claimed = claim(meetingFor(p, server));
     if (!claimed || !claimed->claimed) placementView_.cancel(*pick);
     if (!claimed) return claimed.error();
     if (!claimed->claimed) return Placed{std::nullopt, std::move(claimed->meeting)};

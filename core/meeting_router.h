@@ -160,6 +160,8 @@ class MeetingRouter {
   // placements of this process see each other; then claim + reservation) and forwards the
   // create; on a transport failure releases the claim and tries the next best server.
   Result<Placed> placeAndCreate(const Placement& p);
+  // A placement's claim: with the claims of concurrent placements when the store prefers batches.
+  Result<MeetingStore::Claim> claim(Meeting meeting);
   // The create of a meeting the store already has: forwarded to its server (BBB answers
   // duplicateWarning), or nullopt after forgetting it when its server no longer serves it (gone,
   // offline, disabled, or cordoned and the meeting ended), so the caller places it anew.

@@ -18,7 +18,14 @@ ChangeMarker::ChangeMarker(MeetingsSnapshotStore& store, const Clock& clock)
       clock_(clock),
       marks_([this](std::vector<std::string>& ids) { return write(ids); }, kMaxMarksPerWrite) {}
 
-void ChangeMarker::mark(const std::string& serverId) { marks_.run(serverId); }
+void ChangeMarker::mark(const std::string& serverId) {
+  if (store_.prefersMarkBatches()) {
+    marks_.run(serverId);
+    return;
+  }
+  std::vector<std::string> alone{serverId};  // the time is taken now, after this call began
+  (void)write(alone);
+}
 
 std::vector<std::monostate> ChangeMarker::write(std::vector<std::string>& serverIds) {
   const size_t calls = serverIds.size();

@@ -1,6 +1,7 @@
-// Marks servers changed in the getMeetings snapshot store after creates, ends and moves, the
-// marks of concurrent calls in one store write (MeetingsSnapshotStore::markChangedMany: one Redis
-// script run for all of them), through a GroupCommit.
+// Marks servers changed in the getMeetings snapshot store after creates, ends and moves. When the
+// store prefers batches (Redis), the marks of concurrent calls go in one store write
+// (MeetingsSnapshotStore::markChangedMany: one script run for all of them), through a
+// GroupCommit; otherwise (the embedded store) each mark is written at once.
 //
 // A caller must not answer its create before the mark is written (a getMeetings right after it
 // would be served from a snapshot without the new meeting), so unlike the reservations every

@@ -48,6 +48,9 @@ class MeetingsSnapshotStore {
     }
     return Status::Ok();
   }
+  // Whether markChangedMany of n servers costs far less than n marks (a store with round trips):
+  // callers then gather the marks of concurrent creates into one call (core/change_marker.h).
+  virtual bool prefersMarkBatches() const { return false; }
   // One entry per id, in order; nullopt where there is none.
   virtual Result<std::vector<std::optional<MeetingsSnapshot>>> snapshots(
       const std::vector<std::string>& serverIds) = 0;

@@ -94,6 +94,7 @@ class RedisSnapshotStore final : public MeetingsSnapshotStore {
   Status markChanged(std::string_view serverId, int64_t atMs) override;
   // One script run for all of them.
   Status markChangedMany(const std::vector<std::string>& serverIds, int64_t atMs) override;
+  bool prefersMarkBatches() const override { return true; }
   Result<std::vector<std::optional<MeetingsSnapshot>>> snapshots(
       const std::vector<std::string>& serverIds) override;
   Result<std::vector<std::optional<SnapshotVersion>>> versions(

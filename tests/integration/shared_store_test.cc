@@ -156,6 +156,7 @@ TEST_P(StoreContractTest, MeetingsSnapshotsKeepTheLatestChange) {
 
 TEST_P(StoreContractTest, SeveralServersAreMarkedChangedInOneCall) {
   auto& s = stores_->snapshots();
+  EXPECT_EQ(s.prefersMarkBatches(), GetParam()) << "only a store with round trips gathers marks";
   ASSERT_TRUE(s.putSnapshot("a", 100, "").ok());
   ASSERT_TRUE(s.putSnapshot("b", 100, "").ok());
   ASSERT_TRUE(s.markChangedMany({"a", "b"}, 300).ok());

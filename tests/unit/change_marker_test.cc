@@ -29,6 +29,9 @@ class GatedSnapshotStore final : public MeetingsSnapshotStore {
   };
   MemorySnapshotStore inner;
   fake::Gate<Batch> gate;
+  bool batches = true;  // prefersMarkBatches(), as the Redis store
+
+  bool prefersMarkBatches() const override { return batches; }
 
   Status putSnapshot(std::string_view id, int64_t at, const std::string& xml) override {
     return inner.putSnapshot(id, at, xml);
@@ -120,6 +123,30 @@ TEST_F(ChangeMarkerTest, AMarkAloneIsWrittenAtOnce) {
   auto batches = store.gate.calls();
   ASSERT_EQ(batches.size(), 2u) << "each mark after the last write is written again";
   EXPECT_EQ((*store.inner.versions({"s1"}))[0]->changedAtMs, 5000);
+}
+
+// A store without round trips (the embedded one) gets each mark at once: a second mark goes into
+// the store while the first is still in it, instead of waiting to be gathered.
+TEST_F(ChangeMarkerTest, AStoreThatDoesNotPreferBatchesGetsEachMarkAtOnce) {
+  store.batches = false;
+  clock.setMs(3000);
+  std::thread first([&] { marker.mark("s1"); });
+  store.gate.waitUntilPassed(1);
+  std::thread second([&] { marker.mark("s2"); });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (store.gate.calls().size() < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(store.gate.calls().size(), 2u) << "the second mark waited for the first write";
+  EXPECT_EQ(marker.waitingMarks(), 0u);
+  store.gate.open();
+  first.join();
+  second.join();
+  auto batches = store.gate.calls();
+  ASSERT_EQ(batches.size(), 2u);
+  EXPECT_EQ(batches[0].ids, std::vector<std::string>{"s1"});
+  EXPECT_EQ(batches[1].ids, std::vector<std::string>{"s2"});
+  EXPECT_EQ((*store.inner.versions({"s2"}))[0]->changedAtMs, 3000);
 }
 
 }  // namespace

@@ -19,6 +19,9 @@
 
 #include "app/stores.h"
 #include "db/migrator.h"
+#include "db/redis_connection.h"
+#include "db/redis_keys.h"
+#include "db/redis_store.h"
 #include "harness.h"
 
 namespace sbtest {
@@ -461,6 +464,58 @@ TEST_F(SharedStoreFaultTest, TwoRoutersRacingOnOneMeetingPlaceItOnce) {
   int serversWithCreates = 0;
   for (const auto& s : sim.servers()) serversWithCreates += sim.requests(s.index, "create") > 0;
   EXPECT_EQ(serversWithCreates, 1);  // bbb-sim counted where creates arrived
+}
+
+// A burst of creates over two routers, their claims written in batches (one Redis script run and
+// one PostgreSQL statement per batch): every create answers SUCCESS, every meeting is recorded
+// once, the same in Redis and in PostgreSQL, on a server that got its create, and a repeated
+// create lands where the first one did.
+TEST_F(SharedStoreFaultTest, ABurstOfCreatesOverTwoRoutersIsRecordedInBothStores) {
+  Sim sim(4);
+  RouterProcess a(config_, freePort()), b(config_, freePort());
+  addServers(a, sim);
+  constexpr int kMeetings = 150;
+  std::vector<std::future<HttpResult>> creates;
+  for (int i = 0; i < kMeetings + kMeetings / 10; ++i) {
+    const RouterProcess& r = i % 2 ? a : b;
+    const std::string id = "burst-" + std::to_string(i % kMeetings);  // the last 15 repeat
+    creates.push_back(std::async(std::launch::async, [&r, id] {
+      return httpGet(r.apiUrl("create", "name=Burst&meetingID=" + id));
+    }));
+  }
+  for (auto& f : creates) {
+    HttpResult res = f.get();
+    EXPECT_EQ(xmlField(res.body, "returncode"), "SUCCESS") << res.body;
+  }
+  int running = 0;
+  std::set<std::string> serverUrls;
+  for (const auto& s : sim.servers()) {
+    running += sim.meetingCount(s.index);
+    serverUrls.insert(s.url);
+  }
+  EXPECT_EQ(running, kMeetings) << "each meeting runs on one server, repeats included";
+
+  auto redis = std::make_shared<sb::RedisConnection>(*sb::parseRedisUrl(config_.store.redisUrl));
+  sb::RedisMeetingStore cached(redis, sb::RedisKeys(config_.store.redisNamespace));
+  auto stores = openShared(config_);
+  std::map<std::string, std::string> urlOf;
+  auto servers = stores->servers().listServers();
+  ASSERT_TRUE(servers.ok());
+  for (const auto& s : *servers) urlOf[s.id] = s.url;
+  pqxx::connection conn(config_.store.databaseUrl);
+  pqxx::nontransaction w(conn);
+  pqxx::result rows = w.exec("SELECT id, server_id FROM meetings WHERE id LIKE 'burst-%'");
+  ASSERT_EQ(rows.size(), static_cast<size_t>(kMeetings));
+  for (const auto& row : rows) {
+    const std::string id = row[0].as<std::string>(), server = row[1].as<std::string>();
+    EXPECT_TRUE(serverUrls.contains(urlOf[server])) << id << " on " << server;
+    auto inRedis = cached.findMeeting(id);
+    ASSERT_TRUE(inRedis.ok() && inRedis->has_value()) << id;
+    EXPECT_EQ((*inRedis)->serverId, server) << id;
+  }
+  auto listed = cached.listMeetings("");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->size(), static_cast<size_t>(kMeetings));
 }
 
 // With the join cache on (its default, 1 s), router B answers joins from memory; router A moves

@@ -198,6 +198,15 @@ cpu_ticks() {
 }
 CLK_TCK=$(getconf CLK_TCK)
 
+# ctx_switches PID...: context switches (voluntary and not) of the processes' live threads. A
+# thread that blocks (on a lock, a condition, a socket) costs two: out, and back in when woken.
+ctx_switches() {
+  local pid
+  for pid in "$@"; do
+    cat /proc/"$pid"/task/*/status 2>/dev/null
+  done | awk '/^(non)?voluntary_ctxt_switches:/ { t += $2 } END { print t + 0 }'
+}
+
 # wait_idle PID...: waits (up to 60 s) until the processes use less than a quarter of a core, so
 # that work left over from one measurement (answers still being computed after wrk stopped) does
 # not run into the next. Prints how long it waited when that was more than a second.
@@ -482,13 +491,15 @@ run_wrk() {
   local label=$1 url=$2 file=$3 expect=$4 threads=$5 conns=$6 secs=$7 unique=$8
   shift 8
   local out=$bench_work/wrk-${label//[^A-Za-z0-9_.-]/_}.out
-  local t0 t1 r0="" r1=""
+  local t0 t1 c0 c1 r0="" r1=""
   [[ ${BENCH_COUNT_REDIS:-0} -eq 1 ]] && r0=$(redis_calls)
   t0=$(cpu_ticks "$@")
+  c0=$(ctx_switches "$@")
   bench_run $((secs + 60)) wrk -t"$threads" -c"$conns" -d"${secs}s" --timeout 10s --latency \
     -s "$BENCH_LUA" "$url" -- "$file" "$expect" "$threads" "$unique" >"$out" 2>&1 ||
     die "wrk broke ($label): $(tail -5 "$out")"
   t1=$(cpu_ticks "$@")
+  c1=$(ctx_switches "$@")
   [[ -n $r0 ]] && r1=$(redis_calls)
   local busy
   busy=$(wait_idle "$@")
@@ -509,14 +520,16 @@ run_wrk() {
   W[max_ms]=$(awk -v u="${W[max_us]}" 'BEGIN { printf "%.1f", u / 1000 }')
   W[rps]=$(awk -v r="${W[rps]}" 'BEGIN { printf (r < 100 ? "%.1f" : "%.0f"), r }')
   W[cpu_us_per_req]=-
+  W[ctx_per_req]=-
   if [[ $# -gt 0 && ${W[requests]} -gt 0 ]]; then
     W[cpu_us_per_req]=$(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" -v n="${W[requests]}" \
       'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
+    W[ctx_per_req]=$(awk -v c=$((c1 - c0)) -v n="${W[requests]}" 'BEGIN { printf "%.2f", c / n }')
   fi
-  printf '  %-28s wrk -t%s -c%s -d%ss: rps=%s p50_ms=%s p99_ms=%s max_ms=%s requests=%s non_expected=%s socket_errors=%s (connect %s read %s write %s timeout %s) server_cpu_us_per_req=%s%s\n' \
+  printf '  %-28s wrk -t%s -c%s -d%ss: rps=%s p50_ms=%s p99_ms=%s max_ms=%s requests=%s non_expected=%s socket_errors=%s (connect %s read %s write %s timeout %s) server_cpu_us_per_req=%s ctx_switches_per_req=%s%s\n' \
     "$label" "$threads" "$conns" "$secs" "${W[rps]}" "${W[p50_ms]}" "${W[p99_ms]}" "${W[max_ms]}" \
     "${W[requests]}" "${W[bad]}" "${W[socket_errors]}" "${W[connect_err]}" "${W[read_err]}" \
-    "${W[write_err]}" "${W[timeout_err]}" "${W[cpu_us_per_req]}" \
+    "${W[write_err]}" "${W[timeout_err]}" "${W[cpu_us_per_req]}" "${W[ctx_per_req]}" \
     "$([[ ${W[wrapped]} -gt 0 && $unique == 1 ]] && echo " WRAPPED(${W[wrapped]}): file too short, paths repeated")"
   W[redis_per_req]=-
   if [[ -n $r0 && -n $r1 && ${W[requests]} -gt 0 ]]; then

@@ -22,6 +22,7 @@ constexpr int kMaxCreateAttempts = 3;  // servers tried when forwarding a create
 constexpr size_t kMaxClaimsPerWrite = 64;
 constexpr const char* kServerTagParam = "meta_server-tag";
 constexpr const char* kSizeHintParam = "meta_bbb-meeting-size-hint";
+constexpr const char* kCreateFailed = "Unable to create meeting on server.";
 
 std::string randomPassword() {
   static constexpr char kAlnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -212,7 +213,7 @@ Meeting MeetingRouter::meetingFor(const Placement& p, const Server& server) cons
 Result<UpstreamAnswer> MeetingRouter::createOn(const Server& server, const Placement& p) {
   QueryString params = p.params;
   if (!server.tag.empty()) params.set(kServerTagParam, server.tag);
-  return forward(server, "create", params, p.body, "Unable to create meeting on server.");
+  return forward(server, "create", params, p.body, kCreateFailed);
 }
 
 void MeetingRouter::release(const Placement& p, const PlacementView::Pick& pick) {
@@ -245,27 +246,30 @@ Result<UpstreamAnswer> MeetingRouter::create(const ApiRequest& request) {
     if (*again) return std::move(**again);
     // Its server no longer serves it: forgotten, placed anew on the next attempt.
   }
-  return Error::of(ErrorCode::kInternalError, "Unable to create meeting on server.");
+  return Error::of(ErrorCode::kInternalError, kCreateFailed);
 }
 
 Result<std::optional<UpstreamAnswer>> MeetingRouter::createExisting(const Meeting& m,
                                                                     const ApiRequest& request) {
   auto server = servers_.getServer(m.serverId);
+  // A store error says nothing about the server: placing the meeting anew could split it.
+  if (!server && server.error().code != ErrorCode::kNotFound) return server.error();
   if (server && server->servesExistingMeetings()) {
     bool keep = true;
     if (server->state == AdminState::kCordoned) {
-      // A cordoned server keeps meetings that still run; one that ended is placed anew.
+      // A cordoned server keeps meetings that still run; one that ended is placed anew. One that
+      // does not answer may still run it: the create fails, as it would on any server.
       QueryString q;
       q.append("meetingID", m.id);
-      auto running = forward(*server, "isMeetingRunning", q, "", "");
-      keep = running && running->body.find("<running>true</running>") != std::string::npos;
+      auto running = forward(*server, "isMeetingRunning", q, "", kCreateFailed);
+      if (!running) return running.error();
+      keep = running->body.find("<running>true</running>") != std::string::npos;
     }
     if (keep) {
       // Idempotent create: BBB answers duplicateWarning (or idNotUnique) itself.
       QueryString params = repeatedCreateParams(request, m);
       if (!server->tag.empty()) params.set(kServerTagParam, server->tag);
-      auto answer =
-          forward(*server, "create", params, request.body, "Unable to create meeting on server.");
+      auto answer = forward(*server, "create", params, request.body, kCreateFailed);
       if (!answer) return answer.error();
       return std::optional<UpstreamAnswer>(std::move(*answer));
     }
@@ -354,9 +358,11 @@ Result<std::shared_ptr<const Server>> MeetingRouter::readJoinServer(std::string_
   auto found = meetings_.findMeeting(meetingId);
   if (!found) return found.error();
   if (found->has_value() && !(*found)->orphaned) {
-    // A store error reading the server counts as unusable, as a missing server does: the front
-    // then tries a failover, which reads the store again.
-    if (auto server = usableServer((*found)->serverId); server && *server) {
+    // A store error reading the server is answered as such. It must not count as an unusable
+    // server: the front would fail the meeting over, away from a server that may be running it.
+    auto server = usableServer((*found)->serverId);
+    if (!server) return server.error();
+    if (*server) {
       joinCache_.put(meetingId, *server, readAtMs);
       return *server;
     }
@@ -416,6 +422,7 @@ Result<JoinTarget> MeetingRouter::failoverJoinUrl(const ApiRequest& request) {
   Meeting meeting = std::move(**found);
   if (!meeting.orphaned) {
     auto server = servers_.getServer(meeting.serverId);
+    if (!server && server.error().code != ErrorCode::kNotFound) return server.error();
     if (server && server->servesExistingMeetings()) return signedJoin(*server, request);
     if (meeting.createParams.empty()) return Error::of(ErrorCode::kServerUnavailable);
     // Release it from its unusable server (only if nobody moved it meanwhile).

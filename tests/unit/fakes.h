@@ -1,10 +1,11 @@
 // Test doubles for the unit tests: a fake BbbClient that answers canned XML, records every call and
 // can be told to fail; a MeetingStore decorator that lets a test act just before a claim (races);
-// helpers to build servers and BBB answers.
-// Thread-safety: FakeBbbClient's recording is synchronised (BbbApi runs calls on worker threads);
-// configure its switches before the calls start.
+// a ServerStore decorator whose reads can be told to fail; helpers to build servers and BBB
+// answers. Thread-safety: FakeBbbClient's recording is synchronised (BbbApi runs calls on worker
+// threads); configure its switches before the calls start.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -21,6 +22,7 @@
 #include "core/meeting_store.h"
 #include "core/query_string.h"
 #include "core/server.h"
+#include "core/server_store.h"
 
 namespace sb::fake {
 
@@ -293,6 +295,42 @@ class HookedMeetingStore final : public MeetingStore {
   MeetingStore& inner_;
   std::mutex mu_;
   std::vector<size_t> claimBatches_;  // guarded by mu_
+};
+
+// ---- a server store decorator ------------------------------------------------------------------
+
+// Forwards to a real store; while `failGetServer` is set, getServer answers kStoreUnavailable (a
+// Redis timeout), so a test can tell a store failure apart from a server that is gone.
+class HookedServerStore final : public ServerStore {
+ public:
+  explicit HookedServerStore(ServerStore& inner) : inner_(inner) {}
+
+  std::atomic<bool> failGetServer{false};
+
+  Result<std::vector<Server>> listServers() override { return inner_.listServers(); }
+  Result<Server> getServer(std::string_view id) override {
+    if (failGetServer) return Error::of(ErrorCode::kStoreUnavailable);
+    return inner_.getServer(id);
+  }
+  Status addServer(const Server& server) override { return inner_.addServer(server); }
+  Status updateServer(const Server& server) override { return inner_.updateServer(server); }
+  Status removeServer(std::string_view id) override { return inner_.removeServer(id); }
+  Result<bool> compareAndSetState(std::string_view id, AdminState expected,
+                                  AdminState next) override {
+    return inner_.compareAndSetState(id, expected, next);
+  }
+  Status updateLiveState(std::string_view id, const ServerLiveState& live) override {
+    return inner_.updateLiveState(id, live);
+  }
+  Status reserve(std::string_view id, double load, int meetings) override {
+    return inner_.reserve(id, load, meetings);
+  }
+  Status reserveMany(std::span<const Reservation> reservations) override {
+    return inner_.reserveMany(reservations);
+  }
+
+ private:
+  ServerStore& inner_;
 };
 
 }  // namespace sb::fake

@@ -105,7 +105,8 @@ class MeetingRouterTest : public ::testing::Test {
     return calls.empty() ? RecordedCall{} : calls.back();
   }
 
-  MemoryServerStore servers_;
+  MemoryServerStore serverStore_;
+  fake::HookedServerStore servers_{serverStore_};
   MemoryMeetingStore meetingStore_;
   fake::HookedMeetingStore meetings_{meetingStore_};
   fake::FakeBbbClient bbb_;
@@ -255,6 +256,38 @@ TEST_F(MeetingRouterTest, CreateOnCordonedServerPlacesAnEndedMeetingAgain) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->serverId, "s1");
   EXPECT_EQ(serverOf("m1"), "s1");
+}
+
+// A store that fails to read a meeting's server says nothing about the server: the meeting stays
+// where it runs (placing it anew would split its participants over two servers).
+TEST_F(MeetingRouterTest, CreateOfARunningMeetingKeepsItWhenItsServerCannotBeRead) {
+  ASSERT_TRUE(create("m1").ok());
+  size_t creates = bbb_.callsOf("create").size();
+  servers_.failGetServer = true;
+  auto r = create("m1");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kStoreUnavailable);
+  servers_.failGetServer = false;
+  EXPECT_EQ(serverOf("m1"), "s2");
+  EXPECT_EQ(bbb_.callsOf("create").size(), creates);
+}
+
+// A cordoned server that does not answer whether the meeting still runs may well still run it.
+TEST_F(MeetingRouterTest, CreateOnACordonedServerThatDoesNotAnswerKeepsTheMeeting) {
+  ASSERT_TRUE(create("m1").ok());
+  setState("s2", AdminState::kCordoned);
+  bbb_.unreachable.insert(urlFor("s2"));
+  auto r = create("m1");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kInternalError);
+  EXPECT_EQ(serverOf("m1"), "s2");
+  for (const auto& call : bbb_.callsOf("create")) EXPECT_EQ(call.serverUrl, urlFor("s2"));
+  // Once it answers that the meeting ended, the meeting is placed anew.
+  bbb_.unreachable.clear();
+  bbb_.replies["isMeetingRunning"] = runningXml(false);
+  auto again = create("m1");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->serverId, "s1");
 }
 
 TEST_F(MeetingRouterTest, CreateWithNoServersIsNoServerAvailable) {
@@ -732,6 +765,28 @@ TEST_F(MeetingRouterTest, JoinOnRemovedServerFailsOver) {
   auto url = router().failoverJoinUrl(join);
   ASSERT_TRUE(url.ok()) << url.error().message;
   EXPECT_EQ(serverOf("m1"), "s1");
+}
+
+TEST_F(MeetingRouterTest, JoinWhenItsServerCannotBeReadIsAStoreErrorAndNeverAFailover) {
+  ASSERT_TRUE(create("m1", {{"moderatorPW", "mp"}}).ok());
+  size_t creates = bbb_.callsOf("create").size();
+  auto join = request("join", {{"meetingID", "m1"}, {"fullName", "A"}});
+  servers_.failGetServer = true;
+  auto url = router().joinUrl(join);
+  ASSERT_FALSE(url.ok());
+  EXPECT_EQ(url.error().code, ErrorCode::kStoreUnavailable);  // the front does not fail over
+  // Nor does a failover that starts anyway (its server turned unusable meanwhile, as the front
+  // saw it) move the meeting when the store then fails to read the server.
+  auto failover = router().failoverJoinUrl(join);
+  ASSERT_FALSE(failover.ok());
+  EXPECT_EQ(failover.error().code, ErrorCode::kStoreUnavailable);
+  servers_.failGetServer = false;
+  EXPECT_EQ(serverOf("m1"), "s2");
+  EXPECT_FALSE(meeting("m1")->orphaned);
+  EXPECT_EQ(bbb_.callsOf("create").size(), creates);
+  auto later = router().joinUrl(join);
+  ASSERT_TRUE(later.ok()) << later.error().message;
+  EXPECT_EQ(later->url.rfind(urlFor("s2") + "join?", 0), 0u);
 }
 
 TEST_F(MeetingRouterTest, FailoverOfUnknownMeetingIsNotFound) {

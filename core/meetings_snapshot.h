@@ -35,10 +35,18 @@ struct MeetingsSnapshot : SnapshotVersion {
 class MeetingsSnapshotStore {
  public:
   virtual ~MeetingsSnapshotStore() = default;
+  // The time to date a snapshot by (the `takenAtMs` of putSnapshot), read before its poll's
+  // requests go out. Marks and snapshots must be dated by one clock: with a router's clock behind
+  // the poller's, a snapshot that misses a create could look newer than the create's mark. A
+  // store that several processes write dates marks by its own clock (Redis: TIME, in the mark's
+  // script) and answers that clock here; the default, for a store inside one process, is the
+  // caller's own time.
+  virtual Result<int64_t> timeMs(int64_t localNowMs) { return localNowMs; }
   // The poller's write: replaces the meetings and the time taken, keeps changedAtMs.
   virtual Status putSnapshot(std::string_view serverId, int64_t takenAtMs,
                              const std::string& meetingsXml) = 0;
-  // A router's write after a create or end on the server.
+  // A router's write after a create or end on the server, dated `atMs` (the router's time) or,
+  // by a store shared between processes, by the store's clock (see timeMs).
   virtual Status markChanged(std::string_view serverId, int64_t atMs) = 0;
   // markChanged of several servers at once (the creates of concurrent placements). This default
   // makes one call each and fails with the first error.

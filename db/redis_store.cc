@@ -13,14 +13,17 @@ namespace {
 // Each runs atomically in Redis. Key names come in as KEYS or, where a key depends on what the
 // script reads, as a prefix in ARGV (built by RedisKeys), never spelled here.
 
-// KEYS: meetings snapshots. ARGV: time (ms), ttl (ms). Raises each changed_ms to the time (never
-// lowers it: routers' marks may arrive out of order) and refreshes the expiry.
+// KEYS: meetings snapshots. ARGV: ttl (ms). Raises each changed_ms to Redis's time (never lowers
+// it) and refreshes the expiry. Redis's clock, not the router's: the poller dates snapshots by it
+// too (RedisSnapshotStore::timeMs), so the routers' and the poller's clocks may differ.
 const RedisScript& markChangedScript() {
   static const RedisScript script(R"lua(
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 for _, key in ipairs(KEYS) do
   local current = tonumber(redis.call('HGET', key, 'changed_ms') or '0')
-  if tonumber(ARGV[1]) > current then redis.call('HSET', key, 'changed_ms', ARGV[1]) end
-  redis.call('PEXPIRE', key, ARGV[2])
+  if now > current then redis.call('HSET', key, 'changed_ms', now) end
+  redis.call('PEXPIRE', key, ARGV[1])
 end
 return 0
 )lua");
@@ -911,15 +914,27 @@ Status RedisSnapshotStore::markChanged(std::string_view serverId, int64_t atMs) 
 }
 
 Status RedisSnapshotStore::markChangedMany(const std::vector<std::string>& serverIds,
-                                           int64_t atMs) {
+                                           int64_t /*atMs: Redis's own time instead*/) {
   if (serverIds.empty()) return Status::Ok();
   std::vector<std::string> keys;
   keys.reserve(serverIds.size());
   for (const auto& id : serverIds) keys.push_back(keys_.meetingsSnapshot(id));
-  auto r =
-      redis_->eval(markChangedScript(), keys, {std::to_string(atMs), std::to_string(ttl_.count())});
+  auto r = redis_->eval(markChangedScript(), keys, {std::to_string(ttl_.count())});
   if (!r) return r.error();
   return Status::Ok();
+}
+
+Result<int64_t> RedisSnapshotStore::timeMs(int64_t /*localNowMs*/) {
+  auto reply = redis_->command({"TIME"});
+  if (!reply) return reply.error();
+  const auto& e = reply->elements;
+  if (reply->type != RedisReply::Type::kArray || e.size() != 2) return unexpectedReply("TIME");
+  char* end = nullptr;
+  const long long seconds = std::strtoll(e[0].str.c_str(), &end, 10);
+  if (end == e[0].str.c_str()) return unexpectedReply("TIME");
+  const long long micros = std::strtoll(e[1].str.c_str(), &end, 10);
+  if (end == e[1].str.c_str()) return unexpectedReply("TIME");
+  return static_cast<int64_t>(seconds * 1000 + micros / 1000);
 }
 
 Result<std::vector<std::optional<MeetingsSnapshot>>> RedisSnapshotStore::snapshots(

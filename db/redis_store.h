@@ -91,9 +91,12 @@ class RedisSnapshotStore final : public MeetingsSnapshotStore {
                      std::chrono::milliseconds ttl);
   Status putSnapshot(std::string_view serverId, int64_t takenAtMs,
                      const std::string& meetingsXml) override;
+  // Marks are dated by Redis's clock (TIME), not by `atMs`: see timeMs.
   Status markChanged(std::string_view serverId, int64_t atMs) override;
   // One script run for all of them.
   Status markChangedMany(const std::vector<std::string>& serverIds, int64_t atMs) override;
+  // Redis's TIME, in ms.
+  Result<int64_t> timeMs(int64_t localNowMs) override;
   bool prefersMarkBatches() const override { return true; }
   Result<std::vector<std::optional<MeetingsSnapshot>>> snapshots(
       const std::vector<std::string>& serverIds) override;

@@ -101,6 +101,20 @@ int Poller::sweepMeetings(const Server& server, const ServerPoll& poll,
   return swept;
 }
 
+std::optional<int64_t> Poller::snapshotTime() {
+  if (!snapshots_) return std::nullopt;
+  auto t = snapshots_->timeMs(clock_.nowMs());
+  if (!t) {
+    // Dated by this host's clock instead, a snapshot could look newer than a create marked by a
+    // router whose clock is behind. Keep none this round: getMeetings asks such servers live.
+    spdlog::warn("poller: cannot read the snapshot store's time, no snapshots this round: {}",
+                 t.error().message);
+    if (metrics_) metrics_->countStoreError("poller");
+    return std::nullopt;
+  }
+  return *t;
+}
+
 void Poller::keepSnapshot(const std::string& serverId, int64_t takenAtMs, ServerPoll& poll) {
   if (!snapshots_) return;
   // One buffer for every server and round: a fresh multi-megabyte string per server, allocated
@@ -127,14 +141,15 @@ PollRoundStats Poller::pollOnce() {
   urls.reserve(servers->size());
   for (const auto& s : *servers) urls.push_back(signedApiUrl(s, "getMeetings", {}, signing_));
   CallTimeouts timeouts{config_.bbb.connectTimeout, config_.poller.pollTimeout};
-  // Snapshots are dated from before the requests went out: a create routed after this instant
-  // makes its server's snapshot unusable until the next round (core/meetings_snapshot.h).
-  const int64_t roundStartMs = clock_.nowMs();
+  // Snapshots are dated from before the requests went out, by the clock marks are dated by: a
+  // create routed after this instant makes its server's snapshot unusable until the next round
+  // (core/meetings_snapshot.h).
+  const std::optional<int64_t> snapshotTakenAtMs = snapshotTime();
   // Each answer's snapshot is written as it arrives and its XML freed: a round holds one
   // server's XML at a time instead of every server's (~150 MB for 100,000 meetings).
   std::vector<std::optional<Result<ServerPoll>>> answers(servers->size());
   bbb_.pollMeetingsEach(urls, timeouts, [&](size_t index, Result<ServerPoll> poll) {
-    if (poll) keepSnapshot((*servers)[index].id, roundStartMs, *poll);
+    if (poll && snapshotTakenAtMs) keepSnapshot((*servers)[index].id, *snapshotTakenAtMs, *poll);
     answers[index] = std::move(poll);
   });
   // One listing per round, grouped by server: a listing per server scans the whole store each

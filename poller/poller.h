@@ -15,6 +15,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "core/bbb_client.h"
@@ -62,6 +63,9 @@ class Poller {
   void run();
   // Writes the server's snapshot (when there is a snapshot store) and frees the meetings' XML,
   // which nothing after it needs.
+  // The time this round's snapshots are dated by (the snapshot store's clock); nullopt when there
+  // is no snapshot store or its time cannot be read (no snapshots are kept this round).
+  std::optional<int64_t> snapshotTime();
   void keepSnapshot(const std::string& serverId, int64_t takenAtMs, ServerPoll& poll);
   int sweepMeetings(const Server& server, const ServerPoll& poll,
                     const std::vector<Meeting>& stored);

@@ -404,6 +404,30 @@ TEST(RedisKeysTest, EveryKeyIsUnderTheNamespace) {
 
 // ---- servers: the memory store's contract -----------------------------------------------------
 
+// ---- snapshots -------------------------------------------------------------------------------
+
+// A router whose clock is a minute behind the poller's marks a create: dated by the router's
+// clock, the mark would fall before a snapshot taken before the create, which would then look
+// usable without the meeting. Marks and snapshot times both come from Redis's clock.
+TEST_F(RedisTest, SnapshotMarksAreDatedByRedisClockNotTheRouters) {
+  RedisSnapshotStore snapshots(redis_, keys_, std::chrono::seconds(60));
+  const int64_t local = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+  auto takenAt = snapshots.timeMs(0);  // the poller's round start, before its requests go out
+  ASSERT_TRUE(takenAt.ok()) << takenAt.error().message;
+  EXPECT_NEAR(static_cast<double>(*takenAt), static_cast<double>(local), 5000.0)
+      << "Redis's clock, on this machine";
+  ASSERT_TRUE(snapshots.putSnapshot("a", *takenAt, "<meeting>old</meeting>").ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  ASSERT_TRUE(snapshots.markChanged("a", local - 60'000).ok());  // the router's clock, behind
+  auto v = snapshots.versions({"a"});
+  ASSERT_TRUE(v.ok()) << v.error().message;
+  ASSERT_TRUE((*v)[0]);
+  EXPECT_GT((*v)[0]->changedAtMs, *takenAt);
+  EXPECT_FALSE((*v)[0]->usable(*takenAt + 10, 60'000)) << "the create's mark is after the poll";
+}
+
 TEST_F(RedisServerStoreTest, AddGetAndListOrderedById) {
   ASSERT_TRUE(servers().addServer(makeServer("c")).ok());
   ASSERT_TRUE(servers().addServer(makeServer("a", 3, "t")).ok());

@@ -133,26 +133,33 @@ TEST_P(StoreContractTest, SignallingFieldsAndDrainMarkRoundTrip) {
   EXPECT_EQ(updated.state, sb::AdminState::kCordoned);
 }
 
+// Times come from the store's clock (timeMs): the memory store takes the caller's, the shared
+// store dates marks by Redis's own.
 TEST_P(StoreContractTest, MeetingsSnapshotsKeepTheLatestChange) {
   auto& s = stores_->snapshots();
-  ASSERT_TRUE(s.putSnapshot("a", 100, "<meeting>1</meeting>").ok());
-  ASSERT_TRUE(s.markChanged("a", 150).ok());
-  ASSERT_TRUE(s.markChanged("a", 120).ok());  // an older mark arriving late never lowers it
-  ASSERT_TRUE(s.markChanged("b", 50).ok());
+  auto t0 = s.timeMs(1'000'000);
+  ASSERT_TRUE(t0.ok()) << t0.error().message;
+  ASSERT_TRUE(s.putSnapshot("a", *t0 - 100, "<meeting>1</meeting>").ok());
+  ASSERT_TRUE(s.markChanged("a", *t0 + 50).ok());
+  ASSERT_TRUE(s.markChanged("b", *t0).ok());
   auto got = s.snapshots({"a", "b", "c"});
   ASSERT_TRUE(got.ok()) << got.error().message;
   ASSERT_EQ(got->size(), 3u);
   ASSERT_TRUE((*got)[0]);
-  EXPECT_EQ((*got)[0]->takenAtMs, 100);
-  EXPECT_EQ((*got)[0]->changedAtMs, 150);
+  EXPECT_EQ((*got)[0]->takenAtMs, *t0 - 100);
+  const int64_t changed = (*got)[0]->changedAtMs;
+  EXPECT_GE(changed, *t0);
   EXPECT_EQ((*got)[0]->meetingsXml, "<meeting>1</meeting>");
-  EXPECT_FALSE((*got)[0]->usable(160, 1000)) << "changed after it was taken";
-  ASSERT_TRUE(s.putSnapshot("a", 200, "").ok());  // the next poll keeps the change time
+  EXPECT_FALSE((*got)[0]->usable(changed + 10, 1000)) << "changed after it was taken";
+  ASSERT_TRUE(s.markChanged("a", *t0 - 500).ok());  // an older mark arriving late never lowers it
+  EXPECT_GE((*s.versions({"a"}))[0]->changedAtMs, changed);
+  const int64_t latest = (*s.versions({"a"}))[0]->changedAtMs;
+  ASSERT_TRUE(s.putSnapshot("a", latest + 1, "").ok());  // the next poll keeps the change time
   got = s.snapshots({"a"});
-  EXPECT_EQ((*got)[0]->changedAtMs, 150);
+  EXPECT_EQ((*got)[0]->changedAtMs, latest);
   EXPECT_EQ((*got)[0]->meetingsXml, "");
-  EXPECT_TRUE((*got)[0]->usable(210, 1000));
-  EXPECT_FALSE((*got)[0]->usable(1300, 1000)) << "too old";
+  EXPECT_TRUE((*got)[0]->usable(latest + 10, 1000));
+  EXPECT_FALSE((*got)[0]->usable(latest + 1100, 1000)) << "too old";
   ASSERT_TRUE((*s.snapshots({"b"}))[0]);
   EXPECT_FALSE((*s.snapshots({"c"}))[0]);
 }
@@ -160,16 +167,23 @@ TEST_P(StoreContractTest, MeetingsSnapshotsKeepTheLatestChange) {
 TEST_P(StoreContractTest, SeveralServersAreMarkedChangedInOneCall) {
   auto& s = stores_->snapshots();
   EXPECT_EQ(s.prefersMarkBatches(), GetParam()) << "only a store with round trips gathers marks";
-  ASSERT_TRUE(s.putSnapshot("a", 100, "").ok());
-  ASSERT_TRUE(s.putSnapshot("b", 100, "").ok());
-  ASSERT_TRUE(s.markChangedMany({"a", "b"}, 300).ok());
-  ASSERT_TRUE(s.markChangedMany({"b", "c"}, 250).ok());  // never lowers b's; c has no snapshot
-  ASSERT_TRUE(s.markChangedMany({}, 400).ok());
+  auto t0 = s.timeMs(1'000'000);
+  ASSERT_TRUE(t0.ok()) << t0.error().message;
+  ASSERT_TRUE(s.putSnapshot("a", *t0 - 100, "").ok());
+  ASSERT_TRUE(s.putSnapshot("b", *t0 - 100, "").ok());
+  ASSERT_TRUE(s.markChangedMany({"a", "b"}, *t0 + 300).ok());
+  auto first = s.versions({"a", "b"});
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  ASSERT_TRUE((*first)[0] && (*first)[1]);
+  EXPECT_GE((*first)[0]->changedAtMs, *t0);
+  EXPECT_EQ((*first)[0]->changedAtMs, (*first)[1]->changedAtMs) << "one time for the batch";
+  // Never lowers b's; c has no snapshot; an empty batch changes nothing.
+  ASSERT_TRUE(s.markChangedMany({"b", "c"}, *t0 - 50).ok());
+  ASSERT_TRUE(s.markChangedMany({}, *t0 + 400).ok());
   auto got = s.versions({"a", "b"});
   ASSERT_TRUE(got.ok()) << got.error().message;
-  ASSERT_TRUE((*got)[0] && (*got)[1]);
-  EXPECT_EQ((*got)[0]->changedAtMs, 300);
-  EXPECT_EQ((*got)[1]->changedAtMs, 300);
+  EXPECT_EQ((*got)[0]->changedAtMs, (*first)[0]->changedAtMs);
+  EXPECT_GE((*got)[1]->changedAtMs, (*first)[1]->changedAtMs);
 }
 
 TEST_P(StoreContractTest, ServersRoundTripAndOrder) {

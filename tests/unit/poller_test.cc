@@ -70,6 +70,59 @@ class PollerTest : public ::testing::Test {
   std::unique_ptr<Poller> poller_;
 };
 
+// A memory snapshot store with a clock of its own (as Redis's is to the poller), which a test can
+// set or make fail.
+class ClockedSnapshotStore final : public MeetingsSnapshotStore {
+ public:
+  Result<int64_t> time = int64_t{0};
+
+  Result<int64_t> timeMs(int64_t /*localNowMs*/) override { return time; }
+  Status putSnapshot(std::string_view serverId, int64_t takenAtMs,
+                     const std::string& meetingsXml) override {
+    return inner_.putSnapshot(serverId, takenAtMs, meetingsXml);
+  }
+  Status markChanged(std::string_view serverId, int64_t atMs) override {
+    return inner_.markChanged(serverId, atMs);
+  }
+  Result<std::vector<std::optional<MeetingsSnapshot>>> snapshots(
+      const std::vector<std::string>& serverIds) override {
+    return inner_.snapshots(serverIds);
+  }
+  Result<std::vector<std::optional<SnapshotVersion>>> versions(
+      const std::vector<std::string>& serverIds) override {
+    return inner_.versions(serverIds);
+  }
+
+ private:
+  MemorySnapshotStore inner_;
+};
+
+TEST_F(PollerTest, SnapshotsAreDatedByTheSnapshotStoresClock) {
+  add(makeServer("s1", 0));
+  answer("s1", {polledMeeting("m1", 3, now())});
+  ClockedSnapshotStore snapshots;
+  const int64_t storeNow = now() + 90'000;  // the store's clock is ahead of this host's
+  snapshots.time = storeNow;
+  poller_ = std::make_unique<Poller>(servers_, meetings_, bbb_, clock_, config_, lease_, nullptr,
+                                     &snapshots);
+  poller().pollOnce();
+  auto got = snapshots.snapshots({"s1"});
+  ASSERT_TRUE(got.ok() && (*got)[0]);
+  EXPECT_EQ((*got)[0]->takenAtMs, storeNow);
+  EXPECT_NE((*got)[0]->meetingsXml.find("m1"), std::string::npos);
+  // The store's time cannot be read: no snapshot is dated by this host's clock instead; the last
+  // one stays as it was (and ages out), so getMeetings asks the server live.
+  snapshots.time = Error::of(ErrorCode::kStoreUnavailable);
+  answer("s1", {polledMeeting("m2", 1, now())});
+  clock_.advanceMs(5'000);
+  poller().pollOnce();
+  got = snapshots.snapshots({"s1"});
+  ASSERT_TRUE(got.ok() && (*got)[0]);
+  EXPECT_EQ((*got)[0]->takenAtMs, storeNow);
+  EXPECT_EQ((*got)[0]->meetingsXml.find("m2"), std::string::npos);
+  EXPECT_TRUE(server("s1").live.online) << "the round itself went on";
+}
+
 TEST_F(PollerTest, ServerGoesOnlineAfterOneGoodPollByDefault) {
   add(makeServer("s1", 0, "", AdminState::kEnabled, /*online=*/false));
   PollRoundStats stats = poller().pollOnce();

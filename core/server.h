@@ -59,6 +59,11 @@ struct Server {
   // Set by self-deregistration: once cordoned and empty the poller removes the server instead of
   // disabling it (an autoscaler's instance that is going away).
   bool removeWhenDrained = false;
+  // Added by an operator (admin API or CLI), not by self-registration. The registration token,
+  // which every autoscaled BBB server holds, may not change or deregister such a server: it could
+  // otherwise take over any server by its URL. Servers stored before this field existed read
+  // false.
+  bool addedByOperator = false;
   ServerLiveState live;
 
   static constexpr int kDefaultMaxConnections = 500;

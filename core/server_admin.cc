@@ -72,14 +72,31 @@ Status ServerAdmin::validate(const ServerChanges& c, bool adding) const {
 }
 
 Result<Server> ServerAdmin::add(const ServerChanges& changes) {
+  return insert(changes, /*byOperator=*/true);
+}
+
+Result<Server> ServerAdmin::insert(const ServerChanges& changes, bool byOperator) {
   if (auto s = validate(changes, /*adding=*/true); !s) return s.error();
   Server server;
   server.id = newServerId();
   applyChanges(server, changes);
   server.state = changes.state.value_or(AdminState::kDisabled);
+  server.addedByOperator = byOperator;
   if (auto s = servers_.addServer(server); !s) return s.error();
   return server;
 }
+
+namespace {
+
+// Registration with the registration token must not reach a server an operator added.
+std::optional<Error> registrationRefusal(const Server& server, ServerAdmin::Registrant who) {
+  if (who == ServerAdmin::Registrant::kOperator || !server.addedByOperator) return std::nullopt;
+  return Error::of(ErrorCode::kAlreadyExists,
+                   "The server with URL " + server.url +
+                       " was added by an operator; the registration token cannot change it");
+}
+
+}  // namespace
 
 Result<Server> ServerAdmin::update(const std::string& id, const ServerChanges& changes) {
   if (auto s = validate(changes, /*adding=*/false); !s) return s.error();
@@ -157,7 +174,8 @@ Result<std::optional<Server>> ServerAdmin::findByUrl(const std::string& url) {
   return std::optional<Server>();
 }
 
-Result<ServerAdmin::Registration> ServerAdmin::registerServer(const ServerChanges& changes) {
+Result<ServerAdmin::Registration> ServerAdmin::registerServer(const ServerChanges& changes,
+                                                              Registrant who) {
   if (auto s = validate(changes, /*adding=*/true); !s) return s.error();
   ServerChanges enabled = changes;
   enabled.state = AdminState::kEnabled;
@@ -167,6 +185,7 @@ Result<ServerAdmin::Registration> ServerAdmin::registerServer(const ServerChange
     if (*existing) {
       // Coming back (a restart, or a repeat at boot): take the new details, serve again.
       Server server = std::move(**existing);
+      if (auto refused = registrationRefusal(server, who)) return *refused;
       applyChanges(server, enabled);
       server.state = AdminState::kEnabled;
       server.removeWhenDrained = false;
@@ -175,7 +194,7 @@ Result<ServerAdmin::Registration> ServerAdmin::registerServer(const ServerChange
       if (!fresh) return fresh.error();
       return Registration{std::move(*fresh), false};
     }
-    auto added = add(enabled);
+    auto added = insert(enabled, /*byOperator=*/false);
     if (added) return Registration{std::move(*added), true};
     // Two registrations of one URL raced: the loser finds the winner's record and updates it.
     if (added.error().code != ErrorCode::kAlreadyExists) return added.error();
@@ -183,11 +202,12 @@ Result<ServerAdmin::Registration> ServerAdmin::registerServer(const ServerChange
   return Error::of(ErrorCode::kAlreadyExists, "Server registration raced; retry");
 }
 
-Result<Server> ServerAdmin::deregisterServer(const std::string& url) {
+Result<Server> ServerAdmin::deregisterServer(const std::string& url, Registrant who) {
   auto existing = findByUrl(url);
   if (!existing) return existing.error();
   if (!*existing) return Error::of(ErrorCode::kNotFound, "No server with URL " + url);
   Server server = std::move(**existing);
+  if (auto refused = registrationRefusal(server, who)) return *refused;
   if (server.state == AdminState::kEnabled) server.state = AdminState::kCordoned;
   server.removeWhenDrained = true;
   if (auto s = servers_.updateServer(server); !s) return s.error();

@@ -37,8 +37,9 @@ class ServerAdmin {
  public:
   ServerAdmin(ServerStore& servers, MeetingStore& meetings, BbbClient& bbb, const Config& config);
 
-  // Validates and adds a server (disabled unless `changes.state` says otherwise). `url` and
-  // `secret` are required; kInvalidArgument names what is wrong, kAlreadyExists a duplicate URL.
+  // Validates and adds a server for an operator (disabled unless `changes.state` says otherwise;
+  // addedByOperator). `url` and `secret` are required; kInvalidArgument names what is wrong,
+  // kAlreadyExists a duplicate URL.
   Result<Server> add(const ServerChanges& changes);
   // Disabling a server orphans its meetings: their next join or create re-creates them on a
   // healthy server (joins to a disabled server are refused otherwise).
@@ -54,17 +55,23 @@ class ServerAdmin {
   // Self-registration of an autoscaled server, keyed by its URL: adds it enabled, or updates the
   // server with that URL and enables it again (a repeat registration is harmless). It takes
   // meetings once the poller has seen it healthy. `created` says which happened.
+  //
+  // Who registers: a server with the registration token may not change a server an operator
+  // added (kAlreadyExists, nothing changed); an operator (the admin token) may.
+  enum class Registrant { kServer, kOperator };
   struct Registration {
     Server server;
     bool created = false;
   };
-  Result<Registration> registerServer(const ServerChanges& changes);
+  Result<Registration> registerServer(const ServerChanges& changes, Registrant who);
   // Cordons the server with that URL and marks it to be removed (not just disabled) once its
-  // meetings have ended. kNotFound when no server has that URL.
-  Result<Server> deregisterServer(const std::string& url);
+  // meetings have ended. kNotFound when no server has that URL; kAlreadyExists when a server
+  // (the registration token) asks it of a server an operator added.
+  Result<Server> deregisterServer(const std::string& url, Registrant who);
 
  private:
   Status validate(const ServerChanges& changes, bool adding) const;
+  Result<Server> insert(const ServerChanges& changes, bool byOperator);
   // The server whose (normalised) URL is `url`, if any.
   Result<std::optional<Server>> findByUrl(const std::string& url);
 

@@ -64,6 +64,7 @@ Status MemoryServerStore::updateServer(const Server& server) {
   stored.wssUrl = server.wssUrl;
   stored.maxConnections = server.maxConnections;
   stored.removeWhenDrained = server.removeWhenDrained;
+  stored.addedByOperator = server.addedByOperator;
   return Status::Ok();
 }
 

@@ -22,7 +22,7 @@ struct Statement {
   "id, url, secret, tag, state, load_multiplier, max_users, max_meetings, online, load, " \
   "meetings, users, largest_meeting, videos, voices, bbb_version, healthy_count, "        \
   "unhealthy_count, last_poll_ms, poll_latency_ms, last_error, ws_url, wss_url, "         \
-  "max_connections, remove_when_drained"
+  "max_connections, remove_when_drained, added_by_operator"
 
 inline constexpr Statement kListServers{"list_servers",
                                         "SELECT " SB_PG_SERVER_COLUMNS " FROM servers ORDER BY id"};
@@ -35,7 +35,7 @@ inline constexpr Statement kInsertServer{
     "insert_server",
     "INSERT INTO servers (" SB_PG_SERVER_COLUMNS
     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
-    "$19, $20, $21, $22, $23, $24, $25) ON CONFLICT DO NOTHING RETURNING id"};
+    "$19, $20, $21, $22, $23, $24, $25, $26) ON CONFLICT DO NOTHING RETURNING id"};
 
 // Why an insert conflicted: the rows holding the id or the url.
 inline constexpr Statement kServersWithIdOrUrl{
@@ -52,7 +52,7 @@ inline constexpr Statement kUpdateServerInventory{
     "update_server_inventory",
     "UPDATE servers SET url = $2, secret = $3, tag = $4, state = $5, load_multiplier = $6, "
     "max_users = $7, max_meetings = $8, ws_url = $9, wss_url = $10, max_connections = $11, "
-    "remove_when_drained = $12, updated_at = now() WHERE id = $1"};
+    "remove_when_drained = $12, added_by_operator = $13, updated_at = now() WHERE id = $1"};
 
 inline constexpr Statement kDeleteServer{"delete_server", "DELETE FROM servers WHERE id = $1"};
 

@@ -113,6 +113,7 @@ Server serverFromRow(const pqxx::row& r) {
   s.wssUrl = r[22].as<std::string>();
   s.maxConnections = r[23].as<int>();
   s.removeWhenDrained = r[24].as<bool>();
+  s.addedByOperator = r[25].as<bool>();
   return s;
 }
 
@@ -208,7 +209,7 @@ Status PgServerStore::addServer(const Server& s) {
         live.usage.users, live.usage.largestMeeting, live.usage.videos, live.usage.voices,
         sanitized(live.bbbVersion), live.healthyCount, live.unhealthyCount, live.lastPollMs,
         live.pollLatencyMs, sanitized(live.lastError), s.wsUrl, s.wssUrl, s.maxConnections,
-        s.removeWhenDrained);
+        s.removeWhenDrained, s.addedByOperator);
     if (!inserted.empty()) return Status::Ok();
     // The id or the url is taken; say which, the id first (as the memory store does).
     std::string urlHolder;
@@ -231,7 +232,7 @@ Status PgServerStore::updateServer(const Server& s) {
     try {
       pg_.exec(txn, pgsql::kUpdateServerInventory, s.id, s.url, s.secret, s.tag, stateName(s.state),
                s.loadMultiplier, s.maxUsers, s.maxMeetings, s.wsUrl, s.wssUrl, s.maxConnections,
-               s.removeWhenDrained);
+               s.removeWhenDrained, s.addedByOperator);
     } catch (const pqxx::unique_violation&) {
       // Another server took the URL between the check and the update.
       return Error::of(ErrorCode::kAlreadyExists, "A server with URL " + s.url + " already exists");

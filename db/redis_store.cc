@@ -240,6 +240,7 @@ constexpr const char* kWsUrl = "ws_url";
 constexpr const char* kWssUrl = "wss_url";
 constexpr const char* kMaxConnections = "max_connections";
 constexpr const char* kRemoveWhenDrained = "remove_when_drained";
+constexpr const char* kAddedByOperator = "added_by_operator";
 // server live state (names used by the reserve script: load, meetings)
 constexpr const char* kOnline = "online";
 constexpr const char* kLoad = "load";
@@ -433,7 +434,9 @@ std::vector<std::string> inventoryFields(const Server& s) {
           field::kMaxConnections,
           std::to_string(s.maxConnections),
           field::kRemoveWhenDrained,
-          formatBool(s.removeWhenDrained)};
+          formatBool(s.removeWhenDrained),
+          field::kAddedByOperator,
+          formatBool(s.addedByOperator)};
 }
 
 std::vector<std::string> liveFields(const ServerLiveState& l) {
@@ -467,6 +470,7 @@ Result<Server> serverFrom(std::string_view id, const Fields& fields) {
   r.text(field::kWssUrl, s.wssUrl);
   r.integer(field::kMaxConnections, s.maxConnections);
   r.flag(field::kRemoveWhenDrained, s.removeWhenDrained);
+  r.flag(field::kAddedByOperator, s.addedByOperator);
   ServerLiveState& l = s.live;
   r.flag(field::kOnline, l.online);
   r.number(field::kLoad, l.load);

@@ -61,6 +61,7 @@ json serverJson(const Server& s) {
               {"wss_url", s.wssUrl},
               {"max_connections", s.maxConnections},
               {"remove_when_drained", s.removeWhenDrained},
+              {"added_by_operator", s.addedByOperator},
               {"meetings", s.live.usage.meetings},
               {"users", s.live.usage.users},
               {"largest_meeting", s.live.usage.largestMeeting},
@@ -202,19 +203,22 @@ void AdminApi::handle(const HttpRequest& request, const std::string& subpath, co
 }
 
 HttpResponse AdminApi::registration(const HttpRequest& request, bool registering) {
+  // The admin token works here too, and may (re-)register any server.
+  const auto who = bearerIs(request, config_.token) ? ServerAdmin::Registrant::kOperator
+                                                    : ServerAdmin::Registrant::kServer;
   auto body = parseBody(request);
   if (!body) return fromError(body.error());
   auto changes = parseChanges(*body);
   if (!changes) return fromError(changes.error());
   if (!changes->url || changes->url->empty()) return jsonError(400, "Give the server's url");
   if (!registering) {
-    auto s = admin_.deregisterServer(*changes->url);
+    auto s = admin_.deregisterServer(*changes->url, who);
     if (!s) return fromError(s.error());
     spdlog::info("deregistered server {} ({}): cordoned, removed once drained", s->id,
                  serverHost(s->url));
     return jsonResponse(200, serverJson(*s));
   }
-  auto r = admin_.registerServer(*changes);
+  auto r = admin_.registerServer(*changes, who);
   if (!r) return fromError(r.error());
   spdlog::info("{} server {} ({}): enabled, in use once polled healthy",
                r->created ? "registered new" : "re-registered", r->server.id,

@@ -328,6 +328,50 @@ TEST_F(OpsTest, RegistrationRefusesWrongTokensAndOpensNothingElse) {
   EXPECT_EQ(servers.size(), 3u) << "nothing was added";
 }
 
+// Every autoscaled BBB server holds the registration token: it must not take over (new secret,
+// re-enabled), drain or remove a server an operator added. The admin token still may.
+TEST_F(OpsTest, TheRegistrationTokenCannotChangeAServerAnOperatorAdded) {
+  json before = json::parse(router_.admin("GET", "/servers/" + ids_[0]).body);
+  ASSERT_EQ(before["added_by_operator"], true);
+  patch(ids_[0], {{"tag", "by-hand"}});
+  json takeover = {{"url", before["url"]}, {"secret", "not-its-secret"}, {"tag", "stolen"}};
+  auto r = registration("register", takeover);
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_NE(r.body.find("added by an operator"), std::string::npos) << r.body;
+  auto drain = registration("deregister", {{"url", before["url"]}});
+  EXPECT_EQ(drain.status, 409) << drain.body;
+  router_.service().poller().pollOnce();
+  json after = json::parse(router_.admin("GET", "/servers/" + ids_[0]).body);
+  EXPECT_EQ(after["tag"], "by-hand");
+  EXPECT_EQ(after["state"], "enabled");
+  EXPECT_EQ(after["remove_when_drained"], false);
+  EXPECT_EQ(after["online"], true) << "its secret is unchanged: polls still succeed";
+  // The admin token on the same endpoints acts for an operator.
+  json update = {{"url", before["url"]}, {"secret", sim_.servers()[0].secret}, {"tag", "eu"}};
+  auto byOperator = registration("register", update, Router::kToken);
+  ASSERT_EQ(byOperator.status, 200) << byOperator.body;
+  EXPECT_EQ(json::parse(byOperator.body)["tag"], "eu");
+  EXPECT_EQ(json::parse(byOperator.body)["added_by_operator"], true);
+  EXPECT_EQ(registration("deregister", {{"url", before["url"]}}, Router::kToken).status, 200);
+}
+
+TEST_F(OpsTest, SelfRegisteredServersAreNotMarkedAsAddedByAnOperator) {
+  Sim extra(1);
+  json body = {{"url", extra.servers()[0].url}, {"secret", extra.servers()[0].secret}};
+  auto r = registration("register", body);
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(json::parse(r.body)["added_by_operator"], false);
+  // Registered with the admin token, it is still a registered server: the registration token
+  // may update it afterwards.
+  Sim other(1);
+  json second = {{"url", other.servers()[0].url}, {"secret", other.servers()[0].secret}};
+  ASSERT_EQ(registration("register", second, Router::kToken).status, 201);
+  second["tag"] = "later";
+  auto again = registration("register", second);
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(json::parse(again.body)["tag"], "later");
+}
+
 TEST(RegistrationDisabledTest, RefusedWithoutAToken) {
   Router router([](sb::Config& c) { c.admin.token.clear(); });
   auto r = httpRequest("POST", router.base() + "/switchboard/api/v1/servers/register",

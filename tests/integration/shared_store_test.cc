@@ -120,9 +120,11 @@ TEST_P(StoreContractTest, SignallingFieldsAndDrainMarkRoundTrip) {
   EXPECT_EQ(got.wssUrl, a.wssUrl);
   EXPECT_EQ(got.maxConnections, 250);
   EXPECT_FALSE(got.removeWhenDrained);
+  EXPECT_FALSE(got.addedByOperator);
   got.wsUrl.clear();
   got.maxConnections = 40;
   got.removeWhenDrained = true;
+  got.addedByOperator = true;
   got.state = sb::AdminState::kCordoned;
   ASSERT_TRUE(s.updateServer(got).ok());
   sb::Server updated = (*s.listServers())[0];
@@ -130,6 +132,7 @@ TEST_P(StoreContractTest, SignallingFieldsAndDrainMarkRoundTrip) {
   EXPECT_EQ(updated.wssUrl, a.wssUrl);
   EXPECT_EQ(updated.maxConnections, 40);
   EXPECT_TRUE(updated.removeWhenDrained);
+  EXPECT_TRUE(updated.addedByOperator);
   EXPECT_EQ(updated.state, sb::AdminState::kCordoned);
 }
 

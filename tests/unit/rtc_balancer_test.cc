@@ -171,8 +171,10 @@ class RegistrationTest : public ::testing::Test {
   ServerAdmin admin_{servers_, meetings_, bbb_, config_};
 };
 
+constexpr auto kByServer = ServerAdmin::Registrant::kServer;
+
 TEST_F(RegistrationTest, AddsEnabledThenUpdatesTheSameServer) {
-  auto first = admin_.registerServer(node("https://node.example.com/bigbluebutton/"));
+  auto first = admin_.registerServer(node("https://node.example.com/bigbluebutton/"), kByServer);
   ASSERT_TRUE(first.ok()) << first.error().message;
   EXPECT_TRUE(first->created);
   EXPECT_EQ(first->server.state, AdminState::kEnabled);
@@ -180,7 +182,7 @@ TEST_F(RegistrationTest, AddsEnabledThenUpdatesTheSameServer) {
   EXPECT_EQ(first->server.url, "https://node.example.com/bigbluebutton/api/");
   ServerChanges changed = node("https://node.example.com");
   changed.secret = "s2";
-  auto again = admin_.registerServer(changed);
+  auto again = admin_.registerServer(changed, kByServer);
   ASSERT_TRUE(again.ok());
   EXPECT_FALSE(again->created);
   EXPECT_EQ(again->server.id, first->server.id);
@@ -189,31 +191,59 @@ TEST_F(RegistrationTest, AddsEnabledThenUpdatesTheSameServer) {
 }
 
 TEST_F(RegistrationTest, DeregisterCordonsAndMarksForRemoval) {
-  ASSERT_TRUE(admin_.registerServer(node("https://n.example.com")).ok());
-  auto gone = admin_.deregisterServer("https://n.example.com/bigbluebutton/api");
+  ASSERT_TRUE(admin_.registerServer(node("https://n.example.com"), kByServer).ok());
+  auto gone = admin_.deregisterServer("https://n.example.com/bigbluebutton/api", kByServer);
   ASSERT_TRUE(gone.ok());
   EXPECT_EQ(gone->state, AdminState::kCordoned);
   EXPECT_TRUE(gone->removeWhenDrained);
-  EXPECT_EQ(admin_.deregisterServer("https://other.example.com").error().code,
+  EXPECT_EQ(admin_.deregisterServer("https://other.example.com", kByServer).error().code,
             ErrorCode::kNotFound);
-  auto back = admin_.registerServer(node("https://n.example.com"));
+  auto back = admin_.registerServer(node("https://n.example.com"), kByServer);
   EXPECT_EQ(back->server.state, AdminState::kEnabled);
   EXPECT_FALSE(back->server.removeWhenDrained);
+}
+
+TEST_F(RegistrationTest, ServersAnOperatorAddedAreOnlyChangedByAnOperator) {
+  ServerChanges byHand = node("https://hand.example.com");
+  byHand.state = AdminState::kCordoned;
+  auto added = admin_.add(byHand);
+  ASSERT_TRUE(added.ok()) << added.error().message;
+  EXPECT_TRUE(added->addedByOperator);
+  ServerChanges takeover = node("https://hand.example.com");
+  takeover.secret = "other";
+  auto refused = admin_.registerServer(takeover, kByServer);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kAlreadyExists);
+  EXPECT_EQ(admin_.deregisterServer("https://hand.example.com", kByServer).error().code,
+            ErrorCode::kAlreadyExists);
+  Server kept = *servers_.getServer(added->id);
+  EXPECT_EQ(kept.secret, "s1");
+  EXPECT_EQ(kept.state, AdminState::kCordoned);
+  EXPECT_FALSE(kept.removeWhenDrained);
+  auto byOperator = admin_.registerServer(takeover, ServerAdmin::Registrant::kOperator);
+  ASSERT_TRUE(byOperator.ok());
+  EXPECT_EQ(byOperator->server.secret, "other");
+  EXPECT_TRUE(byOperator->server.addedByOperator);
+  // A registered server is not an operator's, whoever registered it.
+  auto registered =
+      admin_.registerServer(node("https://auto.example.com"), ServerAdmin::Registrant::kOperator);
+  ASSERT_TRUE(registered.ok());
+  EXPECT_FALSE(registered->server.addedByOperator);
 }
 
 TEST_F(RegistrationTest, RejectsBadSignallingUrlsAndCapacity) {
   ServerChanges c = node("https://n.example.com");
   c.wsUrl = "http://n:1";
-  EXPECT_EQ(admin_.registerServer(c).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(admin_.registerServer(c, kByServer).error().code, ErrorCode::kInvalidArgument);
   c = node("https://n.example.com");
   c.wssUrl = "ws://n:1";
-  EXPECT_EQ(admin_.registerServer(c).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(admin_.registerServer(c, kByServer).error().code, ErrorCode::kInvalidArgument);
   c = node("https://n.example.com");
   c.maxConnections = 0;
-  EXPECT_EQ(admin_.registerServer(c).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(admin_.registerServer(c, kByServer).error().code, ErrorCode::kInvalidArgument);
   c = node("https://n.example.com");
   c.wsUrl = "";  // clears
-  EXPECT_TRUE(admin_.registerServer(c).ok());
+  EXPECT_TRUE(admin_.registerServer(c, kByServer).ok());
 }
 
 }  // namespace

@@ -8,6 +8,14 @@
 namespace sb {
 namespace {
 
+// Registration with the registration token must not reach a server an operator added.
+std::optional<Error> registrationRefusal(const Server& server, ServerAdmin::Registrant who) {
+  if (who == ServerAdmin::Registrant::kOperator || !server.addedByOperator) return std::nullopt;
+  return Error::of(ErrorCode::kAlreadyExists,
+                   "The server with URL " + server.url +
+                       " was added by an operator; the registration token cannot change it");
+}
+
 // Copies every field `c` sets onto `server` (validated before).
 void applyChanges(Server& server, const ServerChanges& c) {
   if (c.url) server.url = *normalizeServerUrl(*c.url);
@@ -85,18 +93,6 @@ Result<Server> ServerAdmin::insert(const ServerChanges& changes, bool byOperator
   if (auto s = servers_.addServer(server); !s) return s.error();
   return server;
 }
-
-namespace {
-
-// Registration with the registration token must not reach a server an operator added.
-std::optional<Error> registrationRefusal(const Server& server, ServerAdmin::Registrant who) {
-  if (who == ServerAdmin::Registrant::kOperator || !server.addedByOperator) return std::nullopt;
-  return Error::of(ErrorCode::kAlreadyExists,
-                   "The server with URL " + server.url +
-                       " was added by an operator; the registration token cannot change it");
-}
-
-}  // namespace
 
 Result<Server> ServerAdmin::update(const std::string& id, const ServerChanges& changes) {
   if (auto s = validate(changes, /*adding=*/false); !s) return s.error();

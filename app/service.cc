@@ -76,8 +76,8 @@ Service::Service(Config config, ServiceOptions options, std::unique_ptr<StoreBun
   }
   impl_ = std::make_unique<Impl>(std::move(config), options, std::move(stores));
   Impl& i = *impl_;
-  i.workers =
-      std::make_unique<WorkerPool>(i.config.http.workerThreads, i.config.http.workerThreadsMax);
+  i.workers = std::make_unique<WorkerPool>(
+      i.config.http.workerThreads, i.config.http.workerThreadsMax, i.config.http.workerQueueMax);
   i.api = std::make_unique<BbbApi>(i.router, i.config.api, *i.workers);
   i.adminApi = std::make_unique<AdminApi>(i.admin, i.stores->servers(), i.stores->meetings(),
                                           i.router, i.config.admin, *i.workers);

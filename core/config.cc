@@ -197,6 +197,9 @@ Result<Config> loadConfig(const EnvLookup& env) {
   n = std::max(c.http.workerThreadsMax, c.http.workerThreads);
   if (auto s = readInt(env, "WORKER_THREADS_MAX", 1, 4096, n); !s) return s.error();
   c.http.workerThreadsMax = std::max(static_cast<int>(n), c.http.workerThreads);
+  n = static_cast<long>(c.http.workerQueueMax);
+  if (auto s = readInt(env, "WORKER_QUEUE_MAX", 0, 1'000'000, n); !s) return s.error();
+  c.http.workerQueueMax = static_cast<size_t>(n);
   n = static_cast<long>(c.http.maxRequestBytes);
   if (auto s = readInt(env, "MAX_REQUEST_SIZE", 4096, 64L * 1024 * 1024, n); !s) return s.error();
   c.http.maxRequestBytes = static_cast<size_t>(n);

@@ -163,6 +163,12 @@ void BbbApi::dispatch(ApiRequest api, const Reply& reply) {
     if (!result.empty()) r.access.result = std::move(result);
     return r;
   };
+  // Every worker waits (on slow servers) and the queue holds its bound: refuse at once.
+  auto busy = [note](const ApiRequest& a) {
+    return note(
+        errorResponse(Error::of(ErrorCode::kInternalError, "The router is busy; try again.")), a,
+        "internalError(busy)", "");
+  };
   auto upstream = [note](const ApiRequest& a, const Result<UpstreamAnswer>& r) {
     if (!r) return note(errorResponse(r.error()), a, "", "");
     return note(xmlResponse(r->body), a, r->success ? "SUCCESS" : "FAILED(upstream)", r->serverId);
@@ -189,6 +195,10 @@ void BbbApi::dispatch(ApiRequest api, const Reply& reply) {
     }
     // The store lookup (and a failover when the meeting's server is gone) runs on a worker, so
     // a Redis round trip never holds up the other connections of a reactor.
+    if (workers_.full()) {
+      reply(busy(api));
+      return;
+    }
     workers_.post([this, api = std::move(api), answerJoin]() {
       auto target = router_.joinUrl(api);
       if (target || target.error().code != ErrorCode::kServerUnavailable) {
@@ -197,6 +207,10 @@ void BbbApi::dispatch(ApiRequest api, const Reply& reply) {
       }
       answerJoin(api, router_.failoverJoinUrl(api), "302(failover)");
     });
+    return;
+  }
+  if (workers_.full()) {
+    reply(busy(api));
     return;
   }
   workers_.post([this, api = std::move(api), reply, upstream, note]() {

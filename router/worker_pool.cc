@@ -6,7 +6,8 @@
 
 namespace sb {
 
-WorkerPool::WorkerPool(int threads, int maxThreads) : maxThreads_(std::max(threads, maxThreads)) {
+WorkerPool::WorkerPool(int threads, int maxThreads, size_t maxQueued)
+    : maxThreads_(std::max(threads, maxThreads)), maxQueued_(maxQueued) {
   std::lock_guard lock(mu_);
   for (int i = 0; i < threads; ++i) startThread();
 }
@@ -24,6 +25,14 @@ WorkerPool::~WorkerPool() {
 
 void WorkerPool::startThread() {
   threads_.emplace_back([this] { run(); });
+}
+
+bool WorkerPool::full() const {
+  if (maxQueued_ == 0) return false;
+  std::lock_guard lock(mu_);
+  // Tasks beyond the idle threads wait; the pool could still grow to take them.
+  const size_t waiting = tasks_.size() > static_cast<size_t>(idle_) ? tasks_.size() - idle_ : 0;
+  return static_cast<int>(threads_.size()) >= maxThreads_ && waiting >= maxQueued_;
 }
 
 int WorkerPool::threads() const {

@@ -3,7 +3,9 @@
 // idle, up to `maxThreads`; beyond that tasks queue. Grown threads stay (a burst at the top of the
 // hour comes back an hour later). Growing keeps calls to healthy servers moving while some
 // threads wait on a slow one; MeetingRouter's per-server call limit bounds how many that can be.
-// Tasks must not throw (they are wrapped anyway).
+// With `maxQueued`, full() tells callers that answer clients to refuse at once rather than queue:
+// without a bound, a pool whose threads all wait on slow servers queues without limit (memory, and
+// answers that come after the client gave up). Tasks must not throw (they are wrapped anyway).
 // Thread-safety: post() from any thread.
 #pragma once
 
@@ -18,10 +20,14 @@ namespace sb {
 
 class WorkerPool {
  public:
-  explicit WorkerPool(int threads, int maxThreads = 0);  // maxThreads < threads: fixed size
-  ~WorkerPool();                                         // finishes queued tasks, then joins
+  // maxThreads < threads: fixed size. maxQueued 0: no bound (full() is never true).
+  explicit WorkerPool(int threads, int maxThreads = 0, size_t maxQueued = 0);
+  ~WorkerPool();  // finishes queued tasks, then joins
 
   void post(std::function<void()> task);
+  // Every thread is busy, no more can start, and maxQueued tasks already wait for one. A soft
+  // bound: callers check it before post(), so concurrent callers may each add one more.
+  bool full() const;
   int threads() const;  // started so far
 
  private:
@@ -29,6 +35,7 @@ class WorkerPool {
   void startThread();  // mu_ held
 
   const int maxThreads_;
+  const size_t maxQueued_;
   mutable std::mutex mu_;
   std::condition_variable ready_;
   std::deque<std::function<void()>> tasks_;  // guarded by mu_

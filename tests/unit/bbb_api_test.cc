@@ -6,9 +6,12 @@
 
 #include <pugixml.hpp>
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -509,6 +512,48 @@ TEST_F(RouteRequestTest, OtherBigbluebuttonPathsAreUnsupportedRequest) {
   HttpResponse r = route("/bigbluebutton/presentation/x");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(field(r, "messageKey"), "unsupportedRequest");
+}
+
+// Every worker waits (on slow servers) and the queue holds its bound: a call that needs a worker
+// is refused at once with BBB's error XML instead of queueing without limit.
+TEST_F(BbbApiTest, ABusyRouterRefusesCallsThatNeedAWorkerAtOnce) {
+  api();  // builds the router
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  std::atomic<bool> started{false};
+  std::atomic<int> ran{0};
+  {
+    WorkerPool pool(1, 1, 1);
+    pool.post([&] {
+      started = true;
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return release; });
+    });
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!started && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ASSERT_TRUE(started);
+    pool.post([&] { ++ran; });  // waits for the thread: the queue now holds its bound
+    BbbApi busy(*router_, config_.api, pool);
+    HttpResponse r = await([&](const Reply& reply) {
+      busy.handle(get("create", sign("create", "meetingID=m1&name=M")), "create", reply);
+    });
+    EXPECT_EQ(field(r, "returncode"), "FAILED");
+    EXPECT_EQ(field(r, "messageKey"), "internalError");
+    EXPECT_EQ(r.access.result, "internalError(busy)");
+    EXPECT_TRUE(bbb_.callsOf("create").empty());
+    {
+      std::lock_guard lock(mu);
+      release = true;
+    }
+    cv.notify_all();
+  }
+  EXPECT_EQ(ran, 1) << "what was queued still ran";
+  // With room again, the same call goes through.
+  HttpResponse ok = signedGet("create", "meetingID=m1&name=M");
+  EXPECT_EQ(field(ok, "returncode"), "SUCCESS");
 }
 
 }  // namespace

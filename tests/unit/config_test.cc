@@ -169,6 +169,13 @@ TEST(ConfigTest, IntegersAndSeconds) {
   EXPECT_EQ(c.http.port, 9000);
 }
 
+TEST(ConfigTest, WorkerQueueBound) {
+  EXPECT_EQ(loadOk({}).http.workerQueueMax, 4096u);
+  EXPECT_EQ(loadOk({{"WORKER_QUEUE_MAX", "0"}}).http.workerQueueMax, 0u);  // no bound
+  EXPECT_EQ(loadOk({{"WORKER_QUEUE_MAX", "100"}}).http.workerQueueMax, 100u);
+  EXPECT_NE(loadError({{"WORKER_QUEUE_MAX", "-1"}}).find("WORKER_QUEUE_MAX"), std::string::npos);
+}
+
 TEST(ConfigTest, PollTimeoutOverridesResponseTimeout) {
   Config c = loadOk({{"RESPONSE_TIMEOUT", "3"}, {"POLL_TIMEOUT", "7"}});
   EXPECT_EQ(c.poller.pollTimeout, std::chrono::seconds(7));

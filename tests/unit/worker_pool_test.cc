@@ -48,6 +48,45 @@ TEST(WorkerPoolTest, GrowsWhileTasksBlockUpToItsMaximum) {
   EXPECT_EQ(ran, 21);
 }
 
+TEST(WorkerPoolTest, FullOnceEveryThreadIsBusyAndTheQueueHoldsItsBound) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  std::atomic<int> blocked{0}, ran{0};
+  {
+    WorkerPool pool(1, 2, 2);
+    auto block = [&] {
+      ++blocked;
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return release; });
+    };
+    pool.post(block);
+    pool.post(block);  // the pool grows to its second thread for this one
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (blocked < 2 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ASSERT_EQ(blocked, 2);
+    EXPECT_FALSE(pool.full()) << "room for 2 waiting tasks";
+    pool.post([&] { ++ran; });
+    EXPECT_FALSE(pool.full());
+    pool.post([&] { ++ran; });
+    EXPECT_TRUE(pool.full());
+    {
+      std::lock_guard lock(mu);
+      release = true;
+    }
+    cv.notify_all();
+    while (ran < 2 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    EXPECT_EQ(ran, 2) << "the queued tasks still run";
+    EXPECT_FALSE(pool.full());
+  }
+  WorkerPool unbounded(1, 1);
+  EXPECT_FALSE(unbounded.full());
+}
+
 TEST(WorkerPoolTest, AFixedPoolQueues) {
   std::atomic<int> ran{0};
   {

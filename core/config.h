@@ -108,8 +108,8 @@ struct HttpConfig {
   int workerThreads = 32;        // WORKER_THREADS: threads that wait on BBB servers
   int workerThreadsMax = 256;    // WORKER_THREADS_MAX: the pool grows up to this
   // WORKER_QUEUE_MAX: requests that may wait for a worker once all WORKER_THREADS_MAX are busy;
-  // beyond, BBB calls get internalError ("busy") at once, admin and ops calls HTTP 503. 0: no
-  // bound.
+  // beyond, BBB calls get internalError ("busy") at once (admin and ops calls always queue). 0:
+  // no bound.
   size_t workerQueueMax = 4096;
   size_t maxRequestBytes = 64 * 1024;  // MAX_REQUEST_SIZE; POST create with slides may be more
   // TLS_CERT_FILE / TLS_KEY_FILE (PEM paths, both or neither): serve HTTPS instead of HTTP.

@@ -192,10 +192,6 @@ void AdminApi::handle(const HttpRequest& request, const std::string& subpath, co
     }
     work = [this, request, subpath] { return route(request, subpath); };
   }
-  if (workers_.full()) {
-    reply(jsonError(503, "The router is busy; try again"));
-    return;
-  }
   workers_.post([work = std::move(work), request, subpath, reply] {
     try {
       reply(work());

@@ -65,10 +65,6 @@ bool OpsApi::handle(const HttpRequest& request, const Reply& reply) {
     reply(text(405, "Use GET\n", "", ""));
     return true;
   }
-  if (workers_.full()) {
-    reply(text(503, "The router is busy\n", "", "busy"));
-    return true;
-  }
   workers_.post([work = std::move(work), reply] { reply(work()); });
   return true;
 }

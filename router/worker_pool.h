@@ -3,9 +3,10 @@
 // idle, up to `maxThreads`; beyond that tasks queue. Grown threads stay (a burst at the top of the
 // hour comes back an hour later). Growing keeps calls to healthy servers moving while some
 // threads wait on a slow one; MeetingRouter's per-server call limit bounds how many that can be.
-// With `maxQueued`, full() tells callers that answer clients to refuse at once rather than queue:
+// With `maxQueued`, full() tells the BBB API to refuse calls at once rather than queue them:
 // without a bound, a pool whose threads all wait on slow servers queues without limit (memory, and
-// answers that come after the client gave up). Tasks must not throw (they are wrapped anyway).
+// answers that come after the client gave up). Admin and ops calls are few, and an operator needs
+// them most during an overload: they always queue. Tasks must not throw (they are wrapped anyway).
 // Thread-safety: post() from any thread.
 #pragma once
 

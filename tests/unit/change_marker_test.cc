@@ -20,48 +20,32 @@
 namespace sb {
 namespace {
 
-// Records every markChangedMany; the gate holds them until it is opened.
-class GatedSnapshotStore final : public MeetingsSnapshotStore {
- public:
-  struct Batch {
-    std::vector<std::string> ids;
-    int64_t atMs = 0;
-  };
-  MemorySnapshotStore inner;
-  fake::Gate<Batch> gate;
-  bool batches = true;  // prefersMarkBatches(), as the Redis store
-
-  bool prefersMarkBatches() const override { return batches; }
-
-  Status putSnapshot(std::string_view id, int64_t at, const std::string& xml) override {
-    return inner.putSnapshot(id, at, xml);
-  }
-  Status markChanged(std::string_view id, int64_t at) override { return inner.markChanged(id, at); }
-  Status markChangedMany(const std::vector<std::string>& ids, int64_t at) override {
-    gate.pass({ids, at});
-    return inner.markChangedMany(ids, at);
-  }
-  Result<std::vector<std::optional<MeetingsSnapshot>>> snapshots(
-      const std::vector<std::string>& ids) override {
-    return inner.snapshots(ids);
-  }
-  Result<std::vector<std::optional<SnapshotVersion>>> versions(
-      const std::vector<std::string>& ids) override {
-    return inner.versions(ids);
-  }
+// A markChangedMany as the store saw it.
+struct Batch {
+  std::vector<std::string> ids;
+  int64_t atMs = 0;
 };
 
 class ChangeMarkerTest : public ::testing::Test {
  protected:
-  ChangeMarkerTest() { clock.setMs(1000); }
-  GatedSnapshotStore store;  // its gate is closed until a test opens it
+  ChangeMarkerTest() {
+    clock.setMs(1000);
+    store.prefersBatches = true;  // as the Redis store
+    // Every markChangedMany is recorded, and held until the gate is opened.
+    store.beforeMarkMany = [this](const std::vector<std::string>& ids, int64_t at) {
+      gate.pass({ids, at});
+    };
+  }
+  MemorySnapshotStore inner;
+  fake::Gate<Batch> gate;  // closed until a test opens it
+  fake::HookedSnapshotStore store{inner};
   ManualClock clock;
   ChangeMarker marker{store, clock};
 };
 
 TEST_F(ChangeMarkerTest, MarksDuringAWriteWaitForTheNextOneWhichCoversThemAll) {
   std::thread first([&] { marker.mark("s1"); });
-  store.gate.waitUntilPassed(1);
+  gate.waitUntilPassed(1);
 
   clock.setMs(2000);  // later creates: their marks must carry a time after this
   std::atomic<int> returned{0};
@@ -75,23 +59,23 @@ TEST_F(ChangeMarkerTest, MarksDuringAWriteWaitForTheNextOneWhichCoversThemAll) {
   while (marker.waitingMarks() < 3) std::this_thread::yield();  // all in mark(), waiting
   EXPECT_EQ(returned.load(), 0) << "nobody returns before its mark is written";
 
-  store.gate.open();
+  gate.open();
   first.join();
   for (auto& t : others) t.join();
   EXPECT_EQ(returned.load(), 3);
-  auto batches = store.gate.calls();
+  auto batches = gate.calls();
   ASSERT_EQ(batches.size(), 2u) << "the three marks went into one write";
   EXPECT_EQ(batches[0].ids, std::vector<std::string>{"s1"});
   EXPECT_EQ(batches[0].atMs, 1000);
   EXPECT_EQ(batches[1].ids, (std::vector<std::string>{"s1", "s2"})) << "once per server";
   EXPECT_EQ(batches[1].atMs, 2000);
-  auto versions = store.inner.versions({"s1", "s2"});
+  auto versions = inner.versions({"s1", "s2"});
   ASSERT_TRUE(versions.ok());
   EXPECT_EQ((*versions)[1]->changedAtMs, 2000);
 }
 
 TEST_F(ChangeMarkerTest, ManyThreadsMarkingAllReturnWithEveryServerMarked) {
-  store.gate.open();
+  gate.open();
   clock.setMs(7000);
   auto all = std::async(std::launch::async, [&] {
     std::vector<std::thread> threads;
@@ -105,9 +89,9 @@ TEST_F(ChangeMarkerTest, ManyThreadsMarkingAllReturnWithEveryServerMarked) {
   ASSERT_EQ(all.wait_for(std::chrono::seconds(60)), std::future_status::ready)
       << "a caller was never woken";
   size_t marks = 0;
-  for (const auto& b : store.gate.calls()) marks += b.ids.size();
+  for (const auto& b : gate.calls()) marks += b.ids.size();
   EXPECT_LE(marks, 16u * 300u);
-  auto versions = store.inner.versions({"s0", "s1", "s2", "s3", "s4"});
+  auto versions = inner.versions({"s0", "s1", "s2", "s3", "s4"});
   ASSERT_TRUE(versions.ok());
   for (const auto& v : *versions) {
     ASSERT_TRUE(v.has_value());
@@ -116,37 +100,37 @@ TEST_F(ChangeMarkerTest, ManyThreadsMarkingAllReturnWithEveryServerMarked) {
 }
 
 TEST_F(ChangeMarkerTest, AMarkAloneIsWrittenAtOnce) {
-  store.gate.open();
+  gate.open();
   clock.setMs(5000);
   marker.mark("s1");
   marker.mark("s1");
-  auto batches = store.gate.calls();
+  auto batches = gate.calls();
   ASSERT_EQ(batches.size(), 2u) << "each mark after the last write is written again";
-  EXPECT_EQ((*store.inner.versions({"s1"}))[0]->changedAtMs, 5000);
+  EXPECT_EQ((*inner.versions({"s1"}))[0]->changedAtMs, 5000);
 }
 
 // A store without round trips (the embedded one) gets each mark at once: a second mark goes into
 // the store while the first is still in it, instead of waiting to be gathered.
 TEST_F(ChangeMarkerTest, AStoreThatDoesNotPreferBatchesGetsEachMarkAtOnce) {
-  store.batches = false;
+  store.prefersBatches = false;
   clock.setMs(3000);
   std::thread first([&] { marker.mark("s1"); });
-  store.gate.waitUntilPassed(1);
+  gate.waitUntilPassed(1);
   std::thread second([&] { marker.mark("s2"); });
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (store.gate.calls().size() < 2 && std::chrono::steady_clock::now() < deadline) {
+  while (gate.calls().size() < 2 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  EXPECT_EQ(store.gate.calls().size(), 2u) << "the second mark waited for the first write";
+  EXPECT_EQ(gate.calls().size(), 2u) << "the second mark waited for the first write";
   EXPECT_EQ(marker.waitingMarks(), 0u);
-  store.gate.open();
+  gate.open();
   first.join();
   second.join();
-  auto batches = store.gate.calls();
+  auto batches = gate.calls();
   ASSERT_EQ(batches.size(), 2u);
   EXPECT_EQ(batches[0].ids, std::vector<std::string>{"s1"});
   EXPECT_EQ(batches[1].ids, std::vector<std::string>{"s2"});
-  EXPECT_EQ((*store.inner.versions({"s2"}))[0]->changedAtMs, 3000);
+  EXPECT_EQ((*inner.versions({"s2"}))[0]->changedAtMs, 3000);
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
 // Test doubles for the unit tests: a fake BbbClient that answers canned XML, records every call and
 // can be told to fail; a MeetingStore decorator that lets a test act just before a claim (races);
-// a ServerStore decorator whose reads can be told to fail; helpers to build servers and BBB
-// answers. Thread-safety: FakeBbbClient's recording is synchronised (BbbApi runs calls on worker
-// threads); configure its switches before the calls start.
+// ServerStore and MeetingsSnapshotStore decorators whose calls a test can fail or watch; helpers to
+// build servers and BBB answers. Thread-safety: FakeBbbClient's recording is synchronised (BbbApi
+// runs calls on worker threads); configure its switches before the calls start.
 #pragma once
 
 #include <atomic>
@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -20,6 +21,7 @@
 #include "bbb/bbb_xml.h"
 #include "core/bbb_client.h"
 #include "core/meeting_store.h"
+#include "core/meetings_snapshot.h"
 #include "core/query_string.h"
 #include "core/server.h"
 #include "core/server_store.h"
@@ -300,12 +302,14 @@ class HookedMeetingStore final : public MeetingStore {
 // ---- a server store decorator ------------------------------------------------------------------
 
 // Forwards to a real store; while `failGetServer` is set, getServer answers kStoreUnavailable (a
-// Redis timeout), so a test can tell a store failure apart from a server that is gone.
+// Redis timeout), so a test can tell a store failure apart from a server that is gone;
+// `beforeReserveMany` sees each reserveMany before it is forwarded (set it before the calls).
 class HookedServerStore final : public ServerStore {
  public:
   explicit HookedServerStore(ServerStore& inner) : inner_(inner) {}
 
   std::atomic<bool> failGetServer{false};
+  std::function<void(std::span<const Reservation>)> beforeReserveMany;
 
   Result<std::vector<Server>> listServers() override { return inner_.listServers(); }
   Result<Server> getServer(std::string_view id) override {
@@ -326,11 +330,53 @@ class HookedServerStore final : public ServerStore {
     return inner_.reserve(id, load, meetings);
   }
   Status reserveMany(std::span<const Reservation> reservations) override {
+    if (beforeReserveMany) beforeReserveMany(reservations);
     return inner_.reserveMany(reservations);
   }
 
  private:
   ServerStore& inner_;
+};
+
+// ---- a meetings snapshot store decorator -------------------------------------------------------
+
+// Forwards to a real store. `beforeMarkMany` sees each markChangedMany before it is forwarded;
+// `prefersBatches` is what prefersMarkBatches() answers; while `time` is set, timeMs answers it (a
+// clock of the store's own, as Redis's is, or a failure). Set them before the calls.
+class HookedSnapshotStore final : public MeetingsSnapshotStore {
+ public:
+  explicit HookedSnapshotStore(MeetingsSnapshotStore& inner) : inner_(inner) {}
+
+  std::function<void(const std::vector<std::string>&, int64_t)> beforeMarkMany;
+  bool prefersBatches = false;
+  std::optional<Result<int64_t>> time;
+
+  Result<int64_t> timeMs(int64_t localNowMs) override {
+    return time ? *time : inner_.timeMs(localNowMs);
+  }
+  bool prefersMarkBatches() const override { return prefersBatches; }
+  Status putSnapshot(std::string_view serverId, int64_t takenAtMs,
+                     const std::string& meetingsXml) override {
+    return inner_.putSnapshot(serverId, takenAtMs, meetingsXml);
+  }
+  Status markChanged(std::string_view serverId, int64_t atMs) override {
+    return inner_.markChanged(serverId, atMs);
+  }
+  Status markChangedMany(const std::vector<std::string>& serverIds, int64_t atMs) override {
+    if (beforeMarkMany) beforeMarkMany(serverIds, atMs);
+    return inner_.markChangedMany(serverIds, atMs);
+  }
+  Result<std::vector<std::optional<MeetingsSnapshot>>> snapshots(
+      const std::vector<std::string>& serverIds) override {
+    return inner_.snapshots(serverIds);
+  }
+  Result<std::vector<std::optional<SnapshotVersion>>> versions(
+      const std::vector<std::string>& serverIds) override {
+    return inner_.versions(serverIds);
+  }
+
+ private:
+  MeetingsSnapshotStore& inner_;
 };
 
 }  // namespace sb::fake

@@ -70,38 +70,12 @@ class PollerTest : public ::testing::Test {
   std::unique_ptr<Poller> poller_;
 };
 
-// A memory snapshot store with a clock of its own (as Redis's is to the poller), which a test can
-// set or make fail.
-class ClockedSnapshotStore final : public MeetingsSnapshotStore {
- public:
-  Result<int64_t> time = int64_t{0};
-
-  Result<int64_t> timeMs(int64_t /*localNowMs*/) override { return time; }
-  Status putSnapshot(std::string_view serverId, int64_t takenAtMs,
-                     const std::string& meetingsXml) override {
-    return inner_.putSnapshot(serverId, takenAtMs, meetingsXml);
-  }
-  Status markChanged(std::string_view serverId, int64_t atMs) override {
-    return inner_.markChanged(serverId, atMs);
-  }
-  Result<std::vector<std::optional<MeetingsSnapshot>>> snapshots(
-      const std::vector<std::string>& serverIds) override {
-    return inner_.snapshots(serverIds);
-  }
-  Result<std::vector<std::optional<SnapshotVersion>>> versions(
-      const std::vector<std::string>& serverIds) override {
-    return inner_.versions(serverIds);
-  }
-
- private:
-  MemorySnapshotStore inner_;
-};
-
 TEST_F(PollerTest, SnapshotsAreDatedByTheSnapshotStoresClock) {
   add(makeServer("s1", 0));
   answer("s1", {polledMeeting("m1", 3, now())});
-  ClockedSnapshotStore snapshots;
-  const int64_t storeNow = now() + 90'000;  // the store's clock is ahead of this host's
+  MemorySnapshotStore stored;
+  fake::HookedSnapshotStore snapshots{stored};  // with a clock of its own, as Redis's is
+  const int64_t storeNow = now() + 90'000;      // ahead of this host's
   snapshots.time = storeNow;
   poller_ = std::make_unique<Poller>(servers_, meetings_, bbb_, clock_, config_, lease_, nullptr,
                                      &snapshots);
@@ -112,7 +86,7 @@ TEST_F(PollerTest, SnapshotsAreDatedByTheSnapshotStoresClock) {
   EXPECT_NE((*got)[0]->meetingsXml.find("m1"), std::string::npos);
   // The store's time cannot be read: no snapshot is dated by this host's clock instead; the last
   // one stays as it was (and ages out), so getMeetings asks the server live.
-  snapshots.time = Error::of(ErrorCode::kStoreUnavailable);
+  snapshots.time = Result<int64_t>(Error::of(ErrorCode::kStoreUnavailable));
   answer("s1", {polledMeeting("m2", 1, now())});
   clock_.advanceMs(5'000);
   poller().pollOnce();

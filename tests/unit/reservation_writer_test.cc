@@ -20,35 +20,13 @@ namespace {
 
 using fake::makeServer;
 
-// Records every reserveMany; the gate holds them until it is opened.
-class GatedServerStore final : public ServerStore {
- public:
-  MemoryServerStore inner;
-  fake::Gate<std::vector<Reservation>> gate;
-
-  Result<std::vector<Server>> listServers() override { return inner.listServers(); }
-  Result<Server> getServer(std::string_view id) override { return inner.getServer(id); }
-  Status addServer(const Server& s) override { return inner.addServer(s); }
-  Status updateServer(const Server& s) override { return inner.updateServer(s); }
-  Status removeServer(std::string_view id) override { return inner.removeServer(id); }
-  Result<bool> compareAndSetState(std::string_view id, AdminState e, AdminState n) override {
-    return inner.compareAndSetState(id, e, n);
-  }
-  Status updateLiveState(std::string_view id, const ServerLiveState& l) override {
-    return inner.updateLiveState(id, l);
-  }
-  Status reserve(std::string_view id, double load, int m) override {
-    return inner.reserve(id, load, m);
-  }
-  Status reserveMany(std::span<const Reservation> reservations) override {
-    gate.pass({reservations.begin(), reservations.end()});
-    return inner.reserveMany(reservations);
-  }
-};
-
 class ReservationWriterTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    // Every reserveMany is recorded, and held until the gate is opened.
+    store_.beforeReserveMany = [this](std::span<const ServerStore::Reservation> reservations) {
+      gate_.pass({reservations.begin(), reservations.end()});
+    };
     ASSERT_TRUE(store_.addServer(makeServer("s1", 10)).ok());
     ASSERT_TRUE(store_.addServer(makeServer("s2", 5)).ok());
   }
@@ -57,11 +35,11 @@ class ReservationWriterTest : public ::testing::Test {
     EXPECT_TRUE(pick.ok());
     return *pick;
   }
-  int meetingsInStore(const std::string& id) {
-    return store_.inner.getServer(id)->live.usage.meetings;
-  }
+  int meetingsInStore(const std::string& id) { return inner_.getServer(id)->live.usage.meetings; }
 
-  GatedServerStore store_;
+  MemoryServerStore inner_;
+  fake::Gate<std::vector<ServerStore::Reservation>> gate_;
+  fake::HookedServerStore store_{inner_};
   ManualClock clock_;
   LoadConfig load_;
   LeastLoadStrategy strategy_;
@@ -72,7 +50,7 @@ class ReservationWriterTest : public ::testing::Test {
 TEST_F(ReservationWriterTest, PlacementsDuringAWriteGoIntoTheNextOneSummedPerServer) {
   const PlacementView::Pick first = choose();
   std::thread writing([&] { writer_.write(first); });
-  store_.gate.waitUntilPassed(1);
+  gate_.waitUntilPassed(1);
 
   // While that write waits in the store, three more placements hand theirs over and go on.
   std::vector<PlacementView::Pick> more{choose(), choose(), choose()};
@@ -81,11 +59,11 @@ TEST_F(ReservationWriterTest, PlacementsDuringAWriteGoIntoTheNextOneSummedPerSer
   });
   ASSERT_EQ(handedOver.wait_for(std::chrono::seconds(30)), std::future_status::ready)
       << "a placement waited for another one's write";
-  EXPECT_EQ(store_.gate.calls().size(), 1u);
+  EXPECT_EQ(gate_.calls().size(), 1u);
 
-  store_.gate.open();
+  gate_.open();
   writing.join();
-  auto batches = store_.gate.calls();
+  auto batches = gate_.calls();
   ASSERT_EQ(batches.size(), 2u) << "the three came in one write after the first";
   ASSERT_EQ(batches[0].size(), 1u);
   int meetings = 0;
@@ -101,24 +79,24 @@ TEST_F(ReservationWriterTest, PlacementsDuringAWriteGoIntoTheNextOneSummedPerSer
 
 TEST_F(ReservationWriterTest, AReleaseNeverReachesTheStoreBeforeItsReservation) {
   const PlacementView::Pick pick = choose();
-  const double loadBefore = store_.inner.getServer(pick.server.id)->live.load;
+  const double loadBefore = inner_.getServer(pick.server.id)->live.load;
   std::thread writing([&] { writer_.write(pick); });
-  store_.gate.waitUntilPassed(1);
+  gate_.waitUntilPassed(1);
   // The create failed while its reservation is still being written: the release queues behind.
   auto released = std::async(std::launch::async, [&] { writer_.release(pick); });
   ASSERT_EQ(released.wait_for(std::chrono::seconds(30)), std::future_status::ready);
-  store_.gate.open();
+  gate_.open();
   writing.join();
-  EXPECT_DOUBLE_EQ(store_.inner.getServer(pick.server.id)->live.load, loadBefore);
+  EXPECT_DOUBLE_EQ(inner_.getServer(pick.server.id)->live.load, loadBefore);
   EXPECT_EQ(meetingsInStore(pick.server.id), 0);
-  auto batches = store_.gate.calls();
+  auto batches = gate_.calls();
   ASSERT_EQ(batches.size(), 2u);
   ASSERT_EQ(batches[1].size(), 1u);
   EXPECT_EQ(batches[1][0].meetings, -1);
 }
 
 TEST_F(ReservationWriterTest, AGoneServersReservationIsSkippedAndTheOthersWritten) {
-  store_.gate.open();
+  gate_.open();
   const PlacementView::Pick pick = choose();
   ASSERT_TRUE(store_.removeServer(pick.server.id).ok());
   writer_.write(pick);  // skipped in the store, settled in the view

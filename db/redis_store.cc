@@ -305,12 +305,18 @@ std::string encodeParams(const QueryString& params) {
   return out;
 }
 
+// The whole of `s` as a number; false when anything else is in it (or it is out of range).
+template <typename Number>
+bool parseWhole(std::string_view s, Number& out) {
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && ptr == s.data() + s.size();
+}
+
 std::optional<std::string> takeNetstring(std::string_view& text) {
   size_t colon = text.find(':');
   if (colon == std::string_view::npos || colon == 0) return std::nullopt;
   size_t length = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + colon, length);
-  if (ec != std::errc() || ptr != text.data() + colon) return std::nullopt;
+  if (!parseWhole(text.substr(0, colon), length)) return std::nullopt;
   if (text.size() - colon - 1 < length + 1 || text[colon + 1 + length] != ',') return std::nullopt;
   std::string out(text.substr(colon + 1, length));
   text.remove_prefix(colon + 2 + length);
@@ -356,17 +362,11 @@ class FieldReader {
   template <typename Int>
   void integer(const char* name, Int& out) {
     auto it = fields_.find(name);
-    if (it == fields_.end()) return;
-    const std::string& s = it->second;
-    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-    if (ec != std::errc() || ptr != s.data() + s.size()) fail(name);
+    if (it != fields_.end() && !parseWhole(it->second, out)) fail(name);
   }
   void number(const char* name, double& out) {
     auto it = fields_.find(name);
-    if (it == fields_.end()) return;
-    const std::string& s = it->second;
-    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-    if (ec != std::errc() || ptr != s.data() + s.size()) fail(name);
+    if (it != fields_.end() && !parseWhole(it->second, out)) fail(name);
   }
   void flag(const char* name, bool& out) {
     auto it = fields_.find(name);
@@ -932,13 +932,13 @@ Result<int64_t> RedisSnapshotStore::timeMs(int64_t /*localNowMs*/) {
   auto reply = redis_->command({"TIME"});
   if (!reply) return reply.error();
   const auto& e = reply->elements;
-  if (reply->type != RedisReply::Type::kArray || e.size() != 2) return unexpectedReply("TIME");
-  char* end = nullptr;
-  const long long seconds = std::strtoll(e[0].str.c_str(), &end, 10);
-  if (end == e[0].str.c_str()) return unexpectedReply("TIME");
-  const long long micros = std::strtoll(e[1].str.c_str(), &end, 10);
-  if (end == e[1].str.c_str()) return unexpectedReply("TIME");
-  return static_cast<int64_t>(seconds * 1000 + micros / 1000);
+  int64_t seconds = 0;
+  int64_t micros = 0;
+  if (reply->type != RedisReply::Type::kArray || e.size() != 2 || !parseWhole(e[0].str, seconds) ||
+      !parseWhole(e[1].str, micros)) {
+    return unexpectedReply("TIME");
+  }
+  return seconds * 1000 + micros / 1000;
 }
 
 Result<std::vector<std::optional<MeetingsSnapshot>>> RedisSnapshotStore::snapshots(

@@ -172,7 +172,10 @@ void AdminApi::handle(const HttpRequest& request, const std::string& subpath, co
       reply(jsonError(403, "Registration is disabled: set SWITCHBOARD_REGISTRATION_TOKEN"));
       return;
     }
-    if (!bearerIs(request, config_.registrationToken) && !bearerIs(request, config_.token)) {
+    // The admin token works here too, and acts for an operator: it may (re-)register any server.
+    const auto who = bearerIs(request, config_.token) ? ServerAdmin::Registrant::kOperator
+                                                      : ServerAdmin::Registrant::kServer;
+    if (who == ServerAdmin::Registrant::kServer && !bearerIs(request, config_.registrationToken)) {
       reply(jsonError(401, "Missing or wrong registration token"));
       return;
     }
@@ -180,7 +183,7 @@ void AdminApi::handle(const HttpRequest& request, const std::string& subpath, co
       reply(jsonError(405, "Use POST"));
       return;
     }
-    work = [this, request, registering] { return registration(request, registering); };
+    work = [this, request, registering, who] { return registration(request, registering, who); };
   } else {
     if (config_.token.empty()) {
       reply(jsonError(403, "The admin API is disabled: set SWITCHBOARD_ADMIN_TOKEN on the router"));
@@ -202,10 +205,8 @@ void AdminApi::handle(const HttpRequest& request, const std::string& subpath, co
   });
 }
 
-HttpResponse AdminApi::registration(const HttpRequest& request, bool registering) {
-  // The admin token works here too, and may (re-)register any server.
-  const auto who = bearerIs(request, config_.token) ? ServerAdmin::Registrant::kOperator
-                                                    : ServerAdmin::Registrant::kServer;
+HttpResponse AdminApi::registration(const HttpRequest& request, bool registering,
+                                    ServerAdmin::Registrant who) {
   auto body = parseBody(request);
   if (!body) return fromError(body.error());
   auto changes = parseChanges(*body);

@@ -29,7 +29,8 @@ class AdminApi {
 
  private:
   HttpResponse route(const HttpRequest& request, const std::string& subpath);
-  HttpResponse registration(const HttpRequest& request, bool registering);
+  HttpResponse registration(const HttpRequest& request, bool registering,
+                            ServerAdmin::Registrant who);
   // Whether the request's bearer token is `token` (constant time; never true for "").
   static bool bearerIs(const HttpRequest& request, const std::string& token);
 

@@ -36,6 +36,7 @@
 #include "db/redis_connection.h"
 #include "db/redis_keys.h"
 #include "db/redis_store.h"
+#include "tests/integration/store_expectations.h"
 
 namespace sb {
 namespace {
@@ -90,39 +91,6 @@ std::vector<std::string> idsOf(const std::vector<Meeting>& meetings) {
   std::vector<std::string> ids;
   for (const auto& m : meetings) ids.push_back(m.id);
   return ids;
-}
-
-void expectSameServer(const Server& a, const Server& b) {
-  EXPECT_EQ(a.id, b.id);
-  EXPECT_EQ(a.url, b.url);
-  EXPECT_EQ(a.secret, b.secret);
-  EXPECT_EQ(a.tag, b.tag);
-  EXPECT_EQ(a.state, b.state);
-  EXPECT_EQ(a.loadMultiplier, b.loadMultiplier);  // exact, not approximately
-  EXPECT_EQ(a.maxUsers, b.maxUsers);
-  EXPECT_EQ(a.maxMeetings, b.maxMeetings);
-  EXPECT_EQ(a.live.online, b.live.online);
-  EXPECT_EQ(a.live.load, b.live.load);
-  EXPECT_EQ(a.live.usage, b.live.usage);
-  EXPECT_EQ(a.live.bbbVersion, b.live.bbbVersion);
-  EXPECT_EQ(a.live.healthyCount, b.live.healthyCount);
-  EXPECT_EQ(a.live.unhealthyCount, b.live.unhealthyCount);
-  EXPECT_EQ(a.live.lastPollMs, b.live.lastPollMs);
-  EXPECT_EQ(a.live.pollLatencyMs, b.live.pollLatencyMs);
-  EXPECT_EQ(a.live.lastError, b.live.lastError);
-}
-
-void expectSameMeeting(const Meeting& a, const Meeting& b) {
-  EXPECT_EQ(a.id, b.id);
-  EXPECT_EQ(a.serverId, b.serverId);
-  EXPECT_EQ(a.moderatorPw, b.moderatorPw);
-  EXPECT_EQ(a.tenant, b.tenant);
-  EXPECT_EQ(a.createdAtMs, b.createdAtMs);
-  EXPECT_EQ(a.createParams.params(), b.createParams.params());
-  EXPECT_EQ(a.createBody, b.createBody);
-  EXPECT_EQ(a.serverTagRequest, b.serverTagRequest);
-  EXPECT_EQ(a.sizeHint, b.sizeHint);
-  EXPECT_EQ(a.orphaned, b.orphaned);
 }
 
 long long elapsedMs(Clock::time_point since) {
@@ -608,6 +576,11 @@ TEST_F(RedisServerStoreTest, RoundTripsEveryFieldExactly) {
   s.loadMultiplier = 1.0 / 3.0;
   s.maxUsers = 250;
   s.maxMeetings = 17;
+  s.wsUrl = "ws://bbb.example.com:8188";
+  s.wssUrl = "wss://bbb.example.com:8989/ws";
+  s.maxConnections = 1234;
+  s.removeWhenDrained = false;  // the two flags differ: swapped columns would show
+  s.addedByOperator = true;
   s.live.online = true;
   s.live.load = 0.1 + 0.2;
   s.live.usage = ServerUsage{3, 42, 20, 5, 7};

@@ -86,7 +86,6 @@ std::optional<std::string> urlDecode(std::string_view text) {
 
 Result<QueryString> QueryString::parse(std::string_view raw) {
   QueryString q;
-  q.raw_ = std::string(raw);
   q.params_.reserve(static_cast<size_t>(std::count(raw.begin(), raw.end(), '&')) + 1);
   size_t pos = 0;
   while (pos <= raw.size()) {

@@ -1,7 +1,7 @@
 // Order-preserving query strings, as BBB clients send them.
 //
-// BBB checksums are computed over the raw query in the client's order and encoding, so the raw
-// text is kept beside the decoded parameters: verify against raw(), act on the decoded values.
+// Only the decoded parameters are kept: BBB checksums are verified against the request's raw
+// query text as the client sent it (HttpRequest::rawQuery), never against a QueryString.
 // Decoding is application/x-www-form-urlencoded ('+' is a space). Repeated names are kept in
 // order; get() returns the first, as bbb-web does.
 // Thread-safety: a plain value.
@@ -31,7 +31,6 @@ class QueryString {
   // Empty pieces ("a=1&&b=2", a leading '&') are skipped.
   static Result<QueryString> parse(std::string_view raw);
 
-  const std::string& raw() const { return raw_; }
   const std::vector<QueryParam>& params() const { return params_; }
   bool empty() const { return params_.empty(); }
 
@@ -47,11 +46,10 @@ class QueryString {
   void appendMissing(const QueryString& other);
   void append(std::string_view name, std::string_view value);
 
-  // Percent-encodes the parameters in order ("a=1&b=x%20y"). Does not touch raw().
+  // Percent-encodes the parameters in order ("a=1&b=x%20y").
   std::string encode() const;
 
  private:
-  std::string raw_;
   std::vector<QueryParam> params_;
 };
 

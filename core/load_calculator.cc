@@ -34,9 +34,9 @@ double computeLoad(const std::vector<PolledMeeting>& meetings, double loadMultip
   return total * loadMultiplier;
 }
 
-double pendingLoad(const std::vector<Meeting>& placed, const std::vector<PolledMeeting>& polled,
-                   double loadMultiplier, int64_t nowMs, int64_t pendingWindowMs,
-                   const LoadConfig& config, int& pendingCount) {
+double pendingLoad(const std::vector<PlacedMeeting>& placed,
+                   const std::vector<PolledMeeting>& polled, double loadMultiplier, int64_t nowMs,
+                   int64_t pendingWindowMs, const LoadConfig& config, int& pendingCount) {
   std::unordered_set<std::string> listed;
   for (const auto& m : polled) listed.insert(m.meetingId);
   pendingCount = 0;

@@ -30,9 +30,9 @@ double computeLoad(const std::vector<PolledMeeting>& meetings, double loadMultip
 // Load of meetings placed on the server (`placed`) that its poll did not list yet: placed less
 // than `pendingWindowMs` ago (the poller's grace period: older unlisted meetings are swept) and
 // not orphaned. `pendingCount` receives how many there are.
-double pendingLoad(const std::vector<Meeting>& placed, const std::vector<PolledMeeting>& polled,
-                   double loadMultiplier, int64_t nowMs, int64_t pendingWindowMs,
-                   const LoadConfig& config, int& pendingCount);
+double pendingLoad(const std::vector<PlacedMeeting>& placed,
+                   const std::vector<PolledMeeting>& polled, double loadMultiplier, int64_t nowMs,
+                   int64_t pendingWindowMs, const LoadConfig& config, int& pendingCount);
 
 // Meetings, users, largest meeting, videos and voices of a poll (breakouts included).
 ServerUsage computeUsage(const std::vector<PolledMeeting>& meetings);

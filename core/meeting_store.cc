@@ -37,4 +37,13 @@ std::vector<Result<MeetingStore::Claim>> MeetingStore::claimDistinctMeetings(
   return claims;
 }
 
+Result<std::vector<PlacedMeeting>> MeetingStore::listPlacedMeetings() {
+  auto all = listMeetings({});
+  if (!all) return all.error();
+  std::vector<PlacedMeeting> out;
+  out.reserve(all->size());
+  for (const auto& m : *all) out.push_back(PlacedMeeting::of(m));
+  return out;
+}
+
 }  // namespace sb

@@ -64,6 +64,10 @@ class MeetingStore {
   // Meetings on one server (empty = all), ordered by id.
   virtual Result<std::vector<Meeting>> listMeetings(std::string_view serverId = {}) = 0;
 
+  // Every meeting, ordered by id, as the poller needs it each round. The stores read only those
+  // fields; this default lists whole meetings.
+  virtual Result<std::vector<PlacedMeeting>> listPlacedMeetings();
+
  protected:
   // claimMeetings of meetings with distinct ids. A store with round trips claims them in as few
   // as it can; this default claims one at a time.

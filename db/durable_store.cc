@@ -208,6 +208,13 @@ Result<std::vector<Meeting>> DurableMeetingStore::listMeetings(std::string_view 
   return redis_.listMeetings(serverId);
 }
 
+Result<std::vector<PlacedMeeting>> DurableMeetingStore::listPlacedMeetings() {
+  // As listMeetings: PostgreSQL is complete even after a Redis flush.
+  auto truth = pg_.listPlacedMeetings();
+  if (truth) return truth;
+  return redis_.listPlacedMeetings();
+}
+
 Result<int> DurableMeetingStore::warmCache() {
   auto all = pg_.listMeetings({});
   if (!all) return all.error();

@@ -71,6 +71,7 @@ class DurableMeetingStore final : public MeetingStore {
   Status removeMeeting(std::string_view id, std::string_view serverId) override;
   Result<int> orphanMeetingsOf(std::string_view serverId) override;
   Result<std::vector<Meeting>> listMeetings(std::string_view serverId) override;
+  Result<std::vector<PlacedMeeting>> listPlacedMeetings() override;
 
   // Copies every PostgreSQL meeting missing from Redis into Redis (start-up, after a flush).
   // Returns how many were restored.

@@ -149,6 +149,14 @@ Result<std::vector<Meeting>> MemoryMeetingStore::listMeetings(std::string_view s
   return out;
 }
 
+Result<std::vector<PlacedMeeting>> MemoryMeetingStore::listPlacedMeetings() {
+  std::lock_guard lock(mu_);
+  std::vector<PlacedMeeting> out;
+  out.reserve(meetings_.size());
+  for (const auto& [id, m] : meetings_) out.push_back(PlacedMeeting::of(m));
+  return out;
+}
+
 namespace {
 
 // zlib fails only when memory runs out (or on data it did not write): kStoreUnavailable then.

@@ -60,6 +60,7 @@ class MemoryMeetingStore final : public MeetingStore {
   Status removeMeeting(std::string_view id, std::string_view serverId) override;
   Result<int> orphanMeetingsOf(std::string_view serverId) override;
   Result<std::vector<Meeting>> listMeetings(std::string_view serverId) override;
+  Result<std::vector<PlacedMeeting>> listPlacedMeetings() override;
 
  private:
   std::mutex mu_;

@@ -136,6 +136,11 @@ inline constexpr Statement kListMeetingsOf{"list_meetings_of",
                                            "SELECT " SB_PG_MEETING_COLUMNS
                                            " FROM meetings WHERE server_id = $1 ORDER BY id"};
 
+// Column positions: db/pg_store.cc placedMeetingFromRow.
+inline constexpr Statement kListPlacedMeetings{
+    "list_placed_meetings",
+    "SELECT id, server_id, created_at_ms, size_hint, orphaned FROM meetings ORDER BY id"};
+
 // Every Statement above: prepared on each new connection (lazily: libpqxx sends the definition
 // with its first use). A statement missing here fails its first call with prepared statements
 // on; the PostgreSQL store tests run every statement that way. Names must be unique (unit test).
@@ -144,7 +149,7 @@ inline constexpr const Statement* kStoreStatements[] = {
     &kLockServer,       &kOtherServerWithUrl, &kUpdateServerInventory, &kDeleteServer,
     &kServerExists,     &kCompareAndSetState, &kUpdateLiveState,       &kReserve,
     &kFindMeeting,      &kClaimMeeting,       &kClaimMeetings,         &kRemoveMeeting,
-    &kOrphanMeetingsOf, &kListMeetings,       &kListMeetingsOf};
+    &kOrphanMeetingsOf, &kListMeetings,       &kListMeetingsOf,        &kListPlacedMeetings};
 
 #undef SB_PG_SERVER_COLUMNS
 #undef SB_PG_MEETING_COLUMNS

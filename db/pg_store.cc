@@ -168,6 +168,17 @@ Meeting meetingFromRow(const pqxx::row& r) {
   return m;
 }
 
+PlacedMeeting placedMeetingFromRow(const pqxx::row& r) {
+  // Column positions: pgsql::kListPlacedMeetings.
+  PlacedMeeting m;
+  m.id = r[0].as<std::string>();
+  m.serverId = r[1].as<std::string>();
+  m.createdAtMs = r[2].as<int64_t>();
+  m.sizeHint = r[3].as<int>();
+  m.orphaned = r[4].as<bool>();
+  return m;
+}
+
 // The answer to a claim that lost, from the read of the id's holder that followed it.
 Result<MeetingStore::Claim> lostTo(const pqxx::result& owner, const std::string& id) {
   if (owner.empty()) {
@@ -383,6 +394,16 @@ Result<std::vector<Meeting>> PgMeetingStore::listMeetings(std::string_view serve
     std::vector<Meeting> out;
     out.reserve(r.size());
     for (const auto& row : r) out.push_back(meetingFromRow(row));
+    return out;
+  });
+}
+
+Result<std::vector<PlacedMeeting>> PgMeetingStore::listPlacedMeetings() {
+  return pg_.autocommit([&](pqxx::nontransaction& txn) -> Result<std::vector<PlacedMeeting>> {
+    pqxx::result r = pg_.exec(txn, pgsql::kListPlacedMeetings);
+    std::vector<PlacedMeeting> out;
+    out.reserve(r.size());
+    for (const auto& row : r) out.push_back(placedMeetingFromRow(row));
     return out;
   });
 }

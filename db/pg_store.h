@@ -61,6 +61,7 @@ class PgMeetingStore final : public MeetingStore {
   Status removeMeeting(std::string_view id, std::string_view serverId = {}) override;
   Result<int> orphanMeetingsOf(std::string_view serverId) override;
   Result<std::vector<Meeting>> listMeetings(std::string_view serverId = {}) override;
+  Result<std::vector<PlacedMeeting>> listPlacedMeetings() override;
 
   // Every meeting, ordered by id (rebuilding Redis after a loss).
   Result<std::vector<Meeting>> listAllMeetings() { return listMeetings({}); }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 #include <map>
+#include <optional>
+#include <span>
 #include <system_error>
 #include <utility>
 
@@ -267,7 +269,7 @@ constexpr const char* kSizeHint = "size_hint";
 constexpr const char* kOrphaned = "orphaned";
 }  // namespace field
 
-constexpr size_t kReadBatch = 500;  // HGETALLs per pipelined round trip
+constexpr size_t kReadBatch = 500;  // hash reads per pipelined round trip
 
 Error storeError(std::string what) {
   return Error::of(ErrorCode::kStoreUnavailable, "redis: " + std::move(what));
@@ -533,6 +535,24 @@ Result<Meeting> meetingFrom(std::string_view id, const Fields& fields) {
   return m;
 }
 
+// The fields listPlacedMeetings reads of each meeting hash.
+constexpr const char* kPlacedMeetingFields[] = {field::kServerId, field::kCreatedAtMs,
+                                                field::kSizeHint, field::kOrphaned};
+
+Result<PlacedMeeting> placedMeetingFrom(std::string_view id, const Fields& fields) {
+  PlacedMeeting m;
+  m.id = std::string(id);
+  FieldReader r(fields);
+  r.text(field::kServerId, m.serverId);
+  r.integer(field::kCreatedAtMs, m.createdAtMs);
+  r.integer(field::kSizeHint, m.sizeHint);
+  r.flag(field::kOrphaned, m.orphaned);
+  if (!r.badField().empty()) {
+    return storeError("corrupt meeting record '" + m.id + "' (field " + r.badField() + ")");
+  }
+  return m;
+}
+
 // A script's integer reply.
 Result<long long> integerOf(Result<RedisReply> reply, std::string_view operation) {
   if (!reply.ok()) return reply.error();
@@ -568,21 +588,43 @@ Result<std::vector<std::string>> sortedMembers(RedisConnection& redis, const std
   return ids;
 }
 
-// HGETALL of key(id) for every id, pipelined in batches; calls onRecord(id, fields) for each
-// hash that exists.
+// The fields HMGET answered (one reply per name, nil when the hash lacks it), as HGETALL's map.
+std::optional<Fields> namedFieldsOf(const RedisReply& reply, std::span<const char* const> names) {
+  if (reply.type != RedisReply::Type::kArray || reply.elements.size() != names.size()) {
+    return std::nullopt;
+  }
+  Fields out;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (!reply.elements[i].isNil()) out[names[i]] = reply.elements[i].str;
+  }
+  return out;
+}
+
+// Reads the hash key(id) of every id, pipelined in batches: all of its fields (HGETALL), or only
+// `only` (HMGET) when given. Calls onRecord(id, fields) for each hash that exists (with `only`:
+// that has one of those fields).
 template <typename KeyOf, typename OnRecord>
 Status readAll(RedisConnection& redis, const std::vector<std::string>& ids, KeyOf keyOf,
-               OnRecord onRecord) {
+               OnRecord onRecord, std::span<const char* const> only = {}) {
   for (size_t start = 0; start < ids.size(); start += kReadBatch) {
     size_t end = std::min(ids.size(), start + kReadBatch);
     std::vector<std::vector<std::string>> commands;
     commands.reserve(end - start);
-    for (size_t i = start; i < end; ++i) commands.push_back({"HGETALL", keyOf(ids[i])});
+    for (size_t i = start; i < end; ++i) {
+      if (only.empty()) {
+        commands.push_back({"HGETALL", keyOf(ids[i])});
+      } else {
+        std::vector<std::string> hmget{"HMGET", keyOf(ids[i])};
+        hmget.insert(hmget.end(), only.begin(), only.end());
+        commands.push_back(std::move(hmget));
+      }
+    }
     auto replies = redis.pipeline(commands);
     if (!replies.ok()) return replies.error();
     for (size_t i = start; i < end; ++i) {
-      auto fields = fieldsOf((*replies)[i - start]);
-      if (!fields) return unexpectedReply("HGETALL");
+      const RedisReply& reply = (*replies)[i - start];
+      auto fields = only.empty() ? fieldsOf(reply) : namedFieldsOf(reply, only);
+      if (!fields) return unexpectedReply(only.empty() ? "HGETALL" : "HMGET");
       if (fields->empty()) continue;  // removed meanwhile
       Status s = onRecord(ids[i], *fields);
       if (!s.ok()) return s;
@@ -848,6 +890,24 @@ Result<std::vector<Meeting>> RedisMeetingStore::listMeetings(std::string_view se
         out.push_back(std::move(*m));
         return Status::Ok();
       });
+  if (!s.ok()) return s.error();
+  return out;
+}
+
+Result<std::vector<PlacedMeeting>> RedisMeetingStore::listPlacedMeetings() {
+  auto ids = sortedMembers(*redis_, keys_.meetings());
+  if (!ids.ok()) return ids.error();
+  std::vector<PlacedMeeting> out;
+  out.reserve(ids->size());
+  Status s = readAll(
+      *redis_, *ids, [this](const std::string& id) { return keys_.meeting(id); },
+      [&out](const std::string& id, const Fields& fields) -> Status {
+        auto m = placedMeetingFrom(id, fields);
+        if (!m.ok()) return m.error();
+        out.push_back(std::move(*m));
+        return Status::Ok();
+      },
+      kPlacedMeetingFields);
   if (!s.ok()) return s.error();
   return out;
 }

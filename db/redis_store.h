@@ -73,6 +73,7 @@ class RedisMeetingStore final : public MeetingStore {
   // Reads the index set, then the meetings in pipelined batches: a consistent view of each
   // meeting, not a snapshot of all of them (a meeting removed meanwhile is left out).
   Result<std::vector<Meeting>> listMeetings(std::string_view serverId) override;
+  Result<std::vector<PlacedMeeting>> listPlacedMeetings() override;
 
  protected:
   // One script run for all of them (atomic as a whole, in order).

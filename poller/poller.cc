@@ -88,7 +88,7 @@ void Poller::run() {
 }
 
 int Poller::sweepMeetings(const Server& server, const ServerPoll& poll,
-                          const std::vector<Meeting>& stored) {
+                          const std::vector<PlacedMeeting>& stored) {
   std::set<std::string> listed;
   for (const auto& m : poll.meetings) listed.insert(m.meetingId);
   int swept = 0;
@@ -154,9 +154,9 @@ PollRoundStats Poller::pollOnce() {
   });
   // One listing per round, grouped by server: a listing per server scans the whole store each
   // time, which grows with the square of the pool (measured in bench/README.md).
-  std::unordered_map<std::string, std::vector<Meeting>> placedOn;
+  std::unordered_map<std::string, std::vector<PlacedMeeting>> placedOn;
   bool storeRead = false;
-  if (auto all = meetings_.listMeetings({}); all) {
+  if (auto all = meetings_.listPlacedMeetings(); all) {
     storeRead = true;
     for (auto& m : *all) placedOn[m.serverId].push_back(std::move(m));
   }
@@ -170,7 +170,7 @@ PollRoundStats Poller::pollOnce() {
     live.lastPollMs = clock_.nowMs();
     HealthChange change = recordPollResult(live, poll.ok(), config_.poller);
     if (poll.ok()) {
-      std::vector<Meeting> stored = std::move(placedOn[server.id]);
+      std::vector<PlacedMeeting> stored = std::move(placedOn[server.id]);
       SizeHints hints;
       for (const auto& m : stored) {
         if (m.sizeHint > 0) hints[m.id] = m.sizeHint;

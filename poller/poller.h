@@ -68,7 +68,7 @@ class Poller {
   std::optional<int64_t> snapshotTime();
   void keepSnapshot(const std::string& serverId, int64_t takenAtMs, ServerPoll& poll);
   int sweepMeetings(const Server& server, const ServerPoll& poll,
-                    const std::vector<Meeting>& stored);
+                    const std::vector<PlacedMeeting>& stored);
   // After the server's poll: disables a drained cordoned server, removes a deregistered one.
   void finishDrain(const Server& server, const ServerLiveState& live, bool polled);
 

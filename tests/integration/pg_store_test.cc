@@ -982,6 +982,25 @@ TEST_F(PgMeetingStoreTest, EveryFieldRoundTripsExactly) {
 // Several claims in one statement (kClaimMeetings): every field exact, a live holder kept, an
 // orphan replaced, a repeated id losing to its first claim, text PostgreSQL cannot hold refused
 // for that meeting alone.
+TEST_F(PgMeetingStoreTest, PlacedMeetingsListTheRoutingFieldsExactly) {
+  Meeting exotic = exoticMeeting();
+  exotic.createdAtMs = 9'000'000'000'123;  // beyond 32 bits
+  ASSERT_TRUE(meetings().claimMeeting(exotic)->claimed);
+  ASSERT_TRUE(meetings().claimMeeting(meetingOn("a", "s1"))->claimed);
+  ASSERT_TRUE(meetings().claimMeeting(meetingOn("b", "s2"))->claimed);
+  ASSERT_EQ(*meetings().orphanMeetingsOf("s2"), 1);
+  auto placed = meetings().listPlacedMeetings();
+  ASSERT_TRUE(placed.ok()) << placed.error().message;
+  std::vector<PlacedMeeting> want;
+  auto whole = meetings().listMeetings();
+  ASSERT_TRUE(whole.ok());
+  for (const auto& m : *whole) want.push_back(PlacedMeeting::of(m));
+  EXPECT_EQ(*placed, want);
+  ASSERT_EQ(placed->size(), 3u);
+  EXPECT_EQ((*placed)[0], PlacedMeeting::of(exotic));  // "Gruppenraum…": 'G' sorts before 'a'
+  EXPECT_TRUE((*placed)[2].orphaned);
+}
+
 TEST_F(PgMeetingStoreTest, ClaimsOfSeveralMeetingsInOneStatement) {
   ASSERT_TRUE(meetings().claimMeeting(meetingOn("held", "s9"))->claimed);
   ASSERT_TRUE(meetings().claimMeeting(meetingOn("orphan", "gone"))->claimed);

@@ -943,6 +943,41 @@ TEST_F(RedisMeetingStoreTest, RoundTripsEveryFieldExactly) {
   expectSameMeeting(**meetings().findMeeting("bare"), empty);
 }
 
+// The poller's listing reads four fields of each hash (HMGET), across pipelined batches.
+TEST_F(RedisMeetingStoreTest, PlacedMeetingsReadOnlyTheRoutingFields) {
+  std::vector<PlacedMeeting> want;
+  for (int i = 0; i < 1200; ++i) {  // more than one pipelined batch
+    char id[32];
+    std::snprintf(id, sizeof(id), "m%04d \xc3\xbc", i);
+    Meeting m = meetingOn(id, "s" + std::to_string(i % 3));
+    m.createdAtMs = 1'712'345'678'901 + i;
+    m.sizeHint = i % 7;
+    m.createParams.append("welcome", std::string(2000, 'w'));  // what the listing leaves out
+    ASSERT_TRUE(meetings().claimMeeting(m)->claimed);
+    want.push_back(PlacedMeeting::of(m));
+  }
+  ASSERT_EQ(*meetings().orphanMeetingsOf("s1"), 400);
+  for (auto& p : want) p.orphaned = p.serverId == "s1";
+  auto placed = meetings().listPlacedMeetings();
+  ASSERT_TRUE(placed.ok()) << placed.error().message;
+  EXPECT_EQ(*placed, want);
+}
+
+TEST_F(RedisMeetingStoreTest, PlacedMeetingsSkipAHashRemovedMeanwhileAndRefuseACorruptOne) {
+  ASSERT_TRUE(meetings().claimMeeting(meetingOn("kept", "s1"))->claimed);
+  // Listed in the index, its hash gone: removed between the two reads.
+  ASSERT_TRUE(redis_->command({"SADD", keys_.meetings(), "gone"}).ok());
+  auto placed = meetings().listPlacedMeetings();
+  ASSERT_TRUE(placed.ok()) << placed.error().message;
+  ASSERT_EQ(placed->size(), 1u);
+  EXPECT_EQ(placed->front().id, "kept");
+  ASSERT_TRUE(redis_->command({"HSET", keys_.meeting("kept"), "created_at_ms", "12x"}).ok());
+  auto corrupt = meetings().listPlacedMeetings();
+  ASSERT_FALSE(corrupt.ok());
+  EXPECT_EQ(corrupt.error().code, ErrorCode::kStoreUnavailable);
+  EXPECT_NE(corrupt.error().message.find("created_at_ms"), std::string::npos);
+}
+
 TEST_F(RedisMeetingStoreTest, AnOrphanedClaimIsStoredAsGivenAndReplaceable) {
   Meeting m = meetingOn("m1", "s1");
   m.orphaned = true;

@@ -250,6 +250,34 @@ TEST_P(StoreContractTest, MeetingsRoundTripClaimOrphanAndRemove) {
   EXPECT_FALSE(m.findMeeting("m3")->has_value());
 }
 
+// The poller's listing: every meeting in id order with its routing fields, orphans included.
+TEST_P(StoreContractTest, PlacedMeetingsListEveryMeetingsRoutingFields) {
+  auto& m = stores_->meetings();
+  EXPECT_TRUE(m.listPlacedMeetings()->empty());
+  sb::Meeting b = meeting("b", "s2");
+  b.createdAtMs = 9'000'000'000'123;  // beyond 32 bits
+  b.sizeHint = 0;
+  ASSERT_TRUE(m.claimMeeting(b).ok());
+  ASSERT_TRUE(m.claimMeeting(meeting("a", "s1")).ok());
+  ASSERT_TRUE(m.claimMeeting(meeting("c", "s1")).ok());
+  ASSERT_TRUE(m.orphanMeetingsOf("s1").ok());
+  ASSERT_TRUE(m.claimMeeting(meeting("c", "s3")).ok());  // the orphan placed anew
+  auto placed = m.listPlacedMeetings();
+  ASSERT_TRUE(placed.ok()) << placed.error().message;
+  std::vector<sb::PlacedMeeting> want{{"a", "s1", 1234, 40, true},
+                                      {"b", "s2", 9'000'000'000'123, 0, false},
+                                      {"c", "s3", 1234, 40, false}};
+  EXPECT_EQ(*placed, want);
+  // The same meetings as the whole listing, field for field.
+  std::vector<sb::PlacedMeeting> fromWhole;
+  auto whole = m.listMeetings();
+  ASSERT_TRUE(whole.ok());
+  for (const auto& one : *whole) fromWhole.push_back(sb::PlacedMeeting::of(one));
+  EXPECT_EQ(fromWhole, want);
+  ASSERT_TRUE(m.removeMeeting("b").ok());
+  EXPECT_EQ(m.listPlacedMeetings()->size(), 2u);
+}
+
 TEST_P(StoreContractTest, ConcurrentClaimsHaveOneWinner) {
   std::vector<std::future<sb::Result<sb::MeetingStore::Claim>>> claims;
   for (int i = 0; i < 16; ++i) {

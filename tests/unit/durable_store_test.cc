@@ -246,6 +246,24 @@ TEST_F(DurableStoreTest, WarmCacheRestoresEveryMeeting) {
   EXPECT_EQ(redisMeetings_.inner->listMeetings("s1")->size(), 5u);
 }
 
+TEST_F(DurableStoreTest, PlacedMeetingsComeFromPostgresAndFromRedisWhenItIsDown) {
+  ASSERT_TRUE(meetings_.claimMeeting(meeting("m1", "s1")).ok());
+  ASSERT_TRUE(meetings_.claimMeeting(meeting("m2", "s2")).ok());
+  redisMeetings_.flush();  // PostgreSQL is complete after a Redis flush
+  auto placed = meetings_.listPlacedMeetings();
+  ASSERT_TRUE(placed.ok());
+  ASSERT_EQ(placed->size(), 2u);
+  EXPECT_EQ((*placed)[1].serverId, "s2");
+  ASSERT_TRUE(redisMeetings_.inner->claimMeeting(meeting("m3", "s3")).ok());
+  pgMeetings_.up = false;
+  placed = meetings_.listPlacedMeetings();
+  ASSERT_TRUE(placed.ok());
+  ASSERT_EQ(placed->size(), 1u);
+  EXPECT_EQ(placed->front().id, "m3");
+  redisMeetings_.up = false;
+  EXPECT_FALSE(meetings_.listPlacedMeetings().ok());
+}
+
 TEST_F(DurableStoreTest, ServerInventoryIsRebuiltAfterAFlush) {
   ASSERT_TRUE(servers_.addServer(server("s1")).ok());
   ASSERT_TRUE(servers_.addServer(server("s2")).ok());

@@ -248,7 +248,8 @@ class FakeBbbClient final : public BbbClient {
 // ---- a meeting store decorator -----------------------------------------------------------------
 
 // Forwards to a real store; `beforeClaim` runs just before each claim (to let a rival request win
-// the race), and `failFind` makes findMeeting answer kStoreUnavailable.
+// the race), `failFind` makes findMeeting answer kStoreUnavailable, `failListMeetings` the whole
+// listing (listMeetings; listPlacedMeetings still answers).
 class HookedMeetingStore final : public MeetingStore {
  public:
   explicit HookedMeetingStore(MeetingStore& inner) : inner_(inner) {}
@@ -256,6 +257,7 @@ class HookedMeetingStore final : public MeetingStore {
   std::function<void(const Meeting&)> beforeClaim;
   bool failFind = false;
   bool failClaim = false;
+  bool failListMeetings = false;
   bool prefersBatches = false;  // prefersClaimBatches(): creates hand their claims over together
 
   Result<std::optional<Meeting>> findMeeting(std::string_view id) override {
@@ -275,7 +277,11 @@ class HookedMeetingStore final : public MeetingStore {
     return inner_.orphanMeetingsOf(serverId);
   }
   Result<std::vector<Meeting>> listMeetings(std::string_view serverId = {}) override {
+    if (failListMeetings) return Error::of(ErrorCode::kStoreUnavailable);
     return inner_.listMeetings(serverId);
+  }
+  Result<std::vector<PlacedMeeting>> listPlacedMeetings() override {
+    return inner_.listPlacedMeetings();
   }
 
   // The number of meetings of each claimMeetings batch, in order.

@@ -300,6 +300,22 @@ TEST_F(PollerTest, SweepRemovesUnlistedMeetingsButKeepsYoungOnes) {
   EXPECT_TRUE(meeting("listed").has_value());
 }
 
+// Each round reads the meetings' routing fields only (listPlacedMeetings), never every meeting's
+// create parameters and body.
+TEST_F(PollerTest, ARoundReadsOnlyThePlacedMeetingsListing) {
+  fake::HookedMeetingStore hooked(meetingStore_);
+  hooked.failListMeetings = true;
+  poller_ = std::make_unique<Poller>(servers_, hooked, bbb_, clock_, config_, lease_);
+  add(makeServer("s1"));
+  addMeeting("ended", "s1", now() - 10 * kMinute);
+  addMeeting("pending", "s1", now() - 1'000);  // placed, not listed yet: counts for capacity
+  answer("s1", {});
+  PollRoundStats stats = poller().pollOnce();
+  EXPECT_EQ(stats.meetingsSwept, 1);
+  EXPECT_FALSE(meeting("ended").has_value());
+  EXPECT_EQ(server("s1").live.usage.meetings, 1);
+}
+
 TEST_F(PollerTest, SweepOnlyTouchesThePolledServersMeetings) {
   add(makeServer("s1"));
   add(makeServer("s2"));

@@ -161,6 +161,7 @@ ApiResult AdminClient::updateServer(std::string_view id, const ServerChanges& ch
   if (changes.wsUrl) body["ws_url"] = *changes.wsUrl;
   if (changes.wssUrl) body["wss_url"] = *changes.wssUrl;
   if (changes.maxConnections) body["max_connections"] = *changes.maxConnections;
+  if (changes.addedByOperator) body["added_by_operator"] = *changes.addedByOperator;
   return request("PATCH", "/servers/" + escape(id), &body);
 }
 

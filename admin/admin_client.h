@@ -94,10 +94,11 @@ struct ServerChanges {
   std::optional<std::string> wsUrl;  // "" clears
   std::optional<std::string> wssUrl;
   std::optional<int> maxConnections;
+  std::optional<bool> addedByOperator;  // true: the registration token may not change it
 
   bool empty() const {
     return !url && !secret && !tag && !loadMultiplier && !maxUsers && !maxMeetings && !wsUrl &&
-           !wssUrl && !maxConnections;
+           !wssUrl && !maxConnections && !addedByOperator;
   }
 };
 

@@ -255,6 +255,7 @@ void addServersUpdate(CLI::App& servers, std::shared_ptr<Connection> connection)
     std::string id, url, secret, tag;
     double loadMultiplier = 1.0;
     int maxUsers = 0, maxMeetings = 0;
+    bool addedByOperator = false;
     SignallingOptions signalling;
   };
   auto args = std::make_shared<Args>();
@@ -276,27 +277,33 @@ void addServersUpdate(CLI::App& servers, std::shared_ptr<Connection> connection)
       update->add_option("--max-meetings", args->maxMeetings, "New meeting capacity; 0 = no limit")
           ->check(CLI::NonNegativeNumber);
   args->signalling.declare(update);
+  CLI::Option* byOperator = update->add_option(
+      "--added-by-operator", args->addedByOperator,
+      "true: the registration token may no longer change or deregister it (as for servers "
+      "added with `servers add`); false: a node may register over it");
   update->footer(
       "Here --url is the BBB server's new URL. To address another router, set SWITCHBOARD_URL\n"
       "or put its --url before `update`: switchboard servers --url http://router:8080 update ...");
-  update->callback(guarded([connection, args, url, secret, tag, multiplier, maxUsers, maxMeetings] {
-    requireNonEmpty(args->id, "the server id");
-    ServerChanges changes;
-    if (url->count() > 0) changes.url = args->url;
-    if (secret->count() > 0) changes.secret = resolveSecret(args->secret);
-    if (tag->count() > 0) changes.tag = args->tag;
-    if (multiplier->count() > 0) changes.loadMultiplier = validMultiplier(args->loadMultiplier);
-    if (maxUsers->count() > 0) changes.maxUsers = args->maxUsers;
-    if (maxMeetings->count() > 0) changes.maxMeetings = args->maxMeetings;
-    args->signalling.fill(changes);
-    if (changes.empty()) {
-      fail(kExitFailure,
-           "nothing to update: give --url, --secret, --tag, --load-multiplier, --max-users, "
-           "--max-meetings, --ws-url, --wss-url or --max-connections");
-    }
-    AdminClient client = makeClient(*connection);
-    printResult(*connection, unwrap(client.updateServer(args->id, changes), client), "OK");
-  }));
+  update->callback(
+      guarded([connection, args, url, secret, tag, multiplier, maxUsers, maxMeetings, byOperator] {
+        requireNonEmpty(args->id, "the server id");
+        ServerChanges changes;
+        if (url->count() > 0) changes.url = args->url;
+        if (secret->count() > 0) changes.secret = resolveSecret(args->secret);
+        if (tag->count() > 0) changes.tag = args->tag;
+        if (multiplier->count() > 0) changes.loadMultiplier = validMultiplier(args->loadMultiplier);
+        if (maxUsers->count() > 0) changes.maxUsers = args->maxUsers;
+        if (maxMeetings->count() > 0) changes.maxMeetings = args->maxMeetings;
+        args->signalling.fill(changes);
+        if (byOperator->count() > 0) changes.addedByOperator = args->addedByOperator;
+        if (changes.empty()) {
+          fail(kExitFailure,
+               "nothing to update: give --url, --secret, --tag, --load-multiplier, --max-users, "
+               "--max-meetings, --ws-url, --wss-url, --max-connections or --added-by-operator");
+        }
+        AdminClient client = makeClient(*connection);
+        printResult(*connection, unwrap(client.updateServer(args->id, changes), client), "OK");
+      }));
 }
 
 void addServersStateChange(CLI::App& servers, std::shared_ptr<Connection> connection,

@@ -27,6 +27,7 @@ void applyChanges(Server& server, const ServerChanges& c) {
   if (c.wsUrl) server.wsUrl = *c.wsUrl;
   if (c.wssUrl) server.wssUrl = *c.wssUrl;
   if (c.maxConnections) server.maxConnections = *c.maxConnections;
+  if (c.addedByOperator) server.addedByOperator = *c.addedByOperator;
 }
 
 }  // namespace
@@ -89,7 +90,7 @@ Result<Server> ServerAdmin::insert(const ServerChanges& changes, bool byOperator
   server.id = newServerId();
   applyChanges(server, changes);
   server.state = changes.state.value_or(AdminState::kDisabled);
-  server.addedByOperator = byOperator;
+  server.addedByOperator = changes.addedByOperator.value_or(byOperator);
   if (auto s = servers_.addServer(server); !s) return s.error();
   return server;
 }
@@ -175,6 +176,9 @@ Result<ServerAdmin::Registration> ServerAdmin::registerServer(const ServerChange
   if (auto s = validate(changes, /*adding=*/true); !s) return s.error();
   ServerChanges enabled = changes;
   enabled.state = AdminState::kEnabled;
+  // Whether the registration token may change the server is the operator's call (PATCH), even
+  // when an operator registers with the admin token.
+  enabled.addedByOperator.reset();
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto existing = findByUrl(*changes.url);
     if (!existing) return existing.error();

@@ -25,6 +25,9 @@ struct ServerChanges {
   std::optional<std::string> wsUrl;   // "" clears; else ws://host[:port][/path]
   std::optional<std::string> wssUrl;  // "" clears; else wss://host[:port][/path]
   std::optional<int> maxConnections;  // > 0
+  // true: only the admin token may change or deregister the server (servers/register refuses);
+  // unset on add: true. Never taken from a registration.
+  std::optional<bool> addedByOperator;
 };
 
 struct PanicOutcome {

@@ -106,6 +106,9 @@ Result<ServerChanges> parseChanges(const json& body) {
     optionalText("ws_url", c.wsUrl);
     optionalText("wss_url", c.wssUrl);
     if (body.contains("max_connections")) c.maxConnections = body.at("max_connections").get<int>();
+    if (body.contains("added_by_operator")) {
+      c.addedByOperator = body.at("added_by_operator").get<bool>();
+    }
     if (body.contains("state")) {
       auto state = parseAdminState(body.at("state").get<std::string>());
       if (!state) {
@@ -118,7 +121,7 @@ Result<ServerChanges> parseChanges(const json& body) {
     return Error::of(ErrorCode::kInvalidArgument,
                      "Invalid field types: url, secret, tag, state, ws_url and wss_url are "
                      "strings, load_multiplier a number, max_users, max_meetings and "
-                     "max_connections integers");
+                     "max_connections integers, added_by_operator true or false");
   }
   return c;
 }

@@ -186,6 +186,17 @@ TEST_F(AdminTest, CliManagesServersAndShowsStatus) {
   EXPECT_EQ(updated["max_connections"], 250);
   EXPECT_EQ(cli(env(), "servers update " + id + " --ws-url http://x").exitCode, 1);
   EXPECT_NE(cli(env(), "servers update " + id + " --max-connections 0").exitCode, 0);
+  // Whether the registration token may change it: the operator's mark.
+  ASSERT_EQ(updated["added_by_operator"], true) << "added with `servers add`";
+  ASSERT_EQ(cli(env(), "servers update " + id + " --added-by-operator false").exitCode, 0);
+  auto unmarked = nlohmann::json::parse(cli(env(), "servers list --json").out);
+  for (const auto& s : unmarked["servers"]) {
+    if (s["id"] == id) {
+      EXPECT_EQ(s["added_by_operator"], false);
+    }
+  }
+  EXPECT_NE(cli(env(), "servers update " + id + " --added-by-operator maybe").exitCode, 0);
+  ASSERT_EQ(cli(env(), "servers update " + id + " --added-by-operator true").exitCode, 0);
 
   EXPECT_EQ(cli(env(), "servers cordon " + id).exitCode, 0);
   auto list = cli(env(), "servers list --json");

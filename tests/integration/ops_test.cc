@@ -355,6 +355,24 @@ TEST_F(OpsTest, TheRegistrationTokenCannotChangeAServerAnOperatorAdded) {
   EXPECT_EQ(registration("deregister", {{"url", before["url"]}}, Router::kToken).status, 200);
 }
 
+// A server registered before migration 0003 (or by a node) is protected by an operator's PATCH.
+TEST_F(OpsTest, AnOperatorCanKeepTheRegistrationTokenAwayFromARegisteredServer) {
+  Sim extra(1);
+  json body = {{"url", extra.servers()[0].url}, {"secret", extra.servers()[0].secret}};
+  auto r = registration("register", body);
+  ASSERT_EQ(r.status, 201) << r.body;
+  std::string id = json::parse(r.body)["id"];
+  auto wrongType = router_.admin("PATCH", "/servers/" + id, R"({"added_by_operator":"yes"})");
+  EXPECT_EQ(wrongType.status, 400) << wrongType.body;
+  auto marked = router_.admin("PATCH", "/servers/" + id, R"({"added_by_operator":true})");
+  ASSERT_EQ(marked.status, 200) << marked.body;
+  EXPECT_EQ(json::parse(marked.body)["added_by_operator"], true);
+  EXPECT_EQ(registration("register", body).status, 409);
+  EXPECT_EQ(registration("deregister", {{"url", body["url"]}}).status, 409);
+  ASSERT_EQ(router_.admin("PATCH", "/servers/" + id, R"({"added_by_operator":false})").status, 200);
+  EXPECT_EQ(registration("register", body).status, 200);
+}
+
 TEST_F(OpsTest, SelfRegisteredServersAreNotMarkedAsAddedByAnOperator) {
   Sim extra(1);
   json body = {{"url", extra.servers()[0].url}, {"secret", extra.servers()[0].secret}};

@@ -231,6 +231,40 @@ TEST_F(RegistrationTest, ServersAnOperatorAddedAreOnlyChangedByAnOperator) {
   EXPECT_FALSE(registered->server.addedByOperator);
 }
 
+// Servers stored before the mark existed (migration 0003) read as registered: an operator marks
+// them (PATCH added_by_operator) to keep the registration token away, or unmarks one.
+TEST_F(RegistrationTest, AnOperatorDecidesWhetherTheRegistrationTokenMayChangeAServer) {
+  auto registered = admin_.registerServer(node("https://n.example.com"), kByServer);
+  ASSERT_TRUE(registered.ok());
+  ServerChanges mark;
+  mark.addedByOperator = true;
+  auto marked = admin_.update(registered->server.id, mark);
+  ASSERT_TRUE(marked.ok());
+  EXPECT_TRUE(marked->addedByOperator);
+  ServerChanges takeover = node("https://n.example.com");
+  takeover.secret = "other";
+  EXPECT_EQ(admin_.registerServer(takeover, kByServer).error().code, ErrorCode::kAlreadyExists);
+  mark.addedByOperator = false;
+  ASSERT_FALSE(admin_.update(registered->server.id, mark)->addedByOperator);
+  auto taken = admin_.registerServer(takeover, kByServer);
+  ASSERT_TRUE(taken.ok());
+  EXPECT_EQ(taken->server.secret, "other");
+  // A registration never sets or clears the mark itself, whichever token it carries.
+  ServerChanges claimsToBeAnOperator = node("https://other.example.com");
+  claimsToBeAnOperator.addedByOperator = true;
+  auto fresh = admin_.registerServer(claimsToBeAnOperator, kByServer);
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_FALSE(fresh->server.addedByOperator);
+  ServerChanges byHand = node("https://hand.example.com");
+  auto added = admin_.add(byHand);
+  ASSERT_TRUE(added.ok());
+  ServerChanges unmark = node("https://hand.example.com");
+  unmark.addedByOperator = false;
+  auto kept = admin_.registerServer(unmark, ServerAdmin::Registrant::kOperator);
+  ASSERT_TRUE(kept.ok());
+  EXPECT_TRUE(kept->server.addedByOperator);
+}
+
 TEST_F(RegistrationTest, RejectsBadSignallingUrlsAndCapacity) {
   ServerChanges c = node("https://n.example.com");
   c.wsUrl = "http://n:1";

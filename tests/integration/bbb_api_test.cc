@@ -442,5 +442,35 @@ TEST(SlowServerTest, ASlowServerHoldsUpNoCallToTheOthers) {
   sim.fault(1, {{"delay_ms", 0}});
 }
 
+// Every worker busy and WORKER_QUEUE_MAX calls waiting: the next BBB call that needs a worker
+// is answered internalError at once over HTTP, and the calls taken before it are still answered.
+TEST(BusyRouterTest, ACallPastTheWorkerQueueBoundIsRefusedAtOnce) {
+  Sim sim(1);
+  Router router([](sb::Config& c) {
+    c.http.workerThreads = 1;
+    c.http.workerThreadsMax = 1;
+    c.http.workerQueueMax = 1;
+  });
+  router.addServers(sim);
+  ASSERT_EQ(xmlField(router.call("create", "name=R&meetingID=busy").body, "returncode"), "SUCCESS");
+  sim.fault(1, {{"delay_ms", 1500}});
+  auto call = [&router] { return router.call("getMeetingInfo", "meetingID=busy"); };
+  auto working = std::async(std::launch::async, call);  // takes the one worker
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto waiting = std::async(std::launch::async, call);  // the one call allowed to wait
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto t0 = std::chrono::steady_clock::now();
+  auto refused = call();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(700));
+  EXPECT_EQ(refused.status, 200);
+  EXPECT_EQ(xmlField(refused.body, "returncode"), "FAILED") << refused.body;
+  EXPECT_EQ(xmlField(refused.body, "messageKey"), "internalError");
+  EXPECT_NE(refused.body.find("busy"), std::string::npos) << refused.body;
+  EXPECT_EQ(xmlField(working.get().body, "returncode"), "SUCCESS");
+  EXPECT_EQ(xmlField(waiting.get().body, "returncode"), "SUCCESS");
+  sim.fault(1, {{"delay_ms", 0}});
+  EXPECT_EQ(xmlField(call().body, "returncode"), "SUCCESS") << "not busy any more";
+}
+
 }  // namespace
 }  // namespace sbtest

@@ -138,8 +138,8 @@ int migrate() {
 int main(int argc, char** argv) {
   // Large answers (getMeetings over a big pool is megabytes, copied on its way out) would
   // otherwise get fresh mmap'd, zero-filled pages on every request: keep such buffers in the
-  // malloc heaps between requests (measured: bench/README.md, getMeetings). The poller's thread
-  // hands freed memory back once per round instead (app/service.cc, malloc_trim).
+  // malloc heaps between requests (measured: bench/README.md, getMeetings). Freed memory is handed
+  // back after each poll round and every 30 s instead (app/service.cc, malloc_trim).
   mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
   mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
   // glibc gives each thread that allocates concurrently its own arena (up to 8 per core), and

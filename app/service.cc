@@ -47,7 +47,7 @@ struct Service::Impl {
   std::unique_ptr<OpsApi> opsApi;
   std::unique_ptr<HttpServer> http;
   bool pollerRunning = false;
-  std::jthread trimmer;  // router-only processes: hands freed heap memory back periodically
+  std::jthread trimmer;  // hands freed heap memory back every kRouterTrimInterval
 
   static std::unique_ptr<BalancingStrategy> strategyFor(const Config& c) {
     auto s = makeStrategy(c.balancing.strategy);
@@ -105,19 +105,18 @@ Status Service::start() {
     impl_->poller.setAfterRound([] { malloc_trim(0); });
     impl_->poller.start();
     impl_->pollerRunning = true;
-  } else {
-    // main.cc raises M_TRIM_THRESHOLD so bursts do not give memory back and take it again; a
-    // process without poll rounds trims on a timer instead, or it could keep up to that much.
-    impl_->trimmer = std::jthread([](std::stop_token stop) {
-      std::mutex mu;
-      std::condition_variable_any wake;
-      std::unique_lock lock(mu);
-      while (
-          !wake.wait_for(lock, stop, kRouterTrimInterval, [&] { return stop.stop_requested(); })) {
-        malloc_trim(0);
-      }
-    });
   }
+  // main.cc raises M_TRIM_THRESHOLD so bursts do not give memory back and take it again, so every
+  // process trims on a timer too: only the active poller has rounds, and a router whose poller
+  // stands by (another router holds the lease) would otherwise keep its largest burst's heap.
+  impl_->trimmer = std::jthread([](std::stop_token stop) {
+    std::mutex mu;
+    std::condition_variable_any wake;
+    std::unique_lock lock(mu);
+    while (!wake.wait_for(lock, stop, kRouterTrimInterval, [&] { return stop.stop_requested(); })) {
+      malloc_trim(0);
+    }
+  });
   return Status::Ok();
 }
 

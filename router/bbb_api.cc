@@ -6,6 +6,7 @@
 #include <chrono>
 #include <set>
 
+#include "router/content_encoding.h"
 #include "router/xml_render.h"
 
 namespace sb {
@@ -144,7 +145,29 @@ void BbbApi::handle(const HttpRequest& request, const std::string& call, const R
     reply(noted(errorResponse(api.error()), call, ""));
     return;
   }
+  if (call == "getMeetings") {
+    dispatch(std::move(*api), [this, gzip = acceptsGzip(request.acceptEncoding), reply](
+                                  HttpResponse r) { reply(encodedListing(std::move(r), gzip)); });
+    return;
+  }
   dispatch(std::move(*api), reply);
+}
+
+HttpResponse BbbApi::encodedListing(HttpResponse r, bool gzip) {
+  r.variesByEncoding = true;
+  if (!gzip || !r.sharedBody || r.sharedBody->size() < kGzipMinBytes) return r;
+  // One compression at a time: the router hands out the same listing until a poll round or a
+  // create changes it, so it is compressed once, not by each of the callers waiting here.
+  std::lock_guard lock(gzipMu_);
+  if (gzipSource_ != r.sharedBody) {
+    auto packed = gzipCompress(*r.sharedBody);
+    if (!packed) return r;  // out of memory: plain text
+    gzipSource_ = r.sharedBody;
+    gzipped_ = std::make_shared<const std::string>(std::move(*packed));
+  }
+  r.sharedBody = gzipped_;
+  r.contentEncoding = "gzip";
+  return r;
 }
 
 HttpResponse errorResponse(const Error& error) {

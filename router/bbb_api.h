@@ -4,6 +4,8 @@
 // Thread-safety: handle() may be called concurrently.
 #pragma once
 
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -18,6 +20,9 @@ namespace sb {
 
 class BbbApi {
  public:
+  // getMeetings answers at least this large go out gzipped to clients that accept gzip.
+  static constexpr size_t kGzipMinBytes = 1024;
+
   // Sets `router`'s listing renderer to getMeetings' envelope (before any request is served).
   BbbApi(MeetingRouter& router, const ApiConfig& config, WorkerPool& workers);
 
@@ -28,12 +33,19 @@ class BbbApi {
   // Checks method and content type, verifies the checksum and decodes the parameters.
   Result<ApiRequest> admit(const HttpRequest& request, const std::string& call) const;
   void dispatch(ApiRequest request, const Reply& reply);
+  // getMeetings' answer, gzip-compressed when the client accepts it and it is large enough to
+  // gain (a pool's listing is megabytes of XML; Pistache holds each answer in memory until sent).
+  HttpResponse encodedListing(HttpResponse r, bool gzip);
 
   MeetingRouter& router_;
   const ApiConfig& config_;
   WorkerPool& workers_;
   ChecksumVerifier verifier_;
   JoinCacheRefresher joinCacheRefresher_;
+  std::mutex gzipMu_;  // held while compressing, so a listing is compressed once
+  std::shared_ptr<const std::string>
+      gzipSource_;                              // guarded by gzipMu_: the listing last compressed
+  std::shared_ptr<const std::string> gzipped_;  // guarded by gzipMu_: its gzip stream
 };
 
 // BBB API answers (textResponse and noted are in router/http_types.h).

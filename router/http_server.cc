@@ -54,6 +54,19 @@ const Http::Mime::MediaType& mediaType(const std::string& contentType) {
   return it->second;
 }
 
+// "Vary" (RFC 9110 §12.5.5): Pistache 0.0.5 has no class for it and writes only typed headers
+// into a response (addRaw ones are dropped).
+class VaryHeader : public Http::Header::Header {
+ public:
+  NAME("Vary")
+  explicit VaryHeader(std::string fields = {}) : fields_(std::move(fields)) {}
+  void parse(const std::string& data) override { fields_ = data; }
+  void write(std::ostream& stream) const override { stream << fields_; }
+
+ private:
+  std::string fields_;
+};
+
 void send(Http::ResponseWriter& writer, const HttpResponse& r, bool keepAlive) {
   auto& headers = writer.headers();
   // Pistache marks responses "Connection: Close" when the request had no Connection header, yet
@@ -69,6 +82,10 @@ void send(Http::ResponseWriter& writer, const HttpResponse& r, bool keepAlive) {
     headers.add<Http::Header::Location>(loc);
   }
   headers.add<Http::Header::CacheControl>(Http::CacheDirective(Http::CacheDirective::NoCache));
+  if (r.contentEncoding == "gzip") {
+    headers.add<Http::Header::ContentEncoding>(Http::Header::Encoding::Gzip);
+  }
+  if (r.variesByEncoding) headers.add<VaryHeader>("Accept-Encoding");
   const std::string& body = r.payload();
   // Pistache copies the body into a buffer that doubles from 512 bytes as it fills. Its chunked
   // ResponseStream would avoid that, but aborts the process when flushed from a worker thread
@@ -101,6 +118,9 @@ class Front : public Http::Handler {
       }
       if (auto auth = request.headers().tryGetRaw("Authorization")) {
         req.authorization = auth->value();
+      }
+      if (auto encodings = request.headers().tryGetRaw("Accept-Encoding")) {
+        req.acceptEncoding = encodings->value();
       }
       auto shared = std::make_shared<Http::ResponseWriter>(std::move(writer));
       routeRequest(*handlers_, req, [shared, keepAlive](HttpResponse r) {

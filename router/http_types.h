@@ -14,8 +14,9 @@ struct HttpRequest {
   std::string path;      // "/bigbluebutton/api/create" (raw, not decoded)
   std::string rawQuery;  // exactly as sent, without '?'
   std::string body;
-  std::string contentType;    // "" when absent
-  std::string authorization;  // the Authorization header, "" when absent
+  std::string contentType;     // "" when absent
+  std::string authorization;   // the Authorization header, "" when absent
+  std::string acceptEncoding;  // the Accept-Encoding header, "" when absent
 };
 
 // What the access log and the request metrics say about a request, filled by the handler that
@@ -35,7 +36,9 @@ struct HttpResponse {
   // Instead of `body` when set: a large answer kept elsewhere (getMeetings' cached listing), sent
   // without a copy.
   std::shared_ptr<const std::string> sharedBody;
-  std::string location;  // for redirects; CR/LF are stripped before sending
+  std::string location;           // for redirects; CR/LF are stripped before sending
+  std::string contentEncoding;    // "gzip" when the payload is compressed, else ""
+  bool variesByEncoding = false;  // sent as "Vary: Accept-Encoding" (the payload depends on it)
   AccessNote access;
 
   const std::string& payload() const { return sharedBody ? *sharedBody : body; }

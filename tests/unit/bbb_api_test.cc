@@ -1,6 +1,7 @@
 // BbbApi::handle and routeRequest, without sockets: a real WorkerPool, the memory stores, a fake
 // BBB. Replies are awaited through a promise.
 #include "router/bbb_api.h"
+#include "router/content_encoding.h"
 
 #include <gtest/gtest.h>
 
@@ -412,6 +413,45 @@ TEST_F(BbbApiTest, GetMeetingsWithLeadingAmpersandChecksum) {
   ASSERT_TRUE(doc.load_string(r.payload().c_str()));
   EXPECT_STREQ(doc.child("response").child("meetings").child("meeting").child_value("meetingID"),
                "m-a");
+}
+
+// A listing of any size says it varies by Accept-Encoding; one worth compressing goes out gzipped
+// to a client that accepts it.
+TEST_F(BbbApiTest, GetMeetingsIsGzippedForClientsThatAcceptIt) {
+  ServerPoll poll;
+  for (int i = 0; i < 40; ++i)
+    poll.meetings.push_back(fake::polledMeeting("m-" + std::to_string(i), 3, 0));
+  bbb_.polls[urlFor("s1")] = poll;
+  HttpRequest plainRequest = get("getMeetings", sign("getMeetings", ""));
+  HttpResponse plain = handle(plainRequest, "getMeetings");
+  EXPECT_TRUE(plain.variesByEncoding);
+  EXPECT_EQ(plain.contentEncoding, "");
+  ASSERT_GE(plain.payload().size(), BbbApi::kGzipMinBytes) << plain.payload();
+  HttpRequest gzipRequest = plainRequest;
+  gzipRequest.acceptEncoding = "br, gzip;q=0.8";
+  HttpResponse packed = handle(gzipRequest, "getMeetings");
+  EXPECT_TRUE(packed.variesByEncoding);
+  EXPECT_EQ(packed.contentEncoding, "gzip");
+  EXPECT_EQ(packed.payload().substr(0, 2), "\x1f\x8b");
+  EXPECT_LT(packed.payload().size(), plain.payload().size());
+  auto again = gzipCompress(plain.payload());
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(packed.payload(), *again) << "the plain listing, gzipped";
+  EXPECT_EQ(handle(gzipRequest, "getMeetings").payload(), packed.payload());
+  gzipRequest.acceptEncoding = "gzip;q=0";
+  EXPECT_EQ(handle(gzipRequest, "getMeetings").contentEncoding, "");
+}
+
+TEST_F(BbbApiTest, SmallAndErrorAnswersOfGetMeetingsAreNeverGzipped) {
+  HttpRequest request = get("getMeetings", sign("getMeetings", ""));
+  request.acceptEncoding = "gzip";
+  HttpResponse none = handle(request, "getMeetings");  // no servers: a few hundred bytes
+  EXPECT_EQ(field(none, "returncode"), "SUCCESS");
+  EXPECT_EQ(none.contentEncoding, "");
+  request.rawQuery = "checksum=wrong";
+  HttpResponse refused = handle(request, "getMeetings");
+  EXPECT_EQ(field(refused, "messageKey"), "checksumError");
+  EXPECT_EQ(refused.contentEncoding, "");
 }
 
 TEST_F(BbbApiTest, IsMeetingRunningForAnUnknownMeeting) {

@@ -34,16 +34,17 @@ TEST(AcceptsGzipTest, NamedOrAnyWithAPositiveQuality) {
                           "gzip;level=1;q=0.2", "gzip;q=0, gzip;q=0.3"}) {
     EXPECT_TRUE(acceptsGzip(yes)) << yes;
   }
-  for (const char* no : {"", "identity", "deflate, br", "gzip;q=0", "gzip; q=0.000",
-                         "*;q=0", "gzip;q=0, *", "gzipx", "x-gzip;q=abc", "gzip;q=1.5",
-                         "gzip;q=-1", ",,;", "gzip;q="}) {
+  for (const char* no :
+       {"", "identity", "deflate, br", "gzip;q=0", "gzip; q=0.000", "*;q=0", "gzip;q=0, *", "gzipx",
+        "x-gzip;q=abc", "gzip;q=1.5", "gzip;q=-1", ",,;", "gzip;q="}) {
     EXPECT_FALSE(acceptsGzip(no)) << no;
   }
 }
 
 TEST(GzipCompressTest, RoundTripsThroughZlib) {
   std::string text;
-  for (int i = 0; i < 20000; ++i) text += "<meeting><meetingID>m-" + std::to_string(i) + "</meetingID></meeting>";
+  for (int i = 0; i < 20000; ++i)
+    text += "<meeting><meetingID>m-" + std::to_string(i) + "</meetingID></meeting>";
   auto packed = gzipCompress(text);
   ASSERT_TRUE(packed.has_value());
   EXPECT_LT(packed->size(), text.size() / 5);

@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
+#include <new>
+#include <optional>
 #include <set>
 
 #include "router/content_encoding.h"
@@ -156,17 +159,34 @@ void BbbApi::handle(const HttpRequest& request, const std::string& call, const R
 HttpResponse BbbApi::encodedListing(HttpResponse r, bool gzip) {
   r.variesByEncoding = true;
   if (!gzip || !r.sharedBody || r.sharedBody->size() < kGzipMinBytes) return r;
-  // One compression at a time: the router hands out the same listing until a poll round or a
-  // create changes it, so it is compressed once, not by each of the callers waiting here.
-  std::lock_guard lock(gzipMu_);
-  if (gzipSource_ != r.sharedBody) {
-    auto packed = gzipCompress(*r.sharedBody);
-    if (!packed) return r;  // out of memory: plain text
-    gzipSource_ = r.sharedBody;
-    gzipped_ = std::make_shared<const std::string>(std::move(*packed));
+  // The router hands out the same listing until a poll round or a change, so each listing is
+  // compressed once: its first caller compresses (outside the lock), the others with the same
+  // listing wait for that. A listing answered live is new on each call and compressed by it.
+  std::optional<std::promise<std::shared_ptr<const std::string>>> mine;
+  std::shared_future<std::shared_ptr<const std::string>> packed;
+  {
+    std::lock_guard lock(gzipMu_);
+    if (gzipSource_ != r.sharedBody) {
+      mine.emplace();
+      gzipSource_ = r.sharedBody;
+      gzipped_ = mine->get_future().share();
+    }
+    packed = gzipped_;
   }
-  r.sharedBody = gzipped_;
-  r.contentEncoding = "gzip";
+  if (mine) {
+    std::shared_ptr<const std::string> out;  // null: zlib or memory failed, plain text then
+    try {
+      if (auto gz = gzipCompress(*r.sharedBody)) {
+        out = std::make_shared<const std::string>(std::move(*gz));
+      }
+    } catch (const std::bad_alloc&) {
+    }
+    mine->set_value(std::move(out));
+  }
+  if (auto body = packed.get()) {
+    r.sharedBody = std::move(body);
+    r.contentEncoding = "gzip";
+  }
   return r;
 }
 

@@ -4,6 +4,7 @@
 // Thread-safety: handle() may be called concurrently.
 #pragma once
 
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -42,10 +43,11 @@ class BbbApi {
   WorkerPool& workers_;
   ChecksumVerifier verifier_;
   JoinCacheRefresher joinCacheRefresher_;
-  std::mutex gzipMu_;  // held while compressing, so a listing is compressed once
-  std::shared_ptr<const std::string>
-      gzipSource_;                              // guarded by gzipMu_: the listing last compressed
-  std::shared_ptr<const std::string> gzipped_;  // guarded by gzipMu_: its gzip stream
+  std::mutex gzipMu_;
+  // Guarded by gzipMu_: the listing compressed last, and its gzip stream (null when compressing
+  // failed) once its first caller has compressed it.
+  std::shared_ptr<const std::string> gzipSource_;
+  std::shared_future<std::shared_ptr<const std::string>> gzipped_;
 };
 
 // BBB API answers (textResponse and noted are in router/http_types.h).

@@ -440,6 +440,15 @@ TEST_F(BbbApiTest, GetMeetingsIsGzippedForClientsThatAcceptIt) {
   EXPECT_EQ(handle(gzipRequest, "getMeetings").payload(), packed.payload());
   gzipRequest.acceptEncoding = "gzip;q=0";
   EXPECT_EQ(handle(gzipRequest, "getMeetings").contentEncoding, "");
+  // Callers at once, each with a listing of its own (answered live here) or the same one: each
+  // gets its listing gzipped.
+  gzipRequest.acceptEncoding = "gzip";
+  std::vector<std::future<HttpResponse>> calls;
+  for (int i = 0; i < 8; ++i) {
+    calls.push_back(
+        std::async(std::launch::async, [&] { return handle(gzipRequest, "getMeetings"); }));
+  }
+  for (auto& c : calls) EXPECT_EQ(c.get().payload(), packed.payload());
 }
 
 TEST_F(BbbApiTest, SmallAndErrorAnswersOfGetMeetingsAreNeverGzipped) {

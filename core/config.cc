@@ -120,6 +120,9 @@ Result<Config> loadConfig(const EnvLookup& env) {
   if (auto s = readInt(env, "MAX_MEETING_DURATION", 0, 10'000'000, n); !s) return s.error();
   c.api.maxMeetingDuration = static_cast<int>(n);
   c.api.getMeetingsDisabled = truthy(env("GET_MEETINGS_API_DISABLED"));
+  n = c.api.getMeetingsConcurrency;
+  if (auto s = readInt(env, "GET_MEETINGS_CONCURRENCY", 0, 1024, n); !s) return s.error();
+  c.api.getMeetingsConcurrency = static_cast<int>(n);
   if (auto v = env("BUILD_NUMBER")) c.api.buildNumber = *v;
   if (auto s = readSeconds(env, "JOIN_CACHE_TTL", 0, 60, c.api.joinCacheTtl); !s) return s.error();
   if (auto s = readSeconds(env, "PLACEMENT_VIEW_TTL", 0, 60, c.api.placementViewTtl); !s) {

@@ -37,6 +37,11 @@ struct ApiConfig {
   int maxMeetingDuration = 0;
   // GET_MEETINGS_API_DISABLED (default false): getMeetings answers noMeetings without checksum.
   bool getMeetingsDisabled = false;
+  // GET_MEETINGS_CONCURRENCY (default 4; 0 = no bound): getMeetings answers on their way out at
+  // once (handed to the HTTP layer, not yet written). Pistache copies each answer twice and keeps
+  // a copy until it is written (a pool's listing is megabytes), so concurrent callers multiplied
+  // the memory; the others wait their turn (at most 5 s).
+  int getMeetingsConcurrency = 4;
   // BUILD_NUMBER (default empty): shown as <build> in the API root answer.
   std::string buildNumber;
   // JOIN_CACHE_TTL (seconds, default 1; 0 = off): how long a router answers joins from its own

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <new>
@@ -68,6 +69,7 @@ BbbApi::BbbApi(MeetingRouter& router, const ApiConfig& config, WorkerPool& worke
                                       config.joinCacheTtl / 20, std::chrono::milliseconds(50))) {
   // The router keeps getMeetings' last answer whole, envelope included, so it is sent as is.
   router_.renderListingsWith([](std::string_view meetings) { return renderMeetings(meetings); });
+  if (config.getMeetingsConcurrency > 0) listingSends_.emplace(config.getMeetingsConcurrency);
 }
 
 Result<ApiRequest> BbbApi::admit(const HttpRequest& request, const std::string& call) const {
@@ -149,11 +151,49 @@ void BbbApi::handle(const HttpRequest& request, const std::string& call, const R
     return;
   }
   if (call == "getMeetings") {
-    dispatch(std::move(*api), [this, gzip = acceptsGzip(request.acceptEncoding), reply](
-                                  HttpResponse r) { reply(encodedListing(std::move(r), gzip)); });
+    dispatch(std::move(*api), [this, gzip = acceptsGzip(request.acceptEncoding),
+                               reply](HttpResponse r) { sendListing(std::move(r), gzip, reply); });
     return;
   }
   dispatch(std::move(*api), reply);
+}
+
+namespace {
+
+// A turn to send getMeetings' answer: taken (waiting at most kListingTurnWait) when built, given
+// back once the answer has left the process or could not (HttpResponse::onSent), and at the
+// latest when the last copy of the answer is gone.
+class ListingTurn {
+ public:
+  explicit ListingTurn(std::counting_semaphore<1024>& turns) : turns_(turns) {
+    // A turn held past this by a slow reader: answer anyway rather than hang the caller.
+    taken_ = turns_.try_acquire_for(std::chrono::seconds(5));
+  }
+  ~ListingTurn() { end(); }
+  ListingTurn(const ListingTurn&) = delete;
+  ListingTurn& operator=(const ListingTurn&) = delete;
+  void end() {
+    if (taken_ && !ended_.exchange(true)) turns_.release();
+  }
+
+ private:
+  std::counting_semaphore<1024>& turns_;
+  bool taken_ = false;
+  std::atomic<bool> ended_{false};
+};
+
+}  // namespace
+
+void BbbApi::sendListing(HttpResponse r, bool gzip, const Reply& reply) {
+  HttpResponse answer = encodedListing(std::move(r), gzip);
+  if (listingSends_) {
+    // The HTTP layer holds copies of each answer until the client has read it: a few answers
+    // at a time, the other callers wait here on their worker (64 callers of a 9 MB listing held
+    // ~740 MB at once).
+    auto turn = std::make_shared<ListingTurn>(*listingSends_);
+    answer.onSent = [turn] { turn->end(); };
+  }
+  reply(std::move(answer));
 }
 
 HttpResponse BbbApi::encodedListing(HttpResponse r, bool gzip) {

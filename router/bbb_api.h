@@ -7,6 +7,8 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <semaphore>
 #include <string>
 #include <string_view>
 
@@ -37,12 +39,17 @@ class BbbApi {
   // getMeetings' answer, gzip-compressed when the client accepts it and it is large enough to
   // gain (a pool's listing is megabytes of XML; Pistache holds each answer in memory until sent).
   HttpResponse encodedListing(HttpResponse r, bool gzip);
+  // Replies with getMeetings' answer (encodedListing); at most GET_MEETINGS_CONCURRENCY are on
+  // their way out at once (handed over and not yet written to their sockets).
+  void sendListing(HttpResponse r, bool gzip, const Reply& reply);
 
   MeetingRouter& router_;
   const ApiConfig& config_;
   WorkerPool& workers_;
   ChecksumVerifier verifier_;
   JoinCacheRefresher joinCacheRefresher_;
+  // GET_MEETINGS_CONCURRENCY turns: getMeetings answers on their way out; none = no bound.
+  std::optional<std::counting_semaphore<1024>> listingSends_;
   std::mutex gzipMu_;
   // Guarded by gzipMu_: the listing compressed last, and its gzip stream (null when compressing
   // failed) once its first caller has compressed it.

@@ -90,7 +90,11 @@ void send(Http::ResponseWriter& writer, const HttpResponse& r, bool keepAlive) {
   // Pistache copies the body into a buffer that doubles from 512 bytes as it fills. Its chunked
   // ResponseStream would avoid that, but aborts the process when flushed from a worker thread
   // (Pistache 0.0.5: "could not find write data"), so every answer goes out through send().
-  writer.send(static_cast<Http::Code>(r.status), body.data(), body.size());
+  auto sent = writer.send(static_cast<Http::Code>(r.status), body.data(), body.size());
+  if (r.onSent) {
+    sent.then([done = r.onSent](ssize_t) { done(); },
+              [done = r.onSent](std::exception_ptr) { done(); });
+  }
 }
 
 class Front : public Http::Handler {
@@ -128,6 +132,7 @@ class Front : public Http::Handler {
           send(*shared, r, keepAlive);
         } catch (const std::exception& e) {
           spdlog::warn("could not send a response: {}", e.what());
+          if (r.onSent) r.onSent();
         }
       });
     } catch (const std::exception& e) {

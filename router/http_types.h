@@ -39,6 +39,9 @@ struct HttpResponse {
   std::string location;           // for redirects; CR/LF are stripped before sending
   std::string contentEncoding;    // "gzip" when the payload is compressed, else ""
   bool variesByEncoding = false;  // sent as "Vary: Accept-Encoding" (the payload depends on it)
+  // Called once the answer has left the process (written to the socket) or could not be (the
+  // client went away); also when no HTTP layer sends it. May run on a reactor thread.
+  std::function<void()> onSent;
   AccessNote access;
 
   const std::string& payload() const { return sharedBody ? *sharedBody : body; }

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/balancing/least_load_strategy.h"
 #include "db/memory_store.h"
@@ -100,6 +101,9 @@ class BbbApiTest : public ::testing::Test {
   Config config_;
   std::unique_ptr<MeetingRouter> router_;
   std::unique_ptr<BbbApi> api_;
+  // APIs a test replaced (to change config_): kept until the workers, which may still be
+  // finishing their tasks, are joined.
+  std::vector<std::unique_ptr<BbbApi>> replaced_;
   WorkerPool workers_{2};  // declared last: joined first, while the router still exists
 };
 
@@ -449,6 +453,31 @@ TEST_F(BbbApiTest, GetMeetingsIsGzippedForClientsThatAcceptIt) {
         std::async(std::launch::async, [&] { return handle(gzipRequest, "getMeetings"); }));
   }
   for (auto& c : calls) EXPECT_EQ(c.get().payload(), packed.payload());
+}
+
+// GET_MEETINGS_CONCURRENCY: answers handed to the HTTP layer at once (the pool has 2 workers).
+TEST_F(BbbApiTest, GetMeetingsAnswersAreHandedOverAFewAtATime) {
+  for (int bound : {1, 0}) {
+    SCOPED_TRACE(bound);
+    config_.api.getMeetingsConcurrency = bound;
+    if (api_) replaced_.push_back(std::move(api_));
+    std::atomic<int> sending{0}, most{0}, done{0};
+    Reply slowClient = [&](HttpResponse r) {
+      EXPECT_EQ(field(r, "returncode"), "SUCCESS");
+      int now = ++sending;
+      most = std::max(most.load(), now);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      --sending;
+      ++done;
+    };
+    HttpRequest request = get("getMeetings", sign("getMeetings", ""));
+    for (int i = 0; i < 4; ++i) api().handle(request, "getMeetings", slowClient);
+    for (int i = 0; i < 200 && done < 4; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_EQ(done.load(), 4);
+    EXPECT_EQ(most.load(), bound == 1 ? 1 : 2);
+  }
 }
 
 TEST_F(BbbApiTest, SmallAndErrorAnswersOfGetMeetingsAreNeverGzipped) {

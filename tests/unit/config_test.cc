@@ -171,6 +171,13 @@ TEST(ConfigTest, IntegersAndSeconds) {
 
 TEST(ConfigTest, WorkerQueueBound) {
   EXPECT_EQ(loadOk({}).http.workerQueueMax, 4096u);
+  EXPECT_EQ(loadOk({}).api.getMeetingsConcurrency, 4);
+  EXPECT_EQ(loadOk({{"GET_MEETINGS_CONCURRENCY", "0"}}).api.getMeetingsConcurrency, 0);
+  EXPECT_EQ(loadOk({{"GET_MEETINGS_CONCURRENCY", "16"}}).api.getMeetingsConcurrency, 16);
+  EXPECT_NE(loadError({{"GET_MEETINGS_CONCURRENCY", "-1"}}).find("GET_MEETINGS_CONCURRENCY"),
+            std::string::npos);
+  EXPECT_NE(loadError({{"GET_MEETINGS_CONCURRENCY", "5000"}}).find("GET_MEETINGS_CONCURRENCY"),
+            std::string::npos);
   EXPECT_EQ(loadOk({{"WORKER_QUEUE_MAX", "0"}}).http.workerQueueMax, 0u);  // no bound
   EXPECT_EQ(loadOk({{"WORKER_QUEUE_MAX", "100"}}).http.workerQueueMax, 100u);
   EXPECT_NE(loadError({{"WORKER_QUEUE_MAX", "-1"}}).find("WORKER_QUEUE_MAX"), std::string::npos);

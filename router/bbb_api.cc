@@ -69,7 +69,9 @@ BbbApi::BbbApi(MeetingRouter& router, const ApiConfig& config, WorkerPool& worke
                                       config.joinCacheTtl / 20, std::chrono::milliseconds(50))) {
   // The router keeps getMeetings' last answer whole, envelope included, so it is sent as is.
   router_.renderListingsWith([](std::string_view meetings) { return renderMeetings(meetings); });
-  if (config.getMeetingsConcurrency > 0) listingSends_.emplace(config.getMeetingsConcurrency);
+  if (config.getMeetingsConcurrency > 0) {
+    listingSends_ = std::make_shared<ListingTurns>(config.getMeetingsConcurrency);
+  }
 }
 
 Result<ApiRequest> BbbApi::admit(const HttpRequest& request, const std::string& call) const {
@@ -160,24 +162,28 @@ void BbbApi::handle(const HttpRequest& request, const std::string& call, const R
 
 namespace {
 
+// How long a getMeetings caller waits for a turn: past it (turns held by slow readers), it
+// answers anyway rather than hang.
+constexpr auto kListingTurnWait = std::chrono::seconds(5);
+
 // A turn to send getMeetings' answer: taken (waiting at most kListingTurnWait) when built, given
 // back once the answer has left the process or could not (HttpResponse::onSent), and at the
-// latest when the last copy of the answer is gone.
+// latest when the last copy of the answer is gone. Shares the turns, which a send still under way
+// when the API is destroyed (shutdown) may give back after it.
 class ListingTurn {
  public:
-  explicit ListingTurn(std::counting_semaphore<1024>& turns) : turns_(turns) {
-    // A turn held past this by a slow reader: answer anyway rather than hang the caller.
-    taken_ = turns_.try_acquire_for(std::chrono::seconds(5));
+  explicit ListingTurn(std::shared_ptr<BbbApi::ListingTurns> turns) : turns_(std::move(turns)) {
+    taken_ = turns_->try_acquire_for(kListingTurnWait);
   }
   ~ListingTurn() { end(); }
   ListingTurn(const ListingTurn&) = delete;
   ListingTurn& operator=(const ListingTurn&) = delete;
   void end() {
-    if (taken_ && !ended_.exchange(true)) turns_.release();
+    if (taken_ && !ended_.exchange(true)) turns_->release();
   }
 
  private:
-  std::counting_semaphore<1024>& turns_;
+  std::shared_ptr<BbbApi::ListingTurns> turns_;
   bool taken_ = false;
   std::atomic<bool> ended_{false};
 };
@@ -190,7 +196,7 @@ void BbbApi::sendListing(HttpResponse r, bool gzip, const Reply& reply) {
     // The HTTP layer holds copies of each answer until the client has read it: a few answers
     // at a time, the other callers wait here on their worker (64 callers of a 9 MB listing held
     // ~740 MB at once).
-    auto turn = std::make_shared<ListingTurn>(*listingSends_);
+    auto turn = std::make_shared<ListingTurn>(listingSends_);
     answer.onSent = [turn] { turn->end(); };
   }
   reply(std::move(answer));

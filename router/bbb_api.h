@@ -7,7 +7,6 @@
 #include <future>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <semaphore>
 #include <string>
 #include <string_view>
@@ -25,6 +24,8 @@ class BbbApi {
  public:
   // getMeetings answers at least this large go out gzipped to clients that accept gzip.
   static constexpr size_t kGzipMinBytes = 1024;
+  // Turns to send getMeetings' answer (GET_MEETINGS_CONCURRENCY, at most 1024).
+  using ListingTurns = std::counting_semaphore<1024>;
 
   // Sets `router`'s listing renderer to getMeetings' envelope (before any request is served).
   BbbApi(MeetingRouter& router, const ApiConfig& config, WorkerPool& workers);
@@ -48,8 +49,8 @@ class BbbApi {
   WorkerPool& workers_;
   ChecksumVerifier verifier_;
   JoinCacheRefresher joinCacheRefresher_;
-  // GET_MEETINGS_CONCURRENCY turns: getMeetings answers on their way out; none = no bound.
-  std::optional<std::counting_semaphore<1024>> listingSends_;
+  // GET_MEETINGS_CONCURRENCY turns: getMeetings answers on their way out; null = no bound.
+  std::shared_ptr<ListingTurns> listingSends_;
   std::mutex gzipMu_;
   // Guarded by gzipMu_: the listing compressed last, and its gzip stream (null when compressing
   // failed) once its first caller has compressed it.

@@ -40,7 +40,8 @@ struct HttpResponse {
   std::string contentEncoding;    // "gzip" when the payload is compressed, else ""
   bool variesByEncoding = false;  // sent as "Vary: Accept-Encoding" (the payload depends on it)
   // Called once the answer has left the process (written to the socket) or could not be (the
-  // client went away); also when no HTTP layer sends it. May run on a reactor thread.
+  // client went away). May run on a reactor thread. Not called when nothing sends the answer
+  // (handlers used without the HTTP layer): rely on the last copy going away as well.
   std::function<void()> onSent;
   AccessNote access;
 

@@ -633,6 +633,32 @@ Status readAll(RedisConnection& redis, const std::vector<std::string>& ids, KeyO
   return Status::Ok();
 }
 
+// Every record of the index set `index`, in id order: each hash key(id) read (all fields, or only
+// `only`) and parsed by parse(id, fields) -> Result<T>; those `keep` refuses are left out. The
+// first record that does not parse fails the listing.
+template <typename T, typename KeyOf, typename Parse, typename Keep>
+Result<std::vector<T>> listRecords(RedisConnection& redis, const std::string& index, KeyOf keyOf,
+                                   Parse parse, Keep keep, std::span<const char* const> only = {}) {
+  auto ids = sortedMembers(redis, index);
+  if (!ids.ok()) return ids.error();
+  std::vector<T> out;
+  out.reserve(ids->size());
+  Status s = readAll(
+      redis, *ids, keyOf,
+      [&](const std::string& id, const Fields& fields) -> Status {
+        Result<T> record = parse(id, fields);
+        if (!record.ok()) return record.error();
+        if (keep(*record)) out.push_back(std::move(*record));
+        return Status::Ok();
+      },
+      only);
+  if (!s.ok()) return s.error();
+  return out;
+}
+
+// For listRecords: keeps every record.
+constexpr auto kEveryRecord = [](const auto&) { return true; };
+
 std::vector<std::string> concat(std::vector<std::string> head, std::vector<std::string> tail) {
   head.insert(head.end(), std::make_move_iterator(tail.begin()),
               std::make_move_iterator(tail.end()));
@@ -663,20 +689,9 @@ RedisServerStore::RedisServerStore(std::shared_ptr<RedisConnection> redis, Redis
     : redis_(std::move(redis)), keys_(std::move(keys)) {}
 
 Result<std::vector<Server>> RedisServerStore::listServers() {
-  auto ids = sortedMembers(*redis_, keys_.servers());
-  if (!ids.ok()) return ids.error();
-  std::vector<Server> out;
-  out.reserve(ids->size());
-  Status s = readAll(
-      *redis_, *ids, [this](const std::string& id) { return keys_.server(id); },
-      [&out](const std::string& id, const Fields& fields) -> Status {
-        auto server = serverFrom(id, fields);
-        if (!server.ok()) return server.error();
-        out.push_back(std::move(*server));
-        return Status::Ok();
-      });
-  if (!s.ok()) return s.error();
-  return out;
+  return listRecords<Server>(
+      *redis_, keys_.servers(), [this](const std::string& id) { return keys_.server(id); },
+      serverFrom, kEveryRecord);
 }
 
 Result<Server> RedisServerStore::getServer(std::string_view id) {
@@ -875,41 +890,17 @@ Result<int> RedisMeetingStore::orphanMeetingsOf(std::string_view serverId) {
 }
 
 Result<std::vector<Meeting>> RedisMeetingStore::listMeetings(std::string_view serverId) {
-  auto ids =
-      sortedMembers(*redis_, serverId.empty() ? keys_.meetings() : keys_.serverMeetings(serverId));
-  if (!ids.ok()) return ids.error();
-  std::vector<Meeting> out;
-  out.reserve(ids->size());
-  Status s = readAll(
-      *redis_, *ids, [this](const std::string& id) { return keys_.meeting(id); },
-      [&](const std::string& id, const Fields& fields) -> Status {
-        auto m = meetingFrom(id, fields);
-        if (!m.ok()) return m.error();
-        // Re-claimed elsewhere between the index read and this one: not on this server now.
-        if (!serverId.empty() && m->serverId != serverId) return Status::Ok();
-        out.push_back(std::move(*m));
-        return Status::Ok();
-      });
-  if (!s.ok()) return s.error();
-  return out;
+  return listRecords<Meeting>(
+      *redis_, serverId.empty() ? keys_.meetings() : keys_.serverMeetings(serverId),
+      [this](const std::string& id) { return keys_.meeting(id); }, meetingFrom,
+      // Re-claimed elsewhere between the index read and this one: not on this server now.
+      [serverId](const Meeting& m) { return serverId.empty() || m.serverId == serverId; });
 }
 
 Result<std::vector<PlacedMeeting>> RedisMeetingStore::listPlacedMeetings() {
-  auto ids = sortedMembers(*redis_, keys_.meetings());
-  if (!ids.ok()) return ids.error();
-  std::vector<PlacedMeeting> out;
-  out.reserve(ids->size());
-  Status s = readAll(
-      *redis_, *ids, [this](const std::string& id) { return keys_.meeting(id); },
-      [&out](const std::string& id, const Fields& fields) -> Status {
-        auto m = placedMeetingFrom(id, fields);
-        if (!m.ok()) return m.error();
-        out.push_back(std::move(*m));
-        return Status::Ok();
-      },
-      kPlacedMeetingFields);
-  if (!s.ok()) return s.error();
-  return out;
+  return listRecords<PlacedMeeting>(
+      *redis_, keys_.meetings(), [this](const std::string& id) { return keys_.meeting(id); },
+      placedMeetingFrom, kEveryRecord, kPlacedMeetingFields);
 }
 
 // ---- RedisLeaderLease -------------------------------------------------------------------------

@@ -1,8 +1,5 @@
 // The BBB API through a real Switchboard HTTP front against bbb-sim servers over real sockets.
-#include <curl/curl.h>
 #include <gtest/gtest.h>
-
-#include <algorithm>
 
 #include <future>
 #include <set>
@@ -187,44 +184,6 @@ TEST_F(BbbApiTest, GetMeetingsMergesAllServersAndSurvivesADeadOne) {
   sim_->fault(dead, {{"down", false}});
 }
 
-// A GET through libcurl that offers gzip (curl decodes the answer): the decoded body and the
-// answer's Content-Encoding and Vary headers.
-struct DecodedAnswer {
-  std::string body, contentEncoding, vary;
-};
-DecodedAnswer getOfferingGzip(const std::string& url) {
-  DecodedAnswer a;
-  CURL* curl = curl_easy_init();
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "gzip");
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
-  auto onBody = +[](char* data, size_t size, size_t n, void* out) {
-    static_cast<std::string*>(out)->append(data, size * n);
-    return size * n;
-  };
-  auto onHeader = +[](char* data, size_t size, size_t n, void* out) {
-    auto* answer = static_cast<DecodedAnswer*>(out);
-    std::string line(data, size * n);
-    while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
-    size_t colon = line.find(':');
-    if (colon != std::string::npos) {
-      std::string name = line.substr(0, colon);
-      std::transform(name.begin(), name.end(), name.begin(), ::tolower);
-      std::string value = line.substr(line.find_first_not_of(' ', colon + 1));
-      if (name == "content-encoding") answer->contentEncoding = value;
-      if (name == "vary") answer->vary = value;
-    }
-    return size * n;
-  };
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, onBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &a.body);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, onHeader);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &a);
-  EXPECT_EQ(curl_easy_perform(curl), CURLE_OK);
-  curl_easy_cleanup(curl);
-  return a;
-}
-
 // Over a socket: a client that offers gzip gets the same listing, gzipped (curl decodes it).
 TEST_F(BbbApiTest, GetMeetingsGoesOutGzippedToClientsThatOfferIt) {
   for (int i = 0; i < 20; ++i) create("gz-" + std::to_string(i));
@@ -233,7 +192,8 @@ TEST_F(BbbApiTest, GetMeetingsGoesOutGzippedToClientsThatOfferIt) {
   auto plain = router_->call("getMeetings", "");
   ASSERT_EQ(xmlField(plain.body, "returncode"), "SUCCESS");
   ASSERT_GT(plain.body.size(), 1024u);
-  auto packed = getOfferingGzip(router_->apiUrl("getMeetings", ""));
+  auto packed = httpGetAccepting(router_->apiUrl("getMeetings", ""), "gzip");
+  ASSERT_EQ(packed.status, 200) << packed.error;
   EXPECT_EQ(packed.contentEncoding, "gzip");
   EXPECT_EQ(packed.vary, "Accept-Encoding");
   EXPECT_EQ(packed.body, plain.body);

@@ -19,10 +19,11 @@ size_t collect(char* data, size_t size, size_t n, void* user) {
 
 HttpResult httpRequest(const std::string& method, const std::string& url, const std::string& body,
                        const std::string& contentType, const std::string& authorization,
-                       const std::string& caFile) {
+                       const std::string& caFile, const std::string& acceptEncoding) {
   HttpResult r;
   CURL* h = curl_easy_init();
   curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+  if (!acceptEncoding.empty()) curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, acceptEncoding.c_str());
   if (!caFile.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, caFile.c_str());
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 10000L);
@@ -49,6 +50,13 @@ HttpResult httpRequest(const std::string& method, const std::string& url, const 
     char* ct = nullptr;
     curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);
     if (ct) r.contentType = ct;
+    curl_header* header = nullptr;
+    if (curl_easy_header(h, "Content-Encoding", 0, CURLH_HEADER, -1, &header) == CURLHE_OK) {
+      r.contentEncoding = header->value;
+    }
+    if (curl_easy_header(h, "Vary", 0, CURLH_HEADER, -1, &header) == CURLHE_OK) {
+      r.vary = header->value;
+    }
   } else {
     r.error = curl_easy_strerror(code);
   }
@@ -58,6 +66,10 @@ HttpResult httpRequest(const std::string& method, const std::string& url, const 
 }
 
 HttpResult httpGet(const std::string& url) { return httpRequest("GET", url, "", ""); }
+
+HttpResult httpGetAccepting(const std::string& url, const std::string& acceptEncoding) {
+  return httpRequest("GET", url, "", "", "", "", acceptEncoding);
+}
 
 HttpResult httpPost(const std::string& url, const std::string& body,
                     const std::string& contentType) {

@@ -21,7 +21,9 @@ struct HttpResult {
   std::string body;
   std::string location;
   std::string contentType;
-  std::string error;  // curl's message when status == 0
+  std::string contentEncoding;  // the Content-Encoding header ("" when absent)
+  std::string vary;             // the Vary header ("" when absent)
+  std::string error;            // curl's message when status == 0
 };
 
 // GET (or POST when `body` is given) without following redirects, 10 s timeout.
@@ -29,9 +31,12 @@ HttpResult httpGet(const std::string& url);
 HttpResult httpPost(const std::string& url, const std::string& body,
                     const std::string& contentType);
 // `caFile`: trust this PEM certificate for https:// URLs (the tests' self-signed one).
+// `acceptEncoding`: offered in Accept-Encoding; curl decodes the answer (`body` is decoded).
 HttpResult httpRequest(const std::string& method, const std::string& url, const std::string& body,
                        const std::string& contentType, const std::string& authorization = "",
-                       const std::string& caFile = "");
+                       const std::string& caFile = "", const std::string& acceptEncoding = "");
+// A GET offering `acceptEncoding` (e.g. "gzip"), the answer decoded.
+HttpResult httpGetAccepting(const std::string& url, const std::string& acceptEncoding);
 // The text of the first <name> element of an XML body ("" when absent).
 std::string xmlField(const std::string& xml, const std::string& name);
 

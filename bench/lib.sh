@@ -486,7 +486,9 @@ redis_per_req() {
 
 # run_wrk LABEL URL FILE EXPECT THREADS CONNS SECONDS UNIQUE [PID...]: wrk --latency with
 # bench/urls.lua; fills W[...] (rps, p50_ms, p99_ms, errors, cpu_us_per_req, ...) and prints
-# one line. PIDs: the server's processes, for its CPU time per request.
+# one line. PIDs: the server's processes, for its CPU time per request. With WRK_PACE_MS=D in
+# the environment, each connection pauses about D ms between an answer and its next request
+# (urls.lua's paced mode; pace_ms RATE CONNS computes D).
 run_wrk() {
   local label=$1 url=$2 file=$3 expect=$4 threads=$5 conns=$6 secs=$7 unique=$8
   shift 8
@@ -526,8 +528,8 @@ run_wrk() {
       'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
     W[ctx_per_req]=$(awk -v c=$((c1 - c0)) -v n="${W[requests]}" 'BEGIN { printf "%.2f", c / n }')
   fi
-  printf '  %-28s wrk -t%s -c%s -d%ss: rps=%s p50_ms=%s p99_ms=%s max_ms=%s requests=%s non_expected=%s socket_errors=%s (connect %s read %s write %s timeout %s) server_cpu_us_per_req=%s ctx_switches_per_req=%s%s\n' \
-    "$label" "$threads" "$conns" "$secs" "${W[rps]}" "${W[p50_ms]}" "${W[p99_ms]}" "${W[max_ms]}" \
+  printf '  %-28s wrk -t%s -c%s -d%ss%s: rps=%s p50_ms=%s p99_ms=%s max_ms=%s requests=%s non_expected=%s socket_errors=%s (connect %s read %s write %s timeout %s) server_cpu_us_per_req=%s ctx_switches_per_req=%s%s\n' \
+    "$label" "$threads" "$conns" "$secs" "${WRK_PACE_MS:+ paced ${WRK_PACE_MS} ms}" "${W[rps]}" "${W[p50_ms]}" "${W[p99_ms]}" "${W[max_ms]}" \
     "${W[requests]}" "${W[bad]}" "${W[socket_errors]}" "${W[connect_err]}" "${W[read_err]}" \
     "${W[write_err]}" "${W[timeout_err]}" "${W[cpu_us_per_req]}" "${W[ctx_per_req]}" \
     "$([[ ${W[wrapped]} -gt 0 && $unique == 1 ]] && echo " WRAPPED(${W[wrapped]}): file too short, paths repeated")"
@@ -541,7 +543,6 @@ run_wrk() {
   if [[ -n ${W[first_bad]} ]]; then echo "    first unexpected answer: ${W[first_bad]}"; fi
 }
 
-# ratio A B: A/B in percent, one decimal.
 # perf_router FILE DURATION: in the background, `perf record` the router (SB_PID) with DWARF call
 # graphs (the build has no frame pointers, so -g alone gives none) for the middle of a measured run
 # of DURATION seconds that starts now. No-op when FILE is empty.
@@ -552,6 +553,11 @@ perf_router() {
     >/dev/null 2>&1) &
 }
 
+# pace_ms RATE CONNS: the mean pause per connection (ms) for CONNS paced connections to offer
+# about RATE requests/s in all (urls.lua's paced mode; the answers' own latency lowers it a little).
+pace_ms() { awk -v r="$1" -v c="$2" 'BEGIN { d = c * 1000 / r; printf "%d", (d < 1 ? 1 : d + 0.5) }'; }
+
+# ratio A B: A/B in percent, one decimal.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", 100 * a / b; else print "0" }'; }
 # le A B / ge A B: numeric comparisons for verdicts.
 le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }

@@ -13,6 +13,19 @@
 --              0: every thread cycles over the whole file from its own offset
 -- Each wrk thread has its own Lua state; setup() (main state) keeps the thread objects so that
 -- done() can sum their counters.
+-- Paced mode: with WRK_PACE_MS=D (> 0) in the environment, each connection waits a random
+-- 0.5 D .. 1.5 D ms after an answer before its next request, so C connections offer about
+-- C * 1000 / D requests/s whatever the server's speed (below saturation, the latency at that
+-- load). The jitter keeps the connections from sending in lockstep bursts. wrk starts a
+-- request's latency when it is written, after the wait. delay() must be defined at the top
+-- level: wrk looks for it in its main Lua state, before any init().
+
+local pace_ms = tonumber(os.getenv("WRK_PACE_MS") or "0") or 0
+if pace_ms > 0 then
+  function delay()
+    return math.floor(pace_ms * (0.5 + math.random()))
+  end
+end
 
 local threads = {}
 local nsetup = 0
@@ -37,6 +50,7 @@ function init(args)
   end
   if #paths == 0 then error("urls.lua: no paths for thread " .. tid .. " in " .. file) end
   if unique then idx = 0 else idx = (tid * math.floor(#paths / nth)) % #paths end
+  math.randomseed(os.time() + tid)
   good, bad, wrapped = 0, 0, 0
   first_bad = ""
 end

@@ -5,9 +5,17 @@
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
 #include <condition_variable>
-#include <cstdio>
+#include <cstdint>
+#include <memory>
 #include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
 
 #include <algorithm>
 #include <chrono>
@@ -17,23 +25,138 @@
 #include <string_view>
 
 namespace sb {
-namespace {
 
-// stdout through stdio's buffer, flushed by AccessLog's flusher every second (and on exit):
-// spdlog's stdout sink flushes every line, a write() per request at tens of thousands a second.
-class BufferedStdoutSink final : public spdlog::sinks::base_sink<std::mutex> {
+// Lines written to `fd` by a thread of their own. A request thread only appends its line to a
+// buffer in memory: the write() to stdout (a pipe to journald or docker, a file) blocks as long
+// as its reader lags or the disk throttles dirty pages, and under the sink's lock on a reactor
+// thread it held up every request of every reactor. When kMaxPending bytes already wait, a line
+// is dropped and counted rather than waited for; a warning says how many once the writer writes
+// again. The writer writes what waits every second, or at once past kWriteAt bytes, in whole
+// lines, in writes of at most PIPE_BUF bytes where lines allow (atomic on a pipe: other writers
+// of the same stdout never land inside a line).
+class AccessLogSink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  static constexpr size_t kWriteAt = 64 * 1024;
+  static constexpr size_t kMaxPending = 8 * 1024 * 1024;
+
+  explicit AccessLogSink(int fd) : state_(std::make_shared<State>()) {
+    std::thread([state = state_, fd] { state->run(fd); }).detach();
+  }
+
+  // Writes what is pending, waiting at most 2 s for a reader that lags. A writer still blocked
+  // then (a reader that never reads) is left to the process's end; it holds its own state.
+  ~AccessLogSink() override {
+    std::unique_lock lock(state_->mu);
+    state_->stopping = true;
+    state_->wake.notify_one();
+    state_->written.wait_for(lock, std::chrono::seconds(2), [this] { return state_->done; });
+  }
+
+  size_t dropped() {
+    std::lock_guard lock(state_->mu);
+    return state_->droppedTotal;
+  }
+
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
     spdlog::memory_buf_t formatted;
     formatter_->format(msg, formatted);
-    std::fwrite(formatted.data(), 1, formatted.size(), stdout);
+    State& st = *state_;
+    std::unique_lock lock(st.mu);
+    if (st.pending.size() + formatted.size() > kMaxPending) {
+      ++st.dropped;
+      ++st.droppedTotal;
+      return;
+    }
+    const bool wasBelow = st.pending.size() < kWriteAt;
+    st.pending.append(formatted.data(), formatted.size());
+    const bool wake = wasBelow && st.pending.size() >= kWriteAt;
+    lock.unlock();
+    if (wake) st.wake.notify_one();
   }
-  void flush_() override { std::fflush(stdout); }
+
+  // Waits until every line logged before the call is written (at most 1 s).
+  void flush_() override {
+    State& st = *state_;
+    std::unique_lock lock(st.mu);
+    const uint64_t target = st.taken + st.pending.size();
+    st.flushWanted = true;
+    st.wake.notify_one();
+    st.written.wait_for(lock, std::chrono::seconds(1),
+                        [&] { return st.writtenUpTo >= target || st.done; });
+  }
+
+ private:
+  struct State {
+    std::mutex mu;
+    std::condition_variable wake;     // the writer: a batch is due, a flush or the stop
+    std::condition_variable written;  // a batch is written, or the writer is done
+    std::string pending;              // guarded by mu, like every field below
+    uint64_t taken = 0;               // bytes taken by the writer so far
+    uint64_t writtenUpTo = 0;         // bytes written (or given up on) so far
+    size_t dropped = 0;               // since the last warning
+    size_t droppedTotal = 0;
+    bool flushWanted = false;
+    bool stopping = false;
+    bool done = false;
+
+    void run(int fd) {
+      std::string batch;
+      std::unique_lock lock(mu);
+      while (true) {
+        wake.wait_for(lock, std::chrono::seconds(1),
+                      [this] { return stopping || flushWanted || pending.size() >= kWriteAt; });
+        flushWanted = false;
+        const bool last = stopping;
+        const size_t droppedNow = std::exchange(dropped, 0);
+        batch.assign(pending);
+        pending.clear();  // keeps its capacity: the next second's lines fit without growing
+        taken += batch.size();
+        const uint64_t upTo = taken;
+        lock.unlock();
+        if (droppedNow > 0) {
+          spdlog::warn("access log: {} lines dropped, stdout did not keep up", droppedNow);
+        }
+        writeLines(fd, batch);
+        lock.lock();
+        writtenUpTo = upTo;
+        if (last) break;
+        written.notify_all();
+      }
+      done = true;
+      written.notify_all();
+    }
+  };
+
+  // Writes `text` (whole lines) to `fd`, in pieces of at most PIPE_BUF bytes cut at line ends (a
+  // longer line goes alone). Gives up on an error other than EINTR: nothing reads any more.
+  static void writeLines(int fd, std::string_view text) {
+    while (!text.empty()) {
+      size_t n = text.size();
+      if (n > PIPE_BUF) {
+        const size_t cut = text.rfind('\n', PIPE_BUF - 1);
+        const size_t end = cut == std::string_view::npos ? text.find('\n') : cut;
+        n = end == std::string_view::npos ? text.size() : end + 1;
+      }
+      std::string_view piece = text.substr(0, n);
+      while (!piece.empty()) {
+        const ssize_t w = ::write(fd, piece.data(), piece.size());
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) return;
+        piece.remove_prefix(static_cast<size_t>(w));
+      }
+      text.remove_prefix(n);
+    }
+  }
+
+  std::shared_ptr<State> state_;
 };
 
-std::shared_ptr<spdlog::logger> accessLogger(bool json) {
+namespace {
+
+std::shared_ptr<spdlog::logger> accessLogger(std::shared_ptr<AccessLogSink> sink, bool json) {
   // Not registered: each AccessLog keeps its own format (tests run routers with both).
-  auto logger = std::make_shared<spdlog::logger>("access", std::make_shared<BufferedStdoutSink>());
+  auto logger = std::make_shared<spdlog::logger>("access", std::move(sink));
   // JSON lines carry their own time and level fields.
   logger->set_pattern(json ? "%v" : "[%Y-%m-%d %H:%M:%S.%e] [access] %v");
   logger->set_level(spdlog::level::info);
@@ -77,19 +200,12 @@ std::string callOfPath(std::string_view path) {
   return "other";  // client-chosen paths must not become metric labels
 }
 
-AccessLog::AccessLog(bool json)
-    : json_(json), logger_(accessLogger(json)), flusher_([this](std::stop_token stop) {
-        std::mutex mu;
-        std::condition_variable_any wake;
-        std::unique_lock lock(mu);
-        // wait_for returns early when a stop is requested (the destructor), which ends the loop.
-        while (!stop.stop_requested()) {
-          wake.wait_for(lock, stop, std::chrono::seconds(1), [] { return false; });
-          logger_->flush();
-        }
-      }) {}
+AccessLog::AccessLog(bool json, int fd)
+    : json_(json), sink_(std::make_shared<AccessLogSink>(fd)), logger_(accessLogger(sink_, json)) {}
 
 AccessLog::~AccessLog() = default;
+
+size_t AccessLog::droppedLines() const { return sink_->dropped(); }
 
 std::string AccessLog::format(const AccessRecord& r) const {
   fmt::memory_buffer line;

@@ -36,7 +36,7 @@ namespace sb {
 // of the same stdout never land inside a line).
 class AccessLogSink final : public spdlog::sinks::base_sink<std::mutex> {
  public:
-  static constexpr size_t kWriteAt = 64 * 1024;
+  static constexpr size_t kWriteAt = 1024 * 1024;
   static constexpr size_t kMaxPending = 8 * 1024 * 1024;
 
   explicit AccessLogSink(int fd) : state_(std::make_shared<State>()) {
@@ -109,8 +109,8 @@ class AccessLogSink final : public spdlog::sinks::base_sink<std::mutex> {
         flushWanted = false;
         const bool last = stopping;
         const size_t droppedNow = std::exchange(dropped, 0);
-        batch.assign(pending);
-        pending.clear();  // keeps its capacity: the next second's lines fit without growing
+        batch.clear();
+        batch.swap(pending);  // the two trade buffers: both keep their capacity, nothing is copied
         taken += batch.size();
         const uint64_t upTo = taken;
         lock.unlock();

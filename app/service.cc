@@ -1,6 +1,7 @@
 #include "app/service.h"
 
 #include <malloc.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -65,7 +66,7 @@ struct Service::Impl {
         poller(stores->servers(), stores->meetings(), bbb, clock, config, stores->lease(), &metrics,
                &stores->snapshots()),
         rtc(stores->servers(), clock, config.rtc),
-        accessLog(config.logJson) {}
+        accessLog(config.logJson, STDOUT_FILENO, &metrics) {}
 };
 
 Service::Service(Config config, ServiceOptions options, std::unique_ptr<StoreBundle> stores) {

@@ -95,6 +95,11 @@ Metrics::Metrics()
                       .Name("switchboard_poll_errors_total")
                       .Help("Failed polls, by server")
                       .Register(*registry_)),
+      accessLogDrops_(BuildCounter()
+                          .Name("switchboard_access_log_dropped_lines_total")
+                          .Help("Access log lines dropped because stdout did not keep up")
+                          .Register(*registry_)
+                          .Add({})),
       pollRoundSeconds_(BuildHistogram()
                             .Name("switchboard_poll_round_duration_seconds")
                             .Help("Wall time of one poll round over every server")
@@ -130,6 +135,8 @@ void Metrics::countPlacement(std::string_view strategy) {
 }
 
 void Metrics::countFailover() { failovers_.Add({}).Increment(); }
+
+void Metrics::countAccessLogDrop() { accessLogDrops_.Increment(); }
 
 void Metrics::countStoreError(std::string_view component) {
   storeErrors_.Add({{"component", std::string(component)}}).Increment();

@@ -47,6 +47,8 @@ class Metrics {
   // A request or poll that failed because Redis or PostgreSQL did not answer.
   void countStoreError(std::string_view component);
   void countPollError(const std::string& serverId);
+  // An access log line dropped because stdout did not keep up (router/access_log.h).
+  void countAccessLogDrop();
   void observePollRound(double seconds);
 
   // The text exposition format (0.0.4): the process families, then the per-server gauges.
@@ -60,6 +62,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& failovers_;
   prometheus::Family<prometheus::Counter>& storeErrors_;
   prometheus::Family<prometheus::Counter>& pollErrors_;
+  prometheus::Counter& accessLogDrops_;
   prometheus::Family<prometheus::Histogram>& pollRoundSeconds_;
 
   // The request series by "call\0result": found under a shared lock, so a request does not

@@ -24,6 +24,8 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
+#include "core/metrics.h"
+
 namespace sb {
 
 // Lines written to `fd` by a thread of their own. A request thread only appends its line to a
@@ -39,7 +41,9 @@ class AccessLogSink final : public spdlog::sinks::base_sink<std::mutex> {
   static constexpr size_t kWriteAt = 1024 * 1024;
   static constexpr size_t kMaxPending = 8 * 1024 * 1024;
 
-  explicit AccessLogSink(int fd) : state_(std::make_shared<State>()) {
+  // `metrics`: counts dropped lines, on the dropping (request) thread: it must outlive the sink,
+  // not the writer, which a reader that never reads can keep blocked past the sink's end.
+  AccessLogSink(int fd, Metrics* metrics) : state_(std::make_shared<State>()), metrics_(metrics) {
     std::thread([state = state_, fd] { state->run(fd); }).detach();
   }
 
@@ -66,6 +70,8 @@ class AccessLogSink final : public spdlog::sinks::base_sink<std::mutex> {
     if (st.pending.size() + formatted.size() > kMaxPending) {
       ++st.dropped;
       ++st.droppedTotal;
+      lock.unlock();
+      if (metrics_) metrics_->countAccessLogDrop();
       return;
     }
     const bool wasBelow = st.pending.size() < kWriteAt;
@@ -150,6 +156,7 @@ class AccessLogSink final : public spdlog::sinks::base_sink<std::mutex> {
   }
 
   std::shared_ptr<State> state_;
+  Metrics* const metrics_;
 };
 
 namespace {
@@ -200,8 +207,10 @@ std::string callOfPath(std::string_view path) {
   return "other";  // client-chosen paths must not become metric labels
 }
 
-AccessLog::AccessLog(bool json, int fd)
-    : json_(json), sink_(std::make_shared<AccessLogSink>(fd)), logger_(accessLogger(sink_, json)) {}
+AccessLog::AccessLog(bool json, int fd, Metrics* metrics)
+    : json_(json),
+      sink_(std::make_shared<AccessLogSink>(fd, metrics)),
+      logger_(accessLogger(sink_, json)) {}
 
 AccessLog::~AccessLog() = default;
 

@@ -32,12 +32,14 @@ struct AccessRecord {
 };
 
 class AccessLogSink;
+class Metrics;
 
 class AccessLog {
  public:
   // `json`: one JSON object per line. The lines go to `fd` (stdout, like the other log lines).
-  // The destructor writes what is pending, waiting at most 2 s for a reader that lags.
-  explicit AccessLog(bool json, int fd = 1);
+  // `metrics` (optional, outlives the log) counts the lines dropped. The destructor writes what
+  // is pending, waiting at most 2 s for a reader that lags.
+  explicit AccessLog(bool json, int fd = 1, Metrics* metrics = nullptr);
   ~AccessLog();
   void write(const AccessRecord& record) const;
   // The line write() logs, for tests.

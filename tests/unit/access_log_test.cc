@@ -2,6 +2,8 @@
 // quotes and escapes it, whether or not it takes the plain-text shortcut.
 #include "router/access_log.h"
 
+#include "core/metrics.h"
+
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -126,7 +128,8 @@ TEST(AccessLogTest, AReaderThatStopsReadingNeverHoldsUpARequest) {
   std::signal(SIGPIPE, SIG_IGN);  // the writer's last write after the reader is closed
   Pipe pipe;
   ASSERT_GE(pipe.read, 0);
-  auto log = std::make_unique<AccessLog>(false, pipe.write);
+  Metrics metrics;
+  auto log = std::make_unique<AccessLog>(false, pipe.write, &metrics);
   // ~120 bytes a line: 200,000 lines are ~24 MB, three times the bound plus the pipe.
   auto requests = std::async(std::launch::async, [&] {
     for (int i = 0; i < 200000; ++i) log->write(joinRecord("m-" + std::to_string(i)));
@@ -134,6 +137,10 @@ TEST(AccessLogTest, AReaderThatStopsReadingNeverHoldsUpARequest) {
   ASSERT_EQ(requests.wait_for(std::chrono::seconds(20)), std::future_status::ready)
       << "writing an access line blocked on the stuck reader";
   EXPECT_GT(log->droppedLines(), 0u);
+  EXPECT_NE(metrics.render({}).find("switchboard_access_log_dropped_lines_total " +
+                                    std::to_string(log->droppedLines())),
+            std::string::npos)
+      << metrics.render({});
   ::close(pipe.read);  // the writer's blocked write() fails now, and it ends
   pipe.read = -1;
   log.reset();

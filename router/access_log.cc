@@ -2,6 +2,7 @@
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <spdlog/details/null_mutex.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
@@ -36,7 +37,10 @@ namespace sb {
 // again. The writer writes what waits every second, or at once past kWriteAt bytes, in whole
 // lines, in writes of at most PIPE_BUF bytes where lines allow (atomic on a pipe: other writers
 // of the same stdout never land inside a line).
-class AccessLogSink final : public spdlog::sinks::base_sink<std::mutex> {
+// One lock per line: spdlog's own sink mutex is a null one, and the state's mutex guards the
+// formatter (not thread-safe: it caches the time) along with the buffer. The pattern is set once,
+// before the first line.
+class AccessLogSink final : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
  public:
   static constexpr size_t kWriteAt = 1024 * 1024;
   static constexpr size_t kMaxPending = 8 * 1024 * 1024;
@@ -64,9 +68,9 @@ class AccessLogSink final : public spdlog::sinks::base_sink<std::mutex> {
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
     spdlog::memory_buf_t formatted;
-    formatter_->format(msg, formatted);
     State& st = *state_;
     std::unique_lock lock(st.mu);
+    formatter_->format(msg, formatted);
     if (st.pending.size() + formatted.size() > kMaxPending) {
       ++st.dropped;
       ++st.droppedTotal;

@@ -76,7 +76,9 @@ BbbApi::BbbApi(MeetingRouter& router, const ApiConfig& config, WorkerPool& worke
 
 Result<ApiRequest> BbbApi::admit(const HttpRequest& request, const std::string& call) const {
   bool post = request.method == "POST";
-  if (request.method != "GET" && !post) return Error::of(ErrorCode::kUnsupportedRequest);
+  // HEAD is answered as GET (BBB and Scalelite do); the HTTP front sends it without a body.
+  bool get = request.method == "GET" || request.method == "HEAD";
+  if (!get && !post) return Error::of(ErrorCode::kUnsupportedRequest);
   if (call == "join" && post) return Error::of(ErrorCode::kUnsupportedRequest);
   if (call == "insertDocument" && !post) return Error::of(ErrorCode::kUnsupportedRequest);
 

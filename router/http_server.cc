@@ -67,7 +67,8 @@ class VaryHeader : public Http::Header::Header {
   std::string fields_;
 };
 
-void send(Http::ResponseWriter& writer, const HttpResponse& r, bool keepAlive) {
+// `head`: the request was HEAD; the answer is the GET's, headers only (RFC 9110 §9.3.2).
+void send(Http::ResponseWriter& writer, const HttpResponse& r, bool keepAlive, bool head = false) {
   auto& headers = writer.headers();
   // Pistache marks responses "Connection: Close" when the request had no Connection header, yet
   // keeps the socket open; clients then reconnect every time. Say what really happens.
@@ -86,7 +87,8 @@ void send(Http::ResponseWriter& writer, const HttpResponse& r, bool keepAlive) {
     headers.add<Http::Header::ContentEncoding>(Http::Header::Encoding::Gzip);
   }
   if (r.variesByEncoding) headers.add<VaryHeader>("Accept-Encoding");
-  const std::string& body = r.payload();
+  static const std::string kNoBody;
+  const std::string& body = head ? kNoBody : r.payload();
   // Pistache copies the body into a buffer that doubles from 512 bytes as it fills. Its chunked
   // ResponseStream would avoid that, but aborts the process when flushed from a worker thread
   // (Pistache 0.0.5: "could not find write data"), so every answer goes out through send().
@@ -127,9 +129,10 @@ class Front : public Http::Handler {
         req.acceptEncoding = encodings->value();
       }
       auto shared = std::make_shared<Http::ResponseWriter>(std::move(writer));
-      routeRequest(*handlers_, req, [shared, keepAlive](HttpResponse r) {
+      const bool head = request.method() == Http::Method::Head;
+      routeRequest(*handlers_, req, [shared, keepAlive, head](HttpResponse r) {
         try {
-          send(*shared, r, keepAlive);
+          send(*shared, r, keepAlive, head);
         } catch (const std::exception& e) {
           spdlog::warn("could not send a response: {}", e.what());
           if (r.onSent) r.onSent();

@@ -2,6 +2,7 @@
 
 #include <pistache/stream.h>
 
+#include <algorithm>
 #include <vector>
 
 namespace sb {
@@ -59,6 +60,13 @@ void splitTarget(const std::string& target, std::string& path, std::string& rawQ
   }
   size_t hash = rawQuery.find('#');
   if (hash != std::string::npos) rawQuery.resize(hash);
+  // A frontend whose base URL ends in '/' asks for "/bigbluebutton/api//getMeetings": collapse
+  // runs of '/' as Scalelite (Rails) does. The query keeps its bytes (checksums cover them).
+  if (path.find("//") != std::string::npos) {
+    path.erase(
+        std::unique(path.begin(), path.end(), [](char a, char b) { return a == '/' && b == '/'; }),
+        path.end());
+  }
 }
 
 }  // namespace sb

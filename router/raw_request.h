@@ -19,7 +19,8 @@ namespace sb {
 // cannot be read (then the caller must answer an error, never guess).
 std::string rawRequestTarget(const Pistache::Http::ResponseWriter& response);
 
-// Splits a raw target into path and raw query (without '?'; empty when none).
+// Splits a raw target into path and raw query (without '?'; empty when none). Runs of '/' in
+// the path are collapsed to one ("/bigbluebutton/api//join" is "/bigbluebutton/api/join").
 void splitTarget(const std::string& target, std::string& path, std::string& rawQuery);
 
 }  // namespace sb

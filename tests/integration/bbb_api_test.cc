@@ -63,6 +63,37 @@ TEST_F(BbbApiTest, ApiRootAnswersVersionWithoutChecksum) {
   EXPECT_EQ(xmlField(post.body, "version"), "2.0");
 }
 
+TEST_F(BbbApiTest, HeadIsAnsweredAsGetWithoutABody) {
+  ASSERT_EQ(xmlField(create("head-1").body, "returncode"), "SUCCESS");
+  auto join = httpRequest(
+      "HEAD", router_->apiUrl("join", "fullName=A&meetingID=head-1&password=mp"), "", "");
+  EXPECT_EQ(join.status, 302);
+  EXPECT_NE(join.location.find("/bigbluebutton/api/join?"), std::string::npos) << join.location;
+  EXPECT_TRUE(join.body.empty());
+  auto running =
+      httpRequest("HEAD", router_->apiUrl("isMeetingRunning", "meetingID=head-1"), "", "");
+  EXPECT_EQ(running.status, 200);
+  EXPECT_EQ(running.contentType.rfind("text/xml", 0), 0u) << running.contentType;
+  EXPECT_TRUE(running.body.empty());
+  // A HEAD with a bad checksum is refused as the GET is (no body either way).
+  auto bad =
+      httpRequest("HEAD", router_->base() + "/bigbluebutton/api/getMeetings?checksum=0", "", "");
+  EXPECT_EQ(bad.status, 200);
+}
+
+TEST_F(BbbApiTest, RepeatedSlashesInThePathAreCollapsed) {
+  // A frontend whose base URL ends in '/' (Scalelite answers these).
+  ASSERT_EQ(xmlField(create("slash-1").body, "returncode"), "SUCCESS");
+  std::string url = router_->apiUrl("getMeetings", "");
+  url.replace(url.find("/api/getMeetings"), 16, "/api//getMeetings");
+  auto r = httpGet(url);
+  EXPECT_EQ(xmlField(r.body, "returncode"), "SUCCESS") << r.body;
+  EXPECT_NE(r.body.find("<meetingID>slash-1</meetingID>"), std::string::npos);
+  std::string join = router_->apiUrl("join", "fullName=A&meetingID=slash-1&password=mp");
+  join.replace(join.find("/bigbluebutton/api/"), 19, "//bigbluebutton//api///");
+  EXPECT_EQ(httpGet(join).status, 302);
+}
+
 TEST_F(BbbApiTest, CreatePlacesMeetingsOnLeastLoadedServersAndIsIdempotent) {
   std::set<int> used;
   for (int i = 0; i < 3; ++i) {

@@ -30,6 +30,7 @@ HttpResult httpRequest(const std::string& method, const std::string& url, const 
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &r.body);
   curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
+  if (method == "HEAD") curl_easy_setopt(h, CURLOPT_NOBODY, 1L);  // no body is read after it
   curl_slist* headers = nullptr;
   if (!contentType.empty())
     headers = curl_slist_append(headers, ("Content-Type: " + contentType).c_str());

@@ -26,6 +26,23 @@ namespace sb {
 namespace {
 
 constexpr auto kRouterTrimInterval = std::chrono::seconds(30);
+// How often every process checks that its stores lost nothing (StoreBundle::maintain).
+constexpr auto kStoreMaintenanceInterval = std::chrono::seconds(5);
+
+// What /readyz says of the stores: ready while one answers (joins and, with Redis down, creates
+// go on from the other), degraded when one does not.
+Readiness readinessOf(const StoreBundle::Health& health) {
+  Readiness r;
+  std::string why;
+  for (const auto& d : health.down) why += (why.empty() ? "" : "; ") + d;
+  if (!health.serving()) {
+    r.ready = false;
+    r.reason = why;
+  } else if (!why.empty()) {
+    r.degraded = why;
+  }
+  return r;
+}
 
 }  // namespace
 
@@ -48,7 +65,9 @@ struct Service::Impl {
   std::unique_ptr<OpsApi> opsApi;
   std::unique_ptr<HttpServer> http;
   bool pollerRunning = false;
-  std::jthread trimmer;  // hands freed heap memory back every kRouterTrimInterval
+  // Housekeeping: StoreBundle::maintain every kStoreMaintenanceInterval, and hands freed heap
+  // memory back every kRouterTrimInterval.
+  std::jthread housekeeper;
 
   static std::unique_ptr<BalancingStrategy> strategyFor(const Config& c) {
     auto s = makeStrategy(c.balancing.strategy);
@@ -83,7 +102,8 @@ Service::Service(Config config, ServiceOptions options, std::unique_ptr<StoreBun
   i.adminApi = std::make_unique<AdminApi>(i.admin, i.stores->servers(), i.stores->meetings(),
                                           i.router, i.config.admin, *i.workers);
   i.opsApi = std::make_unique<OpsApi>(
-      i.stores->servers(), i.rtc, i.metrics, [&i]() { return i.stores->ready(); }, *i.workers);
+      i.stores->servers(), i.rtc, i.metrics, [&i]() { return readinessOf(i.stores->health()); },
+      *i.workers);
   RouterHandlers handlers;
   handlers.api = i.api.get();
   handlers.admin = i.adminApi.get();
@@ -110,12 +130,18 @@ Status Service::start() {
   // main.cc raises M_TRIM_THRESHOLD so bursts do not give memory back and take it again, so every
   // process trims on a timer too: only the active poller has rounds, and a router whose poller
   // stands by (another router holds the lease) would otherwise keep its largest burst's heap.
-  impl_->trimmer = std::jthread([](std::stop_token stop) {
+  impl_->housekeeper = std::jthread([stores = impl_->stores.get()](std::stop_token stop) {
     std::mutex mu;
     std::condition_variable_any wake;
     std::unique_lock lock(mu);
-    while (!wake.wait_for(lock, stop, kRouterTrimInterval, [&] { return stop.stop_requested(); })) {
-      malloc_trim(0);
+    auto lastTrim = std::chrono::steady_clock::now();
+    while (!wake.wait_for(lock, stop, kStoreMaintenanceInterval,
+                          [&] { return stop.stop_requested(); })) {
+      stores->maintain();
+      if (std::chrono::steady_clock::now() - lastTrim >= kRouterTrimInterval) {
+        malloc_trim(0);
+        lastTrim = std::chrono::steady_clock::now();
+      }
     }
   });
   return Status::Ok();
@@ -123,9 +149,9 @@ Status Service::start() {
 
 void Service::stop() {
   if (!impl_) return;
-  if (impl_->trimmer.joinable()) {
-    impl_->trimmer.request_stop();
-    impl_->trimmer.join();
+  if (impl_->housekeeper.joinable()) {
+    impl_->housekeeper.request_stop();
+    impl_->housekeeper.join();
   }
   if (impl_->pollerRunning) {
     impl_->poller.stop();

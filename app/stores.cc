@@ -20,7 +20,7 @@ class MemoryBundle final : public StoreBundle {
   MeetingStore& meetings() override { return meetings_; }
   LeaderLease& lease() override { return lease_; }
   MeetingsSnapshotStore& snapshots() override { return snapshots_; }
-  Status ready() override { return Status::Ok(); }
+  Health health() override { return {}; }
   Status prepare() override { return Status::Ok(); }
   std::string describe() const override { return "embedded in-memory store"; }
 
@@ -53,26 +53,31 @@ class SharedBundle final : public StoreBundle {
         pg_(pgOptions(config)),
         redisServers_(redis_, keys_),
         redisMeetings_(redis_, keys_),
-        lease_(redis_, keys_),
+        redisLease_(redis_, keys_),
         snapshots_(redis_, keys_, snapshotTtl(config)),
         pgServers_(pg_),
         pgMeetings_(pg_),
+        pgLease_(pg_),
         servers_(redisServers_, pgServers_),
-        meetings_(redisMeetings_, pgMeetings_) {}
+        meetings_(redisMeetings_, pgMeetings_),
+        lease_(redisLease_, pgLease_) {}
 
   ServerStore& servers() override { return servers_; }
   MeetingStore& meetings() override { return meetings_; }
   LeaderLease& lease() override { return lease_; }
   MeetingsSnapshotStore& snapshots() override { return snapshots_; }
 
-  Status ready() override {
-    Status r = redis_->ping();
-    Status p = pg_.ping();
-    if (r && p) return Status::Ok();
-    std::string why;
-    if (!r) why += r.error().message;
-    if (!p) why += (why.empty() ? "" : "; ") + p.error().message;
-    return Error::of(ErrorCode::kStoreUnavailable, why);
+  Health health() override {
+    Health h;
+    h.stores = 2;
+    if (Status r = redis_->ping(); !r) {
+      h.down.push_back(r.error().message + " (everything is served from postgres)");
+    }
+    if (Status p = pg_.ping(); !p) {
+      h.down.push_back(p.error().message +
+                       " (joins go on from redis; creates fail until it is back)");
+    }
+    return h;
   }
 
   Status prepare() override {
@@ -90,10 +95,14 @@ class SharedBundle final : public StoreBundle {
                        "the database schema is behind this binary (at '" + status->current +
                            "', needs '" + status->latest + "'): run `switchboard migrate` first");
     }
-    auto restored = meetings_.warmCache();
-    if (restored && *restored > 0) spdlog::info("restored {} meetings into redis", *restored);
-    (void)servers_.listServers();  // refills the server cache when Redis is empty
+    fillRedis("at start");
     return Status::Ok();
+  }
+
+  void maintain() override {
+    auto filled = redis_->command({"EXISTS", keys_.filledMark()});
+    if (!filled || filled->integer == 1) return;  // Redis down (nothing to fill now), or intact
+    fillRedis("after redis lost its data");
   }
 
   std::string describe() const override {
@@ -101,18 +110,33 @@ class SharedBundle final : public StoreBundle {
   }
 
  private:
+  // Copies every PostgreSQL meeting and server missing from Redis into Redis, then marks Redis
+  // filled. Several processes may fill at once: each copy only adds what is missing.
+  void fillRedis(const char* when) {
+    auto restored = meetings_.warmCache();
+    if (!restored) {
+      spdlog::warn("cannot fill redis from postgres {}: {}", when, restored.error().message);
+      return;
+    }
+    if (!servers_.listServers()) return;  // refills the server cache when Redis is empty
+    if (!redis_->command({"SET", keys_.filledMark(), "1"})) return;
+    if (*restored > 0) spdlog::info("restored {} meetings into redis {}", *restored, when);
+  }
+
   const Config& config_;
   std::shared_ptr<RedisConnection> redis_;
   RedisKeys keys_;
   PgConnection pg_;
   RedisServerStore redisServers_;
   RedisMeetingStore redisMeetings_;
-  RedisLeaderLease lease_;
+  RedisLeaderLease redisLease_;
   RedisSnapshotStore snapshots_;
   PgServerStore pgServers_;
   PgMeetingStore pgMeetings_;
+  PgLeaderLease pgLease_;
   DurableServerStore servers_;
   DurableMeetingStore meetings_;
+  DurableLeaderLease lease_;
 };
 
 }  // namespace

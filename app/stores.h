@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/config.h"
 #include "core/leader_lease.h"
@@ -22,12 +23,23 @@ class StoreBundle {
   virtual MeetingStore& meetings() = 0;
   virtual LeaderLease& lease() = 0;
   virtual MeetingsSnapshotStore& snapshots() = 0;
-  // OK when every store answers; else which one does not (for /readyz).
-  virtual Status ready() = 0;
+  // Which stores answer (for /readyz, /stat and the degraded gauge). `down` names each store
+  // that does not, with the reason; the router serves while one of them answers.
+  struct Health {
+    std::vector<std::string> down;  // "redis …: <reason>", "postgres …: <reason>"
+    size_t stores = 1;              // how many stores the bundle has
+    bool serving() const { return down.size() < stores; }
+  };
+  virtual Health health() = 0;
   // Start-up work once the process runs: checks the schema (a schema behind the binary is an
   // error: "run `switchboard migrate`") and fills Redis from PostgreSQL. Unreachable stores are
   // not an error here: the router starts, answers store errors and recovers when they return.
   virtual Status prepare() = 0;
+  // Repairs what a store lost while the process runs; called every few seconds by every
+  // process. With Redis + PostgreSQL: when Redis lost its data (a flush, a restart without
+  // persistence), every PostgreSQL meeting and server goes back into Redis at once, not only as
+  // lookups miss, so routes survive PostgreSQL failing next. Errors are logged, never fatal.
+  virtual void maintain() {}
   virtual std::string describe() const = 0;  // "embedded in-memory store", "redis … + postgres …"
 };
 

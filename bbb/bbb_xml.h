@@ -13,8 +13,13 @@ namespace sb {
 // XML with a <response><returncode>.
 Status readReplyHeader(BbbReply& reply);
 
-// The meetings of a getMeetings answer. kInternalError when the body is not a SUCCESS answer.
-Result<std::vector<PolledMeeting>> parseGetMeetings(const std::string& body);
+// The meetings of a getMeetings answer. kInternalError when the body is not a SUCCESS answer
+// (no <response><returncode> at all, or FAILED). A SUCCESS answer that is not entirely readable
+// (not well-formed XML, bytes that are not XML text) still gives every meeting element that can
+// be read on its own (without its metadata if need be); `unreadableCount` (optional) counts the
+// elements that could not. A server that answers is never taken for dead over one element.
+Result<std::vector<PolledMeeting>> parseGetMeetings(const std::string& body,
+                                                    int* unreadableCount = nullptr);
 
 // <bbbVersion> of the API root answer ("" when absent).
 Result<std::string> parseBbbVersion(const std::string& body);

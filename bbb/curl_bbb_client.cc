@@ -132,13 +132,14 @@ void CurlBbbClient::pollMeetingsEach(const std::vector<std::string>& urls, CallT
         onAnswer(index, Result<ServerPoll>(reply.error()));
         continue;
       }
-      auto meetings = parseGetMeetings(reply->body);
+      int unreadable = 0;
+      auto meetings = parseGetMeetings(reply->body, &unreadable);
       reply->body = std::string();  // the raw answer is parsed: free it before the callback
       if (!meetings) {
         onAnswer(index, Result<ServerPoll>(transportError(urls[index], meetings.error().message)));
       } else {
-        onAnswer(index, Result<ServerPoll>(
-                            ServerPoll{std::move(*meetings), static_cast<int>(elapsed.count())}));
+        onAnswer(index, Result<ServerPoll>(ServerPoll{
+                            std::move(*meetings), static_cast<int>(elapsed.count()), unreadable}));
       }
     }
     if (running > 0) curl_multi_poll(multi.get(), nullptr, 0, 100, nullptr);

@@ -43,6 +43,7 @@ struct PolledMeeting {
   std::string meetingId;
   std::string meetingName;
   std::string internalMeetingId;
+  std::string moderatorPw;  // to end a copy that runs where the meeting does not live
   int64_t createTimeMs = 0;
   int participantCount = 0;
   int moderatorCount = 0;
@@ -57,6 +58,9 @@ struct PolledMeeting {
 struct ServerPoll {
   std::vector<PolledMeeting> meetings;
   int latencyMs = 0;
+  // Meeting elements of the answer that could not be read (bbb/bbb_xml.h): the server answered,
+  // but `meetings` may miss some that run there.
+  int unreadable = 0;
 };
 
 class BbbClient {

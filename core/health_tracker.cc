@@ -1,5 +1,7 @@
 #include "core/health_tracker.h"
 
+#include <algorithm>
+
 namespace sb {
 
 HealthChange recordPollResult(ServerLiveState& live, bool success, const PollerConfig& config) {
@@ -17,6 +19,16 @@ HealthChange recordPollResult(ServerLiveState& live, bool success, const PollerC
   live.unhealthyCount = 0;
   live.online = false;
   return HealthChange::kWentOffline;
+}
+
+std::chrono::milliseconds hungServerRedirectBound(const Config& config) {
+  const auto& p = config.poller;
+  return p.unhealthyThreshold * std::max(p.interval, p.pollTimeout) + p.pollTimeout +
+         config.api.joinCacheTtl;
+}
+
+std::chrono::milliseconds killedServerRedirectBound(const Config& config) {
+  return config.poller.unhealthyThreshold * config.poller.interval + config.api.joinCacheTtl;
 }
 
 }  // namespace sb

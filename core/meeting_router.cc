@@ -7,11 +7,13 @@
 #include <random>
 #include <set>
 #include <thread>
+#include <unordered_set>
 
 #include "core/balancing/placement.h"
 #include "core/balancing/server_tag.h"
 #include "core/bbb_url.h"
 #include "core/load_calculator.h"
+#include "core/meeting_elements.h"
 
 namespace sb {
 namespace {
@@ -48,9 +50,19 @@ QueryString layeredParams(const QueryString& request, const QueryString& default
   return q;
 }
 
-std::chrono::milliseconds reducedTimeout(std::chrono::milliseconds full,
-                                         std::chrono::milliseconds floor) {
-  return std::clamp(full / 10, std::min(floor, full), full);
+// Whether BBB keeps a create's `meta_` parameter: bbb-web keeps a name only when it matches
+// meta_[a-zA-Z][a-zA-Z0-9-]* (ParamsProcessorUtil.isMetaValid) and drops the others, while some
+// servers echo any name unescaped into getMeetings' XML (meta_x[]=1 became <x[]>, which is not
+// well-formed). Forwarding only what BBB keeps makes what the router sends and what it reads back
+// agree.
+bool isMetaKeptByBbb(std::string_view name) {
+  constexpr std::string_view kMeta = "meta_";
+  if (!name.starts_with(kMeta)) return true;  // not metadata
+  std::string_view rest = name.substr(kMeta.size());
+  auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  if (rest.empty() || !alpha(rest.front())) return false;
+  return std::all_of(rest.begin(), rest.end(),
+                     [&](char c) { return alpha(c) || (c >= '0' && c <= '9') || c == '-'; });
 }
 
 }  // namespace
@@ -72,18 +84,9 @@ MeetingRouter::MeetingRouter(ServerStore& servers, MeetingStore& meetings, BbbCl
       reservations_(servers, placementView_),
       claims_([this](std::vector<Meeting>& batch) { return meetings_.claimMeetings(batch); },
               kMaxClaimsPerWrite),
-      callLimit_(config.bbb.serverCallLimit, clock) {
+      callLimit_(config.bbb.serverCallLimit, clock),
+      copies_(bbb, config, metrics) {
   if (snapshots_) changeMarker_.emplace(*snapshots_, clock_);
-}
-
-CallTimeouts MeetingRouter::timeoutsFor(const Server& server) const {
-  CallTimeouts t{config_.bbb.connectTimeout, config_.bbb.responseTimeout};
-  if (!server.live.online) {
-    // Scalelite's rule: an offline server gets a tenth of the timeouts (at least 0.2 s / 0.5 s).
-    t.connect = reducedTimeout(t.connect, std::chrono::milliseconds(200));
-    t.response = reducedTimeout(t.response, std::chrono::milliseconds(500));
-  }
-  return t;
 }
 
 Result<std::string> MeetingRouter::requireMeetingId(const ApiRequest& request) const {
@@ -126,7 +129,7 @@ Result<UpstreamAnswer> MeetingRouter::forward(const Server& server, const std::s
   c.url = signedApiUrl(server, call, params, signing_);
   c.body = body;
   c.contentType = "application/xml";
-  c.timeouts = timeoutsFor(server);
+  c.timeouts = callTimeoutsFor(server, config_.bbb);
   auto reply = bbb_.call(c);
   if (!reply) return Error::of(ErrorCode::kInternalError, failureMessage);
   return UpstreamAnswer{std::move(reply->body), server.id, reply->success(), reply->messageKey};
@@ -146,6 +149,7 @@ QueryString MeetingRouter::createParamsFor(const ApiRequest& request) const {
   QueryString q = layeredParams(request.params, config_.api.defaultCreateParams,
                                 config_.api.overrideCreateParams, config_.api.createExcludeParams);
   q.remove(kServerTagParam);
+  q.removeIf([](const QueryParam& p) { return !isMetaKeptByBbb(p.name); });
   int max = config_.api.maxMeetingDuration;
   if (max > 0) {
     auto d = q.get("duration");
@@ -274,7 +278,9 @@ Result<std::optional<UpstreamAnswer>> MeetingRouter::createExisting(const Meetin
       return std::optional<UpstreamAnswer>(std::move(*answer));
     }
   }
-  // Its server is gone, offline, disabled or (cordoned and the meeting ended): place anew.
+  // Its server is gone, offline, disabled or (cordoned and the meeting ended): place anew, once
+  // the copy there is ended if that server still answers (else the poller ends it later).
+  if (server) (void)copies_.end(*server, m.id, m.moderatorPw);
   if (auto s = meetings_.removeMeeting(m.id, m.serverId); !s) return s.error();
   joinCache_.forget(m.id);
   if (metrics_ && !(server && server->servesExistingMeetings())) metrics_->countFailover();
@@ -408,8 +414,67 @@ Result<JoinTarget> MeetingRouter::joinUrl(const ApiRequest& request) {
     return signedJoin(*cached, request);
   }
   auto server = readJoinServer(*id);
-  if (!server) return server.error();
+  if (!server) {
+    const ErrorCode code = server.error().code;
+    if (code == ErrorCode::kNotFound || code == ErrorCode::kStoreUnavailable) {
+      if (auto seen = runningOn(*id)) {
+        spdlog::warn("join of meeting {} routed to {} from the poll snapshots ({})", *id, seen->id,
+                     code == ErrorCode::kNotFound ? "no store knows it" : "the stores fail");
+        return signedJoin(*seen, request);
+      }
+    }
+    return server.error();
+  }
   return signedJoin(**server, request);
+}
+
+std::optional<Server> MeetingRouter::runningOn(std::string_view meetingId) {
+  if (!snapshots_) return std::nullopt;
+  auto listed = servers_.listServers();
+  std::vector<Server> pool = listed ? std::move(*listed) : placementView_.lastRead();
+  std::vector<std::string> ids;
+  for (const auto& s : pool) {
+    if (s.servesExistingMeetings()) ids.push_back(s.id);
+  }
+  if (ids.empty()) return std::nullopt;
+  auto versions = snapshots_->versions(ids);
+  if (!versions) return std::nullopt;
+  // Only snapshots taken since the last change routed to their server (an end through
+  // Switchboard must not send joins to the server that just ended the meeting), and fresh ones.
+  std::vector<std::string> usable;
+  std::string key;
+  const int64_t now = clock_.nowMs();
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const auto& v = (*versions)[i];
+    if (!v || !v->usable(now, 3 * config_.poller.interval.count())) continue;
+    usable.push_back(ids[i]);
+    key += ids[i] + ':' + std::to_string(v->takenAtMs) + ';';
+  }
+  if (usable.empty()) return std::nullopt;
+  ids = std::move(usable);
+  std::string serverId;
+  {
+    std::lock_guard lock(runningMu_);
+    if (key != runningKey_) {
+      auto snaps = snapshots_->snapshots(ids);
+      if (!snaps) return std::nullopt;
+      running_.clear();
+      for (size_t i = 0; i < ids.size(); ++i) {
+        if (!(*snaps)[i]) continue;
+        forEachMeetingElement((*snaps)[i]->meetingsXml, [&](std::string_view element) {
+          running_.emplace(meetingIdOf(element), ids[i]);
+        });
+      }
+      runningKey_ = std::move(key);
+    }
+    auto at = running_.find(std::string(meetingId));
+    if (at == running_.end()) return std::nullopt;
+    serverId = at->second;
+  }
+  for (auto& s : pool) {
+    if (s.id == serverId) return std::move(s);
+  }
+  return std::nullopt;
 }
 
 Result<JoinTarget> MeetingRouter::failoverJoinUrl(const ApiRequest& request) {
@@ -420,15 +485,19 @@ Result<JoinTarget> MeetingRouter::failoverJoinUrl(const ApiRequest& request) {
   if (!found) return found.error();
   if (!found->has_value()) return Error::of(ErrorCode::kNotFound);
   Meeting meeting = std::move(**found);
+  auto old = servers_.getServer(meeting.serverId);
+  if (!old && old.error().code != ErrorCode::kNotFound) return old.error();
   if (!meeting.orphaned) {
-    auto server = servers_.getServer(meeting.serverId);
-    if (!server && server.error().code != ErrorCode::kNotFound) return server.error();
-    if (server && server->servesExistingMeetings()) return signedJoin(*server, request);
+    if (old && old->servesExistingMeetings()) return signedJoin(*old, request);
     if (meeting.createParams.empty()) return Error::of(ErrorCode::kServerUnavailable);
-    // Release it from its unusable server (only if nobody moved it meanwhile).
-    (void)meetings_.removeMeeting(meeting.id, meeting.serverId);
   }
   if (meeting.createParams.empty()) return Error::of(ErrorCode::kServerUnavailable);
+  // One meeting, one place: end the copy on the old server first when it still answers (a
+  // disabled or panicked server, or one that answers again); when it does not, the poller ends it
+  // as soon as it does (core/meeting_copies.h).
+  if (old) (void)copies_.end(*old, meeting.id, meeting.moderatorPw);
+  // Release it from its unusable server (only if nobody moved it meanwhile).
+  if (!meeting.orphaned) (void)meetings_.removeMeeting(meeting.id, meeting.serverId);
   auto placed = placeAndCreate(placementOf(meeting));
   if (!placed) return placed.error();
   if (placed->owner) {
@@ -466,12 +535,9 @@ Result<Meeting> MeetingRouter::moveMeeting(const std::string& meetingId,
     return Error::of(ErrorCode::kInvalidArgument,
                      "No create parameters are stored for this meeting; it cannot be moved.");
   }
-  auto old = servers_.getServer(meeting.serverId);
-  if (old && old->live.online && !meeting.orphaned) {
-    QueryString q;
-    q.append("meetingID", meeting.id);
-    q.append("password", meeting.moderatorPw);
-    (void)forward(*old, "end", q, "", "");  // best effort: the move goes on regardless
+  // Best effort: when the old server does not answer, the poller ends its copy once it does.
+  if (auto old = servers_.getServer(meeting.serverId); old) {
+    (void)copies_.end(*old, meeting.id, meeting.moderatorPw);
   }
   joinCache_.forget(meeting.id);
   const int64_t storeChangedMs = clock_.nowMs();
@@ -515,8 +581,13 @@ Result<UpstreamAnswer> MeetingRouter::end(const ApiRequest& request) {
   auto id = requireMeetingId(request);
   if (!id) return id.error();
   if (auto found = meetings_.findMeeting(*id); found && found->has_value() && (*found)->orphaned) {
-    // Its server went away; nothing runs anywhere to end. Forget it.
-    (void)meetings_.removeMeeting(*id, (*found)->serverId);
+    // Marked for failover and not re-created since: end it where it may still run (its server
+    // may answer again, or be disabled but up), then forget it.
+    const Meeting& m = **found;
+    if (auto server = servers_.getServer(m.serverId); server) {
+      (void)copies_.end(*server, m.id, m.moderatorPw);
+    }
+    (void)meetings_.removeMeeting(*id, m.serverId);
     return Error::of(ErrorCode::kNotFound);
   }
   auto target = locate(*id, /*requireUsableServer=*/false);
@@ -665,8 +736,20 @@ Result<std::shared_ptr<const std::string>> MeetingRouter::getMeetings() {
   for (const auto& xml : perServer) total += xml.size();
   std::string meetings;
   meetings.reserve(total);
+  // A meetingID is listed once. The poller's snapshots leave out copies that run where their
+  // meeting does not live, but a server asked live lists them until the poller has ended them:
+  // the first in server-id order is kept.
+  std::unordered_set<std::string> listed;
   for (auto& xml : perServer) {
-    meetings += xml;
+    size_t copied = 0;  // what precedes an element that is left out is kept as it came
+    forEachMeetingElement(xml, [&](std::string_view element) {
+      std::string_view id = meetingIdOf(element);
+      if (id.empty() || listed.emplace(id).second) return;
+      const size_t at = static_cast<size_t>(element.data() - xml.data());
+      meetings.append(xml, copied, at - copied);
+      copied = at + element.size();
+    });
+    meetings.append(xml, copied);
     std::string().swap(xml);  // freed as it goes: the peak stays near two copies, not three
   }
   auto listing = std::make_shared<const std::string>(renderListing_ ? renderListing_(meetings)

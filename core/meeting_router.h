@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/balancing/balancing_strategy.h"
@@ -24,6 +25,7 @@
 #include "core/config.h"
 #include "core/group_commit.h"
 #include "core/join_cache.h"
+#include "core/meeting_copies.h"
 #include "core/meeting_store.h"
 #include "core/meetings_snapshot.h"
 #include "core/metrics.h"
@@ -66,7 +68,8 @@ class MeetingRouter {
   // The signed join URL on the meeting's server (the HTTP front answers 302 to it). Never
   // contacts BBB: when the meeting's server is offline, disabled or gone (or the meeting is
   // orphaned) it fails with kServerUnavailable, and the front calls failoverJoinUrl off the
-  // reactor.
+  // reactor. When the stores do not know the meeting or do not answer, the join goes to the
+  // server whose latest poll snapshot lists it running (runningOn), if one does.
   Result<JoinTarget> joinUrl(const ApiRequest& request);
   // joinUrl without any store I/O: the target when the join cache knows the meeting's server
   // (and it still serves existing meetings), nullopt otherwise. The front answers these on the
@@ -141,7 +144,6 @@ class MeetingRouter {
   Result<UpstreamAnswer> forward(const Server& server, const std::string& call,
                                  const QueryString& params, const std::string& body,
                                  const std::string& failureMessage);
-  CallTimeouts timeoutsFor(const Server& server) const;
   QueryString createParamsFor(const ApiRequest& request) const;
   QueryString joinParamsFor(const ApiRequest& request) const;
   std::string resolveServerTag(const ApiRequest& request) const;
@@ -189,6 +191,14 @@ class MeetingRouter {
   // meeting is unknown, kServerUnavailable when it is orphaned or its server no longer serves
   // existing meetings (both drop it from the cache), or the store's error.
   Result<std::shared_ptr<const Server>> readJoinServer(std::string_view meetingId);
+  // The server whose latest poll snapshot lists `meetingId`, while it serves existing meetings
+  // (the BBB servers are the ground truth of where meetings run); nullopt when none does or the
+  // snapshots cannot be read. Only snapshots getMeetings could use count: none older than three
+  // poll intervals, none of a server a create or end went to since. Server records come from the
+  // store, or from the placement view's last read while the store does not answer. The id → server
+  // index is built once per set of snapshots (a fallback path: a Redis wipe with PostgreSQL down,
+  // or both stores failing).
+  std::optional<Server> runningOn(std::string_view meetingId);
   // The server read from the store, shared: null when it is gone or no longer serves existing
   // meetings (disabled, offline); the store's error otherwise.
   Result<std::shared_ptr<const Server>> usableServer(std::string_view id);
@@ -196,6 +206,9 @@ class MeetingRouter {
   std::string listingKey_;  // "<server id>:<taken ms>;" per serving server
   std::shared_ptr<const std::string> listing_;
   ListingRenderer renderListing_;  // empty: the bare <meeting> elements
+  std::mutex runningMu_;           // guards runningKey_ and running_ (runningOn's index)
+  std::string runningKey_;         // "<server id>:<taken ms>;" of the snapshots indexed
+  std::unordered_map<std::string, std::string> running_;  // meetingID -> server id
   ChecksumAlgorithm signing_;
   JoinCache joinCache_;
   PlacementView placementView_;
@@ -205,6 +218,8 @@ class MeetingRouter {
   // statement for all of them).
   GroupCommit<Meeting, Result<MeetingStore::Claim>> claims_;
   ServerCallLimit callLimit_;
+  // Ends a meeting's copy on its old server before it gets a new home (one meeting, one place).
+  MeetingCopies copies_;
 };
 
 }  // namespace sb

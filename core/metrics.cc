@@ -87,6 +87,18 @@ Metrics::Metrics()
                      .Name("switchboard_failovers_total")
                      .Help("Meetings re-created on another server because theirs was gone")
                      .Register(*registry_)),
+      meetingCopies_(BuildCounter()
+                         .Name("switchboard_meeting_copies_total")
+                         .Help("Copies of meetings the poller judged against the store, by "
+                               "action: ended (ran where the meeting does not live), adopted "
+                               "(a lost route taken back from a server's listing), restored (kept "
+                               "on its server after being marked for failover)")
+                         .Register(*registry_)),
+      pollIncomplete_(BuildCounter()
+                          .Name("switchboard_poll_unreadable_meetings_total")
+                          .Help("Meeting elements of poll answers that could not be read, by "
+                                "server (the server stays online; its other meetings are kept)")
+                          .Register(*registry_)),
       storeErrors_(BuildCounter()
                        .Name("switchboard_store_errors_total")
                        .Help("Requests and polls that failed because a store did not answer")
@@ -103,7 +115,13 @@ Metrics::Metrics()
       pollRoundSeconds_(BuildHistogram()
                             .Name("switchboard_poll_round_duration_seconds")
                             .Help("Wall time of one poll round over every server")
-                            .Register(*registry_)) {}
+                            .Register(*registry_)),
+      degraded_(BuildGauge()
+                    .Name("switchboard_degraded")
+                    .Help("1 while the router serves from one store only (Redis or PostgreSQL "
+                          "does not answer), or cannot serve")
+                    .Register(*registry_)
+                    .Add({})) {}
 
 Metrics::~Metrics() = default;
 
@@ -134,7 +152,17 @@ void Metrics::countPlacement(std::string_view strategy) {
   placements_.Add({{"strategy", std::string(strategy)}}).Increment();
 }
 
+void Metrics::setDegraded(bool degraded) { degraded_.Set(degraded ? 1 : 0); }
+
 void Metrics::countFailover() { failovers_.Add({}).Increment(); }
+
+void Metrics::countMeetingCopy(std::string_view action) {
+  meetingCopies_.Add({{"action", std::string(action)}}).Increment();
+}
+
+void Metrics::countUnreadableMeetings(const std::string& serverId, int n) {
+  pollIncomplete_.Add({{"server", serverId}}).Increment(n);
+}
 
 void Metrics::countAccessLogDrop() { accessLogDrops_.Increment(); }
 

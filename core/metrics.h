@@ -18,6 +18,7 @@ namespace prometheus {
 class Registry;
 class Counter;
 class Histogram;
+class Gauge;
 template <typename T>
 class Family;
 }  // namespace prometheus
@@ -44,12 +45,19 @@ class Metrics {
   void countPlacement(std::string_view strategy);
   // A meeting re-created on another server because its own was gone.
   void countFailover();
+  // A copy of a meeting the poller acted on (core/meeting_copies.h): "ended", "adopted",
+  // "restored".
+  void countMeetingCopy(std::string_view action);
+  // Meeting elements of a server's poll answer that could not be read.
+  void countUnreadableMeetings(const std::string& serverId, int n);
   // A request or poll that failed because Redis or PostgreSQL did not answer.
   void countStoreError(std::string_view component);
   void countPollError(const std::string& serverId);
   // An access log line dropped because stdout did not keep up (router/access_log.h).
   void countAccessLogDrop();
   void observePollRound(double seconds);
+  // Whether the router serves from one store only (the other does not answer), set at scrape.
+  void setDegraded(bool degraded);
 
   // The text exposition format (0.0.4): the process families, then the per-server gauges.
   std::string render(const std::vector<ServerSample>& servers) const;
@@ -60,10 +68,13 @@ class Metrics {
   prometheus::Family<prometheus::Histogram>& requestSeconds_;
   prometheus::Family<prometheus::Counter>& placements_;
   prometheus::Family<prometheus::Counter>& failovers_;
+  prometheus::Family<prometheus::Counter>& meetingCopies_;
+  prometheus::Family<prometheus::Counter>& pollIncomplete_;
   prometheus::Family<prometheus::Counter>& storeErrors_;
   prometheus::Family<prometheus::Counter>& pollErrors_;
   prometheus::Counter& accessLogDrops_;
   prometheus::Family<prometheus::Histogram>& pollRoundSeconds_;
+  prometheus::Gauge& degraded_;
 
   // The request series by "call\0result": found under a shared lock, so a request does not
   // build a label map and take the family's mutex (measured: bench/README.md).

@@ -42,6 +42,11 @@ class QueryString {
   void set(std::string_view name, std::string_view value);
   // Drops every parameter called `name`.
   void remove(std::string_view name);
+  // Drops every parameter for which `drop(param)` is true.
+  template <typename Predicate>
+  void removeIf(Predicate drop) {
+    std::erase_if(params_, drop);
+  }
   // Appends the parameters of `other` whose names are not present yet.
   void appendMissing(const QueryString& other);
   void append(std::string_view name, std::string_view value);

@@ -46,7 +46,8 @@ ServerAdmin::ServerAdmin(ServerStore& servers, MeetingStore& meetings, BbbClient
       meetings_(meetings),
       bbb_(bbb),
       config_(config),
-      signing_(upstreamSigningAlgorithm(config.api)) {}
+      signing_(upstreamSigningAlgorithm(config.api)),
+      copies_(bbb, config) {}
 
 Status ServerAdmin::validate(const ServerChanges& c, bool adding) const {
   if (adding && (!c.url || c.url->empty() || !c.secret || c.secret->empty())) {
@@ -118,6 +119,9 @@ Result<Server> ServerAdmin::setState(const std::string& id, AdminState state) {
 Result<int> ServerAdmin::remove(const std::string& id) {
   auto server = servers_.getServer(id);
   if (!server) return server.error();
+  // A removed server is no longer polled, so nothing could end its copies later: end them now
+  // while it answers (their next join re-creates them elsewhere).
+  if (auto ended = endCopiesOn(*server); !ended) return ended.error();
   auto orphaned = meetings_.orphanMeetingsOf(id);
   if (!orphaned) return orphaned.error();
   if (auto s = servers_.removeServer(id); !s) return s.error();
@@ -129,6 +133,9 @@ Result<PanicOutcome> ServerAdmin::panic(const std::string& id, bool failover, bo
   if (!server) return server.error();
   PanicOutcome outcome;
   if (failover) {
+    // One meeting, one place: the copies on this server end before their meetings are re-created
+    // elsewhere (the poller ends those it could not reach when the server answers again).
+    if (auto ended = endCopiesOn(*server); !ended) return ended.error();
     auto n = meetings_.orphanMeetingsOf(id);
     if (!n) return n.error();
     outcome.meetingsFailedOver = *n;
@@ -155,6 +162,16 @@ Result<PanicOutcome> ServerAdmin::panic(const std::string& id, bool failover, bo
   if (!fresh) return fresh.error();
   outcome.server = std::move(*fresh);
   return outcome;
+}
+
+Status ServerAdmin::endCopiesOn(const Server& server) {
+  auto list = meetings_.listMeetings(server.id);
+  if (!list) return list.error();
+  for (const auto& m : *list) {
+    // Once the server fails to answer one, it will not answer the others either.
+    if (!m.orphaned && !copies_.end(server, m.id, m.moderatorPw)) break;
+  }
+  return Status::Ok();
 }
 
 Result<std::optional<Server>> ServerAdmin::findByUrl(const std::string& url) {

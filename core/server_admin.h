@@ -8,6 +8,7 @@
 #include "core/bbb_client.h"
 #include "core/checksum.h"
 #include "core/config.h"
+#include "core/meeting_copies.h"
 #include "core/meeting_store.h"
 #include "core/result.h"
 #include "core/server_store.h"
@@ -48,11 +49,13 @@ class ServerAdmin {
   // healthy server (joins to a disabled server are refused otherwise).
   Result<Server> update(const std::string& id, const ServerChanges& changes);
   Result<Server> setState(const std::string& id, AdminState state);
-  // Removes the server; its meetings are orphaned (re-created elsewhere on their next
-  // create/join), never silently forgotten. Returns how many were orphaned.
+  // Removes the server; its meetings are ended where they run (while it answers) and orphaned
+  // (re-created elsewhere on their next create/join), never silently forgotten. Returns how many
+  // were orphaned.
   Result<int> remove(const std::string& id);
-  // Ends every meeting of the server and forgets it (or, with failover, orphans them so they are
-  // re-created elsewhere), then disables the server unless keepState.
+  // Ends every meeting of the server and forgets it (or, with failover, ends each where it runs
+  // and orphans it, so its next join re-creates it elsewhere: never a second copy beside the
+  // first), then disables the server unless keepState.
   Result<PanicOutcome> panic(const std::string& id, bool failover, bool keepState);
 
   // Self-registration of an autoscaled server, keyed by its URL: adds it enabled, or updates the
@@ -75,6 +78,9 @@ class ServerAdmin {
  private:
   Status validate(const ServerChanges& changes, bool adding) const;
   Result<Server> insert(const ServerChanges& changes, bool byOperator);
+  // Ends the copies of the server's meetings where it runs them (best effort: stops at the first
+  // it does not answer). Fails only when the meetings cannot be listed.
+  Status endCopiesOn(const Server& server);
   // The server whose (normalised) URL is `url`, if any.
   Result<std::optional<Server>> findByUrl(const std::string& url);
 
@@ -83,6 +89,7 @@ class ServerAdmin {
   BbbClient& bbb_;
   const Config& config_;
   ChecksumAlgorithm signing_;
+  MeetingCopies copies_;
 };
 
 // A new random server id (32 lowercase hex digits).

@@ -227,4 +227,24 @@ Result<int> DurableMeetingStore::warmCache() {
   return restored;
 }
 
+// ---- lease ----------------------------------------------------------------------------------
+
+Result<bool> DurableLeaderLease::acquire(const std::string& holder, std::chrono::milliseconds ttl) {
+  auto cached = redis_.acquire(holder, ttl);
+  if (cached && !*cached) {
+    (void)pg_.release(holder);  // taken while Redis was out of reach: the Redis holder's now
+    return false;
+  }
+  auto durable = pg_.acquire(holder, ttl);
+  if (!cached && !durable) return cached.error();  // neither answers: stand by
+  if (durable && !*durable) return false;          // another poller holds PostgreSQL's
+  return true;                                     // held in every store that answers
+}
+
+Status DurableLeaderLease::release(const std::string& holder) {
+  Status cached = redis_.release(holder);
+  Status durable = pg_.release(holder);
+  return cached ? durable : cached;
+}
+
 }  // namespace sb

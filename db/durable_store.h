@@ -20,6 +20,7 @@
 #include <mutex>
 #include <string>
 
+#include "core/leader_lease.h"
 #include "core/meeting_store.h"
 #include "core/server_store.h"
 
@@ -90,6 +91,27 @@ class DurableMeetingStore final : public MeetingStore {
 
   MeetingStore& redis_;
   MeetingStore& pg_;
+};
+
+// The poller's lease in both stores, so exactly one poller is active while either answers:
+// polling and failover go on while Redis is down, and while PostgreSQL is down.
+//   - A poller is active when it holds the lease in every store that answers (and one does).
+//   - Redis decides first: a poller that finds Redis's lease held by another stands by, and gives
+//     up PostgreSQL's if it held it (taken while it could not reach Redis), so the holder of
+//     Redis's takes PostgreSQL's too within a renewal or two.
+//   - A poller holding one lease while the other store's is held elsewhere stands by (that one
+//     is given up as above).
+// Not covered: a network split where one poller reaches only Redis and another only PostgreSQL;
+// each then holds the store it reaches (docs/ARCHITECTURE.md).
+class DurableLeaderLease final : public LeaderLease {
+ public:
+  DurableLeaderLease(LeaderLease& redis, LeaderLease& pg) : redis_(redis), pg_(pg) {}
+  Result<bool> acquire(const std::string& holder, std::chrono::milliseconds ttl) override;
+  Status release(const std::string& holder) override;
+
+ private:
+  LeaderLease& redis_;
+  LeaderLease& pg_;
 };
 
 }  // namespace sb

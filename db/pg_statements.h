@@ -144,12 +144,26 @@ inline constexpr Statement kListPlacedMeetings{
 // Every Statement above: prepared on each new connection (lazily: libpqxx sends the definition
 // with its first use). A statement missing here fails its first call with prepared statements
 // on; the PostgreSQL store tests run every statement that way. Names must be unique (unit test).
+// ---- leases ---------------------------------------------------------------------------------
+
+// Takes the lease $1 for holder $2 for $3 ms when it is free, expired or already $2's; returns a
+// row only then.
+inline constexpr Statement kAcquireLease{
+    "acquire_lease",
+    "INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, now() + $3 * interval '1 ms') "
+    "ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at "
+    "WHERE leases.holder = EXCLUDED.holder OR leases.expires_at < now() RETURNING holder"};
+
+inline constexpr Statement kReleaseLease{"release_lease",
+                                         "DELETE FROM leases WHERE name = $1 AND holder = $2"};
+
 inline constexpr const Statement* kStoreStatements[] = {
     &kListServers,      &kGetServer,          &kInsertServer,          &kServersWithIdOrUrl,
     &kLockServer,       &kOtherServerWithUrl, &kUpdateServerInventory, &kDeleteServer,
     &kServerExists,     &kCompareAndSetState, &kUpdateLiveState,       &kReserve,
     &kFindMeeting,      &kClaimMeeting,       &kClaimMeetings,         &kRemoveMeeting,
-    &kOrphanMeetingsOf, &kListMeetings,       &kListMeetingsOf,        &kListPlacedMeetings};
+    &kOrphanMeetingsOf, &kListMeetings,       &kListMeetingsOf,        &kListPlacedMeetings,
+    &kAcquireLease,     &kReleaseLease};
 
 #undef SB_PG_SERVER_COLUMNS
 #undef SB_PG_MEETING_COLUMNS

@@ -410,4 +410,24 @@ Result<std::vector<PlacedMeeting>> PgMeetingStore::listPlacedMeetings() {
 
 Status PgMeetingStore::ping() { return pg_.ping(); }
 
+// ---- leases ---------------------------------------------------------------------------------
+
+Result<bool> PgLeaderLease::acquire(const std::string& holder, std::chrono::milliseconds ttl) {
+  if (ttl.count() < 1) {
+    return Error::of(ErrorCode::kInvalidArgument, "lease ttl must be at least 1 ms");
+  }
+  return pg_.autocommit([&](pqxx::nontransaction& txn) -> Result<bool> {
+    pqxx::result r =
+        pg_.exec(txn, pgsql::kAcquireLease, name_, holder, static_cast<long long>(ttl.count()));
+    return !r.empty();
+  });
+}
+
+Status PgLeaderLease::release(const std::string& holder) {
+  return pg_.autocommit([&](pqxx::nontransaction& txn) -> Status {
+    pg_.exec(txn, pgsql::kReleaseLease, name_, holder);
+    return Status::Ok();
+  });
+}
+
 }  // namespace sb

@@ -15,12 +15,15 @@
 // Thread-safety: every method may be called from any thread (PgConnection pools connections).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/leader_lease.h"
 #include "core/meeting_store.h"
 #include "core/server_store.h"
 
@@ -82,6 +85,22 @@ class PgMeetingStore final : public MeetingStore {
   Result<Claim> ownerAfterLostClaim(const std::string& id);
 
   PgConnection& pg_;
+};
+
+// A leader lease as a row of `leases` (migration 0004), dated by PostgreSQL's clock: the
+// poller's lease while Redis is down (DurableLeaderLease).
+class PgLeaderLease final : public LeaderLease {
+ public:
+  // `pg` must outlive the lease.
+  explicit PgLeaderLease(PgConnection& pg, std::string name = "poller")
+      : pg_(pg), name_(std::move(name)) {}
+  // kInvalidArgument when ttl < 1 ms.
+  Result<bool> acquire(const std::string& holder, std::chrono::milliseconds ttl) override;
+  Status release(const std::string& holder) override;
+
+ private:
+  PgConnection& pg_;
+  const std::string name_;
 };
 
 }  // namespace sb

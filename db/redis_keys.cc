@@ -36,6 +36,8 @@ std::string RedisKeys::meetingsSnapshot(std::string_view serverId) const {
   return ns_ + ":meetings_snapshot:" + std::string(serverId);
 }
 
+std::string RedisKeys::filledMark() const { return ns_ + ":filled"; }
+
 std::string RedisKeys::pattern() const {
   std::string out;
   for (char c : ns_) {

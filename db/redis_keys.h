@@ -12,6 +12,8 @@
 //   <ns>:lease:<name>              string  the holder of a leader lease (PX ttl), e.g. "poller"
 //   <ns>:meetings_snapshot:<id>    hash    the poller's last getMeetings of a server: taken_ms,
 //                                          changed_ms, xml (core/meetings_snapshot.h)
+//   <ns>:filled                    string  set once Redis holds every PostgreSQL record: its
+//                                          absence means Redis lost its data (app/stores.cc)
 //
 // The Lua scripts in redis_store.cc receive the prefixes below as arguments rather than spelling
 // key names themselves, so this file stays the only place that does.
@@ -41,6 +43,7 @@ class RedisKeys {
   std::string serverMeetingsPrefix() const;  // "<ns>:server_meetings:"
   std::string lease(std::string_view name) const;
   std::string meetingsSnapshot(std::string_view serverId) const;
+  std::string filledMark() const;
 
   // A SCAN MATCH pattern for every key of the namespace ("<ns>:*", glob characters in the
   // namespace escaped).

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "core/bbb_url.h"
 #include "core/health_tracker.h"
@@ -27,6 +28,7 @@ Poller::Poller(ServerStore& servers, MeetingStore& meetings, BbbClient& bbb, con
       metrics_(metrics),
       snapshots_(snapshots),
       admin_(servers, meetings, bbb, config),
+      copies_(bbb, config, metrics),
       signing_(upstreamSigningAlgorithm(config.api)) {
   char host[256] = "poller";
   gethostname(host, sizeof(host) - 1);
@@ -89,16 +91,85 @@ void Poller::run() {
 
 int Poller::sweepMeetings(const Server& server, const ServerPoll& poll,
                           const std::vector<PlacedMeeting>& stored) {
-  std::set<std::string> listed;
+  std::unordered_set<std::string_view> listed;
   for (const auto& m : poll.meetings) listed.insert(m.meetingId);
-  int swept = 0;
+  int swept = 0, asked = 0;
+  const auto started = std::chrono::steady_clock::now();
   int64_t now = clock_.nowMs();
   for (const auto& m : stored) {
     if (m.orphaned || listed.contains(m.id)) continue;
     if (now - m.createdAtMs < config_.poller.meetingGracePeriod.count()) continue;
+    // Forgotten only once the server says it does not know it: an answer that leaves out a
+    // meeting (partial, or with elements that could not be read) must not lose its route. At
+    // most kMaxSweepChecks per server and round, within one poll timeout; the rest next round.
+    if (asked == kMaxSweepChecks ||
+        std::chrono::steady_clock::now() - started > config_.poller.pollTimeout) {
+      break;
+    }
+    ++asked;
+    if (!copies_.confirmedGone(server, m.id)) continue;
     if (meetings_.removeMeeting(m.id, server.id)) ++swept;
   }
   return swept;
+}
+
+void Poller::reconcileCopies(const Server& server, const ServerPoll& poll, const Homes& homes) {
+  const int64_t now = clock_.nowMs();
+  int acted = 0;
+  for (const auto& copy : poll.meetings) {
+    // Each end waits on the server: a round stays bounded, the rest come next round.
+    if (acted == kMaxCopyEnds) break;
+    auto at = homes.find(copy.meetingId);
+    const PlacedMeeting* home = at == homes.end() ? nullptr : at->second;
+    if (home && home->serverId == server.id && !home->orphaned) continue;  // the usual case
+    CopyVerdict verdict = judgeCopy(server, copy, home, now, config_.poller.meetingGracePeriod);
+    if (verdict == CopyVerdict::kHome || verdict == CopyVerdict::kWait) continue;
+    // Acted on only as the store has it now: the listing was read before the poll went out,
+    // and a create or move may have given the meeting a home since.
+    auto fresh = meetings_.findMeeting(copy.meetingId);
+    if (!fresh) continue;  // the store is unavailable: judge again next round
+    std::optional<PlacedMeeting> freshHome;
+    if (fresh->has_value()) freshHome = PlacedMeeting::of(**fresh);
+    verdict = judgeCopy(server, copy, freshHome ? &*freshHome : nullptr, now,
+                        config_.poller.meetingGracePeriod);
+    if (verdict == CopyVerdict::kEnd) ++acted;
+    actOnCopy(server, copy, verdict, *fresh);
+  }
+}
+
+void Poller::actOnCopy(const Server& server, const PolledMeeting& copy, CopyVerdict verdict,
+                       const std::optional<Meeting>& home) {
+  const std::string host = serverHost(server.url);
+  if (verdict == CopyVerdict::kEnd) {
+    const std::string& pw = copy.moderatorPw.empty() && home ? home->moderatorPw : copy.moderatorPw;
+    bool ended = copies_.end(server, copy.meetingId, pw);
+    spdlog::warn(
+        "meeting {} runs on {} ({}) but lives on {}: {}", copy.meetingId, server.id, host,
+        home && !home->orphaned && home->serverId != server.id ? home->serverId : "no server",
+        ended ? "ended that copy" : "could not end that copy yet");
+    return;
+  }
+  if (verdict != CopyVerdict::kAdopt && verdict != CopyVerdict::kRestore) return;
+  // The copy that runs becomes the meeting's route: with its stored create parameters when the
+  // store has them (an orphaned record), else what the server reports.
+  Meeting m;
+  if (home) {
+    m = *home;
+  } else {
+    m.id = copy.meetingId;
+    m.moderatorPw = copy.moderatorPw;
+    m.createdAtMs = copy.createTimeMs > 0 ? copy.createTimeMs : clock_.nowMs();
+  }
+  m.serverId = server.id;
+  m.orphaned = false;
+  auto claimed = meetings_.claimMeeting(m);
+  if (!claimed || !claimed->claimed) return;  // a create or failover gave it a home meanwhile
+  const bool restored = verdict == CopyVerdict::kRestore;
+  if (metrics_) metrics_->countMeetingCopy(restored ? "restored" : "adopted");
+  spdlog::warn("meeting {} still runs on {} ({}): {}", copy.meetingId, server.id, host,
+               restored ? "kept there instead of failing over"
+                        : (home ? "route moved there from its lost server"
+                                : "route restored from the server's own listing"));
 }
 
 std::optional<int64_t> Poller::snapshotTime() {
@@ -115,14 +186,19 @@ std::optional<int64_t> Poller::snapshotTime() {
   return *t;
 }
 
-void Poller::keepSnapshot(const std::string& serverId, int64_t takenAtMs, ServerPoll& poll) {
+void Poller::keepSnapshot(const std::string& serverId, int64_t takenAtMs, ServerPoll& poll,
+                          const Homes& homes) {
   if (!snapshots_) return;
   // One buffer for every server and round: a fresh multi-megabyte string per server, allocated
   // between the other servers' answers, left the heap fragmented after the round.
   std::string& xml = snapshotXml_;
   xml.clear();
   for (auto& m : poll.meetings) {
-    xml += m.xml;
+    // getMeetings lists a meeting once, from its home: a copy that runs where the meeting does
+    // not live (until reconcileCopies ends it) is left out.
+    auto at = homes.find(m.meetingId);
+    bool elsewhere = at != homes.end() && at->second->serverId != serverId && !at->second->orphaned;
+    if (!elsewhere) xml += m.xml;
     std::string().swap(m.xml);  // the rest of the round needs only the figures
   }
   (void)snapshots_->putSnapshot(serverId, takenAtMs, xml);
@@ -141,6 +217,24 @@ PollRoundStats Poller::pollOnce() {
   urls.reserve(servers->size());
   for (const auto& s : *servers) urls.push_back(signedApiUrl(s, "getMeetings", {}, signing_));
   CallTimeouts timeouts{config_.bbb.connectTimeout, config_.poller.pollTimeout};
+  // One listing per round, grouped by server: a listing per server scans the whole store each
+  // time, which grows with the square of the pool (measured in bench/README.md). Read before
+  // the polls go out, so each answer's copies can be judged against it as it arrives.
+  std::unordered_map<std::string, std::vector<PlacedMeeting>> placedOn;
+  Homes homes;  // every meeting's record by id, pointing into placedOn (not changed after this)
+  static const std::vector<PlacedMeeting> kNone;
+  auto placedOnServer = [&](const std::string& id) -> const std::vector<PlacedMeeting>& {
+    auto at = placedOn.find(id);
+    return at == placedOn.end() ? kNone : at->second;
+  };
+  bool storeRead = false;
+  if (auto all = meetings_.listPlacedMeetings(); all) {
+    storeRead = true;
+    for (auto& m : *all) placedOn[m.serverId].push_back(std::move(m));
+    for (const auto& [serverId, placed] : placedOn) {
+      for (const auto& m : placed) homes.emplace(m.id, &m);
+    }
+  }
   // Snapshots are dated from before the requests went out, by the clock marks are dated by: a
   // create routed after this instant makes its server's snapshot unusable until the next round
   // (core/meetings_snapshot.h).
@@ -149,17 +243,11 @@ PollRoundStats Poller::pollOnce() {
   // server's XML at a time instead of every server's (~150 MB for 100,000 meetings).
   std::vector<std::optional<Result<ServerPoll>>> answers(servers->size());
   bbb_.pollMeetingsEach(urls, timeouts, [&](size_t index, Result<ServerPoll> poll) {
-    if (poll && snapshotTakenAtMs) keepSnapshot((*servers)[index].id, *snapshotTakenAtMs, *poll);
+    if (poll && snapshotTakenAtMs) {
+      keepSnapshot((*servers)[index].id, *snapshotTakenAtMs, *poll, homes);
+    }
     answers[index] = std::move(poll);
   });
-  // One listing per round, grouped by server: a listing per server scans the whole store each
-  // time, which grows with the square of the pool (measured in bench/README.md).
-  std::unordered_map<std::string, std::vector<PlacedMeeting>> placedOn;
-  bool storeRead = false;
-  if (auto all = meetings_.listPlacedMeetings(); all) {
-    storeRead = true;
-    for (auto& m : *all) placedOn[m.serverId].push_back(std::move(m));
-  }
 
   for (size_t i = 0; i < servers->size(); ++i) {
     Server& server = (*servers)[i];
@@ -170,7 +258,8 @@ PollRoundStats Poller::pollOnce() {
     live.lastPollMs = clock_.nowMs();
     HealthChange change = recordPollResult(live, poll.ok(), config_.poller);
     if (poll.ok()) {
-      std::vector<PlacedMeeting> stored = std::move(placedOn[server.id]);
+      noteUnreadable(server, poll->unreadable);
+      const std::vector<PlacedMeeting>& stored = placedOnServer(server.id);
       SizeHints hints;
       for (const auto& m : stored) {
         if (m.sizeHint > 0) hints[m.id] = m.sizeHint;
@@ -191,7 +280,6 @@ PollRoundStats Poller::pollOnce() {
         auto version = bbb_.fetchVersion(signedApiRootUrl(server, signing_), timeouts);
         if (version) live.bbbVersion = *version;
       }
-      if (storeRead) stats.meetingsSwept += sweepMeetings(server, *poll, stored);
     } else {
       live.lastError = poll.error().message;
       ++stats.failed;
@@ -211,6 +299,13 @@ PollRoundStats Poller::pollOnce() {
     if (auto s = servers_.updateLiveState(server.id, live); !s) {
       continue;  // removed meanwhile
     }
+    if (poll.ok() && storeRead) {
+      // Judged as this round left the server (a server back online keeps what still runs there).
+      Server judged = server;
+      judged.live = live;
+      stats.meetingsSwept += sweepMeetings(judged, *poll, placedOnServer(server.id));
+      reconcileCopies(judged, *poll, homes);
+    }
     if (live.online) ++stats.online;
     finishDrain(server, live, poll.ok());
   }
@@ -222,6 +317,27 @@ PollRoundStats Poller::pollOnce() {
   spdlog::debug("poll round: {} servers, {} online, {} failed, {} meetings swept, {} ms",
                 stats.servers, stats.online, stats.failed, stats.meetingsSwept, stats.wallMs);
   return stats;
+}
+
+void Poller::noteUnreadable(const Server& server, int unreadable) {
+  auto at = unreadable_.find(server.id);
+  const int before = at == unreadable_.end() ? 0 : at->second;
+  if (unreadable > 0 && metrics_) metrics_->countUnreadableMeetings(server.id, unreadable);
+  // One warning per server per incident, not one per round.
+  if (unreadable > 0 && before == 0) {
+    spdlog::warn(
+        "server {} ({}) answered getMeetings with {} meeting element(s) that cannot be read; it "
+        "stays online, the meetings it lists are kept, the others stay where they are",
+        server.id, serverHost(server.url), unreadable);
+  } else if (unreadable == 0 && before > 0) {
+    spdlog::info("server {} ({}) answers getMeetings readably again", server.id,
+                 serverHost(server.url));
+  }
+  if (unreadable > 0) {
+    unreadable_[server.id] = unreadable;
+  } else if (at != unreadable_.end()) {
+    unreadable_.erase(at);
+  }
 }
 
 void Poller::finishDrain(const Server& server, const ServerLiveState& live, bool polled) {

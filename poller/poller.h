@@ -16,13 +16,16 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <string_view>
 #include <thread>
+#include <unordered_map>
 
 #include "core/bbb_client.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/leader_lease.h"
 #include "core/meeting.h"
+#include "core/meeting_copies.h"
 #include "core/meeting_store.h"
 #include "core/meetings_snapshot.h"
 #include "core/metrics.h"
@@ -66,9 +69,26 @@ class Poller {
   // The time this round's snapshots are dated by (the snapshot store's clock); nullopt when there
   // is no snapshot store or its time cannot be read (no snapshots are kept this round).
   std::optional<int64_t> snapshotTime();
-  void keepSnapshot(const std::string& serverId, int64_t takenAtMs, ServerPoll& poll);
+  // Every stored meeting's record by id, for the round (pointing into the round's listing).
+  using Homes = std::unordered_map<std::string_view, const PlacedMeeting*>;
+  // Meetings checked with the server before the sweep forgets them, per server and round.
+  static constexpr int kMaxSweepChecks = 16;
+  // Copies ended per server and round.
+  static constexpr int kMaxCopyEnds = 32;
+  // The snapshot leaves out copies of meetings that live on another server.
+  void keepSnapshot(const std::string& serverId, int64_t takenAtMs, ServerPoll& poll,
+                    const Homes& homes);
+  // Forgets stored meetings the server no longer runs: not listed, past the grace period, and
+  // confirmed unknown by the server itself. Returns how many.
   int sweepMeetings(const Server& server, const ServerPoll& poll,
                     const std::vector<PlacedMeeting>& stored);
+  // Judges every copy the server listed against the store (core/meeting_copies.h) and acts:
+  // ends copies that run where their meeting does not live, gives lost routes back.
+  void reconcileCopies(const Server& server, const ServerPoll& poll, const Homes& homes);
+  void actOnCopy(const Server& server, const PolledMeeting& copy, CopyVerdict verdict,
+                 const std::optional<Meeting>& home);
+  // Counts unreadable meeting elements and warns once per server per incident.
+  void noteUnreadable(const Server& server, int unreadable);
   // After the server's poll: disables a drained cordoned server, removes a deregistered one.
   void finishDrain(const Server& server, const ServerLiveState& live, bool polled);
 
@@ -81,13 +101,16 @@ class Poller {
   Metrics* metrics_;  // poll errors and round times; may be null
   // Where each server's meetings go for getMeetings; may be null.
   MeetingsSnapshotStore* snapshots_;
-  ServerAdmin admin_;  // removes deregistered servers once drained
+  ServerAdmin admin_;     // removes deregistered servers once drained
+  MeetingCopies copies_;  // ends copies of meetings that run where they do not live
   ChecksumAlgorithm signing_;
   std::string holder_;  // this poller's lease holder id
   std::atomic<bool> active_{false};
 
   std::function<void()> afterRound_;
   std::string snapshotXml_;  // keepSnapshot's buffer, reused (pollOnce never runs concurrently)
+  // Servers whose last answer had unreadable meeting elements, and how many (poller thread only).
+  std::unordered_map<std::string, int> unreadable_;
   std::thread thread_;
   std::mutex mu_;
   std::condition_variable wake_;

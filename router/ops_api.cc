@@ -145,7 +145,11 @@ HttpResponse OpsApi::stat() {
                  {"capacity", t.capacity}};
   HttpResponse r;
   r.contentType = "application/json";
-  r.body = json{{"servers", servers}, {"totals", totals}}.dump();
+  Readiness readiness = ready_ ? ready_() : Readiness{};
+  r.body = json{{"servers", servers},
+                {"totals", totals},
+                {"degraded", readiness.degraded.empty() ? json(nullptr) : json(readiness.degraded)}}
+               .dump();
   r.access.call = "stat";
   r.access.result = "OK";
   return r;
@@ -163,6 +167,10 @@ HttpResponse OpsApi::metrics() {
   } else {
     metrics_.countStoreError("metrics");  // still answer: the process families stay useful
   }
+  if (ready_) {
+    Readiness readiness = ready_();
+    metrics_.setDegraded(!readiness.ready || !readiness.degraded.empty());
+  }
   HttpResponse r;
   r.contentType = "text/plain; version=0.0.4; charset=utf-8";
   r.body = metrics_.render(samples);
@@ -172,16 +180,17 @@ HttpResponse OpsApi::metrics() {
 }
 
 HttpResponse OpsApi::readiness(bool scaleliteStyle) {
-  Status ready = ready_ ? ready_() : Status::Ok();
+  Readiness r = ready_ ? ready_() : Readiness{};
   std::string call = scaleliteStyle ? "health_check" : "readyz";
   if (scaleliteStyle) {
-    // Scalelite answers 200 either way; probes read the body.
-    return ready
-               ? text(200, "success\n", call, "OK")
-               : text(200, "Health Check Failure: " + ready.error().message + "\n", call, "FAILED");
+    // Scalelite's: 200 either way, "success" only while every store answers; probes read the body.
+    std::string failure = !r.ready ? r.reason : r.degraded;
+    return failure.empty() ? text(200, "success\n", call, "OK")
+                           : text(200, "Health Check Failure: " + failure + "\n", call, "FAILED");
   }
-  return ready ? text(200, "OK\n", call, "OK")
-               : text(503, "not ready: " + ready.error().message + "\n", call, "503");
+  if (!r.ready) return text(503, "not ready: " + r.reason + "\n", call, "503");
+  if (!r.degraded.empty()) return text(200, "OK degraded: " + r.degraded + "\n", call, "degraded");
+  return text(200, "OK\n", call, "OK");
 }
 
 }  // namespace sb

@@ -36,17 +36,30 @@ Result<PlacementView::Pick> PlacementView::choose(const ServerTagRequest& tag,
                                                   BalancingStrategy& strategy,
                                                   std::string_view meetingId, int sizeHint,
                                                   const std::set<std::string>& exclude) {
+  const int64_t startedAtMs = clock_.nowMs();
   std::lock_guard lock(mu_);
   if (Status s = reloadIfStale(); !s) return s.error();
   int expected = expectedUsers(sizeHint, load_);
   // A retry after a transport failure (rare) chooses among a copy without the failed servers.
+  // The choice points into the list it was made from: `rest` outlives it.
   std::vector<Server> rest;
-  if (!exclude.empty()) {
-    for (const auto& s : servers_) {
-      if (!exclude.contains(s.id)) rest.push_back(s);
+  auto chooseAmong = [&]() {
+    rest.clear();
+    if (!exclude.empty()) {
+      for (const auto& s : servers_) {
+        if (!exclude.contains(s.id)) rest.push_back(s);
+      }
     }
+    return chooseServer(exclude.empty() ? servers_ : rest, tag, strategy, meetingId, expected);
+  };
+  auto chosen = chooseAmong();
+  if (!chosen && loadedAtMs_ < startedAtMs) {
+    // Never refuse from a stale view: a server that came online (or was enabled, or had room
+    // again) since the last read would be refused for up to a TTL although the store has it.
+    loaded_ = false;
+    if (Status s = reloadIfStale(); !s) return s.error();
+    chosen = chooseAmong();
   }
-  auto chosen = chooseServer(exclude.empty() ? servers_ : rest, tag, strategy, meetingId, expected);
   if (!chosen) return chosen.error();
   Pick pick{**chosen, reservationFor(**chosen, load_, sizeHint)};
   addTo(pick.server.id, pick.load, 1);
@@ -73,6 +86,11 @@ void PlacementView::cancel(const Pick& pick) {
 void PlacementView::release(const Pick& pick) {
   std::lock_guard lock(mu_);
   addTo(pick.server.id, -pick.load, -1);
+}
+
+std::vector<Server> PlacementView::lastRead() {
+  std::lock_guard lock(mu_);
+  return servers_;
 }
 
 void PlacementView::invalidate() {

@@ -46,7 +46,9 @@ class PlacementView {
   // Chooses a server (placement.h's chain, then `strategy`) among those not in `exclude`, and
   // reserves the meeting's load and one meeting on it in the view. The caller then either
   // writes the reservation to the store and calls settle(), or gives it up with cancel().
-  // Errors: the store's, or placement.h's kNoServerAvailable / kServerTagUnavailable.
+  // Errors: the store's, or placement.h's kNoServerAvailable / kServerTagUnavailable; those two
+  // only from a view read after this call began (a stale view that refuses is read again once).
+  // A create is thus never refused while the store shows a server that could take it.
   Result<Pick> choose(const ServerTagRequest& tag, BalancingStrategy& strategy,
                       std::string_view meetingId, int sizeHint,
                       const std::set<std::string>& exclude);
@@ -59,6 +61,9 @@ class PlacementView {
   void release(const Pick& pick);
   // The next choice reads the store (this router changed a server).
   void invalidate();
+  // The servers as last read from the store (empty before the first read), without reading it:
+  // what a router still knows of the pool while its stores do not answer.
+  std::vector<Server> lastRead();
 
  private:
   struct Pending {

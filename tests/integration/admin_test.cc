@@ -115,12 +115,14 @@ TEST_F(AdminTest, PanicEndsMeetingsAndDisables) {
   EXPECT_EQ(meetings.size(), 2u);
   for (const auto& m : meetings) EXPECT_EQ(m["server_id"], ids[1]);
 
-  // --failover keeps the meetings running on their server but marks them for re-placement.
+  // --failover ends the meetings where they run (issue 17 item 1: they kept running there while
+  // their next join re-created them elsewhere) and marks them for re-placement.
   auto f = router_->admin("POST", "/servers/" + ids[1] + "/panic",
                           json{{"failover", true}, {"keep_state", true}}.dump());
   ASSERT_EQ(f.status, 200);
   EXPECT_EQ(json::parse(f.body)["meetings_failed_over"], 2);
   EXPECT_EQ(json::parse(f.body)["server"]["state"], "enabled");
+  EXPECT_EQ(sim.meetingCount(2), 0);
   for (const auto& m : router_->meetings()) {
     EXPECT_EQ(m["orphaned"], true);
   }

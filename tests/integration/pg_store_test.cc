@@ -454,6 +454,26 @@ TEST_F(MigratorTest, FolderErrorsAndFileNames) {
 // ---- servers
 // ---------------------------------------------------------------------------------------
 
+// The poller's lease in PostgreSQL (migration 0004), dated by PostgreSQL's clock.
+class PgLeaderLeaseTest : public PgDatabaseTest {};
+
+TEST_F(PgLeaderLeaseTest, OneHolderAtATimeRenewedByItAndFreeAfterExpiryOrRelease) {
+  PgLeaderLease lease(*pg_);
+  using std::chrono::milliseconds;
+  ASSERT_EQ(lease.acquire("a", milliseconds(60'000)).value(), true);
+  EXPECT_EQ(lease.acquire("b", milliseconds(60'000)).value(), false);
+  EXPECT_EQ(lease.acquire("a", milliseconds(300)).value(), true) << "the holder renews";
+  EXPECT_TRUE(lease.release("b").ok());  // not b's: nothing changes
+  EXPECT_EQ(lease.acquire("b", milliseconds(60'000)).value(), false);
+  std::this_thread::sleep_for(milliseconds(400));
+  EXPECT_EQ(lease.acquire("b", milliseconds(60'000)).value(), true) << "a's expired";
+  EXPECT_TRUE(lease.release("b").ok());
+  EXPECT_EQ(lease.acquire("a", milliseconds(60'000)).value(), true) << "b released it";
+  PgLeaderLease other(*pg_, "importer");  // leases are per name
+  EXPECT_EQ(other.acquire("b", milliseconds(60'000)).value(), true);
+  EXPECT_FALSE(lease.acquire("a", milliseconds(0)).ok());
+}
+
 class PgServerStoreTest : public PgDatabaseTest {
  protected:
   void SetUp() override {

@@ -5,7 +5,9 @@
 #include <future>
 #include <map>
 #include <set>
+#include <thread>
 
+#include "core/health_tracker.h"
 #include "harness.h"
 
 namespace sbtest {
@@ -296,6 +298,172 @@ TEST(FaultTest, SlowServerNeverDelaysJoinsToOthers) {
   for (auto& f : slow) f.get();
   sim.fault(slowIndex, {{"delay_ms", 0}});
 }
+
+// ---- one meeting, one place (issue 17) over real sockets --------------------------------------
+
+// The sim servers (1-based) that run `meetingId`.
+std::vector<int> runningOn(const Sim& sim, const std::string& meetingId) {
+  std::vector<int> out;
+  for (const auto& s : sim.servers()) {
+    const json server = sim.server(s.index);  // held: a member of a temporary would dangle
+    for (const auto& m : server["meetings_detail"]) {
+      if (m["meeting_id"] == meetingId) out.push_back(s.index);
+    }
+  }
+  return out;
+}
+
+int timesListed(const std::string& xml, const std::string& meetingId) {
+  int n = 0;
+  const std::string needle = "<meetingID>" + meetingId + "</meetingID>";
+  for (size_t at = xml.find(needle); at != std::string::npos; at = xml.find(needle, at + 1)) ++n;
+  return n;
+}
+
+// Item 1: panic --failover on a server that still answers printed "failed over", the meetings
+// kept running there, and the next join re-created them on another server.
+TEST(OneMeetingOnePlaceTest, PanicFailoverEndsTheCopiesBeforeTheyFailOver) {
+  Sim sim(2);
+  Router router;
+  auto ids = router.addServers(sim);
+  ASSERT_EQ(xmlField(create(router, "p1", "&moderatorPW=mp").body, "returncode"), "SUCCESS");
+  const std::string home = serverOf(router, "p1");
+  const int homeIndex = home == ids[0] ? 1 : 2;
+  sim.addParticipants(homeIndex, "p1", 5);
+  auto r = router.admin("POST", "/servers/" + home + "/panic", json{{"failover", true}}.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(runningOn(sim, "p1").empty()) << "the copy on the panicked server still runs";
+  auto join = router.call("join", "fullName=A&meetingID=p1&password=mp");
+  ASSERT_EQ(join.status, 302) << join.body;
+  EXPECT_EQ(runningOn(sim, "p1"), std::vector<int>{3 - homeIndex});
+}
+
+// A removed server is no longer polled: its copies are ended when it is removed, or they would
+// run on beside the ones their next joins create.
+TEST(OneMeetingOnePlaceTest, RemovingAServerEndsWhatRunsThere) {
+  Sim sim(2);
+  Router router;
+  auto ids = router.addServers(sim);
+  ASSERT_EQ(xmlField(create(router, "r1", "&moderatorPW=mp").body, "returncode"), "SUCCESS");
+  const std::string home = serverOf(router, "r1");
+  const int homeIndex = home == ids[0] ? 1 : 2;
+  ASSERT_EQ(router.admin("DELETE", "/servers/" + home).status, 200);
+  EXPECT_TRUE(runningOn(sim, "r1").empty());
+  ASSERT_EQ(router.call("join", "fullName=A&meetingID=r1&password=mp").status, 302);
+  EXPECT_EQ(runningOn(sim, "r1"), std::vector<int>{3 - homeIndex});
+}
+
+// Items 2 and 9: a hung server's meetings fail over; when it answers again its old copies are
+// ended by the poller, and getMeetings never lists a meeting twice meanwhile.
+TEST(OneMeetingOnePlaceTest, AHungServerThatComesBackHasItsOldCopiesEnded) {
+  Sim sim(2);
+  Router router([](sb::Config& c) {
+    c.poller.pollTimeout = std::chrono::milliseconds(400);
+    c.poller.meetingGracePeriod = std::chrono::milliseconds(1000);
+  });
+  auto ids = router.addServers(sim);
+  ASSERT_EQ(xmlField(create(router, "h1", "&moderatorPW=mp").body, "returncode"), "SUCCESS");
+  const int first = serverOf(router, "h1") == ids[0] ? 1 : 2;
+  sim.fault(first, {{"timeout", true}});
+  router.service().poller().pollOnce();
+  router.service().poller().pollOnce();  // offline: h1 marked for failover
+  ASSERT_EQ(router.call("join", "fullName=A&meetingID=h1&password=mp").status, 302);
+  ASSERT_EQ(serverOf(router, "h1"), ids[2 - first]) << "failed over";
+  sim.fault(first, {{"timeout", false}});
+  // The old copy still runs on the recovered server until the poller ends it (after the grace).
+  ASSERT_EQ(runningOn(sim, "h1").size(), 2u);
+  router.service().poller().pollOnce();  // back online, inside the grace: listed once
+  EXPECT_EQ(timesListed(router.call("getMeetings", "").body, "h1"), 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  router.service().poller().pollOnce();
+  EXPECT_EQ(runningOn(sim, "h1"), std::vector<int>{3 - first});
+  EXPECT_EQ(timesListed(router.call("getMeetings", "").body, "h1"), 1);
+  EXPECT_EQ(serverOf(router, "h1"), ids[2 - first]);
+}
+
+// Item 10: a create answered later than RESPONSE_TIMEOUT was placed again on another server
+// while the first still created it. The first copy is ended by the next poll.
+TEST(OneMeetingOnePlaceTest, ACreateAnsweredTooLateLeavesNoSecondCopy) {
+  Sim sim(2);
+  Router router([](sb::Config& c) { c.bbb.responseTimeout = std::chrono::milliseconds(300); });
+  auto ids = router.addServers(sim);
+  // Both servers are empty; the create goes to the first in id order, which answers late.
+  const int slow = ids[0] < ids[1] ? 1 : 2;
+  sim.fault(slow, {{"delay_ms", 1000}});
+  auto r = create(router, "late", "&moderatorPW=mp");
+  ASSERT_EQ(xmlField(r.body, "returncode"), "SUCCESS") << r.body;
+  ASSERT_EQ(serverOf(router, "late"), ids[2 - slow]);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));  // the slow one created it too
+  sim.fault(slow, {{"delay_ms", 0}});
+  ASSERT_EQ(runningOn(sim, "late").size(), 2u);
+  router.service().poller().pollOnce();
+  EXPECT_EQ(runningOn(sim, "late"), std::vector<int>{3 - slow});
+  EXPECT_EQ(serverOf(router, "late"), ids[2 - slow]);
+}
+
+// Item 4 (the poller's half): a meeting a server runs that the store lost gets its route back.
+TEST(OneMeetingOnePlaceTest, ARouteTheStoreLostComesBackFromThePoll) {
+  Sim sim(2);
+  Router router;
+  auto ids = router.addServers(sim);
+  sim.addMeeting(2, "orphan-of-the-store", 3);
+  EXPECT_EQ(
+      xmlField(router.call("join", "fullName=A&meetingID=orphan-of-the-store&role=VIEWER").body,
+               "messageKey"),
+      "notFound");
+  router.service().poller().pollOnce();
+  EXPECT_EQ(serverOf(router, "orphan-of-the-store"), ids[1]);
+  auto join = router.call("join", "fullName=A&meetingID=orphan-of-the-store&role=VIEWER");
+  ASSERT_EQ(join.status, 302) << join.body;
+  EXPECT_EQ(join.location.rfind(sim.servers()[1].url, 0), 0u);
+}
+
+// Issue 17 item 6: the time from a server's death to the first join redirected elsewhere, with
+// the poller running on its own schedule, against core/health_tracker.h's documented bounds.
+// POLL_TIMEOUT > POLL_INTERVAL here: the old README formula (U × I + T) undercounted that case.
+class RedirectTimingTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(RedirectTimingTest, JoinsLeaveADeadServerWithinTheDocumentedBound) {
+  const bool hung = GetParam();
+  Sim sim(2);
+  Router router([](sb::Config& c) {
+    c.poller.interval = std::chrono::milliseconds(1000);
+    c.poller.pollTimeout = std::chrono::milliseconds(2000);
+    c.poller.unhealthyThreshold = 2;
+    c.api.joinCacheTtl = std::chrono::milliseconds(500);
+  });
+  auto ids = router.addServers(sim);
+  ASSERT_EQ(xmlField(create(router, "timed", "&moderatorPW=mp").body, "returncode"), "SUCCESS");
+  const std::string home = serverOf(router, "timed");
+  const int index = home == ids[0] ? 1 : 2;
+  const std::string deadUrl = sim.servers()[index - 1].url;
+  router.service().poller().start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+
+  const auto bound = hung ? sb::hungServerRedirectBound(router.service().config())
+                          : sb::killedServerRedirectBound(router.service().config());
+  sim.fault(index, hung ? json{{"timeout", true}} : json{{"down", true}});
+  const auto died = std::chrono::steady_clock::now();
+  std::string location;
+  while (std::chrono::steady_clock::now() - died < bound + std::chrono::seconds(5)) {
+    location = router.call("join", "fullName=A&meetingID=timed&password=mp").location;
+    if (!location.empty() && location.rfind(deadUrl, 0) != 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - died);
+  router.service().poller().stop();
+  ASSERT_FALSE(location.empty());
+  EXPECT_NE(location.rfind(deadUrl, 0), 0u) << "still sent to the dead server";
+  // 300 ms for the failover's own calls and the test's sampling.
+  EXPECT_LE(took.count(), bound.count() + 300)
+      << (hung ? "hung" : "killed") << ": took " << took.count() << " ms, bound " << bound.count();
+  std::printf("redirect after %s server: %lld ms (bound %lld ms)\n", hung ? "a hung" : "a killed",
+              static_cast<long long>(took.count()), static_cast<long long>(bound.count()));
+}
+
+INSTANTIATE_TEST_SUITE_P(HungAndKilled, RedirectTimingTest, ::testing::Values(true, false),
+                         [](const auto& info) { return info.param ? "Hung" : "Killed"; });
 
 }  // namespace
 }  // namespace sbtest

@@ -517,14 +517,14 @@ class RouteRequestTest : public BbbApiTest {
     return await([&](const Reply& reply) { routeRequest(handlers, req, reply); });
   }
 
-  ReadinessCheck ready_ = [] { return Status::Ok(); };
+  ReadinessCheck ready_ = [] { return Readiness{}; };
   RtcBalancer rtc_{servers_, clock_, config_.rtc};
   Metrics metrics_;
 };
 
 TEST_F(RouteRequestTest, HealthCheckAnswersLikeScalelite) {
   EXPECT_EQ(route("/health_check").body, "success\n");
-  ready_ = [] { return Status(Error::of(ErrorCode::kStoreUnavailable, "redis down")); };
+  ready_ = [] { return Readiness{.ready = true, .degraded = "redis down", .reason = ""}; };
   HttpResponse r = route("/health_check");
   EXPECT_EQ(r.status, 200) << "Scalelite answers 200 and probes read the body";
   EXPECT_EQ(r.payload(), "Health Check Failure: redis down\n");
@@ -556,12 +556,24 @@ TEST_F(RouteRequestTest, Healthz) {
 
 TEST_F(RouteRequestTest, ReadyzOk) { EXPECT_EQ(route("/readyz").status, 200); }
 
-TEST_F(RouteRequestTest, ReadyzFailsWhenTheCheckFails) {
-  ready_ = [] { return Status(Error::of(ErrorCode::kStoreUnavailable, "redis down")); };
+TEST_F(RouteRequestTest, ReadyzFailsOnlyWhenTheRouterCannotServe) {
+  ready_ = [] {
+    return Readiness{.ready = false, .degraded = "", .reason = "redis down; postgres down"};
+  };
   HttpResponse r = route("/readyz");
   EXPECT_EQ(r.status, 503);
-  EXPECT_NE(r.payload().find("redis down"), std::string::npos) << r.payload();
+  EXPECT_NE(r.payload().find("redis down; postgres down"), std::string::npos) << r.payload();
   EXPECT_EQ(route("/healthz").status, 200) << "liveness does not depend on the stores";
+}
+
+// Issue 17 item 5: a router serving from the store that is left is ready, and says it is
+// degraded (a load balancer checking /readyz must not take every router out during an outage
+// they survive).
+TEST_F(RouteRequestTest, ReadyzIsOkButDegradedWhileOneStoreIsDown) {
+  ready_ = [] { return Readiness{.ready = true, .degraded = "redis down", .reason = ""}; };
+  HttpResponse r = route("/readyz");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.payload(), "OK degraded: redis down\n");
 }
 
 TEST_F(RouteRequestTest, UnknownPathIs404) {

@@ -150,6 +150,72 @@ TEST(ParseGetMeetingsTest, Garbage) {
   EXPECT_EQ(r.error().code, ErrorCode::kInternalError);
 }
 
+// Issue 17 item 3: a create with meta_x[]=1, echoed by a server as <x[]>, made the whole answer
+// unreadable and the server offline. Every other meeting is read; the bad one without metadata.
+TEST(ParseGetMeetingsTest, OneMalformedElementKeepsEveryMeetingReadable) {
+  const std::string body =
+      "<response><returncode>SUCCESS</returncode><meetings>"
+      "<meeting><meetingName>A</meetingName><meetingID>a</meetingID><moderatorPW>mpa</moderatorPW>"
+      "<participantCount>3</participantCount><metadata><ok>1</ok></metadata></meeting>"
+      "<meeting><meetingName>B</meetingName><meetingID>b</meetingID>"
+      "<participantCount>5</participantCount><metadata><x[]>1</x[]></metadata></meeting>"
+      "<meeting><meetingName>C</meetingName><meetingID>c</meetingID><metadata><meeting>nested"
+      "</meeting></metadata><participantCount>7</participantCount></meeting>"
+      "</meetings></response>";
+  int unreadable = -1;
+  auto r = parseGetMeetings(body, &unreadable);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->size(), 3u);
+  EXPECT_EQ(unreadable, 0);
+  EXPECT_EQ((*r)[0].meetingId, "a");
+  EXPECT_EQ((*r)[0].moderatorPw, "mpa");
+  EXPECT_NE((*r)[0].xml.find("<ok>1</ok>"), std::string::npos);
+  EXPECT_EQ((*r)[1].meetingId, "b");
+  EXPECT_EQ((*r)[1].participantCount, 5);
+  EXPECT_EQ((*r)[1].xml.find("x[]"), std::string::npos) << (*r)[1].xml;
+  EXPECT_EQ((*r)[2].meetingId, "c");
+  EXPECT_EQ((*r)[2].participantCount, 7);
+}
+
+TEST(ParseGetMeetingsTest, AnElementThatCannotBeReadIsCountedNotFatal) {
+  const std::string body =
+      "<response><returncode>SUCCESS</returncode><meetings>"
+      "<meeting><meetingID>a</meetingID></meeting>"
+      "<meeting><meetingID>b<</meetingID></meeting>"
+      "<meeting><meetingID>c</meetingID></meeting>"
+      "<meeting><meetingID>cut-off</meetingID>";
+  int unreadable = 0;
+  auto r = parseGetMeetings(body, &unreadable);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->size(), 2u);
+  EXPECT_EQ((*r)[0].meetingId, "a");
+  EXPECT_EQ((*r)[1].meetingId, "c");
+  EXPECT_EQ(unreadable, 2);
+}
+
+TEST(ParseGetMeetingsTest, BytesThatAreNotXmlTextNeverReachTheListing) {
+  const std::string body =
+      "<response><returncode>SUCCESS</returncode><meetings>"
+      "<meeting><meetingID>a</meetingID><metadata><k>\xff\x01</k></metadata></meeting>"
+      "<meeting><meetingID>b\xc3\xa9</meetingID></meeting>"
+      "</meetings></response>";
+  int unreadable = -1;
+  auto r = parseGetMeetings(body, &unreadable);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->size(), 2u);
+  EXPECT_EQ(unreadable, 0);
+  EXPECT_EQ((*r)[0].xml.find('\xff'), std::string::npos) << "metadata with bad bytes is dropped";
+  EXPECT_EQ((*r)[1].meetingId, "b\xc3\xa9");  // valid UTF-8 is kept
+}
+
+TEST(ParseGetMeetingsTest, AnAnswerWithoutReturncodeIsStillAnError) {
+  for (const char* body : {"<response><meetings><meeting><meetingID>a</meetingID></meeting>",
+                           "<response><returncode>FAILED</returncode><x[]>"}) {
+    auto r = parseGetMeetings(body);
+    EXPECT_FALSE(r.ok()) << body;
+  }
+}
+
 TEST(ParseBbbVersionTest, ReadsTheVersion) {
   auto v = parseBbbVersion(
       "<response><returncode>SUCCESS</returncode><version>2.0</version><apiVersion>2.0"

@@ -319,5 +319,67 @@ TEST_F(DurableStoreTest, InventoryWritesNeedPostgres) {
   EXPECT_FALSE(redisServers_.inner->getServer("s1").ok());
 }
 
+// ---- the poller's lease in both stores (issue 17 item 5) --------------------------------------
+
+// A lease store that can be down; holds one holder, no expiry.
+class FakeLease final : public LeaderLease {
+ public:
+  bool down = false;
+  std::string holder;
+  Result<bool> acquire(const std::string& h, std::chrono::milliseconds) override {
+    if (down) return Error::of(ErrorCode::kStoreUnavailable, "down");
+    if (holder.empty() || holder == h) holder = h;
+    return holder == h;
+  }
+  Status release(const std::string& h) override {
+    if (down) return Error::of(ErrorCode::kStoreUnavailable, "down");
+    if (holder == h) holder.clear();
+    return Status::Ok();
+  }
+};
+
+class DurableLeaseTest : public ::testing::Test {
+ protected:
+  bool active(const std::string& holder) {
+    auto r = lease_.acquire(holder, std::chrono::milliseconds(1000));
+    return r.ok() && *r;
+  }
+  FakeLease redis_, pg_;
+  DurableLeaderLease lease_{redis_, pg_};
+};
+
+TEST_F(DurableLeaseTest, OneHolderWhileBothStoresAnswer) {
+  EXPECT_TRUE(active("a"));
+  EXPECT_FALSE(active("b"));
+  EXPECT_EQ(redis_.holder, "a");
+  EXPECT_EQ(pg_.holder, "a");
+}
+
+TEST_F(DurableLeaseTest, OneHolderWhileEitherStoreIsDown) {
+  EXPECT_TRUE(active("a"));
+  redis_.down = true;
+  EXPECT_TRUE(active("a")) << "PostgreSQL's lease alone keeps it active";
+  EXPECT_FALSE(active("b"));
+  redis_.down = false;
+  pg_.down = true;
+  EXPECT_TRUE(active("a"));
+  EXPECT_FALSE(active("b"));
+  redis_.down = true;
+  auto none = lease_.acquire("a", std::chrono::milliseconds(1000));
+  EXPECT_FALSE(none.ok()) << "no store answers: stand by";
+}
+
+// After an outage the two leases may have different holders (b took PostgreSQL's while it could
+// not reach Redis): neither is active, and the Redis holder gets both within two renewals.
+TEST_F(DurableLeaseTest, SplitHoldersAfterAnOutageConvergeOnTheRedisHolder) {
+  redis_.holder = "a";
+  pg_.holder = "b";
+  EXPECT_FALSE(active("a"));
+  EXPECT_FALSE(active("b"));  // gives PostgreSQL's up
+  EXPECT_TRUE(active("a"));
+  EXPECT_FALSE(active("b"));
+  EXPECT_EQ(pg_.holder, "a");
+}
+
 }  // namespace
 }  // namespace sb

@@ -178,9 +178,14 @@ class FakeBbbClient final : public BbbClient {
     BbbReply reply;
     reply.httpStatus = 200;
     auto it = replies.find(r.call);
-    reply.body = it != replies.end()
-                     ? it->second
-                     : createdXml(std::string(r.params.get("meetingID").value_or("")));
+    const std::string meetingId(r.params.get("meetingID").value_or(""));
+    if (it != replies.end()) {
+      reply.body = it->second;
+    } else if (r.call == "getMeetingInfo" && !runs(r.serverUrl, meetingId)) {
+      reply.body = failedXml("notFound", "A meeting with that ID does not exist");
+    } else {
+      reply.body = createdXml(meetingId);
+    }
     if (!readReplyHeader(reply)) return Error::of(ErrorCode::kInternalError, "unreadable answer");
     return reply;
   }
@@ -214,6 +219,18 @@ class FakeBbbClient final : public BbbClient {
     if (unreachable.contains(base)) return Error::of(ErrorCode::kInternalError, "refused");
     auto it = versions.find(base);
     return it != versions.end() ? it->second : std::string("2.7.12");
+  }
+
+  // Whether the server's canned poll lists the meeting (getMeetingInfo answers as the poll
+  // does: a server that does not list a meeting does not know it, unless a reply is set).
+  bool runs(const std::string& serverUrl, const std::string& meetingId) const {
+    std::lock_guard lock(mu_);
+    auto it = polls.find(serverUrl);
+    if (it == polls.end()) return false;
+    for (const auto& m : it->second.meetings) {
+      if (m.meetingId == meetingId) return true;
+    }
+    return false;
   }
 
   // ---- the record ----

@@ -548,6 +548,30 @@ TEST_F(MeetingRouterTest, OverrideCreateParamsAlwaysWin) {
   EXPECT_EQ(n, 1);
 }
 
+// Issue 17 item 3: BBB keeps only meta_ names matching meta_[a-zA-Z][a-zA-Z0-9-]*; a server that
+// echoed meta_x[]=1 as <x[]> made its getMeetings answer unreadable. Only what BBB keeps is
+// forwarded (and stored for failover).
+TEST_F(MeetingRouterTest, OnlyMetadataNamesBbbKeepsAreForwarded) {
+  ASSERT_TRUE(create("m1", {{"meta_x[]", "1"},
+                            {"meta_1st", "1"},
+                            {"meta_", "1"},
+                            {"meta_a_b", "1"},
+                            {"meta_bbb-origin", "Greenlight"},
+                            {"meta_Course9", "c"},
+                            {"metadata", "not metadata"}})
+                  .ok());
+  RecordedCall c = lastCall("create");
+  for (const char* dropped : {"meta_x[]", "meta_1st", "meta_", "meta_a_b"}) {
+    EXPECT_FALSE(c.params.has(dropped)) << dropped;
+  }
+  EXPECT_EQ(c.params.get("meta_bbb-origin"), "Greenlight");
+  EXPECT_EQ(c.params.get("meta_Course9"), "c");
+  EXPECT_EQ(c.params.get("metadata"), "not metadata");
+  auto stored = meetings_.findMeeting("m1");
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_FALSE((*stored)->createParams.has("meta_x[]"));
+}
+
 TEST_F(MeetingRouterTest, ServerTagForwardedOnlyForTaggedServers) {
   add(makeServer("g1", 50, "gpu"));
   ASSERT_TRUE(create("tagged", {{"meta_server-tag", "gpu!"}}).ok());
@@ -730,6 +754,44 @@ TEST_F(MeetingRouterTest, JoinOfOrphanedMeetingFailsOverToAHealthyServer) {
   auto again = router().joinUrl(join);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->url.rfind(urlFor("s1"), 0), 0u);
+}
+
+// Issue 17: a join's failover ends the copy on the old server first, when it answers (here a
+// disabled server that still runs it), before re-creating the meeting elsewhere.
+TEST_F(MeetingRouterTest, AFailoverEndsTheOldCopyBeforeTheMeetingIsCreatedAgain) {
+  ASSERT_TRUE(create("m1", {{"moderatorPW", "mp"}}).ok());
+  ASSERT_EQ(serverOf("m1"), "s2");
+  setState("s2", AdminState::kDisabled);
+  ASSERT_TRUE(meetings_.orphanMeetingsOf("s2").ok());
+  auto join = request("join", {{"meetingID", "m1"}, {"fullName", "A"}, {"role", "VIEWER"}});
+  auto url = router().failoverJoinUrl(join);
+  ASSERT_TRUE(url.ok()) << url.error().message;
+  auto calls = bbb_.calls();
+  size_t endAt = calls.size(), createAt = calls.size();
+  for (size_t i = 0; i < calls.size(); ++i) {
+    if (calls[i].call == "end" && calls[i].serverUrl == urlFor("s2")) endAt = std::min(endAt, i);
+    if (calls[i].call == "create" && calls[i].serverUrl == urlFor("s1")) createAt = i;
+  }
+  ASSERT_LT(endAt, calls.size()) << "the old copy was not ended";
+  EXPECT_EQ(calls[endAt].params.get("password"), "mp");
+  EXPECT_LT(endAt, createAt) << "ended before the new copy was created";
+  EXPECT_EQ(serverOf("m1"), "s1");
+}
+
+// A failover whose old server does not answer goes on (the poller ends that copy later), with
+// the offline server's short timeouts.
+TEST_F(MeetingRouterTest, AFailoverDoesNotWaitForAnOldServerThatDoesNotAnswer) {
+  ASSERT_TRUE(create("m1", {{"moderatorPW", "mp"}}).ok());
+  setOnline("s2", false);
+  ASSERT_TRUE(meetings_.orphanMeetingsOf("s2").ok());
+  bbb_.unreachable.insert(urlFor("s2"));
+  auto url = router().failoverJoinUrl(
+      request("join", {{"meetingID", "m1"}, {"fullName", "A"}, {"role", "VIEWER"}}));
+  ASSERT_TRUE(url.ok()) << url.error().message;
+  EXPECT_EQ(serverOf("m1"), "s1");
+  auto ends = bbb_.callsOf("end");
+  ASSERT_EQ(ends.size(), 1u);
+  EXPECT_LE(ends[0].timeouts.response, std::chrono::milliseconds(1000));
 }
 
 TEST_F(MeetingRouterTest, JoinOnOfflineServerIsServerUnavailable) {
@@ -1040,6 +1102,27 @@ TEST_F(MeetingRouterTest, GetMeetingsCachesTheRenderedAnswer) {
   EXPECT_EQ(again->get(), first->get());
   EXPECT_EQ(rendered, 1);
   EXPECT_TRUE(bbb_.pollRounds().empty());
+}
+
+// Issue 17 item 2: a meeting running on two servers (an old copy on a server that came back,
+// until the poller ends it) is listed once by getMeetings.
+TEST_F(MeetingRouterTest, GetMeetingsListsAMeetingIdOnce) {
+  snapshotsOn_ = true;
+  auto element = [](const std::string& id, const std::string& extra = "") {
+    return "<meeting><meetingName>R</meetingName><meetingID>" + id + "</meetingID>" + extra +
+           "</meeting>";
+  };
+  ASSERT_TRUE(snapshots_.putSnapshot("s1", clock_.nowMs(), element("a") + element("twice")).ok());
+  ASSERT_TRUE(
+      snapshots_
+          .putSnapshot("s2", clock_.nowMs(),
+                       element("twice", "<metadata><meeting>x</meeting></metadata>") + element("b"))
+          .ok());
+  ASSERT_TRUE(snapshots_.putSnapshot("s3", clock_.nowMs(), "").ok());
+  clock_.advanceMs(10);
+  auto listing = router().getMeetings();
+  ASSERT_TRUE(listing.ok());
+  EXPECT_EQ(**listing, element("a") + element("twice") + element("b"));
 }
 
 TEST_F(MeetingRouterTest, GetMeetingsWithNoServersIsEmpty) {

@@ -130,6 +130,19 @@ TEST_F(PlacementViewTest, ExcludedServersAreNotChosen) {
   EXPECT_EQ(none.error().code, ErrorCode::kNoServerAvailable);
 }
 
+// Issue 17 item 7: a create right after the first server came online was refused from a view
+// read before it did, although the store (and `switchboard status`) showed it online.
+TEST_F(PlacementViewTest, AStaleViewIsReadAgainBeforeItRefuses) {
+  for (const char* id : {"s1", "s2", "s3"}) setState(id, AdminState::kDisabled);
+  PlacementView view(store_, clock_, load_, milliseconds(1000));
+  auto none = view.choose(ServerTagRequest{}, strategy_, "m", 0, {});
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.error().code, ErrorCode::kNoServerAvailable);
+  clock_.advanceMs(10);  // well inside the TTL
+  setState("s3", AdminState::kEnabled);
+  EXPECT_EQ(choose(view), "s3");
+}
+
 TEST_F(PlacementViewTest, AnEmptyPoolHasNoServer) {
   PlacementView view(store_, clock_, load_, milliseconds(0));
   ASSERT_TRUE(store_.removeServer("s1").ok());

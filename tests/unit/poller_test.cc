@@ -356,5 +356,172 @@ TEST_F(PollerTest, AdminStateIsNotChangedByHealth) {
   EXPECT_EQ(server("s1").state, AdminState::kDisabled);
 }
 
+// ---- one meeting, one place (issue 17) ------------------------------------------------------
+
+// The end calls sent to `serverId` for `meetingId`.
+int endsOn(const fake::FakeBbbClient& bbb, const std::string& serverId,
+           const std::string& meetingId) {
+  int n = 0;
+  for (const auto& c : bbb.callsOf("end")) {
+    n += c.serverUrl == urlFor(serverId) && c.params.get("meetingID") == meetingId;
+  }
+  return n;
+}
+
+// Items 2, 9, 10: a copy still running on a server that is not its meeting's home (the server
+// came back after its meetings failed over, or answered a create after it was placed elsewhere)
+// is ended there, once the home is older than the grace period.
+TEST_F(PollerTest, ACopyRunningWhereItsMeetingDoesNotLiveIsEnded) {
+  add(makeServer("s1"));
+  add(makeServer("s2"));
+  addMeeting("moved", "s2", now() - 10 * kMinute);
+  addMeeting("placing", "s2", now() - 5'000);  // a placement that may still be settling
+  PolledMeeting stale = polledMeeting("moved", 5, now() - 20 * kMinute);
+  stale.moderatorPw = "mp";
+  answer("s1", {stale, polledMeeting("placing", 0, now())});
+  answer("s2", {polledMeeting("moved", 2, now()), polledMeeting("placing", 0, now())});
+  poller().pollOnce();
+  ASSERT_EQ(endsOn(bbb_, "s1", "moved"), 1);
+  EXPECT_EQ(bbb_.callsOf("end").front().params.get("password"), "mp");
+  EXPECT_EQ(endsOn(bbb_, "s1", "placing"), 0) << "within the grace period";
+  EXPECT_EQ(endsOn(bbb_, "s2", "moved"), 0);
+  EXPECT_EQ(meeting("moved")->serverId, "s2") << "the home is untouched";
+  clock_.advanceMs(config_.poller.meetingGracePeriod.count());
+  poller().pollOnce();
+  EXPECT_EQ(endsOn(bbb_, "s1", "placing"), 1);
+}
+
+// The listing is read before the polls: a meeting re-homed onto the polled server meanwhile must
+// not be ended there. The verdict is taken again on the store's record of the moment.
+TEST_F(PollerTest, ACopyIsEndedOnlyIfTheStoreStillSaysItLivesElsewhere) {
+  add(makeServer("s1"));
+  add(makeServer("s2"));
+  addMeeting("m", "s2", now() - 10 * kMinute);
+  answer("s1", {polledMeeting("m", 5, now())});
+  bbb_.onPoll = [this] {
+    // A move to s1 lands while the round's answers come in.
+    ASSERT_TRUE(meetings_.removeMeeting("m", "s2").ok());
+    Meeting m;
+    m.id = "m";
+    m.serverId = "s1";
+    m.createdAtMs = now() - 10 * kMinute;
+    ASSERT_TRUE(meetings_.claimMeeting(m)->claimed);
+  };
+  poller().pollOnce();
+  EXPECT_EQ(endsOn(bbb_, "s1", "m"), 0);
+}
+
+// Item 2: a server that was offline comes back with meetings nobody re-created elsewhere: they
+// stay where they run instead of failing over onto a second server at the next join.
+TEST_F(PollerTest, MeetingsStillRunningOnAServerBackOnlineStayThere) {
+  add(makeServer("s1"));
+  addMeeting("m1", "s1", now() - 10 * kMinute);
+  bbb_.unreachable.insert(urlFor("s1"));
+  poller().pollOnce();
+  poller().pollOnce();
+  ASSERT_FALSE(server("s1").live.online);
+  ASSERT_TRUE(meeting("m1")->orphaned);
+  bbb_.unreachable.clear();
+  answer("s1", {polledMeeting("m1", 4, now() - 10 * kMinute)});
+  poller().pollOnce();
+  ASSERT_TRUE(server("s1").live.online);
+  EXPECT_FALSE(meeting("m1")->orphaned);
+  EXPECT_EQ(meeting("m1")->serverId, "s1");
+  EXPECT_TRUE(bbb_.callsOf("end").empty());
+}
+
+// Item 4: the BBB servers are the ground truth of where meetings run. A meeting a server runs
+// that the store does not know (its route lost) gets its route back.
+TEST_F(PollerTest, ARouteTheStoreLostIsTakenBackFromTheServersListing) {
+  add(makeServer("s1"));
+  PolledMeeting lost = polledMeeting("lost", 3, now() - 30 * kMinute);
+  lost.moderatorPw = "mp-lost";
+  answer("s1", {lost, polledMeeting("breakout-1", 2, now(), /*breakout=*/true)});
+  poller().pollOnce();
+  auto m = meeting("lost");
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->serverId, "s1");
+  EXPECT_EQ(m->moderatorPw, "mp-lost");
+  EXPECT_EQ(m->createdAtMs, now() - 30 * kMinute);
+  EXPECT_FALSE(m->orphaned);
+  EXPECT_FALSE(meeting("breakout-1").has_value()) << "breakout rooms are BBB's own";
+}
+
+// Servers are added disabled: one brought over from another balancer must not have its running
+// conferences ended, nor routes taken for them, before an operator enables it.
+TEST_F(PollerTest, MeetingsTheStoreDoesNotKnowOnADisabledServerAreLeftAlone) {
+  Server s = makeServer("s1");
+  s.state = AdminState::kDisabled;
+  add(s);
+  answer("s1", {polledMeeting("theirs", 3, now() - 30 * kMinute)});
+  poller().pollOnce();
+  EXPECT_FALSE(meeting("theirs").has_value());
+  EXPECT_TRUE(bbb_.callsOf("end").empty());
+}
+
+// Item 1: a disabled (or panicked --failover) server's meetings are marked for failover; a copy
+// still running there is ended, so their next join does not split them over two servers.
+TEST_F(PollerTest, AMeetingMarkedForFailoverStillRunningOnADisabledServerIsEnded) {
+  Server s = makeServer("s1");
+  add(s);
+  addMeeting("m1", "s1", now() - 10 * kMinute);
+  ASSERT_TRUE(meetings_.orphanMeetingsOf("s1").ok());
+  s.state = AdminState::kDisabled;
+  ASSERT_TRUE(servers_.updateServer(s).ok());
+  answer("s1", {polledMeeting("m1", 3, now() - 10 * kMinute)});
+  poller().pollOnce();
+  EXPECT_EQ(endsOn(bbb_, "s1", "m1"), 1);
+  EXPECT_TRUE(meeting("m1")->orphaned) << "its next join re-creates it elsewhere";
+}
+
+// Item 11: a poll answer that leaves out a running meeting (a server answering partially) no
+// longer makes the router forget it: it is forgotten only once the server says it is unknown.
+TEST_F(PollerTest, AMeetingLeftOutOfAnAnswerIsForgottenOnlyOnceTheServerDeniesIt) {
+  add(makeServer("s1"));
+  addMeeting("m1", "s1", now() - 10 * kMinute);
+  answer("s1", {});
+  bbb_.replies["getMeetingInfo"] = fake::successXml("<meetingID>m1</meetingID>");
+  PollRoundStats stats = poller().pollOnce();
+  EXPECT_EQ(stats.meetingsSwept, 0);
+  EXPECT_TRUE(meeting("m1").has_value());
+  bbb_.replies.erase("getMeetingInfo");  // now it says notFound
+  stats = poller().pollOnce();
+  EXPECT_EQ(stats.meetingsSwept, 1);
+  EXPECT_FALSE(meeting("m1").has_value());
+}
+
+// Item 3: an answer with meeting elements that could not be read keeps the server online.
+TEST_F(PollerTest, AnAnswerWithUnreadableElementsKeepsTheServerOnline) {
+  add(makeServer("s1"));
+  addMeeting("m1", "s1", now() - 10 * kMinute);
+  ServerPoll partial;
+  partial.unreadable = 1;
+  bbb_.polls[urlFor("s1")] = partial;
+  bbb_.replies["getMeetingInfo"] = fake::successXml("<meetingID>m1</meetingID>");
+  for (int i = 0; i < 3; ++i) poller().pollOnce();
+  EXPECT_TRUE(server("s1").live.online);
+  EXPECT_FALSE(meeting("m1")->orphaned);
+  EXPECT_TRUE(meeting("m1").has_value());
+}
+
+// Item 2: getMeetings lists a meeting once: the snapshot of a server running a copy of a meeting
+// that lives elsewhere leaves that copy out.
+TEST_F(PollerTest, ASnapshotLeavesOutCopiesOfMeetingsThatLiveElsewhere) {
+  add(makeServer("s1"));
+  add(makeServer("s2"));
+  addMeeting("m", "s2", now() - 10 * kMinute);
+  answer("s1", {polledMeeting("m", 5, now()), polledMeeting("own", 1, now())});
+  answer("s2", {polledMeeting("m", 1, now())});
+  MemorySnapshotStore snapshots;
+  poller_ = std::make_unique<Poller>(servers_, meetings_, bbb_, clock_, config_, lease_, nullptr,
+                                     &snapshots);
+  poller().pollOnce();
+  auto got = snapshots.snapshots({"s1", "s2"});
+  ASSERT_TRUE(got.ok() && (*got)[0] && (*got)[1]);
+  EXPECT_EQ((*got)[0]->meetingsXml.find("<meetingID>m</meetingID>"), std::string::npos);
+  EXPECT_NE((*got)[0]->meetingsXml.find("<meetingID>own</meetingID>"), std::string::npos);
+  EXPECT_NE((*got)[1]->meetingsXml.find("<meetingID>m</meetingID>"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace sb

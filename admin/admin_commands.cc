@@ -322,7 +322,9 @@ void addServersStateChange(CLI::App& servers, std::shared_ptr<Connection> connec
 void addServersRemove(CLI::App& servers, std::shared_ptr<Connection> connection) {
   auto id = std::make_shared<std::string>();
   CLI::App* remove = servers.add_subcommand(
-      "remove", "Remove a server from the pool (its meetings are not ended: panic it first)");
+      "remove",
+      "Remove a server from the pool (its meetings are ended there and re-created elsewhere on "
+      "their next join)");
   remove->fallthrough();
   remove->add_option("ID", *id, "The server's id (see `switchboard servers list`)")->required();
   remove->callback(guarded([connection, id] {
@@ -353,7 +355,7 @@ void addServersPanic(CLI::App& servers, std::shared_ptr<Connection> connection) 
   panic->fallthrough();
   panic->add_option("ID", args->id, "The server's id (see `switchboard servers list`)")->required();
   panic->add_flag("--failover", args->failover,
-                  "Re-create the meetings on other servers instead of ending them");
+                  "End the meetings there and re-create each on another server at its next join");
   panic->add_flag("--keep-state", args->keepState,
                   "Leave the server's state (enabled/cordoned/disabled) unchanged");
   panic->callback(guarded([connection, args] {
@@ -383,7 +385,8 @@ void registerServers(CLI::App& app) {
   addServersStateChange(*servers, connection, AdminState::kCordoned, "cordon",
                         "Cordon a server to drain it: no new meetings; disabled once empty");
   addServersStateChange(*servers, connection, AdminState::kDisabled, "disable",
-                        "Disable a server: no new meetings, no joins (its meetings are not ended)");
+                        "Disable a server: no new meetings, no joins; the poller ends its meetings "
+                        "there, their next joins re-create them elsewhere");
   addServersPanic(*servers, connection);
   addServersRemove(*servers, connection);
   addLeafFooters(*servers);

@@ -36,6 +36,11 @@ PgOptions pgOptions(const Config& config) {
   o.url = config.store.databaseUrl;
   o.statementTimeoutMs = static_cast<int>(std::max<long>(500, config.store.timeout.count() * 2));
   o.preparedStatements = config.store.pgPreparedStatements;
+  // Bounds a call against a server that is stopped with its connections open. Beyond the
+  // statement timeout, which the server enforces: a listing of every meeting (the poller's, a
+  // refill of Redis) may legitimately take longer than STORE_TIMEOUT, and a deadline that cut it
+  // would mark PostgreSQL stalled for everybody.
+  o.callTimeoutMs = o.statementTimeoutMs + static_cast<int>(config.store.timeout.count());
   return o;
 }
 
@@ -161,6 +166,7 @@ Result<std::string> migrateDatabase(const Config& config) {
   auto migrations = findMigrations(config.store.migrationsDir);
   if (!migrations) return migrations.error();
   PgOptions options = pgOptions(config);
+  options.callTimeoutMs = 0;  // a migration may take longer than any store call
   PgConnection pg(options);
   Migrator migrator(pg, *migrations);
   auto applied = migrator.migrate();

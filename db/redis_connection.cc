@@ -230,7 +230,17 @@ RedisConnection::RedisConnection(RedisOptions options)
 
 RedisConnection::~RedisConnection() = default;
 
-void RedisConnection::markDown(std::string_view what) {
+void RedisConnection::markDown(std::string_view what, bool timedOut) {
+  if (timedOut && options_.stallProbeInterval.count() > 0) {
+    std::lock_guard lock(stallMu_);
+    stallWhat_ = std::string(what);
+    nextProbe_ = std::chrono::steady_clock::now() + options_.stallProbeInterval;
+    stalled_.store(true);
+  } else if (!timedOut && stalled_.load()) {
+    // A refusal or a closed connection is an answer: calls fail fast without the breaker.
+    std::lock_guard lock(stallMu_);
+    stalled_.store(false);
+  }
   if (reachable_.exchange(false)) {
     spdlog::warn("redis {} is unreachable: {} (store calls fail until it is back)", endpoint_,
                  what);
@@ -238,21 +248,46 @@ void RedisConnection::markDown(std::string_view what) {
 }
 
 void RedisConnection::markUp() {
+  if (stalled_.load(std::memory_order_relaxed)) {
+    std::lock_guard lock(stallMu_);
+    stalled_.store(false);
+  }
   if (!reachable_.load(std::memory_order_relaxed) && !reachable_.exchange(true)) {
     spdlog::info("redis {} is reachable again", endpoint_);
   }
 }
 
+std::optional<Error> RedisConnection::admit(bool& probe) {
+  probe = false;
+  if (!stalled_.load()) return std::nullopt;
+  std::lock_guard lock(stallMu_);
+  if (!stalled_.load()) return std::nullopt;
+  if (!probing_ && std::chrono::steady_clock::now() >= nextProbe_) {
+    probing_ = true;
+    probe = true;
+    return std::nullopt;
+  }
+  return unavailable(endpoint_ + ": stalled (" + stallWhat_ +
+                     "): calls fail at once until it answers again");
+}
+
+void RedisConnection::endProbe() {
+  std::lock_guard lock(stallMu_);
+  probing_ = false;
+}
+
 Error RedisConnection::ioError(redisContext* c, std::string_view doing) {
   std::string what = c->errstr;
-  if (c->err == REDIS_ERR_IO && (what.find("temporarily unavailable") != std::string::npos ||
-                                 what.find("timed out") != std::string::npos)) {
+  const bool timedOut =
+      c->err == REDIS_ERR_IO && (what.find("temporarily unavailable") != std::string::npos ||
+                                 what.find("timed out") != std::string::npos);
+  if (timedOut) {
     what = "timed out after " + std::to_string(options_.commandTimeout.count()) + " ms";
   } else if (c->err == REDIS_ERR_EOF) {
     what = "connection closed by the server";
   }
   what = std::string(doing) + ": " + what;
-  markDown(what);
+  markDown(what, timedOut);
   return unavailable(endpoint_ + ": " + what);
 }
 
@@ -260,18 +295,19 @@ Result<RedisConnection::ContextPtr> RedisConnection::connect() {
   redisContext* raw = redisConnectWithTimeout(options_.host.c_str(), options_.port,
                                               toTimeval(options_.connectTimeout));
   if (raw == nullptr) {
-    markDown("cannot allocate a connection");
+    markDown("cannot allocate a connection", false);
     return unavailable(endpoint_ + ": cannot allocate a connection");
   }
   ContextPtr c(raw);
   if (c->err != 0) {
     std::string what = c->errstr;
-    if (what.find("timed out") != std::string::npos ||
-        what.find("temporarily unavailable") != std::string::npos) {
+    const bool timedOut = what.find("timed out") != std::string::npos ||
+                          what.find("temporarily unavailable") != std::string::npos;
+    if (timedOut) {
       what = "timed out after " + std::to_string(options_.connectTimeout.count()) + " ms";
     }
     what = "cannot connect: " + what;
-    markDown(what);
+    markDown(what, timedOut);
     return unavailable(endpoint_ + ": " + what);
   }
   if (redisSetTimeout(c.get(), toTimeval(options_.commandTimeout)) != REDIS_OK) {
@@ -293,7 +329,7 @@ Result<RedisConnection::ContextPtr> RedisConnection::connect() {
       const RedisReply& r = (*replies)[i];
       if (r.type == RedisReply::Type::kError) {
         std::string what = hello[i][0] + " refused: " + r.str;
-        markDown(what);
+        markDown(what, false);
         return unavailable(endpoint_ + ": " + what);
       }
     }
@@ -301,6 +337,23 @@ Result<RedisConnection::ContextPtr> RedisConnection::connect() {
   // Not markUp() yet: a stalled Redis still completes TCP handshakes (the kernel does); only a
   // reply proves it is back, and exchange() notes that.
   return c;
+}
+
+template <typename Fn>
+Result<std::vector<RedisReply>> RedisConnection::onContext(Fn&& fn) {
+  bool probe = false;
+  if (std::optional<Error> refused = admit(probe)) return *std::move(refused);
+  struct ProbeSlot {
+    RedisConnection* self;
+    ~ProbeSlot() {
+      if (self != nullptr) self->endProbe();
+    }
+  } slot{probe ? this : nullptr};
+  auto c = checkout();
+  if (!c.ok()) return c.error();
+  Result<std::vector<RedisReply>> replies = fn(c->get());
+  checkin(std::move(*c));
+  return replies;
 }
 
 Result<RedisConnection::ContextPtr> RedisConnection::checkout() {
@@ -359,10 +412,7 @@ Result<std::vector<RedisReply>> RedisConnection::exchange(
 Result<std::vector<RedisReply>> RedisConnection::pipeline(
     const std::vector<std::vector<std::string>>& commands) {
   if (commands.empty()) return std::vector<RedisReply>();
-  auto c = checkout();
-  if (!c.ok()) return c.error();
-  auto replies = exchange(c->get(), commands);
-  checkin(std::move(*c));
+  auto replies = onContext([&](redisContext* c) { return exchange(c, commands); });
   if (!replies.ok()) return replies.error();
   for (const auto& r : *replies) {
     if (r.type == RedisReply::Type::kError) return unavailable(r.str);
@@ -382,17 +432,17 @@ Result<RedisReply> RedisConnection::eval(const RedisScript& script,
   std::vector<std::string> cmd{"EVALSHA", script.sha(), std::to_string(keys.size())};
   cmd.insert(cmd.end(), keys.begin(), keys.end());
   cmd.insert(cmd.end(), args.begin(), args.end());
-  auto c = checkout();
-  if (!c.ok()) return c.error();
-  auto replies = exchange(c->get(), {cmd});
-  if (replies.ok() && replies->front().type == RedisReply::Type::kError &&
-      replies->front().str.starts_with("NOSCRIPT")) {
-    // Redis does not know the script (restarted or SCRIPT FLUSHed): EVAL sends and caches it.
-    cmd[0] = "EVAL";
-    cmd[1] = script.body();
-    replies = exchange(c->get(), {cmd});
-  }
-  checkin(std::move(*c));
+  auto replies = onContext([&](redisContext* c) {
+    auto sent = exchange(c, {cmd});
+    if (sent.ok() && sent->front().type == RedisReply::Type::kError &&
+        sent->front().str.starts_with("NOSCRIPT")) {
+      // Redis does not know the script (restarted or SCRIPT FLUSHed): EVAL sends and caches it.
+      cmd[0] = "EVAL";
+      cmd[1] = script.body();
+      sent = exchange(c, {cmd});
+    }
+    return sent;
+  });
   if (!replies.ok()) return replies.error();
   RedisReply& r = replies->front();
   if (r.type == RedisReply::Type::kError) return unavailable(r.str);

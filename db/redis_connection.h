@@ -7,6 +7,13 @@
 //    value: Error{kStoreUnavailable, "redis: <what>"}. Nothing here throws.
 //  - Connect and each socket read/write are bounded by RedisOptions' timeouts, so no call waits
 //    on a dead or stopped Redis for longer than those.
+//  - A stalled Redis (it accepts connections, the kernel ACKs, nothing answers: a stopped
+//    process, a frozen VM) costs one timeout, not one per call: once a call timed out, every call
+//    fails at once ("stalled") until Redis answers again. One call at a time, at most one per
+//    RedisOptions::stallProbeInterval, still goes to Redis (the probe) and waits for its timeout;
+//    its answer (any reply, or a refused or closed connection) ends the stall. So callers with a
+//    fallback (the durable store falls back to PostgreSQL) use it at once, and a Redis that
+//    answers again is used again within commandTimeout + stallProbeInterval.
 //  - A context that saw an I/O error or timeout is dropped (its protocol state is unknown); the
 //    next call connects afresh. Idle contexts whose peer has closed (Redis restarted) are noticed
 //    before use and dropped, so recovery needs no action from the caller.
@@ -22,6 +29,7 @@
 #include <cstddef>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,6 +50,10 @@ struct RedisOptions {
   std::chrono::milliseconds connectTimeout{1000};
   // Bounds each socket read and write of a command (a pipeline of n replies may take n times).
   std::chrono::milliseconds commandTimeout{1000};
+  // After a call timed out, calls fail at once until Redis answers again, and one call at most
+  // this often goes to Redis to find out (see the failure model above). 0 = off: every call waits
+  // for its own timeout. Default 1 s.
+  std::chrono::milliseconds stallProbeInterval{1000};
   // Idle contexts kept for reuse; more may exist while many threads are in calls at once.
   size_t maxIdleConnections = 8;
 
@@ -104,6 +116,9 @@ class RedisConnection {
   };
   using ContextPtr = std::unique_ptr<redisContext, ContextDeleter>;
 
+  // Runs `fn(context)` on a pooled context, through the stall breaker.
+  template <typename Fn>
+  Result<std::vector<RedisReply>> onContext(Fn&& fn);
   Result<ContextPtr> checkout();
   void checkin(ContextPtr context);
   Result<ContextPtr> connect();
@@ -111,14 +126,26 @@ class RedisConnection {
   Result<std::vector<RedisReply>> exchange(redisContext* context,
                                            const std::vector<std::vector<std::string>>& commands);
   Error ioError(redisContext* context, std::string_view doing);
-  void markDown(std::string_view what);
+  // `timedOut`: Redis did not answer in time (a stall); otherwise it answered with a refusal.
+  void markDown(std::string_view what, bool timedOut);
   void markUp();
+  // The stall breaker. admit() says whether a call may go to Redis now (nullopt) or must fail at
+  // once (the error), and sets `probe` when the call goes as the probe of a stalled Redis, which
+  // then calls endProbe() when it is done.
+  std::optional<Error> admit(bool& probe);
+  void endProbe();
 
   const RedisOptions options_;
   const std::string endpoint_;
   std::mutex mu_;
   std::vector<ContextPtr> idle_;       // guarded by mu_
   std::atomic<bool> reachable_{true};  // last known; flips log one line each way
+
+  std::mutex stallMu_;
+  std::atomic<bool> stalled_{false};  // the last call timed out; written under stallMu_
+  std::chrono::steady_clock::time_point nextProbe_;  // guarded by stallMu_
+  bool probing_ = false;                             // a probe is in flight; guarded by stallMu_
+  std::string stallWhat_;                            // the timeout; guarded by stallMu_
 };
 
 }  // namespace sb

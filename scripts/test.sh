@@ -38,6 +38,7 @@ if [[ "${QUICK:-0}" != "1" ]]; then
   BUILD_DIR=build-asan BUILD_TYPE=Debug scripts/build.sh -DSWITCHBOARD_SANITIZE=ON
   echo "== sanitizer tests"
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  export LSAN_OPTIONS="suppressions=$root/tests/lsan.supp:print_suppressions=0"
   (cd build-asan && ctest --output-on-failure -j 2 --timeout 600)
 fi
 echo "== all tests passed"

@@ -540,7 +540,9 @@ TEST_F(SharedStoreFaultTest, ABurstOfCreatesOverTwoRoutersIsRecordedInBothStores
   }
   EXPECT_EQ(running, kMeetings) << "each meeting runs on one server, repeats included";
 
-  auto redis = std::make_shared<sb::RedisConnection>(*sb::parseRedisUrl(config_.store.redisUrl));
+  auto parsedUrl = sb::parseRedisUrl(config_.store.redisUrl);
+  ASSERT_TRUE(parsedUrl.ok()) << "[" << config_.store.redisUrl << "] " << parsedUrl.error().message;
+  auto redis = std::make_shared<sb::RedisConnection>(*parsedUrl);
   sb::RedisMeetingStore cached(redis, sb::RedisKeys(config_.store.redisNamespace));
   auto stores = openShared(config_);
   std::map<std::string, std::string> urlOf;

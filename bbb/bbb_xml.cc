@@ -2,6 +2,7 @@
 
 #include <pugixml.hpp>
 
+#include <cctype>
 #include <cstdlib>
 #include <optional>
 #include <sstream>
@@ -16,11 +17,25 @@ Error unreadable(const std::string& what) {
   return Error::of(ErrorCode::kInternalError, "unreadable answer: " + what);
 }
 
+// The <response> of a BBB answer. A document that is not well-formed still counts when its
+// <response><returncode> was read before the error (pugixml keeps what it parsed): BBB echoes
+// some names a frontend chose unescaped (metadata), and one such element must not make a server
+// that answers look dead. Its callers read only what was parsed.
 Result<pugi::xml_node> parseResponse(pugi::xml_document& doc, const std::string& body) {
   auto parsed = doc.load_buffer(body.data(), body.size(), pugi::parse_default, pugi::encoding_utf8);
-  if (!parsed) return unreadable(parsed.description());
+  // An answer cut off is not BBB's whole answer: one that is not well-formed must at least end
+  // as BBB's answers do.
+  if (!parsed) {
+    std::string_view whole(body);
+    while (!whole.empty() && std::isspace(static_cast<unsigned char>(whole.back()))) {
+      whole.remove_suffix(1);
+    }
+    if (!whole.ends_with("</response>")) return unreadable(parsed.description());
+  }
   pugi::xml_node response = doc.child("response");
-  if (!response || !response.child("returncode")) return unreadable("no <response><returncode>");
+  if (!response || !response.child("returncode")) {
+    return unreadable(parsed ? "no <response><returncode>" : parsed.description());
+  }
   return response;
 }
 

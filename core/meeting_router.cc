@@ -222,6 +222,11 @@ Result<UpstreamAnswer> MeetingRouter::createOn(const Server& server, const Place
 
 void MeetingRouter::release(const Placement& p, const PlacementView::Pick& pick) {
   (void)meetings_.removeMeeting(p.meetingId, pick.server.id);
+  if (p.previous) {
+    Meeting orphan = *p.previous;
+    orphan.orphaned = true;
+    (void)meetings_.claimMeeting(orphan);  // only if nothing else claimed it meanwhile
+  }
   reservations_.release(pick);
   placementView_.release(pick);
 }
@@ -498,8 +503,17 @@ Result<JoinTarget> MeetingRouter::failoverJoinUrl(const ApiRequest& request) {
   if (old) (void)copies_.end(*old, meeting.id, meeting.moderatorPw);
   // Release it from its unusable server (only if nobody moved it meanwhile).
   if (!meeting.orphaned) (void)meetings_.removeMeeting(meeting.id, meeting.serverId);
-  auto placed = placeAndCreate(placementOf(meeting));
-  if (!placed) return placed.error();
+  Placement placement = placementOf(meeting);
+  placement.previous = meeting;
+  auto placed = placeAndCreate(placement);
+  if (!placed) {
+    // Nothing could take it (every server refused or did not answer): keep it, orphaned, for the
+    // next join, which tries again.
+    Meeting orphan = meeting;
+    orphan.orphaned = true;
+    (void)meetings_.claimMeeting(orphan);
+    return placed.error();
+  }
   if (placed->owner) {
     // A concurrent failover (or create) placed it first: join it there.
     auto owner = servers_.getServer(placed->owner->serverId);

@@ -133,6 +133,10 @@ class MeetingRouter {
     std::string tagRequest;
     std::string moderatorPw;
     int sizeHint = 0;
+    // The record a failover re-places (orphaned, or released from an unusable server): put back,
+    // orphaned, when the placement fails, so the meeting's route and create parameters are never
+    // lost with its claim and the next join tries again.
+    std::optional<Meeting> previous;
   };
   // The meeting and its server, for calls on an existing meeting. kNotFound when unknown,
   // kServerUnavailable when its server is offline or disabled.

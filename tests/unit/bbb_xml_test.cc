@@ -86,6 +86,17 @@ TEST(ReadReplyHeaderTest, Garbage) {
   }
 }
 
+// Issue 17 item 3: the poller reads every answer's header first; a getMeetings answer with one
+// element BBB echoed unescaped must still read as SUCCESS (the meetings are read one by one).
+TEST(ReadReplyHeaderTest, AnElementThatIsNotXmlAfterTheReturncodeStillReads) {
+  BbbReply reply;
+  reply.body =
+      "<response><returncode>SUCCESS</returncode><meetings><meeting><meetingID>a</meetingID>"
+      "<metadata><x[]>1</x[]></metadata></meeting></meetings></response>";
+  ASSERT_TRUE(readReplyHeader(reply).ok());
+  EXPECT_TRUE(reply.success());
+}
+
 TEST(ParseGetMeetingsTest, TwoMeetings) {
   auto r = parseGetMeetings(kTwoMeetings);
   ASSERT_TRUE(r.ok()) << r.error().message;

@@ -794,6 +794,27 @@ TEST_F(MeetingRouterTest, AFailoverDoesNotWaitForAnOldServerThatDoesNotAnswer) {
   EXPECT_LE(ends[0].timeouts.response, std::chrono::milliseconds(1000));
 }
 
+// A failover whose re-create no server answered lost the meeting's route (the claim that had
+// replaced the orphaned record was released): every later join answered notFound. The record
+// stays, orphaned, and the next join fails over again.
+TEST_F(MeetingRouterTest, AFailoverNoServerAnsweredKeepsTheMeetingForTheNextJoin) {
+  ASSERT_TRUE(create("m1", {{"moderatorPW", "mp"}}).ok());
+  setOnline("s2", false);
+  ASSERT_TRUE(meetings_.orphanMeetingsOf("s2").ok());
+  bbb_.unreachable = {urlFor("s1"), urlFor("s2"), urlFor("s3")};
+  auto join = request("join", {{"meetingID", "m1"}, {"fullName", "A"}, {"role", "VIEWER"}});
+  ASSERT_FALSE(router().failoverJoinUrl(join).ok());
+  auto kept = meeting("m1");
+  ASSERT_TRUE(kept.has_value()) << "the route was lost";
+  EXPECT_TRUE(kept->orphaned);
+  EXPECT_EQ(kept->createParams.get("moderatorPW"), "mp");
+  bbb_.unreachable.clear();
+  auto url = router().failoverJoinUrl(join);
+  ASSERT_TRUE(url.ok()) << url.error().message;
+  EXPECT_NE(serverOf("m1"), "s2");
+  EXPECT_FALSE(meeting("m1")->orphaned);
+}
+
 TEST_F(MeetingRouterTest, JoinOnOfflineServerIsServerUnavailable) {
   ASSERT_TRUE(create("m1").ok());
   setOnline("s2", false);

@@ -24,10 +24,14 @@ CallTimeouts callTimeoutsFor(const Server& server, const BbbClientConfig& config
 }
 
 CopyVerdict judgeCopy(const Server& server, const PolledMeeting& copy, const PlacedMeeting* home,
-                      int64_t nowMs, std::chrono::milliseconds grace) {
+                      int64_t nowMs, std::chrono::milliseconds grace,
+                      std::optional<int64_t> endedAtMs) {
   if (copy.isBreakout) return CopyVerdict::kHome;
   const bool serving = server.servesExistingMeetings();
   const bool disabled = server.state == AdminState::kDisabled;
+  if (!home && endedAtMs && copy.createTimeMs <= *endedAtMs) {
+    return CopyVerdict::kEnd;  // a leftover of a meeting a frontend ended
+  }
   if (!home) {
     // A route the store lost (a Redis wipe with PostgreSQL down, a create answered after its
     // claim was given up). On a disabled server it is left alone: servers are added disabled,

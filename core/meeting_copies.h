@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "core/bbb_client.h"
@@ -44,8 +45,15 @@ enum class CopyVerdict {
 // (health updated). A copy whose home is another server is ended only once that home is older
 // than `grace` (a placement in flight settles first), so two copies never run longer than
 // MEETING_GRACE_PERIOD plus a poll interval. Breakout rooms are BBB's own: always kHome.
+// `endedAtMs`: when the meeting was last ended through Switchboard (MeetingStore::endedAt), if
+// known: a copy without a record that was created before that end is a leftover of the ended
+// meeting (its server did not answer the end), not a lost route, and is ended.
 CopyVerdict judgeCopy(const Server& server, const PolledMeeting& copy, const PlacedMeeting* home,
-                      int64_t nowMs, std::chrono::milliseconds grace);
+                      int64_t nowMs, std::chrono::milliseconds grace,
+                      std::optional<int64_t> endedAtMs = std::nullopt);
+
+// How long MeetingStore::rememberEnded keeps an end (a server may come back that much later).
+inline constexpr std::chrono::hours kEndedMemory{24};
 
 std::string_view copyVerdictName(CopyVerdict verdict);  // "home", "adopt", "restore", ...
 

@@ -602,6 +602,7 @@ Result<UpstreamAnswer> MeetingRouter::end(const ApiRequest& request) {
       (void)copies_.end(*server, m.id, m.moderatorPw);
     }
     (void)meetings_.removeMeeting(*id, m.serverId);
+    (void)meetings_.rememberEnded(*id, clock_.nowMs(), kEndedMemory);
     return Error::of(ErrorCode::kNotFound);
   }
   auto target = locate(*id, /*requireUsableServer=*/false);
@@ -614,6 +615,8 @@ Result<UpstreamAnswer> MeetingRouter::end(const ApiRequest& request) {
   // another refusal keep it, so a retry can still reach it.
   if (answer && (answer->success || answer->messageKey == "notFound")) {
     (void)meetings_.removeMeeting(*id, target->server.id);
+    // A copy left on a server that did not answer a move or failover is ended, not adopted.
+    (void)meetings_.rememberEnded(*id, clock_.nowMs(), kEndedMemory);
     joinCache_.forget(*id);
     markChanged(target->server.id);
   }

@@ -2,6 +2,8 @@
 // kStoreUnavailable.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -67,6 +69,19 @@ class MeetingStore {
   // Every meeting, ordered by id, as the poller needs it each round. The stores read only those
   // fields; this default lists whole meetings.
   virtual Result<std::vector<PlacedMeeting>> listPlacedMeetings();
+
+  // Remembers (for about `keep`) that the meeting `id` was ended through Switchboard at `atMs`
+  // (epoch ms), after its record was removed. A copy of it found later on a server that did not
+  // answer the end (hung, then back) is then ended there instead of being taken for a route the
+  // store lost (core/meeting_copies.h). Best effort: this default remembers nothing.
+  virtual Status rememberEnded(std::string_view /*id*/, int64_t /*atMs*/,
+                               std::chrono::milliseconds /*keep*/) {
+    return Status::Ok();
+  }
+  // When the meeting was last ended through Switchboard, if that is still remembered.
+  virtual Result<std::optional<int64_t>> endedAt(std::string_view /*id*/) {
+    return std::optional<int64_t>();
+  }
 
  protected:
   // claimMeetings of meetings with distinct ids. A store with round trips claims them in as few

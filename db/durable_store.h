@@ -73,6 +73,13 @@ class DurableMeetingStore final : public MeetingStore {
   Result<int> orphanMeetingsOf(std::string_view serverId) override;
   Result<std::vector<Meeting>> listMeetings(std::string_view serverId) override;
   Result<std::vector<PlacedMeeting>> listPlacedMeetings() override;
+  // In Redis only (best effort: a Redis loss forgets them).
+  Status rememberEnded(std::string_view id, int64_t atMs, std::chrono::milliseconds keep) override {
+    return redis_.rememberEnded(id, atMs, keep);
+  }
+  Result<std::optional<int64_t>> endedAt(std::string_view id) override {
+    return redis_.endedAt(id);
+  }
 
   // Copies every PostgreSQL meeting missing from Redis into Redis (start-up, after a flush).
   // Returns how many were restored.

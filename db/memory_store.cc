@@ -248,4 +248,23 @@ Result<std::vector<std::optional<SnapshotVersion>>> MemorySnapshotStore::version
   return out;
 }
 
+Status MemoryMeetingStore::rememberEnded(std::string_view id, int64_t atMs,
+                                         std::chrono::milliseconds) {
+  std::lock_guard lock(mu_);
+  auto [at, added] = ended_.insert_or_assign(std::string(id), atMs);
+  if (added) endedOrder_.push_back(at->first);
+  while (endedOrder_.size() > kMaxEnded) {
+    ended_.erase(endedOrder_.front());
+    endedOrder_.pop_front();
+  }
+  return Status::Ok();
+}
+
+Result<std::optional<int64_t>> MemoryMeetingStore::endedAt(std::string_view id) {
+  std::lock_guard lock(mu_);
+  auto at = ended_.find(id);
+  if (at == ended_.end()) return std::optional<int64_t>();
+  return std::optional<int64_t>(at->second);
+}
+
 }  // namespace sb

@@ -3,6 +3,8 @@
 // state is lost when the process exits.
 #pragma once
 
+#include <chrono>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -61,10 +63,16 @@ class MemoryMeetingStore final : public MeetingStore {
   Result<int> orphanMeetingsOf(std::string_view serverId) override;
   Result<std::vector<Meeting>> listMeetings(std::string_view serverId) override;
   Result<std::vector<PlacedMeeting>> listPlacedMeetings() override;
+  // The last kMaxEnded ends are remembered (one process: bounded by count rather than time).
+  Status rememberEnded(std::string_view id, int64_t atMs, std::chrono::milliseconds keep) override;
+  Result<std::optional<int64_t>> endedAt(std::string_view id) override;
+  static constexpr size_t kMaxEnded = 100'000;
 
  private:
   std::mutex mu_;
   std::map<std::string, Meeting, std::less<>> meetings_;  // guarded by mu_
+  std::map<std::string, int64_t, std::less<>> ended_;     // guarded by mu_
+  std::deque<std::string> endedOrder_;                    // guarded by mu_: oldest first
 };
 
 }  // namespace sb

@@ -38,6 +38,10 @@ std::string RedisKeys::meetingsSnapshot(std::string_view serverId) const {
 
 std::string RedisKeys::filledMark() const { return ns_ + ":filled"; }
 
+std::string RedisKeys::ended(std::string_view meetingId) const {
+  return ns_ + ":ended:" + std::string(meetingId);
+}
+
 std::string RedisKeys::pattern() const {
   std::string out;
   for (char c : ns_) {

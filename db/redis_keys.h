@@ -12,6 +12,8 @@
 //   <ns>:lease:<name>              string  the holder of a leader lease (PX ttl), e.g. "poller"
 //   <ns>:meetings_snapshot:<id>    hash    the poller's last getMeetings of a server: taken_ms,
 //                                          changed_ms, xml (core/meetings_snapshot.h)
+//   <ns>:ended:<meetingID>         string  when the meeting was last ended through Switchboard
+//                                          (epoch ms), kept for a day (MeetingStore::endedAt)
 //   <ns>:filled                    string  set once Redis holds every PostgreSQL record: its
 //                                          absence means Redis lost its data (app/stores.cc)
 //
@@ -44,6 +46,7 @@ class RedisKeys {
   std::string lease(std::string_view name) const;
   std::string meetingsSnapshot(std::string_view serverId) const;
   std::string filledMark() const;
+  std::string ended(std::string_view meetingId) const;
 
   // A SCAN MATCH pattern for every key of the namespace ("<ns>:*", glob characters in the
   // namespace escaped).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
 #include <map>
 #include <optional>
 #include <span>
@@ -924,6 +925,23 @@ Status RedisLeaderLease::release(const std::string& holder) {
   auto r = integerOf(redis_->eval(releaseLeaseScript(), {key_}, {holder}), "lease release");
   if (!r.ok()) return r.error();
   return Status::Ok();
+}
+
+// ---- ended meetings ---------------------------------------------------------------------------
+
+Status RedisMeetingStore::rememberEnded(std::string_view id, int64_t atMs,
+                                        std::chrono::milliseconds keep) {
+  auto r = redis_->command({"SET", keys_.ended(id), std::to_string(atMs), "PX",
+                            std::to_string(std::max<int64_t>(1, keep.count()))});
+  if (!r.ok()) return r.error();
+  return Status::Ok();
+}
+
+Result<std::optional<int64_t>> RedisMeetingStore::endedAt(std::string_view id) {
+  auto r = redis_->command({"GET", keys_.ended(id)});
+  if (!r.ok()) return r.error();
+  if (r->isNil()) return std::optional<int64_t>();
+  return std::optional<int64_t>(std::strtoll(r->str.c_str(), nullptr, 10));
 }
 
 // ---- namespace maintenance --------------------------------------------------------------------

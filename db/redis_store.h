@@ -74,6 +74,8 @@ class RedisMeetingStore final : public MeetingStore {
   // meeting, not a snapshot of all of them (a meeting removed meanwhile is left out).
   Result<std::vector<Meeting>> listMeetings(std::string_view serverId) override;
   Result<std::vector<PlacedMeeting>> listPlacedMeetings() override;
+  Status rememberEnded(std::string_view id, int64_t atMs, std::chrono::milliseconds keep) override;
+  Result<std::optional<int64_t>> endedAt(std::string_view id) override;
 
  protected:
   // One script run for all of them (atomic as a whole, in order).

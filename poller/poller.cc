@@ -129,9 +129,16 @@ void Poller::reconcileCopies(const Server& server, const ServerPoll& poll, const
     auto fresh = meetings_.findMeeting(copy.meetingId);
     if (!fresh) continue;  // the store is unavailable: judge again next round
     std::optional<PlacedMeeting> freshHome;
-    if (fresh->has_value()) freshHome = PlacedMeeting::of(**fresh);
+    std::optional<int64_t> endedAt;
+    if (fresh->has_value()) {
+      freshHome = PlacedMeeting::of(**fresh);
+    } else if (auto ended = meetings_.endedAt(copy.meetingId); ended) {
+      endedAt = *ended;
+    } else {
+      continue;  // whether a frontend ended it cannot be read: judge again next round
+    }
     verdict = judgeCopy(server, copy, freshHome ? &*freshHome : nullptr, now,
-                        config_.poller.meetingGracePeriod);
+                        config_.poller.meetingGracePeriod, endedAt);
     if (verdict == CopyVerdict::kEnd) ++acted;
     actOnCopy(server, copy, verdict, *fresh);
   }

@@ -107,6 +107,21 @@ class StoreContractTest : public ::testing::TestWithParam<bool> {
   std::unique_ptr<sb::StoreBundle> stores_;
 };
 
+// Issue 17: a frontend's end is remembered, so a copy found later where the end did not reach is
+// ended rather than adopted as a lost route.
+TEST_P(StoreContractTest, AnEndIsRememberedAfterTheRecordIsGone) {
+  auto& m = stores_->meetings();
+  auto none = m.endedAt("ended-1");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+  ASSERT_TRUE(m.rememberEnded("ended-1", 1'700'000'000'123, std::chrono::hours(1)).ok());
+  ASSERT_TRUE(m.rememberEnded("ended-1", 1'700'000'000'456, std::chrono::hours(1)).ok());
+  auto got = m.endedAt("ended-1");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(*got, std::optional<int64_t>(1'700'000'000'456)) << "the last end counts";
+  EXPECT_FALSE(m.endedAt("ended-2")->has_value());
+}
+
 TEST_P(StoreContractTest, SignallingFieldsAndDrainMarkRoundTrip) {
   auto& s = stores_->servers();
   sb::Server a = server("a");

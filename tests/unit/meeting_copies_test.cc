@@ -65,6 +65,20 @@ TEST(JudgeCopyTest, AnUnknownMeetingIsAdoptedOnlyByAServingServer) {
   EXPECT_EQ(judge(serverIn(AdminState::kEnabled, false), nullptr), CopyVerdict::kWait);
 }
 
+TEST(JudgeCopyTest, ALeftoverOfAnEndedMeetingIsEndedWhereverItRuns) {
+  // polledMeeting's createTime is kNow: ended after it, the copy is a leftover.
+  EXPECT_EQ(judgeCopy(serverIn(AdminState::kEnabled, true), polledMeeting("m", 1, kNow), nullptr,
+                      kNow, kGrace, kNow + 5),
+            CopyVerdict::kEnd);
+  EXPECT_EQ(judgeCopy(serverIn(AdminState::kDisabled, true), polledMeeting("m", 1, kNow), nullptr,
+                      kNow, kGrace, kNow),
+            CopyVerdict::kEnd);
+  // Created again after the end: a new meeting with a reused id.
+  EXPECT_EQ(judgeCopy(serverIn(AdminState::kEnabled, true), polledMeeting("m", 1, kNow), nullptr,
+                      kNow, kGrace, kNow - 5),
+            CopyVerdict::kAdopt);
+}
+
 TEST(JudgeCopyTest, BreakoutRoomsAreBbbsOwn) {
   PlacedMeeting old = home("s2", kNow - kGrace.count());
   EXPECT_EQ(judge(serverIn(AdminState::kEnabled, true), &old, true), CopyVerdict::kHome);

@@ -447,6 +447,23 @@ TEST_F(PollerTest, ARouteTheStoreLostIsTakenBackFromTheServersListing) {
   EXPECT_FALSE(meeting("breakout-1").has_value()) << "breakout rooms are BBB's own";
 }
 
+// Found by the fault suite: a meeting failed over from a hung server and then ended by its
+// frontend came back to life when the hung server answered again (its copy was adopted as a lost
+// route). An end is remembered: the leftover copy is ended; a meeting created after the end with
+// the same id (rooms reuse their ids) is still adopted.
+TEST_F(PollerTest, ALeftoverCopyOfAMeetingAFrontendEndedIsEndedNotAdopted) {
+  add(makeServer("s1"));
+  ASSERT_TRUE(meetings_.rememberEnded("room", now() - 60'000, std::chrono::hours(24)).ok());
+  answer("s1", {polledMeeting("room", 3, now() - 30 * kMinute)});
+  poller().pollOnce();
+  EXPECT_EQ(endsOn(bbb_, "s1", "room"), 1);
+  EXPECT_FALSE(meeting("room").has_value());
+  answer("s1", {polledMeeting("room", 3, now() - 1'000)});  // created again since the end
+  poller().pollOnce();
+  EXPECT_EQ(endsOn(bbb_, "s1", "room"), 1);
+  EXPECT_TRUE(meeting("room").has_value());
+}
+
 // Servers are added disabled: one brought over from another balancer must not have its running
 // conferences ended, nor routes taken for them, before an operator enables it.
 TEST_F(PollerTest, MeetingsTheStoreDoesNotKnowOnADisabledServerAreLeftAlone) {

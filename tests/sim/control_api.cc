@@ -78,10 +78,9 @@ std::string requiredString(const json& body, const char* name) {
 }
 
 json faultJson(const Fault& f) {
-  return {{"delay_ms", f.delayMs},
-          {"error", std::string(faultErrorName(f.error))},
-          {"timeout", f.timeout},
-          {"down", f.down}};
+  return {{"delay_ms", f.delayMs},    {"error", std::string(faultErrorName(f.error))},
+          {"timeout", f.timeout},     {"down", f.down},
+          {"malformed", f.malformed}, {"partial", f.partial}};
 }
 
 json serverJson(SimPool& pool, const SimServer& s) {
@@ -154,7 +153,7 @@ int serverIndex(std::string_view text) {
 }
 
 ControlReply setFault(SimPool& pool, int index, const json& body) {
-  rejectUnknownFields(body, {"delay_ms", "error", "timeout", "down"});
+  rejectUnknownFields(body, {"delay_ms", "error", "timeout", "down", "malformed", "partial"});
   FaultPatch patch;
   patch.delayMs = intField(body, "delay_ms", 0, 3600 * 1000);
   if (auto name = stringField(body, "error")) {
@@ -163,6 +162,8 @@ ControlReply setFault(SimPool& pool, int index, const json& body) {
   }
   patch.timeout = boolField(body, "timeout");
   patch.down = boolField(body, "down");
+  patch.malformed = boolField(body, "malformed");
+  patch.partial = boolField(body, "partial");
   Status status = pool.applyFault(index, patch);
   if (!status) return error(500, status.error().message);
   return reply(200, serverJson(pool, *pool.server(index)));
@@ -201,6 +202,25 @@ ControlReply createMeeting(SimPool& pool, int index, const json& body) {
   return reply(201, meetingJson(*meeting));
 }
 
+ControlReply crash(SimPool& pool, int index) {
+  auto lost = pool.crash(index);
+  if (!lost) return error(500, lost.error().message);
+  json object = serverJson(pool, *pool.server(index));
+  object["meetings_lost"] = *lost;
+  return reply(200, object);
+}
+
+ControlReply history(const SimPool& pool) {
+  json copies = json::array();
+  for (const auto& c : pool.history().copies()) {
+    copies.push_back({{"server", c.server},
+                      {"meeting_id", c.meetingId},
+                      {"created_ms", c.createdMs},
+                      {"ended_ms", c.endedMs ? json(*c.endedMs) : json(nullptr)}});
+  }
+  return reply(200, json{{"copies", copies}, {"dropped", pool.history().dropped()}});
+}
+
 ControlReply route(SimPool& pool, std::string_view method, std::string_view path,
                    std::string_view rawBody) {
   auto parts = splitPath(path);
@@ -209,6 +229,10 @@ ControlReply route(SimPool& pool, std::string_view method, std::string_view path
     Status status = pool.resetAll();
     if (!status) return error(500, status.error().message);
     return reply(200, json{{"reset", true}});
+  }
+  if (parts.size() == 1 && parts[0] == "history") {
+    if (method != "GET") return error(405, "use GET");
+    return history(pool);
   }
   if (parts.empty() || parts[0] != "servers") return error(404, "no such route");
   if (parts.size() == 1) {
@@ -230,11 +254,15 @@ ControlReply route(SimPool& pool, std::string_view method, std::string_view path
   }
   if (parts.size() != 3) return error(404, "no such route");
   std::string_view action = parts[2];
-  if (action != "fault" && action != "participants" && action != "meetings") {
+  if (action != "fault" && action != "participants" && action != "meetings" && action != "crash") {
     return error(404, "no such route");
   }
   if (method != "POST") return error(405, "use POST");
   json body = parseObject(rawBody);
+  if (action == "crash") {
+    rejectUnknownFields(body, {});
+    return crash(pool, index);
+  }
   if (action == "fault") return setFault(pool, index, body);
   if (action == "participants") return addParticipants(pool, index, body);
   return createMeeting(pool, index, body);

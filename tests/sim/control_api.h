@@ -2,7 +2,8 @@
 // and participants, reset. Routes (see README.md for bodies and answers):
 //   GET  /servers                      GET  /servers/<i>
 //   POST /servers/<i>/fault            POST /servers/<i>/participants
-//   POST /servers/<i>/meetings         POST /reset
+//   POST /servers/<i>/meetings         POST /servers/<i>/crash
+//   GET  /history                      POST /reset
 // Bad JSON, bad fields and unknown servers or routes answer 400/404/405 with {"error": "..."}.
 // Thread-safety: as SimPool's.
 #pragma once

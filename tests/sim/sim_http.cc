@@ -161,7 +161,7 @@ int sharedPrefixIndex(const std::string& path, std::string& rest) {
 SimPool::SimPool(SimOptions options) : options_(std::move(options)), executor_(2) {
   for (int i = 1; i <= options_.servers; ++i) {
     std::string secret = options_.secret ? *options_.secret : "sim-secret-" + std::to_string(i);
-    servers_.push_back(std::make_unique<SimServer>(i, std::move(secret)));
+    servers_.push_back(std::make_unique<SimServer>(i, std::move(secret), &history_));
   }
 }
 
@@ -276,6 +276,8 @@ Status SimPool::applyFault(int index, const FaultPatch& patch) {
   if (patch.delayMs) fault.delayMs = *patch.delayMs;
   if (patch.error) fault.error = *patch.error;
   if (patch.timeout) fault.timeout = *patch.timeout;
+  if (patch.malformed) fault.malformed = *patch.malformed;
+  if (patch.partial) fault.partial = *patch.partial;
   bool wasDown = fault.down;
   if (patch.down) fault.down = *patch.down;
   if (sharedPortMode() || wasDown == fault.down) {
@@ -299,6 +301,22 @@ Status SimPool::applyFault(int index, const FaultPatch& patch) {
   return Status::Ok();
 }
 
+Result<size_t> SimPool::crash(int index) {
+  SimServer* s = server(index);
+  if (!s) return Error::of(ErrorCode::kNotFound, "no such server");
+  std::lock_guard lock(endpointsMu_);
+  if (stopped_) return Error::of(ErrorCode::kInternalError, "stopping");
+  Fault fault = s->fault();
+  bool wasDown = fault.down;
+  fault.down = true;
+  s->setFault(fault);  // from here on, no call creates a meeting on it
+  // Per-port: stop the endpoint first, so that no call is processed after the meetings are gone.
+  if (!sharedPortMode() && !wasDown) stopServerEndpoint(index);
+  size_t lost = s->crash();
+  spdlog::info("server {} crashed: {} meetings lost", index, lost);
+  return lost;
+}
+
 Status SimPool::resetAll() {
   std::lock_guard lock(endpointsMu_);
   if (stopped_) return Error::of(ErrorCode::kInternalError, "stopping");
@@ -316,6 +334,7 @@ Status SimPool::resetAll() {
     }
     s->reset();
   }
+  history_.clear();
   return status;
 }
 

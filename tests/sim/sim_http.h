@@ -44,6 +44,8 @@ struct FaultPatch {
   std::optional<FaultError> error;
   std::optional<bool> timeout;
   std::optional<bool> down;
+  std::optional<bool> malformed;
+  std::optional<bool> partial;
 };
 
 class SimPool {
@@ -72,8 +74,15 @@ class SimPool {
   // Applies a fault update to server `index`; in per-port mode a change of `down` stops or
   // restarts its endpoint. Fails with kNotFound (no such server) or kInternalError (rebind).
   Status applyFault(int index, const FaultPatch& patch);
-  // Clears meetings, counters and faults everywhere and brings every server back up.
+  // Server `index` loses every meeting (recorded as ended in the history, like a killed BBB
+  // process) and goes down as with `down: true`; a later `down: false` brings it back empty.
+  // The number of meetings lost, or kNotFound / kInternalError.
+  Result<size_t> crash(int index);
+  // Clears meetings, counters, faults and the history everywhere and brings every server back up.
   Status resetAll();
+
+  // Every meeting copy the servers ran (thread-safe itself).
+  const MeetingHistory& history() const { return history_; }
 
   // Called by the endpoints' handlers on a reactor thread.
   void onApiRequest(SimServer* server, const Pistache::Http::Request& request,
@@ -96,6 +105,7 @@ class SimPool {
   static void answer(const ApiReply& reply, Pistache::Http::ResponseWriter& response);
 
   const SimOptions options_;
+  MeetingHistory history_;                           // before servers_: they point to it
   std::vector<std::unique_ptr<SimServer>> servers_;  // fixed after construction
   DelayedExecutor executor_;
 

@@ -127,7 +127,9 @@ ApiReply createReply(const SimMeeting& m, std::string_view messageKey, std::stri
 }
 
 // The body of a meeting, in get-meeting-info.ftlx order (also each <meeting> of getMeetings).
-void appendMeeting(pugi::xml_node parent, const SimMeeting& m) {
+// `malformedMetadata`: the <metadata> starts with `<x[]>1</x[]>`, the element bbb-web prints for a
+// `meta_x[]=1` create parameter (not an XML name: the document is not well-formed from there).
+void appendMeeting(pugi::xml_node parent, const SimMeeting& m, bool malformedMetadata = false) {
   int64_t listeners = 0, voice = 0, video = 0, moderators = 0;
   for (const auto& p : m.participants) {
     listeners += p.isListeningOnly;
@@ -175,6 +177,8 @@ void appendMeeting(pugi::xml_node parent, const SimMeeting& m) {
   }
   BbbXml::closeContainer(attendees);
   auto metadata = BbbXml::container(parent, "metadata");
+  // pugixml prints element names as given, without checking them.
+  if (malformedMetadata) BbbXml::text(metadata, "x[]", "1");
   for (const auto& [key, value] : m.metadata) {
     // Keys come from clients; one that is no XML name is kept in createParams but not printed.
     if (BbbXml::isSafeElementName(key)) BbbXml::text(metadata, key.c_str(), value);
@@ -220,8 +224,69 @@ std::optional<FaultError> parseFaultError(std::string_view name) {
   return std::nullopt;
 }
 
-SimServer::SimServer(int index, std::string secret)
-    : index_(index), secret_(std::move(secret)), verifier_({secret_}, {}) {}
+MeetingHistory::MeetingHistory(size_t maxEntries) : maxEntries_(std::max<size_t>(1, maxEntries)) {}
+
+void MeetingHistory::created(int server, const std::string& meetingId, int64_t atMs) {
+  std::lock_guard lock(mu_);
+  auto key = std::make_pair(server, meetingId);
+  if (auto it = running_.find(key); it != running_.end()) {
+    // Not expected (a server runs one copy of a meeting), but never leave a copy open forever.
+    entries_[it->second].endedMs = atMs;
+    endedOrder_.push_back(it->second);
+    running_.erase(it);
+  }
+  uint64_t seq = nextSeq_++;
+  entries_[seq] = MeetingCopy{server, meetingId, atMs, std::nullopt};
+  running_[key] = seq;
+  trimLocked();
+}
+
+void MeetingHistory::ended(int server, const std::string& meetingId, int64_t atMs) {
+  std::lock_guard lock(mu_);
+  auto it = running_.find(std::make_pair(server, meetingId));
+  if (it == running_.end()) return;  // dropped (or never recorded)
+  entries_[it->second].endedMs = atMs;
+  endedOrder_.push_back(it->second);
+  running_.erase(it);
+}
+
+void MeetingHistory::trimLocked() {
+  while (entries_.size() > maxEntries_) {
+    if (!endedOrder_.empty()) {
+      entries_.erase(endedOrder_.front());
+      endedOrder_.pop_front();
+    } else {
+      auto oldest = entries_.begin();
+      running_.erase(std::make_pair(oldest->second.server, oldest->second.meetingId));
+      entries_.erase(oldest);
+    }
+    ++dropped_;
+  }
+}
+
+std::vector<MeetingCopy> MeetingHistory::copies() const {
+  std::lock_guard lock(mu_);
+  std::vector<MeetingCopy> out;
+  out.reserve(entries_.size());
+  for (const auto& [seq, copy] : entries_) out.push_back(copy);
+  return out;
+}
+
+uint64_t MeetingHistory::dropped() const {
+  std::lock_guard lock(mu_);
+  return dropped_;
+}
+
+void MeetingHistory::clear() {
+  std::lock_guard lock(mu_);
+  entries_.clear();
+  running_.clear();
+  endedOrder_.clear();
+  dropped_ = 0;
+}
+
+SimServer::SimServer(int index, std::string secret, MeetingHistory* history)
+    : index_(index), secret_(std::move(secret)), verifier_({secret_}, {}), history_(history) {}
 
 void SimServer::setApiBaseUrl(std::string url) {
   std::lock_guard lock(mu_);
@@ -371,6 +436,9 @@ ApiReply SimServer::create(const QueryString& params, const ApiRequest& request)
     return failed("validationError", "You must provide a meeting name");
 
   std::lock_guard lock(mu_);
+  // A call that got past the HTTP front just before the server went down (or crashed) must not
+  // leave a meeting behind on it.
+  if (fault_.down) return failed("simulatedError", "Simulated failure (server is down)");
   auto it = meetings_.find(std::string(*meetingId));
   if (it != meetings_.end()) {
     const SimMeeting& existing = it->second;
@@ -395,6 +463,7 @@ ApiReply SimServer::create(const QueryString& params, const ApiRequest& request)
   voiceBridges_.insert(meeting->voiceBridge);
   std::string key = meeting->meetingId;
   auto& stored = meetings_[key] = std::move(*meeting);
+  if (history_) history_->created(index_, key, stored.createTime);
   return createReply(stored, "", "");
 }
 
@@ -508,7 +577,13 @@ ApiReply SimServer::getMeetings() {
   {
     std::lock_guard lock(mu_);
     none = meetings_.empty();
-    for (const auto& [id, m] : meetings_) appendMeeting(list.append_child("meeting"), m);
+    size_t position = 0;
+    bool first = true;
+    for (const auto& [id, m] : meetings_) {
+      if (fault_.partial && position++ % 2 == 1) continue;  // every second one left out
+      appendMeeting(list.append_child("meeting"), m, fault_.malformed && first);
+      first = false;
+    }
   }
   if (!none) return xmlReply(xml.render());
   BbbXml::text(xml.root(), "messageKey", "noMeetings");
@@ -531,6 +606,7 @@ ApiReply SimServer::end(const QueryString& params) {
     auto it = meetings_.find(std::string(*meetingId));
     if (it == meetings_.end()) return meetingNotFound();
     voiceBridges_.erase(it->second.voiceBridge);
+    if (history_) history_->ended(index_, it->first, nowMs());
     meetings_.erase(it);
   }
   return xmlReply(BbbXml::success(
@@ -619,11 +695,28 @@ Result<SimMeeting> SimServer::createMeetingDirect(const std::string& meetingId,
   }
   meeting->hasUserJoined = participants > 0;
   voiceBridges_.insert(meeting->voiceBridge);
+  if (history_) history_->created(index_, meetingId, meeting->createTime);
   return meetings_[meetingId] = std::move(*meeting);
+}
+
+size_t SimServer::crash() {
+  std::lock_guard lock(mu_);
+  size_t lost = meetings_.size();
+  int64_t now = nowMs();
+  if (history_) {
+    for (const auto& [id, m] : meetings_) history_->ended(index_, id, now);
+  }
+  meetings_.clear();
+  voiceBridges_.clear();
+  return lost;
 }
 
 void SimServer::reset() {
   std::lock_guard lock(mu_);
+  if (history_) {
+    int64_t now = nowMs();
+    for (const auto& [id, m] : meetings_) history_->ended(index_, id, now);
+  }
   meetings_.clear();
   voiceBridges_.clear();
   requests_.clear();

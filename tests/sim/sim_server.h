@@ -4,19 +4,23 @@
 // isMeetingRunning, getMeetingInfo, getMeetings, end, insertDocument, sendChatMessage and the
 // version endpoint): raw-query checksums by bbb-web's rule, messageKeys, XML element order
 // (see /work/shared/reference/bbb-api.md). No sockets here: the HTTP front (sim_http.h) turns a
-// Pistache request into an ApiRequest, applies the injected faults and sends the ApiReply.
+// Pistache request into an ApiRequest, applies the injected faults and sends the ApiReply; only
+// the faults that change what getMeetings lists (`malformed`, `partial`) are applied here.
+// Every meeting a server runs is recorded in the pool's MeetingHistory (when given one).
 // Simplifications: `end` removes the meeting at once; participants never leave on their own;
 // join errors are answered as XML FAILED (real BBB may redirect to the logout URL instead).
 // Thread-safety: every public method may be called from any thread; state is guarded by mu_.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/checksum.h"
@@ -40,6 +44,53 @@ struct Fault {
   FaultError error = FaultError::kNone;  // replace the answer by an error
   bool timeout = false;                  // never answer (the writer is held, then dropped)
   bool down = false;  // per-port: endpoint stopped (refused); shared port: HTTP 503
+  // getMeetings only: the first meeting's <metadata> holds `<x[]>1</x[]>`, an element name that
+  // is not XML, as bbb-web echoes a `meta_x[]=1` create parameter (the rest is not well-formed).
+  bool malformed = false;
+  // getMeetings only: every second meeting (in meetingID order) is left out; the other calls
+  // still answer truthfully for every meeting.
+  bool partial = false;
+};
+
+// One meeting as it ran on one server: from the create that made it to its end, the server's
+// crash or a reset. Times are epoch ms; `endedMs` is empty while it runs.
+struct MeetingCopy {
+  int server = 0;
+  std::string meetingId;
+  int64_t createdMs = 0;
+  std::optional<int64_t> endedMs;
+};
+
+// Every meeting copy the servers of a pool ran, so that tests can check that one meeting never
+// ran on two servers at once. Bounded: past `maxEntries`, the copies that ended first are dropped
+// first (then, only if every copy still runs, the oldest running ones), counted in dropped().
+// Thread-safety: every method may be called from any thread (guarded by mu_). SimServer calls it
+// with its own mutex held, so the lock order is SimServer::mu_, then MeetingHistory::mu_.
+class MeetingHistory {
+ public:
+  static constexpr size_t kDefaultMaxEntries = 200000;
+  explicit MeetingHistory(size_t maxEntries = kDefaultMaxEntries);
+
+  // A meeting started on `server` (a copy still recorded as running there is ended first).
+  void created(int server, const std::string& meetingId, int64_t atMs);
+  // The copy of `meetingId` running on `server` ended; ignored when none is recorded.
+  void ended(int server, const std::string& meetingId, int64_t atMs);
+
+  std::vector<MeetingCopy> copies() const;  // in creation order
+  uint64_t dropped() const;
+  void clear();
+
+ private:
+  void trimLocked();
+
+  const size_t maxEntries_;
+  mutable std::mutex mu_;
+  uint64_t nextSeq_ = 0;                     // guarded by mu_
+  std::map<uint64_t, MeetingCopy> entries_;  // by sequence number = creation order; guarded by mu_
+  // (server, meetingID) -> sequence number of the copy running there; guarded by mu_
+  std::map<std::pair<int, std::string>, uint64_t> running_;
+  std::deque<uint64_t> endedOrder_;  // ended copies, first ended first; guarded by mu_
+  uint64_t dropped_ = 0;             // guarded by mu_
 };
 
 // One API call as received.
@@ -117,8 +168,9 @@ struct ParticipantBatch {
 
 class SimServer {
  public:
-  // `index` is 1-based; `secret` must not be empty.
-  SimServer(int index, std::string secret);
+  // `index` is 1-based; `secret` must not be empty. `history`, when given, must outlive the
+  // server and records every meeting it runs.
+  SimServer(int index, std::string secret, MeetingHistory* history = nullptr);
 
   int index() const { return index_; }
   const std::string& secret() const { return secret_; }
@@ -145,6 +197,9 @@ class SimServer {
   // when the meeting exists.
   Result<SimMeeting> createMeetingDirect(const std::string& meetingId, const std::string& name,
                                          int participants);
+  // Loses every meeting at once, as a killed BBB process does (recorded as ended in the history);
+  // the number of meetings lost. Faults are the caller's (SimPool::crash sets `down`).
+  size_t crash();
   // Forgets meetings, request counters and faults.
   void reset();
 
@@ -154,7 +209,7 @@ class SimServer {
   ApiReply join(const QueryString& params);
   ApiReply isMeetingRunning(const QueryString& params);
   ApiReply getMeetingInfo(const QueryString& params);
-  ApiReply getMeetings();
+  ApiReply getMeetings();  // applies the `malformed` and `partial` faults
   ApiReply end(const QueryString& params);
   ApiReply insertDocument(const QueryString& params, const ApiRequest& request);
   ApiReply sendChatMessage(const QueryString& params);
@@ -167,6 +222,7 @@ class SimServer {
   const int index_;
   const std::string secret_;
   const ChecksumVerifier verifier_;
+  MeetingHistory* const history_;  // may be null; thread-safe itself
 
   mutable std::mutex mu_;
   std::string apiBaseUrl_;                      // guarded by mu_

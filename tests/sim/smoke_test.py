@@ -167,11 +167,103 @@ def per_port(binary):
         check(sim.ctl("POST", "/servers/3/fault", {"nope": 1})[0] == 400, "unknown field")
         check(request("POST", sim.control + "/servers/3/fault", "{bad")[0] == 400, "bad JSON")
         check(sim.ctl("GET", "/servers/99")[0] == 404, "unknown server")
+
+        content_faults(sim)
+        crash_and_history(sim)
+
         check(sim.ctl("POST", "/reset", {})[0] == 200, "reset")
         servers = json.loads(sim.ctl("GET", "/servers")[2])["servers"]
         check(all(s["meetings"] == 0 for s in servers), "reset clears meetings")
+        check(all(not s["fault"]["down"] for s in servers), "reset brings crashed servers back")
+        check(json.loads(sim.ctl("GET", "/history")[2])["copies"] == [], "reset clears history")
     finally:
         sim.stop()
+
+
+def history(sim):
+    status, _, data = sim.ctl("GET", "/history")
+    check(status == 200, f"GET /history: {status}")
+    return json.loads(data)["copies"]
+
+
+def copies_of(sim, meeting_id):
+    return [c for c in history(sim) if c["meeting_id"] == meeting_id]
+
+
+def content_faults(sim):
+    """`malformed` and `partial` change getMeetings only."""
+    # malformed: the first meeting's <metadata> starts with <x[]>1</x[]>, as bbb-web echoes
+    # meta_x[]=1; the document no longer parses, other calls are unaffected.
+    status, _, data = sim.ctl("POST", "/servers/1/fault", {"malformed": True})
+    check(status == 200 and json.loads(data)["fault"]["malformed"], "malformed on")
+    status, _, body = request("GET", sim.url(1, "getMeetings"))
+    text = body.decode()
+    check(status == 200 and "<metadata>\n<x[]>1</x[]>\n" in text, "malformed metadata element")
+    check(text.count("<x[]>") == 1, "only the first meeting is malformed")
+    try:
+        ET.fromstring(body)
+        check(False, "a malformed getMeetings must not parse")
+    except ET.ParseError:
+        pass
+    expect(xml(sim.url(1, "getMeetingInfo", "meetingID=abc")), "SUCCESS")
+    expect(xml(sim.url(2, "getMeetings")), "SUCCESS", "noMeetings")  # empty: nothing to corrupt
+    sim.ctl("POST", "/servers/1/fault", {"malformed": False})
+    check(len(xml(sim.url(1, "getMeetings")).find("meetings")) == 1, "malformed off")
+
+    # partial: every second meeting (meetingID order) is left out of getMeetings only.
+    for name in ("p1", "p2", "p3", "p4"):
+        expect(xml(sim.url(2, "create", f"meetingID={name}&name={name}")), "SUCCESS")
+    sim.ctl("POST", "/servers/2/participants", {"meeting_id": "p2", "count": 1})
+    status, _, data = sim.ctl("POST", "/servers/2/fault", {"partial": True})
+    check(status == 200 and json.loads(data)["fault"]["partial"], "partial on")
+    listed = [m.findtext("meetingID") for m in xml(sim.url(2, "getMeetings")).find("meetings")]
+    check(listed == ["p1", "p3"], f"partial getMeetings lists {listed}")
+    expect(xml(sim.url(2, "getMeetingInfo", "meetingID=p2")), "SUCCESS")
+    check(xml(sim.url(2, "isMeetingRunning", "meetingID=p2")).findtext("running") == "true",
+          "partial isMeetingRunning")
+    sim.ctl("POST", "/servers/2/fault", {"partial": False})
+    check(len(xml(sim.url(2, "getMeetings")).find("meetings")) == 4, "partial off")
+
+
+def crash_and_history(sim):
+    """A crash loses every meeting and downs the server; the history records every copy."""
+    before = int(time.time() * 1000)
+    copies = copies_of(sim, "p2")
+    check(len(copies) == 1 and copies[0]["server"] == 2 and copies[0]["ended_ms"] is None,
+          f"running copy {copies}")
+    check(copies[0]["created_ms"] <= before, "created_ms")
+    ended = copies_of(sim, "posted")  # ended with `end` above
+    check(len(ended) == 1 and ended[0]["ended_ms"] >= ended[0]["created_ms"], f"ended {ended}")
+    expect(xml(sim.url(2, "create", "meetingID=p2&name=p2")), "SUCCESS", "duplicateWarning")
+    check(len(copies_of(sim, "p2")) == 1, "a duplicate create makes no new copy")
+
+    status, _, data = sim.ctl("POST", "/servers/2/crash", {})
+    detail = json.loads(data)
+    check(status == 200 and detail["meetings_lost"] == 4 and detail["fault"]["down"], "crash")
+    try:
+        request("GET", sim.servers[2][0])
+        check(False, "crashed server answered")
+    except ConnectionRefusedError:
+        pass
+    for name in ("p1", "p2", "p3", "p4"):
+        c = copies_of(sim, name)
+        check(len(c) == 1 and c[0]["ended_ms"] is not None and c[0]["ended_ms"] >= before,
+              f"crash ends copies: {c}")
+    status, _, data = sim.ctl("POST", "/servers/2/fault", {"down": False})
+    check(status == 200 and json.loads(data)["meetings"] == 0, "back up empty")
+    expect(xml(sim.url(2, "getMeetings")), "SUCCESS", "noMeetings")
+
+    # The same meeting on two servers: two copies, told apart by server.
+    expect(xml(sim.url(2, "create", "meetingID=abc&name=again")), "SUCCESS")
+    c = copies_of(sim, "abc")
+    check(sorted(x["server"] for x in c) == [1, 2] and all(x["ended_ms"] is None for x in c),
+          f"two copies {c}")
+    expect(xml(sim.url(2, "end", "meetingID=abc")), "SUCCESS", "sentEndMeetingRequest")
+    c = {x["server"]: x for x in copies_of(sim, "abc")}
+    check(c[2]["ended_ms"] is not None and c[1]["ended_ms"] is None, f"one ended {c}")
+    check(sim.ctl("POST", "/servers/99/crash", {})[0] == 404, "crash unknown server")
+    check(sim.ctl("GET", "/servers/1/crash")[0] == 405, "crash needs POST")
+    check(sim.ctl("POST", "/history", {})[0] == 405, "history needs GET")
 
 
 def shared_port(binary):
@@ -186,6 +278,14 @@ def shared_port(binary):
         sim.ctl("POST", "/servers/7/fault", {"down": True})
         check(request("GET", sim.servers[7][0])[0] == 503, "shared-port down is 503")
         check(request("GET", sim.servers[8][0])[0] == 200, "others unaffected")
+        expect(xml(sim.url(5, "create", "meetingID=m5&name=M")), "SUCCESS")
+        status, _, data = sim.ctl("POST", "/servers/5/crash")
+        check(status == 200 and json.loads(data)["meetings_lost"] == 1, "shared-port crash")
+        check(request("GET", sim.servers[5][0])[0] == 503, "shared-port crashed is 503")
+        sim.ctl("POST", "/servers/5/fault", {"down": False})
+        expect(xml(sim.url(5, "getMeetings")), "SUCCESS", "noMeetings")
+        c = copies_of(sim, "m5")
+        check(len(c) == 1 and c[0]["ended_ms"] is not None and c[0]["server"] == 5, f"{c}")
     finally:
         sim.stop()
 

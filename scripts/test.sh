@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # README's test command: installs what the tests need (Debian 12, as root), builds, starts Redis
 # and PostgreSQL on loopback, runs every test (unit, integration against bbb-sim over real
-# sockets, the third-party client end-to-end test, a formatting check), then builds with
+# sockets, the third-party client end-to-end test, the fault suite's short mode, a formatting
+# check), then builds with
 # AddressSanitizer + UndefinedBehaviorSanitizer and runs the tests again.
 #   QUICK=1 scripts/test.sh   skips the sanitizer build
 set -euo pipefail
@@ -28,6 +29,9 @@ python3 tests/sim/smoke_test.py build/bin/bbb-sim
 echo "== end-to-end with a third-party BBB client library"
 # README's run command uses the embedded store: keep the test stores out of it.
 env -u REDIS_URL -u DATABASE_URL tests/e2e/run.sh "$root/build/bin"
+
+echo "== fault suite, short mode (2 routers, 2 pollers, Redis, PostgreSQL, 6 bbb-sim servers; see tests/chaos/README.md)"
+tests/chaos/run.sh --short "$root/build/bin"
 
 echo "== benchmark smoke runs (figures only, no thresholds; see bench/README.md)"
 bench/poll.sh --smoke

@@ -1,5 +1,6 @@
 #include "core/server_admin.h"
 
+#include <chrono>
 #include <cmath>
 #include <random>
 
@@ -28,6 +29,13 @@ void applyChanges(Server& server, const ServerChanges& c) {
   if (c.wssUrl) server.wssUrl = *c.wssUrl;
   if (c.maxConnections) server.maxConnections = *c.maxConnections;
   if (c.addedByOperator) server.addedByOperator = *c.addedByOperator;
+}
+
+// Epoch ms for the ends panic remembers (ServerAdmin has no Clock: its other use-cases need none).
+int64_t nowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 }  // namespace
@@ -150,6 +158,9 @@ Result<PanicOutcome> ServerAdmin::panic(const std::string& id, bool failover, bo
       // Best effort: a dead server cannot end anything, and panic must still complete.
       (void)bbb_.call(BbbCall{signedApiUrl(*server, "end", q, signing_), "", "", t});
       (void)meetings_.removeMeeting(m.id, id);
+      // A copy the server did not end (it did not answer) is ended when it answers again, not
+      // adopted as a lost route (core/meeting_copies.h).
+      (void)meetings_.rememberEnded(m.id, nowMs(), kEndedMemory);
       ++outcome.meetingsEnded;
     }
   }

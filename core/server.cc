@@ -76,7 +76,13 @@ std::string serverHost(std::string_view url) {
   size_t start = url.find("://");
   start = start == std::string_view::npos ? 0 : start + 3;
   size_t end = url.find('/', start);
-  return std::string(url.substr(start, end == std::string_view::npos ? url.npos : end - start));
+  std::string_view authority =
+      url.substr(start, end == std::string_view::npos ? url.npos : end - start);
+  // Never the credentials of "https://user:password@host" (tables, logs, /stat and /metrics).
+  if (size_t at = authority.rfind('@'); at != std::string_view::npos) {
+    authority.remove_prefix(at + 1);
+  }
+  return std::string(authority);
 }
 
 }  // namespace sb

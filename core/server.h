@@ -90,7 +90,7 @@ std::optional<std::string> normalizeServerUrl(std::string_view url);
 // client). Parsed by libcurl's URL parser.
 bool isSignallingUrl(std::string_view url, bool secure);
 // "bbb1.example.com:8443" from "https://bbb1.example.com:8443/bigbluebutton/api/" (the port only
-// when the URL names one), for tables and logs.
+// when the URL names one), for tables and logs; never the user or password a URL may carry.
 std::string serverHost(std::string_view url);
 
 }  // namespace sb

@@ -78,6 +78,10 @@ TEST(ServerHostTest, ExtractsTheHost) {
   EXPECT_EQ(serverHost("https://bbb1.example.com/bigbluebutton/api/"), "bbb1.example.com");
   EXPECT_EQ(serverHost("http://10.0.0.5"), "10.0.0.5");
   EXPECT_EQ(serverHost("bbb1.example.com/x"), "bbb1.example.com");
+  // Issue 18 item 4: a server URL with credentials showed the password on /stat and /metrics.
+  EXPECT_EQ(serverHost("https://user:s3cret@bbb1.example.com:8443/bigbluebutton/api/"),
+            "bbb1.example.com:8443");
+  EXPECT_EQ(serverHost("https://u:p@ss@bbb1.example.com/bigbluebutton/api/"), "bbb1.example.com");
 }
 
 TEST(AdminStateTest, ParsesNamesAndVerbs) {

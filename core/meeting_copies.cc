@@ -86,12 +86,21 @@ bool MeetingCopies::end(const Server& server, std::string_view meetingId,
   return gone;
 }
 
-bool MeetingCopies::confirmedGone(const Server& server, std::string_view meetingId) {
+Result<BbbReply> MeetingCopies::meetingInfo(const Server& server, std::string_view meetingId) {
   QueryString q;
   q.append("meetingID", meetingId);
-  auto reply = bbb_.call(BbbCall{signedApiUrl(server, "getMeetingInfo", q, signing_), "", "",
-                                 callTimeoutsFor(server, config_.bbb)});
+  return bbb_.call(BbbCall{signedApiUrl(server, "getMeetingInfo", q, signing_), "", "",
+                           callTimeoutsFor(server, config_.bbb)});
+}
+
+bool MeetingCopies::confirmedGone(const Server& server, std::string_view meetingId) {
+  auto reply = meetingInfo(server, meetingId);
   return reply && !reply->success() && reply->messageKey == "notFound";
+}
+
+bool MeetingCopies::runs(const Server& server, std::string_view meetingId) {
+  auto reply = meetingInfo(server, meetingId);
+  return reply && reply->success();
 }
 
 }  // namespace sb

@@ -71,8 +71,13 @@ class MeetingCopies {
   // partially must not make the router forget meetings that still run there. False when the
   // server runs it, does not answer, or answers anything else.
   bool confirmedGone(const Server& server, std::string_view meetingId);
+  // Whether `server` says it runs `meetingId` (getMeetingInfo answers SUCCESS). False when it
+  // does not know it, does not answer, or answers anything else.
+  bool runs(const Server& server, std::string_view meetingId);
 
  private:
+  Result<BbbReply> meetingInfo(const Server& server, std::string_view meetingId);
+
   BbbClient& bbb_;
   const Config& config_;
   Metrics* metrics_;

@@ -495,6 +495,20 @@ Result<JoinTarget> MeetingRouter::failoverJoinUrl(const ApiRequest& request) {
   if (!meeting.orphaned) {
     if (old && old->servesExistingMeetings()) return signedJoin(*old, request);
     if (meeting.createParams.empty()) return Error::of(ErrorCode::kServerUnavailable);
+  } else if (old && old->servesExistingMeetings() && copies_.runs(*old, meeting.id)) {
+    // Marked for failover while its server was out of reach, and that server answers again and
+    // still runs it (the poller would keep it there at its next round): join it where it runs
+    // instead of ending it there and sending everybody to a new copy.
+    Meeting back = meeting;
+    back.orphaned = false;
+    auto claimed = meetings_.claimMeeting(back);
+    if (!claimed) return claimed.error();
+    if (claimed->claimed) return signedJoin(*old, request);
+    if (!claimed->meeting.orphaned) {
+      auto owner = servers_.getServer(claimed->meeting.serverId);
+      if (!owner) return owner.error();
+      return signedJoin(*owner, request);  // a concurrent failover placed it first
+    }
   }
   if (meeting.createParams.empty()) return Error::of(ErrorCode::kServerUnavailable);
   // One meeting, one place: end the copy on the old server first when it still answers (a

@@ -778,6 +778,26 @@ TEST_F(MeetingRouterTest, AFailoverEndsTheOldCopyBeforeTheMeetingIsCreatedAgain)
   EXPECT_EQ(serverOf("m1"), "s1");
 }
 
+// Review: a meeting marked for failover while its server was out of reach, joined once that
+// server answers again and still runs it, stays there: ending it and re-creating it elsewhere
+// would send everybody in it to a new copy.
+TEST_F(MeetingRouterTest, AFailoverJoinsTheOldServerWhenItIsBackAndStillRunsTheMeeting) {
+  ASSERT_TRUE(create("m1", {{"moderatorPW", "mp"}}).ok());
+  ASSERT_TRUE(meetings_.orphanMeetingsOf("s2").ok());  // s2 was offline; it is online again
+  ServerPoll listed;
+  listed.meetings.push_back(fake::polledMeeting("m1", 4, 0));
+  bbb_.polls[urlFor("s2")] = listed;  // getMeetingInfo on s2 answers SUCCESS
+  size_t creates = bbb_.callsOf("create").size();
+  auto url = router().failoverJoinUrl(
+      request("join", {{"meetingID", "m1"}, {"fullName", "A"}, {"role", "VIEWER"}}));
+  ASSERT_TRUE(url.ok()) << url.error().message;
+  EXPECT_EQ(url->url.rfind(urlFor("s2") + "join?", 0), 0u);
+  EXPECT_EQ(serverOf("m1"), "s2");
+  EXPECT_FALSE(meeting("m1")->orphaned);
+  EXPECT_TRUE(bbb_.callsOf("end").empty());
+  EXPECT_EQ(bbb_.callsOf("create").size(), creates);
+}
+
 // A failover whose old server does not answer goes on (the poller ends that copy later), with
 // the offline server's short timeouts.
 TEST_F(MeetingRouterTest, AFailoverDoesNotWaitForAnOldServerThatDoesNotAnswer) {

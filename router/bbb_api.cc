@@ -11,6 +11,7 @@
 #include <set>
 
 #include "router/content_encoding.h"
+#include "router/owed_reply.h"
 #include "router/xml_render.h"
 
 namespace sb {
@@ -99,23 +100,25 @@ Result<ApiRequest> BbbApi::admit(const HttpRequest& request, const std::string& 
     }
   }
 
+  // A checksum in the query is verified before the body is decoded; one in a form body can only
+  // be read by decoding it (such bodies are small: see querySigned).
+  std::string checksum = findChecksum(request.rawQuery);
+  bool signedQuery = !checksum.empty();
+  if (signedQuery &&
+      !verifier_.verify(call, removeChecksumParam(request.rawQuery, checksum), checksum)) {
+    return Error::of(ErrorCode::kChecksumError);
+  }
   QueryString form;
   if (formBody) {
     auto parsed = QueryString::parse(request.body);
     if (!parsed) return parsed.error();
     form = std::move(*parsed);
   }
-  // The checksum covers the URL query only; it may itself travel in a form body.
-  std::string checksum = findChecksum(request.rawQuery);
-  std::string signedQuery;
-  if (!checksum.empty()) {
-    signedQuery = removeChecksumParam(request.rawQuery, checksum);
-  } else {
+  if (!signedQuery) {
     checksum = std::string(form.get("checksum").value_or(""));
-    signedQuery = request.rawQuery;
-  }
-  if (checksum.empty() || !verifier_.verify(call, signedQuery, checksum)) {
-    return Error::of(ErrorCode::kChecksumError);
+    if (checksum.empty() || !verifier_.verify(call, request.rawQuery, checksum)) {
+      return Error::of(ErrorCode::kChecksumError);
+    }
   }
 
   auto query = QueryString::parse(request.rawQuery);
@@ -130,6 +133,12 @@ Result<ApiRequest> BbbApi::admit(const HttpRequest& request, const std::string& 
     api.contentType = "application/xml";
   }
   return api;
+}
+
+bool BbbApi::querySigned(const HttpRequest& request, const std::string& call) const {
+  std::string checksum = findChecksum(request.rawQuery);
+  return !checksum.empty() &&
+         verifier_.verify(call, removeChecksumParam(request.rawQuery, checksum), checksum);
 }
 
 void BbbApi::handle(const HttpRequest& request, const std::string& call, const Reply& reply) {
@@ -245,7 +254,18 @@ HttpResponse errorResponse(const Error& error) {
   return r;
 }
 
-void BbbApi::dispatch(ApiRequest api, const Reply& reply) {
+void BbbApi::dispatch(ApiRequest api, const Reply& answer) {
+  // Owed: whatever happens to the task that holds it (an exception in a use-case, a store or
+  // the BBB client), the client gets one answer, BBB's FAILED envelope at worst.
+  const Reply reply = owedReply(
+      answer, [call = api.call, meetingId = std::string(api.params.get("meetingID").value_or(""))] {
+        HttpResponse r = errorResponse(
+            Error::of(ErrorCode::kInternalError, "The router could not complete this call."));
+        r.access.call = call;
+        r.access.meetingId = meetingId;
+        r.access.result = "internalError(exception)";
+        return r;
+      });
   // Every answer carries its access note: call, meeting, server, result.
   auto note = [](HttpResponse r, const ApiRequest& a, std::string result, std::string server) {
     r.access.call = a.call;

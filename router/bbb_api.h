@@ -33,6 +33,10 @@ class BbbApi {
   // `call` is the path after "/bigbluebutton/api/" ("" for the API root).
   void handle(const HttpRequest& request, const std::string& call, const Reply& reply);
 
+  // True when the request's URL query carries a checksum that verifies for `call`: only then may
+  // it carry a large body (the HTTP front reads at most a small bound of any other body).
+  bool querySigned(const HttpRequest& request, const std::string& call) const;
+
  private:
   // Checks method and content type, verifies the checksum and decodes the parameters.
   Result<ApiRequest> admit(const HttpRequest& request, const std::string& call) const;

@@ -2,15 +2,22 @@
 
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
+#include <pistache/peer.h>
 #include <spdlog/spdlog.h>
 
+#include <sys/resource.h>
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string_view>
 #include <unordered_map>
 
-#include "router/raw_request.h"
+#include "router/pistache_private.h"
+#include "router/request_reader.h"
 #include "router/xml_render.h"
 
 namespace sb {
@@ -20,27 +27,6 @@ using namespace Pistache;
 
 constexpr std::string_view kApiPrefix = "/bigbluebutton/api";
 constexpr std::string_view kAdminPrefix = "/switchboard/api/v1";
-
-std::string methodName(Http::Method m) {
-  switch (m) {
-    case Http::Method::Get:
-      return "GET";
-    case Http::Method::Post:
-      return "POST";
-    case Http::Method::Put:
-      return "PUT";
-    case Http::Method::Patch:
-      return "PATCH";
-    case Http::Method::Delete:
-      return "DELETE";
-    case Http::Method::Head:
-      return "HEAD";
-    case Http::Method::Options:
-      return "OPTIONS";
-    default:
-      return "OTHER";
-  }
-}
 
 // The parsed media type of a Content-Type value: a handful of distinct values, parsed once per
 // reactor thread instead of once per response.
@@ -99,37 +85,184 @@ void send(Http::ResponseWriter& writer, const HttpResponse& r, bool keepAlive, b
   }
 }
 
+// `path` without `prefix` and the '/' after it: "" for the prefix itself (with or without the
+// '/'), nullopt when the path is not under it. No allocation: this runs for every request.
+std::optional<std::string_view> under(std::string_view path, std::string_view prefix) {
+  if (!path.starts_with(prefix)) return std::nullopt;
+  std::string_view rest = path.substr(prefix.size());
+  if (rest.empty()) return rest;
+  if (rest.front() != '/') return std::nullopt;
+  return rest.substr(1);
+}
+
+// Bodies of calls that need none, and of BBB calls whose query is not signed (their checksum may
+// travel in a form body): a small bound, so an unsigned client cannot make the router keep much.
+constexpr size_t kUnsignedBodyBytes = 16 * 1024;
+// Admin API bodies (JSON of one server or a few settings).
+constexpr size_t kAdminBodyBytes = 1024 * 1024;
+
+// The largest body a request may carry, decided from its head (RequestReader::BodyLimit):
+// `maxBody` only for BBB calls whose query checksum verifies.
+size_t bodyLimit(const RouterHandlers& h, const RequestHead& head, size_t maxBody) {
+  HttpRequest request;
+  request.method = head.method;
+  splitTarget(head.target, request.path, request.rawQuery);
+  if (auto call = under(request.path, kApiPrefix)) {
+    bool isSigned = h.api && h.api->querySigned(request, std::string(*call));
+    return isSigned ? maxBody : std::min(maxBody, kUnsignedBodyBytes);
+  }
+  if (under(request.path, kAdminPrefix)) return std::min(maxBody, kAdminBodyBytes);
+  return std::min(maxBody, kUnsignedBodyBytes);
+}
+
+// Pistache's parser, fed by Front with one fixed, minimal request per request Front has read:
+// Pistache then makes the ResponseWriter (which only it can) and hands it to `answer`. It never
+// sees a client's bytes.
+class ParserFeed : public Http::Handler {
+ public:
+  HTTP_PROTOTYPE(ParserFeed)
+  explicit ParserFeed(std::function<void(Http::ResponseWriter)> answer)
+      : answer_(std::move(answer)) {}
+  void onRequest(const Http::Request&, Http::ResponseWriter writer) override {
+    answer_(std::move(writer));
+  }
+
+ private:
+  std::function<void(Http::ResponseWriter)> answer_;
+};
+
+constexpr std::string_view kFedRequest = "GET / HTTP/1.1\r\n\r\n";
+const std::string kReaderKey = "sb.reader";
+
+// Connections open in this process, across reactor threads. Each connection holds one
+// ConnectionSlot in its peer data, so the count falls when Pistache drops the peer, whichever way
+// (client close, timeout, shutdown).
+class ConnectionSlot {
+ public:
+  explicit ConnectionSlot(std::atomic<size_t>& open) : open_(open) { ++open_; }
+  ~ConnectionSlot() { --open_; }
+  ConnectionSlot(const ConnectionSlot&) = delete;
+  ConnectionSlot& operator=(const ConnectionSlot&) = delete;
+
+ private:
+  std::atomic<size_t>& open_;
+};
+
+// What one connection keeps between reads.
+struct ConnectionState {
+  ConnectionState(std::atomic<size_t>& open, RequestLimits limits, RequestReader::BodyLimit body)
+      : slot(open), reader(limits, std::move(body)) {}
+  ConnectionSlot slot;
+  RequestReader reader;
+};
+
+// The HTTP front: reads each connection's requests itself (router/request_reader.h) and answers
+// them through Pistache's writer. Cloned once per reactor thread; a clone is used by one thread.
 class Front : public Http::Handler {
  public:
   HTTP_PROTOTYPE(Front)
-  explicit Front(std::shared_ptr<const RouterHandlers> handlers) : handlers_(std::move(handlers)) {}
+  Front(std::shared_ptr<const RouterHandlers> handlers, RequestLimits limits, size_t maxBodyBytes,
+        size_t maxConnections, std::shared_ptr<std::atomic<size_t>> open)
+      : handlers_(std::move(handlers)),
+        limits_(limits),
+        maxBodyBytes_(maxBodyBytes),
+        maxConnections_(maxConnections),
+        open_(std::move(open)) {}
+  // A clone gets its own parser feed (set up on the clone's reactor thread at first input).
+  Front(const Front& other)
+      : Http::Handler(other),
+        handlers_(other.handlers_),
+        limits_(other.limits_),
+        maxBodyBytes_(other.maxBodyBytes_),
+        maxConnections_(other.maxConnections_),
+        open_(other.open_) {}
 
-  void onRequest(const Http::Request& request, Http::ResponseWriter writer) override {
-    bool keepAlive = request.version() == Http::Version::Http11;
-    if (auto c = request.headers().tryGet<Http::Header::Connection>()) {
-      keepAlive = c->control() != Http::ConnectionControl::Close;
+  // Only requests fed to Pistache by this class reach Pistache, and those go to the feed.
+  void onRequest(const Http::Request&, Http::ResponseWriter writer) override {
+    send(writer, textResponse(400, "Bad request\n"), false);
+  }
+
+ private:
+  void onConnection(const std::shared_ptr<Tcp::Peer>& peer) override {
+    // What Http::Handler::onConnection does (it is private), then this connection's own state.
+    peer->putData(Http::Handler::ParserData,
+                  std::make_shared<Http::RequestParser>(getMaxRequestSize()));
+    auto handlers = handlers_;
+    auto state = std::make_shared<ConnectionState>(
+        *open_, limits_, [handlers, maxBody = maxBodyBytes_](const RequestHead& head) {
+          return bodyLimit(*handlers, head, maxBody);
+        });
+    peer->putData(kReaderKey, state);
+    if (open_->load() > maxConnections_) {
+      // Past the bound the process would run out of file descriptors, and Pistache's accept loop
+      // spins when it does: refuse this one at once (the reactor closes it on the EOF).
+      warnFull();
+      ::shutdown(peer->fd(), SHUT_RDWR);
     }
+  }
+
+  void onInput(const char* buffer, size_t len, const std::shared_ptr<Tcp::Peer>& peer) override {
+    try {
+      auto state = std::static_pointer_cast<ConnectionState>(peer->tryGetData(kReaderKey));
+      if (!state) return;
+      RequestReader& reader = state->reader;
+      reader.feed(std::string_view(buffer, len));
+      for (;;) {
+        RequestReader::Step step = reader.next();
+        if (step == RequestReader::Step::kNeedMore) return;
+        if (step == RequestReader::Step::kRequest) {
+          request_ = reader.take();
+          refusal_.reset();
+        } else {
+          refusal_ = reader.refusal();
+        }
+        peer_ = peer;
+        feedParser(peer);
+        peer_.reset();
+        if (step == RequestReader::Step::kRefused) return;
+      }
+    } catch (const std::exception& e) {
+      spdlog::error("could not read a request: {}", e.what());
+      ::shutdown(peer->fd(), SHUT_RDWR);
+    }
+  }
+
+  void feedParser(const std::shared_ptr<Tcp::Peer>& peer) {
+    if (!feed_) {
+      feed_ =
+          std::make_shared<ParserFeed>([this](Http::ResponseWriter w) { answer(std::move(w)); });
+      feed_->setMaxRequestSize(getMaxRequestSize());
+      feed_->setMaxResponseSize(getMaxResponseSize());
+      sb::associateTransport(*feed_, transport());
+    }
+    Tcp::Handler& feed = *feed_;
+    feed.onInput(kFedRequest.data(), kFedRequest.size(), peer);
+  }
+
+  // Answers the request just read (or its refusal) on the writer Pistache made for it.
+  void answer(Http::ResponseWriter writer) {
+    if (refusal_) {
+      HttpResponse r = textResponse(refusal_->status, refusal_->text);
+      // Nothing more is read from this connection: close it once the answer is out.
+      r.onSent = [peer = peer_] {
+        if (peer) ::shutdown(peer->fd(), SHUT_RDWR);
+      };
+      send(writer, r, false);
+      return;
+    }
+    const bool keepAlive = request_.keepAlive;
+    const bool head = request_.method == "HEAD";
     try {
       HttpRequest req;
-      req.method = methodName(request.method());
-      std::string target = rawRequestTarget(writer);
-      if (target.empty()) {
-        send(writer, textResponse(400, "Bad request\n"), false);
-        return;
-      }
-      splitTarget(target, req.path, req.rawQuery);
-      req.body = request.body();
-      if (auto ct = request.headers().tryGet<Http::Header::ContentType>()) {
-        req.contentType = ct->mime().toString();
-      }
-      if (auto auth = request.headers().tryGetRaw("Authorization")) {
-        req.authorization = auth->value();
-      }
-      if (auto encodings = request.headers().tryGetRaw("Accept-Encoding")) {
-        req.acceptEncoding = encodings->value();
-      }
+      req.method = std::move(request_.method);
+      splitTarget(request_.target, req.path, req.rawQuery);
+      req.body = std::move(request_.body);
+      req.contentType = std::move(request_.contentType);
+      req.authorization = std::move(request_.authorization);
+      req.acceptEncoding = std::move(request_.acceptEncoding);
+      req.forwardedFor = std::move(request_.forwardedFor);
+      if (peer_) req.clientAddress = peer_->address().host();
       auto shared = std::make_shared<Http::ResponseWriter>(std::move(writer));
-      const bool head = request.method() == Http::Method::Head;
       routeRequest(*handlers_, req, [shared, keepAlive, head](HttpResponse r) {
         try {
           send(*shared, r, keepAlive, head);
@@ -140,30 +273,33 @@ class Front : public Http::Handler {
       });
     } catch (const std::exception& e) {
       spdlog::error("request failed: {}", e.what());
-      try {
-        send(writer, textResponse(500, "Internal error\n"), false);
-      } catch (...) {
-      }
     }
   }
 
- private:
+  void warnFull() {
+    auto now = std::chrono::steady_clock::now();
+    if (now - lastFullWarning_ < std::chrono::seconds(10)) return;
+    lastFullWarning_ = now;
+    spdlog::warn("refusing connections: {} open, at most {} (the file descriptor limit)",
+                 open_->load(), maxConnections_);
+  }
+
   std::shared_ptr<const RouterHandlers> handlers_;
+  RequestLimits limits_;
+  size_t maxBodyBytes_;
+  size_t maxConnections_;
+  std::shared_ptr<std::atomic<size_t>> open_;
+  std::shared_ptr<ParserFeed> feed_;
+  // The request being answered: set just before feeding the parser, which answers at once.
+  RequestHead request_;
+  std::optional<RequestRefusal> refusal_;
+  std::shared_ptr<Tcp::Peer> peer_;
+  std::chrono::steady_clock::time_point lastFullWarning_{};
 };
 
 }  // namespace
 
 namespace {
-
-// `path` without `prefix` and the '/' after it: "" for the prefix itself (with or without the
-// '/'), nullopt when the path is not under it. No allocation: this runs for every request.
-std::optional<std::string_view> under(std::string_view path, std::string_view prefix) {
-  if (!path.starts_with(prefix)) return std::nullopt;
-  std::string_view rest = path.substr(prefix.size());
-  if (rest.empty()) return rest;
-  if (rest.front() != '/') return std::nullopt;
-  return rest.substr(1);
-}
 
 void dispatchRequest(const RouterHandlers& h, const HttpRequest& request, const Reply& reply) {
   const std::string& path = request.path;
@@ -207,8 +343,28 @@ void routeRequest(const RouterHandlers& h, const HttpRequest& request, const Rep
   dispatchRequest(h, request, observed);
 }
 
+namespace {
+
+// How many client connections the process keeps open at most: three quarters of its file
+// descriptor limit (raised to the hard limit first), the rest left for Redis, PostgreSQL, BBB
+// servers and logs. Pistache's accept loop spins when accept() fails for want of descriptors.
+size_t connectionBound() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 768;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  if (limit.rlim_cur == RLIM_INFINITY) return 1 << 20;
+  return std::max<size_t>(static_cast<size_t>(limit.rlim_cur) * 3 / 4, 16);
+}
+
+}  // namespace
+
 struct HttpServer::Impl {
   HttpConfig config;
+  std::shared_ptr<std::atomic<size_t>> openConnections = std::make_shared<std::atomic<size_t>>(0);
   std::shared_ptr<const RouterHandlers> handlers;
   std::unique_ptr<Http::Endpoint> endpoint;
 };
@@ -234,7 +390,12 @@ Status HttpServer::start() {
     if (impl_->config.tls()) {
       impl_->endpoint->useSSL(impl_->config.tlsCertFile, impl_->config.tlsKeyFile);
     }
-    impl_->endpoint->setHandler(Http::make_handler<Front>(impl_->handlers));
+    RequestLimits limits;
+    limits.maxHeadBytes = impl_->config.maxRequestBytes;
+    size_t maxConnections = connectionBound();
+    impl_->endpoint->setHandler(Http::make_handler<Front>(impl_->handlers, limits,
+                                                          impl_->config.maxRequestBytes,
+                                                          maxConnections, impl_->openConnections));
     impl_->endpoint->serveThreaded();
   } catch (const std::exception& e) {
     impl_->endpoint.reset();

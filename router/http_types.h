@@ -17,6 +17,8 @@ struct HttpRequest {
   std::string contentType;     // "" when absent
   std::string authorization;   // the Authorization header, "" when absent
   std::string acceptEncoding;  // the Accept-Encoding header, "" when absent
+  std::string clientAddress;   // the peer's IP address as the socket sees it, "" when unknown
+  std::string forwardedFor;    // X-Forwarded-For as sent (trust it only behind a known proxy)
 };
 
 // What the access log and the request metrics say about a request, filled by the handler that

@@ -16,7 +16,8 @@
 
 #include <sys/socket.h>
 
-#include "router/raw_request.h"
+#include "router/pistache_private.h"
+#include "router/request_reader.h"
 #include "tests/sim/control_api.h"
 #include "tests/sim/sim_xml.h"
 

@@ -215,5 +215,18 @@ TEST(ChecksumTest, VerifiesARealQueryEndToEnd) {
   EXPECT_TRUE(verifier.verify("create", removeChecksumParam(raw, cs), cs));
 }
 
+// Issue 18 item 2: 2 MB of "&checksum=a" held a reactor thread for 18 s (each removal moved the
+// rest of the query). Removal is one pass now; the result is bbb-web's (non-overlapping, left to
+// right, joined text not searched again).
+TEST(ChecksumTest, RemovingManyChecksumParamsIsLinear) {
+  std::string raw;
+  for (int i = 0; i < 200000; ++i) raw += "&checksum=a";
+  raw = "name=x" + raw;
+  EXPECT_EQ(removeChecksumParam(raw, "a"), "name=x");
+  EXPECT_EQ(removeChecksumParam("a=1&checksum=c&&checksum=cchecksum=c", "c"), "a=1&");
+  // Each of the three replacements is a pass of its own over the previous one's result.
+  EXPECT_EQ(removeChecksumParam("&checksu&checksum=cm=c", "c"), "&");
+}
+
 }  // namespace
 }  // namespace sb

@@ -1,8 +1,7 @@
-#include "router/raw_request.h"
+#include "router/pistache_private.h"
 
 #include <pistache/stream.h>
 
-#include <algorithm>
 #include <vector>
 
 namespace sb {
@@ -28,6 +27,12 @@ struct StreamBytesTag {
 template struct PrivateAccess<ParserBufferTag, &Pistache::Http::Private::ParserBase::buffer>;
 template struct PrivateAccess<StreamBytesTag, &Pistache::ArrayStreamBuf<char>::bytes>;
 
+struct AssociateTransportTag {
+  using type = void (Pistache::Tcp::Handler::*)(Pistache::Tcp::Transport*);
+  friend type get(AssociateTransportTag);
+};
+template struct PrivateAccess<AssociateTransportTag, &Pistache::Tcp::Handler::associateTransport>;
+
 }  // namespace
 
 std::string rawRequestTarget(const Pistache::Http::ResponseWriter& response) {
@@ -49,24 +54,8 @@ std::string rawRequestTarget(const Pistache::Http::ResponseWriter& response) {
   return std::string(bytes.data() + start, i - start);
 }
 
-void splitTarget(const std::string& target, std::string& path, std::string& rawQuery) {
-  size_t q = target.find('?');
-  if (q == std::string::npos) {
-    path = target;
-    rawQuery.clear();
-  } else {
-    path = target.substr(0, q);
-    rawQuery = target.substr(q + 1);
-  }
-  size_t hash = rawQuery.find('#');
-  if (hash != std::string::npos) rawQuery.resize(hash);
-  // A frontend whose base URL ends in '/' asks for "/bigbluebutton/api//getMeetings": collapse
-  // runs of '/' as Scalelite (Rails) does. The query keeps its bytes (checksums cover them).
-  if (path.find("//") != std::string::npos) {
-    path.erase(
-        std::unique(path.begin(), path.end(), [](char a, char b) { return a == '/' && b == '/'; }),
-        path.end());
-  }
+void associateTransport(Pistache::Tcp::Handler& handler, Pistache::Tcp::Transport* transport) {
+  (handler.*get(AssociateTransportTag{}))(transport);
 }
 
 }  // namespace sb

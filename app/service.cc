@@ -78,6 +78,7 @@ struct Service::Impl {
       : config(std::move(c)),
         options(o),
         stores(std::move(s)),
+        bbb(config.bbb),
         strategy(strategyFor(config)),
         router(stores->servers(), stores->meetings(), bbb, clock, *strategy, config, &metrics,
                &stores->snapshots()),

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "core/meeting_elements.h"
+#include "core/xml_text.h"
 
 namespace sb {
 namespace {
@@ -17,12 +18,25 @@ Error unreadable(const std::string& what) {
   return Error::of(ErrorCode::kInternalError, "unreadable answer: " + what);
 }
 
+// `body` parsed into `doc`, unless it nests deeper than kMaxXmlDepth (then nothing is parsed).
+std::optional<pugi::xml_parse_result> loadBounded(pugi::xml_document& doc,
+                                                  const std::string& body) {
+  if (xmlNestingDepth(body, kMaxXmlDepth) > kMaxXmlDepth) return std::nullopt;
+  return doc.load_buffer(body.data(), body.size(), pugi::parse_default, pugi::encoding_utf8);
+}
+
+Error tooDeep() {
+  return unreadable("elements nested deeper than " + std::to_string(kMaxXmlDepth));
+}
+
 // The <response> of a BBB answer. A document that is not well-formed still counts when its
 // <response><returncode> was read before the error (pugixml keeps what it parsed): BBB echoes
 // some names a frontend chose unescaped (metadata), and one such element must not make a server
 // that answers look dead. Its callers read only what was parsed.
 Result<pugi::xml_node> parseResponse(pugi::xml_document& doc, const std::string& body) {
-  auto parsed = doc.load_buffer(body.data(), body.size(), pugi::parse_default, pugi::encoding_utf8);
+  auto loaded = loadBounded(doc, body);
+  if (!loaded) return tooDeep();
+  const pugi::xml_parse_result& parsed = *loaded;
   // An answer cut off is not BBB's whole answer: one that is not well-formed must at least end
   // as BBB's answers do.
   if (!parsed) {
@@ -79,6 +93,9 @@ PolledMeeting polledMeeting(const pugi::xml_node& m) {
   std::ostringstream xml;
   m.print(xml, "", pugi::format_raw);
   pm.xml = xml.str();
+  // pugixml writes a control character it read from a reference ("&#1;") back as one, which a
+  // frontend's parser rejects in getMeetings: such references become U+FFFD's.
+  makeXmlDocumentSafe(pm.xml);
   return pm;
 }
 
@@ -165,7 +182,9 @@ Result<std::vector<PolledMeeting>> parseGetMeetings(const std::string& body, int
   int bad = 0;
   std::vector<PolledMeeting> out;
   pugi::xml_document doc;
-  auto parsed = doc.load_buffer(body.data(), body.size(), pugi::parse_default, pugi::encoding_utf8);
+  auto loaded = loadBounded(doc, body);
+  if (!loaded) return tooDeep();
+  const pugi::xml_parse_result& parsed = *loaded;
   pugi::xml_node response = doc.child("response");
   // Even a document that is not well-formed has its <returncode> read before the error (pugixml
   // keeps what it parsed); without one the answer is not BBB's.

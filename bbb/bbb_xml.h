@@ -9,6 +9,11 @@
 
 namespace sb {
 
+// The deepest element nesting read from a BBB server. BBB's answers nest at most 7 deep
+// (response, meetings, meeting, attendees, attendee, customdata, item); pugixml has no bound of
+// its own, so a deeper answer is refused before it is parsed (kInternalError).
+inline constexpr size_t kMaxXmlDepth = 64;
+
 // Fills returnCode and messageKey of `reply` from its body. kInternalError when the body is not
 // XML with a <response><returncode>.
 Status readReplyHeader(BbbReply& reply);

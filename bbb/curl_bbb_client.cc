@@ -1,14 +1,41 @@
 #include "bbb/curl_bbb_client.h"
 
 #include <curl/curl.h>
+#include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
+#include <new>
 #include <optional>
 
 #include "bbb/bbb_xml.h"
+#include "core/xml_text.h"
 
 namespace sb {
+
+// The bytes of answers in flight, shared by every call of one client (BBB_ANSWERS_MAX_BYTES).
+class AnswerBudget {
+ public:
+  explicit AnswerBudget(size_t limit) : limit_(limit) {}
+  // Counts `n` more bytes; false (and nothing counted) when that would pass the limit.
+  bool take(size_t n) {
+    const size_t now = used_.fetch_add(n) + n;
+    if (limit_ != 0 && now > limit_) {
+      used_.fetch_sub(n);
+      return false;
+    }
+    return true;
+  }
+  void give(size_t n) { used_.fetch_sub(n); }
+  size_t used() const { return used_.load(); }
+  size_t limit() const { return limit_; }
+
+ private:
+  const size_t limit_;  // 0: no bound (still counted, for answerBytesInFlight)
+  std::atomic<size_t> used_{0};
+};
+
 namespace {
 
 struct EasyFree {
@@ -21,23 +48,80 @@ struct SlistFree {
   void operator()(curl_slist* l) const { curl_slist_free_all(l); }
 };
 
-size_t appendBody(char* data, size_t size, size_t n, void* user) {
-  auto* out = static_cast<std::string*>(user);
-  constexpr size_t kMaxBody = 64 * 1024 * 1024;  // a BBB answer larger than this is not sane
-  if (out->size() + size * n > kMaxBody) return 0;
-  out->append(data, size * n);
-  return size * n;
-}
+// One answer being read: its body, within the per-answer bound and the shared budget. What it
+// counted is given back when it goes, unless a reply's hold took it over.
+class Sink {
+ public:
+  enum class Stop { kNone, kTooLarge, kOverBudget, kNoMemory };
+
+  Sink(std::shared_ptr<AnswerBudget> budget, size_t maxBytes)
+      : budget_(std::move(budget)), maxBytes_(maxBytes) {}
+  ~Sink() { budget_->give(counted_); }
+  Sink(const Sink&) = delete;
+  Sink& operator=(const Sink&) = delete;
+
+  // curl's write callback: returning less than given aborts the transfer (CURLE_WRITE_ERROR).
+  static size_t append(char* data, size_t size, size_t n, void* user) {
+    auto* sink = static_cast<Sink*>(user);
+    const size_t length = size * n;
+    if (sink->body.size() + length > sink->maxBytes_) {
+      sink->stop = Stop::kTooLarge;
+      return 0;
+    }
+    if (!sink->budget_->take(length)) {
+      sink->stop = Stop::kOverBudget;
+      return 0;
+    }
+    sink->counted_ += length;
+    try {
+      sink->body.append(data, length);
+    } catch (const std::bad_alloc&) {  // no exception may cross curl's C frames
+      sink->stop = Stop::kNoMemory;
+      return 0;
+    }
+    return length;
+  }
+
+  // A hold that keeps what this sink counted counted until its last copy goes.
+  std::shared_ptr<const void> hold() {
+    // Built in place: a copy would give the bytes back twice.
+    class Hold {
+     public:
+      Hold(std::shared_ptr<AnswerBudget> budget, size_t bytes)
+          : budget_(std::move(budget)), bytes_(bytes) {}
+      ~Hold() { budget_->give(bytes_); }
+      Hold(const Hold&) = delete;
+      Hold& operator=(const Hold&) = delete;
+
+     private:
+      std::shared_ptr<AnswerBudget> budget_;
+      size_t bytes_;
+    };
+    auto h = std::make_shared<const Hold>(budget_, counted_);
+    counted_ = 0;
+    return h;
+  }
+
+  std::string body;
+  Stop stop = Stop::kNone;
+
+ private:
+  std::shared_ptr<AnswerBudget> budget_;
+  const size_t maxBytes_;
+  size_t counted_ = 0;
+};
 
 const char* kUserAgent = "Switchboard/0.1";
 
-void setCommon(CURL* h, const std::string& url, CallTimeouts t, std::string* body) {
+void setCommon(CURL* h, const std::string& url, CallTimeouts t, Sink* sink, size_t maxBytes) {
   curl_easy_setopt(h, CURLOPT_URL, url.c_str());
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(t.connect.count()));
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(t.response.count()));
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, appendBody);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, Sink::append);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, sink);
+  // An announced Content-Length past the bound fails before any byte is read.
+  curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(maxBytes));
   curl_easy_setopt(h, CURLOPT_USERAGENT, kUserAgent);
   curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -48,8 +132,34 @@ Error transportError(const std::string& url, const std::string& what) {
   return Error::of(ErrorCode::kInternalError, urlForLog(url) + ": " + what);
 }
 
-// A finished transfer: HTTP status check and reply header parse.
-Result<BbbReply> finish(CURL* h, CURLcode code, const std::string& url, std::string body) {
+// Warns at most once a second per kind: a server answering huge answers to every call (or many
+// calls at once) must not flood the log.
+void warnSometimes(std::atomic<int64_t>& last, const std::string& message) {
+  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+  int64_t before = last.load();
+  if (before != now && last.compare_exchange_strong(before, now)) spdlog::warn("{}", message);
+}
+
+std::atomic<int64_t> lastTooLarge{0}, lastOverBudget{0}, lastUnreadable{0};
+
+// A finished transfer: bounds, HTTP status, safe text and (when `readHeader`) the reply header.
+Result<BbbReply> finish(CURL* h, CURLcode code, const std::string& url, Sink& sink,
+                        const AnswerBudget& budget, size_t maxBytes, bool readHeader) {
+  if (sink.stop == Sink::Stop::kTooLarge || code == CURLE_FILESIZE_EXCEEDED) {
+    std::string what = "answer larger than BBB_ANSWER_MAX_BYTES (" + std::to_string(maxBytes) +
+                       " bytes): not read";
+    warnSometimes(lastTooLarge, urlForLog(url) + ": " + what);
+    return transportError(url, what);
+  }
+  if (sink.stop == Sink::Stop::kOverBudget) {
+    std::string what = "answers in flight would pass BBB_ANSWERS_MAX_BYTES (" +
+                       std::to_string(budget.limit()) + " bytes): not read";
+    warnSometimes(lastOverBudget, urlForLog(url) + ": " + what);
+    return transportError(url, what);
+  }
+  if (sink.stop == Sink::Stop::kNoMemory) return transportError(url, "out of memory");
   if (code != CURLE_OK) return transportError(url, curl_easy_strerror(code));
   long status = 0;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
@@ -58,8 +168,20 @@ Result<BbbReply> finish(CURL* h, CURLcode code, const std::string& url, std::str
   }
   BbbReply reply;
   reply.httpStatus = status;
-  reply.body = std::move(body);
-  if (auto s = readReplyHeader(reply); !s) return transportError(url, s.error().message);
+  reply.body = std::move(sink.body);
+  // What is passed on to frontends must parse there: bytes that are not UTF-8 and characters
+  // XML forbids (a meeting name with a control character) become U+FFFD.
+  makeXmlDocumentSafe(reply.body);
+  // Parsing refuses an answer nested deeper than kMaxXmlDepth (bbb/bbb_xml.h) before pugixml
+  // builds it; polls leave the header to parseGetMeetings (one parse, not two).
+  if (readHeader) {
+    if (auto s = readReplyHeader(reply); !s) {
+      // Callers answer their client with their own message: the reason is only here.
+      warnSometimes(lastUnreadable, urlForLog(url) + ": " + s.error().message);
+      return transportError(url, s.error().message);
+    }
+  }
+  reply.memoryHold = sink.hold();
   return reply;
 }
 
@@ -70,8 +192,14 @@ std::string urlForLog(const std::string& url) {
   return q == std::string::npos ? url : url.substr(0, q);
 }
 
-CurlBbbClient::CurlBbbClient() { curl_global_init(CURL_GLOBAL_DEFAULT); }
+CurlBbbClient::CurlBbbClient(const BbbClientConfig& config)
+    : answerMaxBytes_(config.answerMaxBytes),
+      budget_(std::make_shared<AnswerBudget>(config.answersMaxBytes)) {
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+}
 CurlBbbClient::~CurlBbbClient() = default;
+
+size_t CurlBbbClient::answerBytesInFlight() const { return budget_->used(); }
 
 Result<BbbReply> CurlBbbClient::call(const BbbCall& call) {
   // One handle per thread: curl keeps its connections alive between calls on the same handle.
@@ -79,8 +207,8 @@ Result<BbbReply> CurlBbbClient::call(const BbbCall& call) {
   CURL* h = handle.get();
   if (h == nullptr) return transportError(call.url, "curl_easy_init failed");
   curl_easy_reset(h);
-  std::string body;
-  setCommon(h, call.url, call.timeouts, &body);
+  Sink sink(budget_, answerMaxBytes_);
+  setCommon(h, call.url, call.timeouts, &sink, answerMaxBytes_);
   std::unique_ptr<curl_slist, SlistFree> headers;
   if (!call.body.empty()) {
     std::string ct = "Content-Type: " +
@@ -91,14 +219,14 @@ Result<BbbReply> CurlBbbClient::call(const BbbCall& call) {
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, call.body.data());
   }
   CURLcode code = curl_easy_perform(h);
-  return finish(h, code, call.url, std::move(body));
+  return finish(h, code, call.url, sink, *budget_, answerMaxBytes_, true);
 }
 
 void CurlBbbClient::pollMeetingsEach(const std::vector<std::string>& urls, CallTimeouts timeouts,
                                      const PollAnswer& onAnswer) {
   struct Transfer {
     std::unique_ptr<CURL, EasyFree> easy;
-    std::string body;
+    std::unique_ptr<Sink> sink;
     std::chrono::steady_clock::time_point start;
     bool answered = false;
   };
@@ -109,8 +237,9 @@ void CurlBbbClient::pollMeetingsEach(const std::vector<std::string>& urls, CallT
   for (size_t i = 0; i < urls.size(); ++i) {
     Transfer& t = transfers[i];
     t.easy.reset(curl_easy_init());
+    t.sink = std::make_unique<Sink>(budget_, answerMaxBytes_);
     t.start = start;
-    setCommon(t.easy.get(), urls[i], timeouts, &t.body);
+    setCommon(t.easy.get(), urls[i], timeouts, t.sink.get(), answerMaxBytes_);
     curl_easy_setopt(t.easy.get(), CURLOPT_PRIVATE, &t);
     curl_multi_add_handle(multi.get(), t.easy.get());
   }
@@ -123,10 +252,13 @@ void CurlBbbClient::pollMeetingsEach(const std::vector<std::string>& urls, CallT
       Transfer* t = nullptr;
       curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char**>(&t));
       size_t index = static_cast<size_t>(t - transfers.data());
-      auto reply = finish(msg->easy_handle, msg->data.result, urls[index], std::move(t->body));
+      // parseGetMeetings reads the returncode itself: no second parse for the header.
+      auto reply = finish(msg->easy_handle, msg->data.result, urls[index], *t->sink, *budget_,
+                          answerMaxBytes_, false);
       auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
           std::chrono::steady_clock::now() - t->start);
       curl_multi_remove_handle(multi.get(), msg->easy_handle);
+      t->sink.reset();
       t->answered = true;
       if (!reply) {
         onAnswer(index, Result<ServerPoll>(reply.error()));
@@ -134,7 +266,9 @@ void CurlBbbClient::pollMeetingsEach(const std::vector<std::string>& urls, CallT
       }
       int unreadable = 0;
       auto meetings = parseGetMeetings(reply->body, &unreadable);
-      reply->body = std::string();  // the raw answer is parsed: free it before the callback
+      // The raw answer is parsed: free it (and its share of the budget) before the callback.
+      reply->body = std::string();
+      reply->memoryHold.reset();
       if (!meetings) {
         onAnswer(index, Result<ServerPoll>(transportError(urls[index], meetings.error().message)));
       } else {

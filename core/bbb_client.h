@@ -1,7 +1,8 @@
 // Port: talking to BBB servers. Implemented over libcurl in bbb/.
 //
 // A transport failure (connect error, timeout, TLS failure, non-2xx HTTP status, unreadable XML
-// where parsing is asked for) is a kInternalError Result; a BBB answer of FAILED is a successful
+// where parsing is asked for, an answer past the client's size bounds or nested past its depth
+// bound) is a kInternalError Result; a BBB answer of FAILED is a successful
 // reply whose body says so. Callers choose the message the API client sees.
 // Thread-safety: all methods may be called concurrently from any thread.
 #pragma once
@@ -9,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +37,9 @@ struct BbbReply {
   // Read from the XML body by the client: "SUCCESS"/"FAILED" and the messageKey ("" if none).
   std::string returnCode;
   std::string messageKey;
+  // Keeps the body counted against the client's budget of answers in flight (BBB_ANSWERS_MAX_BYTES)
+  // while any copy of it is held; null when the client keeps no budget.
+  std::shared_ptr<const void> memoryHold;
   bool success() const { return returnCode == "SUCCESS"; }
 };
 

@@ -2,8 +2,11 @@
 
 #include "core/balancing/strategy_factory.h"
 
+#include <arpa/inet.h>  // inet_pton/inet_ntop: text <-> address, no I/O
+
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <sstream>
 
 namespace sb {
@@ -89,7 +92,89 @@ Status readParamList(const EnvLookup& env, const std::string& name, QueryString&
   return Status::Ok();
 }
 
+// Reads a ','-separated list of networks into `out`; leaves it alone when unset.
+Status readNets(const EnvLookup& env, const std::string& name, std::vector<IpNet>& out) {
+  auto v = env(name);
+  if (!v || v->empty()) return Status::Ok();
+  std::vector<IpNet> nets;
+  for (const auto& item : split(*v, ",")) {
+    auto net = parseIpNet(item);
+    if (!net) return badValue(name, *v, "networks such as 127.0.0.0/8,::1/128");
+    nets.push_back(*net);
+  }
+  out = std::move(nets);
+  return Status::Ok();
+}
+
+Status readPositive(const EnvLookup& env, const std::string& name, double max, double& out) {
+  auto v = env(name);
+  if (!v || v->empty()) return Status::Ok();
+  char* end = nullptr;
+  double d = std::strtod(v->c_str(), &end);
+  if (*end != '\0' || !std::isfinite(d) || d <= 0 || d > max) {
+    return badValue(name, *v, ("a number > 0 and <= " + std::to_string(int(max))).c_str());
+  }
+  out = d;
+  return Status::Ok();
+}
+
+constexpr IpAddress kMappedPrefix{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0};
+
+bool isMappedV4(const IpAddress& a) { return std::memcmp(a.data(), kMappedPrefix.data(), 12) == 0; }
+
 }  // namespace
+
+bool IpNet::contains(const IpAddress& a) const {
+  int full = prefixLength / 8;
+  if (std::memcmp(a.data(), address.data(), static_cast<size_t>(full)) != 0) return false;
+  int rest = prefixLength % 8;
+  if (rest == 0) return true;
+  auto mask = static_cast<uint8_t>(0xff << (8 - rest));
+  return (a[full] & mask) == (address[full] & mask);
+}
+
+std::optional<IpAddress> parseIpAddress(std::string_view text) {
+  if (text.size() >= 2 && text.front() == '[' && text.back() == ']') {
+    text = text.substr(1, text.size() - 2);
+  }
+  if (size_t zone = text.find('%'); zone != std::string_view::npos) text = text.substr(0, zone);
+  if (text.empty() || text.size() > 64) return std::nullopt;
+  std::string s(text);
+  IpAddress a{};
+  if (inet_pton(AF_INET6, s.c_str(), a.data()) == 1) return a;
+  a = kMappedPrefix;
+  if (inet_pton(AF_INET, s.c_str(), a.data() + 12) == 1) return a;
+  return std::nullopt;
+}
+
+std::optional<IpNet> parseIpNet(std::string_view text) {
+  size_t slash = text.find('/');
+  auto address = parseIpAddress(text.substr(0, slash));
+  if (!address) return std::nullopt;
+  const bool v4 = isMappedV4(*address) && text.substr(0, slash).find(':') == std::string_view::npos;
+  int length = v4 ? 32 : 128;
+  if (slash != std::string_view::npos) {
+    std::string_view digits = text.substr(slash + 1);
+    if (digits.empty() || digits.size() > 3) return std::nullopt;
+    length = 0;
+    for (char c : digits) {
+      if (c < '0' || c > '9') return std::nullopt;
+      length = length * 10 + (c - '0');
+    }
+    if (length > (v4 ? 32 : 128)) return std::nullopt;
+  }
+  return IpNet{*address, v4 ? length + 96 : length};
+}
+
+std::string ipAddressText(const IpAddress& address) {
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (isMappedV4(address)) {
+    inet_ntop(AF_INET, address.data() + 12, buf, sizeof buf);
+  } else {
+    inet_ntop(AF_INET6, address.data(), buf, sizeof buf);
+  }
+  return buf;
+}
 
 Result<Config> loadConfig(const EnvLookup& env) {
   Config c;
@@ -137,6 +222,18 @@ Result<Config> loadConfig(const EnvLookup& env) {
   n = c.bbb.serverCallLimit;
   if (auto s = readInt(env, "SERVER_CALL_LIMIT", 0, 100000, n); !s) return s.error();
   c.bbb.serverCallLimit = static_cast<int>(n);
+  n = static_cast<long>(c.bbb.answerMaxBytes);
+  if (auto s = readInt(env, "BBB_ANSWER_MAX_BYTES", 64 * 1024, 4L * 1024 * 1024 * 1024, n); !s)
+    return s.error();
+  c.bbb.answerMaxBytes = static_cast<size_t>(n);
+  n = static_cast<long>(c.bbb.answersMaxBytes);
+  if (auto s = readInt(env, "BBB_ANSWERS_MAX_BYTES", 0, 64L * 1024 * 1024 * 1024, n); !s)
+    return s.error();
+  if (n != 0 && static_cast<size_t>(n) < c.bbb.answerMaxBytes) {
+    return badValue("BBB_ANSWERS_MAX_BYTES", std::to_string(n),
+                    "0 or at least BBB_ANSWER_MAX_BYTES");
+  }
+  c.bbb.answersMaxBytes = static_cast<size_t>(n);
 
   if (auto s = readSeconds(env, "POLL_INTERVAL", 0, 86400, c.poller.interval); !s) return s.error();
   if (c.poller.interval.count() < 100) c.poller.interval = std::chrono::milliseconds(100);
@@ -220,9 +317,26 @@ Result<Config> loadConfig(const EnvLookup& env) {
   if (auto s = readSeconds(env, "RTC_MEETING_TTL", 1, 30 * 86400, c.rtc.meetingTtl); !s) {
     return s.error();
   }
+  n = c.rtc.reservationsPerClient;
+  if (auto s = readInt(env, "RTC_RESERVATIONS_PER_CLIENT", 0, 1'000'000, n); !s) return s.error();
+  c.rtc.reservationsPerClient = static_cast<int>(n);
+  if (auto s = readNets(env, "TRUSTED_PROXIES", c.rtc.trustedProxies); !s) return s.error();
 
   if (auto v = env("SWITCHBOARD_ADMIN_TOKEN")) c.admin.token = *v;
   if (auto v = env("SWITCHBOARD_REGISTRATION_TOKEN")) c.admin.registrationToken = *v;
+  if (auto s = readNets(env, "SERVER_URL_ALLOWED_NETS", c.admin.serverUrlAllowedNets); !s) {
+    return s.error();
+  }
+  for (auto [name, target] :
+       {std::pair{"REGISTRATION_LOAD_MULTIPLIER_MIN", &c.admin.registrationLoadMultiplierMin},
+        std::pair{"REGISTRATION_LOAD_MULTIPLIER_MAX", &c.admin.registrationLoadMultiplierMax}}) {
+    if (auto s = readPositive(env, name, 1000, *target); !s) return s.error();
+  }
+  if (c.admin.registrationLoadMultiplierMin > c.admin.registrationLoadMultiplierMax) {
+    return Error::of(ErrorCode::kInvalidArgument,
+                     "REGISTRATION_LOAD_MULTIPLIER_MIN is above REGISTRATION_LOAD_MULTIPLIER_MAX");
+  }
+  if (auto v = env("REGISTRATION_TAGS")) c.admin.registrationTags = split(*v, ",");
   if (auto v = env("REDIS_URL")) c.store.redisUrl = *v;
   if (auto v = env("DATABASE_URL")) c.store.databaseUrl = *v;
   if (c.store.redisUrl.empty() != c.store.databaseUrl.empty()) {

@@ -3,12 +3,14 @@
 // Nothing reads the environment after start-up.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/checksum.h"
@@ -16,6 +18,22 @@
 #include "core/result.h"
 
 namespace sb {
+
+// An IP address as 16 bytes: IPv6, or IPv4 as its IPv4-mapped form (::ffff:a.b.c.d), so that one
+// network list covers both families.
+using IpAddress = std::array<uint8_t, 16>;
+// An IP network ("127.0.0.0/8", "fe80::/10"; a bare address is one host).
+struct IpNet {
+  IpAddress address{};
+  int prefixLength = 128;  // of the 16-byte form (an IPv4 /8 is 104 here)
+  bool contains(const IpAddress& a) const;
+};
+// "192.0.2.1", "2001:db8::1", "[::1]" (a zone "%eth0" is ignored); strict: no "127.1" forms.
+std::optional<IpAddress> parseIpAddress(std::string_view text);
+// "10.0.0.0/8", "::1/128", "192.0.2.7"; nullopt when not a network.
+std::optional<IpNet> parseIpNet(std::string_view text);
+// "127.0.0.1" for IPv4 (mapped) addresses, "2001:db8::1" for the others.
+std::string ipAddressText(const IpAddress& address);
 
 struct ApiConfig {
   // LOADBALANCER_SECRET plus LOADBALANCER_SECRETS (':'-separated): secrets accepted from
@@ -66,6 +84,15 @@ struct BbbClientConfig {
   // BBB server and it has answered none for a second, further calls to it fail at once
   // (core/server_call_limit.h), so a stalled server cannot take every worker thread.
   int serverCallLimit = 32;
+  // BBB_ANSWER_MAX_BYTES (default 64 MiB, from 64 KiB): the largest answer read from a BBB server
+  // (as decoded, when it comes gzipped). A getMeetings of 10,000 meetings is about 30 MB. A larger
+  // answer is abandoned as it arrives and the call fails as if the server had not answered.
+  size_t answerMaxBytes = 64 * 1024 * 1024;
+  // BBB_ANSWERS_MAX_BYTES (default 512 MiB; 0 = no bound, else at least BBB_ANSWER_MAX_BYTES):
+  // the answers of every call of this process in flight together (being read, or read and not
+  // yet handed on). A call whose answer would go past it fails at once, so many large answers
+  // (or gzip bombs) at the same time cannot exhaust memory.
+  size_t answersMaxBytes = 512 * 1024 * 1024;
 };
 
 struct PollerConfig {
@@ -154,6 +181,14 @@ struct RtcConfig {
   // RTC_MEETING_TTL (seconds, default 14400): a meeting's server is forgotten after this long
   // without a request for it.
   std::chrono::milliseconds meetingTtl{4 * 3600 * 1000};
+  // RTC_RESERVATIONS_PER_CLIENT (default 10; 0 = no limit): connections one client address
+  // may be handed out within the reservation TTL, so one client cannot reserve a cluster's
+  // capacity. IPv6 clients count per /64 (one host usually holds a whole /64).
+  int reservationsPerClient = 10;
+  // TRUSTED_PROXIES (','-separated networks, default none): peers whose X-Forwarded-For header
+  // names the client (nginx in front). From anyone else the header is ignored and the client is
+  // the socket's peer.
+  std::vector<IpNet> trustedProxies;
 };
 
 struct AdminConfig {
@@ -162,6 +197,19 @@ struct AdminConfig {
   // SWITCHBOARD_REGISTRATION_TOKEN: bearer token of servers/register and servers/deregister
   // only (what a BBB server's boot script holds); registration is refused when empty.
   std::string registrationToken;
+  // SERVER_URL_ALLOWED_NETS (','-separated networks, default none): the router refuses server
+  // URLs whose host is (or resolves to) a loopback, link-local or unspecified address
+  // (127.0.0.0/8, ::1, 169.254.0.0/16, fe80::/10, 0.0.0.0/8, ::), from the admin API and from
+  // registration alike, unless it lies in one of these networks (e.g. 127.0.0.0/8 for bbb-sim).
+  std::vector<IpNet> serverUrlAllowedNets;
+  // REGISTRATION_LOAD_MULTIPLIER_MIN / _MAX (defaults 1 and 10): the load multipliers the
+  // registration token may set (below 1 a server attracts more than its share of meetings). A
+  // registration without one gets 1, moved into this range.
+  double registrationLoadMultiplierMin = 1;
+  double registrationLoadMultiplierMax = 10;
+  // REGISTRATION_TAGS (','-separated, default empty = any tag): the tags the registration token
+  // may give a server; untagged is always allowed.
+  std::vector<std::string> registrationTags;
 };
 
 struct Config {

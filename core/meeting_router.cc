@@ -19,6 +19,7 @@ namespace sb {
 namespace {
 
 constexpr int kMaxCreateAttempts = 3;  // servers tried when forwarding a create fails in transport
+constexpr size_t kMaxMeetingIdChars = 256;  // bbb-web's bound on meetingID
 // Claims per store write: a Redis script's keys and a PostgreSQL statement's rows. Concurrent
 // creates are bounded by the worker threads, so this is rarely reached.
 constexpr size_t kMaxClaimsPerWrite = 64;
@@ -92,6 +93,20 @@ MeetingRouter::MeetingRouter(ServerStore& servers, MeetingStore& meetings, BbbCl
 Result<std::string> MeetingRouter::requireMeetingId(const ApiRequest& request) const {
   auto id = request.params.get("meetingID");
   if (!id || id->empty()) return Error::of(ErrorCode::kMissingParamMeetingID);
+  // BBB's own bounds, checked before any store sees the ID: a longer one cannot be a meeting on
+  // a BBB server, and PostgreSQL's index refuses IDs of a few thousand bytes (a statement that
+  // claims a batch of meetings would fail with it).
+  size_t chars = 0;
+  for (unsigned char c : *id) {
+    if (c < 0x20 || c == 0x7F) {
+      return Error::of(ErrorCode::kValidationError, "Invalid meeting ID");
+    }
+    if ((c & 0xC0) != 0x80) ++chars;  // UTF-8: count the first byte of each character
+  }
+  if (chars > kMaxMeetingIdChars) {
+    return Error::of(ErrorCode::kValidationError,
+                     "Meeting ID must be between 2 and 256 characters");
+  }
   return std::string(*id);
 }
 
@@ -132,7 +147,8 @@ Result<UpstreamAnswer> MeetingRouter::forward(const Server& server, const std::s
   c.timeouts = callTimeoutsFor(server, config_.bbb);
   auto reply = bbb_.call(c);
   if (!reply) return Error::of(ErrorCode::kInternalError, failureMessage);
-  return UpstreamAnswer{std::move(reply->body), server.id, reply->success(), reply->messageKey};
+  return UpstreamAnswer{std::move(reply->body), server.id, reply->success(), reply->messageKey,
+                        std::move(reply->memoryHold)};
 }
 
 std::string MeetingRouter::resolveServerTag(const ApiRequest& request) const {
@@ -227,8 +243,7 @@ void MeetingRouter::release(const Placement& p, const PlacementView::Pick& pick)
     orphan.orphaned = true;
     (void)meetings_.claimMeeting(orphan);  // only if nothing else claimed it meanwhile
   }
-  reservations_.release(pick);
-  placementView_.release(pick);
+  reservations_.release(pick);  // in the view at once, in the store after its reservation
 }
 
 Result<UpstreamAnswer> MeetingRouter::create(const ApiRequest& request) {

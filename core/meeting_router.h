@@ -43,12 +43,15 @@ struct ApiRequest {
   std::string contentType;  // of `body`
 };
 
-// BBB's XML answer, passed through to the client as it came.
+// BBB's XML answer, passed through to the client as it came (made strict XML text by the BBB
+// client: core/xml_text.h).
 struct UpstreamAnswer {
   std::string body;
   std::string serverId;    // for the access log
   bool success = false;    // BBB said SUCCESS
   std::string messageKey;  // BBB's messageKey, "" when none
+  // BbbReply::memoryHold: the answer counts against BBB_ANSWERS_MAX_BYTES until it is handed on.
+  std::shared_ptr<const void> memoryHold;
 };
 
 // Where a join goes: the signed join URL on the meeting's server.

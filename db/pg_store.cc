@@ -1,5 +1,7 @@
 #include "db/pg_store.h"
 
+#include <spdlog/spdlog.h>
+
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -360,11 +362,19 @@ void PgMeetingStore::claimBatch(std::span<const Meeting> meetings, std::vector<s
     }
     return ids;
   });
+  if (!won) {
+    // One claim PostgreSQL refuses (an ID past its index's size limit, a value no check here
+    // foresaw) fails the whole statement: each claim is tried on its own, so one client's bad
+    // input never fails the others' creates. Cheap when PostgreSQL itself is what failed: a
+    // refused connection fails at once, and after a timeout the stall breaker does.
+    spdlog::warn("postgres: a batch of {} meeting claims failed ({}); claiming them one by one",
+                 batch.size(), won.error().message);
+    for (size_t i : batch) claims[i] = claimMeeting(meetings[i]);
+    return;
+  }
   for (size_t i : batch) {
     const Meeting& m = meetings[i];
-    if (!won) {
-      claims[i] = won.error();
-    } else if (won->contains(m.id)) {
+    if (won->contains(m.id)) {
       claims[i] = Claim{m, true};
     } else {
       claims[i] = ownerAfterLostClaim(m.id);

@@ -74,7 +74,8 @@ class PgMeetingStore final : public MeetingStore {
 
  protected:
   // One statement for all of them (kClaimMeetings, rows in id order); a loser reads its owner
-  // with a statement of its own.
+  // with a statement of its own. When that statement fails, each claim is tried on its own
+  // (claimMeeting): one claim PostgreSQL refuses fails only itself.
   std::vector<Result<Claim>> claimDistinctMeetings(std::span<const Meeting> meetings) override;
 
  private:

@@ -1,9 +1,19 @@
 #include "router/join_cache_refresher.h"
 
+#include <spdlog/spdlog.h>
+
+#include <exception>
+
 namespace sb {
 
 JoinCacheRefresher::JoinCacheRefresher(MeetingRouter& router, std::chrono::milliseconds gather)
-    : router_(router), gather_(gather), thread_([this](std::stop_token stop) { run(stop); }) {}
+    : JoinCacheRefresher([&router] { router.refreshJoinCache(); }, gather) {}
+
+JoinCacheRefresher::JoinCacheRefresher(std::function<void()> refresh,
+                                       std::chrono::milliseconds gather)
+    : refresh_(std::move(refresh)),
+      gather_(gather),
+      thread_([this](std::stop_token stop) { run(stop); }) {}
 
 void JoinCacheRefresher::wake() {
   {
@@ -21,7 +31,15 @@ void JoinCacheRefresher::run(std::stop_token stop) {
     woken_.wait_for(lock, stop, gather_, [] { return false; });
     due_ = false;
     lock.unlock();
-    router_.refreshJoinCache();
+    // An exception must not end the thread (std::terminate, or joins that never refresh again):
+    // an entry not refreshed expires and its next join reads the store on a worker.
+    try {
+      refresh_();
+    } catch (const std::exception& e) {
+      spdlog::error("join cache refresh failed: {}", e.what());
+    } catch (...) {
+      spdlog::error("join cache refresh failed");
+    }
     lock.lock();
   }
 }

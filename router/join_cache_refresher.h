@@ -2,12 +2,14 @@
 // is nearly expired (MeetingRouter::CachedJoin::refreshDue), and it waits `gather` before it
 // reads, so the entries that come due together (meetings created, and so first cached, in the
 // same burst) are read from the store in one batch instead of one worker task and round trip
-// each. One refresh at a time; its store reads never run on a reactor.
+// each. One refresh at a time; its store reads never run on a reactor. A refresh that throws is
+// logged and the thread goes on (the entries are read again on the next wake).
 // Thread-safety: wake() from any thread.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -18,6 +20,8 @@ namespace sb {
 class JoinCacheRefresher {
  public:
   JoinCacheRefresher(MeetingRouter& router, std::chrono::milliseconds gather);
+  // Runs `refresh` (MeetingRouter::refreshJoinCache) on each wake.
+  JoinCacheRefresher(std::function<void()> refresh, std::chrono::milliseconds gather);
   // Destruction stops the thread (std::jthread: a stop request wakes its waits; a refresh
   // under way finishes first).
 
@@ -26,7 +30,7 @@ class JoinCacheRefresher {
  private:
   void run(std::stop_token stop);
 
-  MeetingRouter& router_;
+  const std::function<void()> refresh_;
   const std::chrono::milliseconds gather_;
   std::mutex mu_;
   std::condition_variable_any woken_;

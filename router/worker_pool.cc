@@ -73,6 +73,9 @@ void WorkerPool::run() {
     } catch (...) {
       spdlog::error("worker task failed");
     }
+    // Destroyed here, outside the lock: a task that failed before answering its client holds an
+    // owedReply (router/owed_reply.h), and destroying it sends the error answer (socket I/O).
+    task = nullptr;
   }
 }
 

@@ -6,7 +6,10 @@
 // With `maxQueued`, full() tells the BBB API to refuse calls at once rather than queue them:
 // without a bound, a pool whose threads all wait on slow servers queues without limit (memory, and
 // answers that come after the client gave up). Admin and ops calls are few, and an operator needs
-// them most during an overload: they always queue. Tasks must not throw (they are wrapped anyway).
+// them most during an overload: they always queue. A task that throws is logged and the pool
+// goes on; a task that owes a client an answer holds its Reply as an owedReply
+// (router/owed_reply.h), which answers with an error when the task is destroyed unanswered (the
+// pool destroys each task once it has run, outside its lock).
 // Thread-safety: post() from any thread.
 #pragma once
 

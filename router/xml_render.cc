@@ -4,8 +4,16 @@
 
 #include <sstream>
 
+#include "core/xml_text.h"
+
 namespace sb {
 namespace {
+
+// Every text Switchboard writes goes through here: a client's or a server's bytes (a meeting ID
+// with a control character, invalid UTF-8) must not make the answer unreadable.
+void setText(pugi::xml_node node, std::string_view text) {
+  node.text().set(xmlSafeText(text).c_str());
+}
 
 std::string serialize(const pugi::xml_document& doc) {
   std::ostringstream out;
@@ -36,7 +44,7 @@ std::string renderError(const Error& error) {
   pugi::xml_document doc;
   pugi::xml_node r = response(doc, "FAILED");
   r.append_child("messageKey").text().set(std::string(messageKey(error.code)).c_str());
-  r.append_child("message").text().set(error.message.c_str());
+  setText(r.append_child("message"), error.message);
   return serialize(doc);
 }
 
@@ -45,7 +53,7 @@ std::string renderVersion(const std::string& buildNumber) {
   pugi::xml_node r = response(doc, "SUCCESS");
   r.append_child("version").text().set("2.0");
   r.append_child("apiVersion").text().set("2.0");
-  if (!buildNumber.empty()) r.append_child("build").text().set(buildNumber.c_str());
+  if (!buildNumber.empty()) setText(r.append_child("build"), buildNumber);
   return serialize(doc);
 }
 
@@ -73,6 +81,9 @@ std::string renderMeetings(std::string_view meetingsXml) {
   std::string out;
   out.reserve(kHead.size() + meetingsXml.size() + kTail.size());
   out.append(kHead).append(meetingsXml).append(kTail);
+  // The elements were read from BBB answers made safe on arrival (bbb/curl_bbb_client); one pass
+  // (once per listing, not per caller) keeps the envelope's promise whatever their source.
+  makeXmlDocumentSafe(out);
   return out;
 }
 

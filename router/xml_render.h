@@ -1,5 +1,7 @@
-// The XML answers Switchboard writes itself (BBB's own answers are passed through untouched).
-// Shaped like bbb-web's templates: no declaration, one element per line. Escaping is pugixml's.
+// The XML answers Switchboard writes itself (BBB's own answers are passed through, made safe on
+// arrival by bbb/curl_bbb_client). Shaped like bbb-web's templates: no declaration, one element
+// per line. Escaping is pugixml's; text is UTF-8 with only the characters XML 1.0 allows
+// (core/xml_text.h: anything else becomes U+FFFD), so every answer parses.
 #pragma once
 
 #include <string>

@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "tests/unit/strict_xml.h"
+
 namespace sb {
 namespace {
 
@@ -244,6 +246,45 @@ TEST(ParseBbbVersionTest, AbsentIsEmpty) {
 
 TEST(ParseBbbVersionTest, GarbageIsAnError) {
   EXPECT_FALSE(parseBbbVersion("502 Bad Gateway").ok());
+}
+
+// Issue 18 item 7: pugixml has no bound on nesting; an answer nested past kMaxXmlDepth is refused
+// before a document is built.
+TEST(BbbXmlDepthTest, AnAnswerNestedTooDeepIsRefused) {
+  std::string deep = "<response><returncode>SUCCESS</returncode><meetings><meeting>";
+  deep += "<meetingID>m</meetingID><metadata>";
+  for (int i = 0; i < 100000; ++i) deep += "<a>";
+  for (int i = 0; i < 100000; ++i) deep += "</a>";
+  deep += "</metadata></meeting></meetings></response>";
+  auto meetings = parseGetMeetings(deep);
+  ASSERT_FALSE(meetings.ok());
+  EXPECT_NE(meetings.error().message.find("deeper"), std::string::npos) << meetings.error().message;
+  BbbReply reply;
+  reply.body = deep;
+  EXPECT_FALSE(readReplyHeader(reply).ok());
+  EXPECT_FALSE(parseBbbVersion(deep).ok());
+}
+
+TEST(BbbXmlDepthTest, BbbsOwnDepthReads) {
+  const std::string answer =
+      "<response><returncode>SUCCESS</returncode><meetings><meeting><meetingID>m</meetingID>"
+      "<attendees><attendee><customdata><x>1</x></customdata></attendee></attendees>"
+      "</meeting></meetings></response>";
+  auto meetings = parseGetMeetings(answer);
+  ASSERT_TRUE(meetings.ok()) << meetings.error().message;
+  EXPECT_EQ(meetings->size(), 1u);
+}
+
+// Issue 18 item 8: a control character BBB sent as a reference is not printed back as one.
+TEST(ParseGetMeetingsTest, ElementsKeptForTheListingAreStrictXml) {
+  const std::string answer =
+      "<response><returncode>SUCCESS</returncode><meetings>"
+      "<meeting><meetingID>m&#1;</meetingID><meetingName>a&#x1b;b</meetingName></meeting>"
+      "</meetings></response>";
+  auto meetings = parseGetMeetings(answer);
+  ASSERT_TRUE(meetings.ok()) << meetings.error().message;
+  ASSERT_EQ(meetings->size(), 1u);
+  EXPECT_EQ(sbtest::strictXmlProblem((*meetings)[0].xml), "") << (*meetings)[0].xml;
 }
 
 }  // namespace

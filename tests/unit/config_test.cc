@@ -183,6 +183,21 @@ TEST(ConfigTest, WorkerQueueBound) {
   EXPECT_NE(loadError({{"WORKER_QUEUE_MAX", "-1"}}).find("WORKER_QUEUE_MAX"), std::string::npos);
 }
 
+TEST(ConfigTest, BbbAnswerBounds) {
+  Config d = loadOk({});
+  EXPECT_EQ(d.bbb.answerMaxBytes, 64u * 1024 * 1024);
+  EXPECT_EQ(d.bbb.answersMaxBytes, 512u * 1024 * 1024);
+  Config c = loadOk({{"BBB_ANSWER_MAX_BYTES", "1048576"}, {"BBB_ANSWERS_MAX_BYTES", "0"}});
+  EXPECT_EQ(c.bbb.answerMaxBytes, 1048576u);
+  EXPECT_EQ(c.bbb.answersMaxBytes, 0u);
+  EXPECT_NE(loadError({{"BBB_ANSWER_MAX_BYTES", "1000"}}).find("BBB_ANSWER_MAX_BYTES"),
+            std::string::npos);
+  EXPECT_NE(loadError({{"BBB_ANSWERS_MAX_BYTES", "1048576"}}).find("BBB_ANSWERS_MAX_BYTES"),
+            std::string::npos)
+      << "below one answer's bound";
+  EXPECT_NE(loadError({{"BBB_ANSWERS_MAX_BYTES", "-1"}}), "");
+}
+
 TEST(ConfigTest, PollTimeoutOverridesResponseTimeout) {
   Config c = loadOk({{"RESPONSE_TIMEOUT", "3"}, {"POLL_TIMEOUT", "7"}});
   EXPECT_EQ(c.poller.pollTimeout, std::chrono::seconds(7));

@@ -322,6 +322,33 @@ TEST_F(MeetingRouterTest, MissingMeetingId) {
   EXPECT_TRUE(bbb_.calls().empty());
 }
 
+// Issue 18 item 9: a meetingID BBB itself would refuse (more than 256 characters, control
+// characters) is refused before any store sees it (a 3,000-character ID failed PostgreSQL's
+// statement for a whole batch of claims).
+TEST_F(MeetingRouterTest, AMeetingIdBbbWouldRefuseNeverReachesAStore) {
+  int claims = 0;
+  meetings_.beforeClaim = [&](const Meeting&) { ++claims; };
+  const std::string longest(256, 'x');
+  std::string accented;
+  for (int i = 0; i < 256; ++i) accented += "\xC3\xA9";  // 256 characters, 512 bytes
+  EXPECT_TRUE(create(longest).ok());
+  EXPECT_TRUE(create(accented).ok());
+  EXPECT_EQ(claims, 2);
+  for (const std::string& bad : {std::string(257, 'x'), std::string(3000, 'y'),
+                                 std::string("a\001b"), std::string("tab\tbed")}) {
+    auto r = create(bad);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::kValidationError);
+    const Params params{{"meetingID", bad}};
+    EXPECT_EQ(router().joinUrl(request("join", params)).error().code, ErrorCode::kValidationError);
+    EXPECT_EQ(router().end(request("end", params)).error().code, ErrorCode::kValidationError);
+    EXPECT_EQ(router().getMeetingInfo(request("getMeetingInfo", params)).error().code,
+              ErrorCode::kValidationError);
+  }
+  EXPECT_EQ(claims, 2);
+  EXPECT_EQ(bbb_.callsOf("create").size(), 2u);
+}
+
 TEST_F(MeetingRouterTest, StoreFailureIsReported) {
   meetings_.failClaim = true;
   auto r = create("m1");

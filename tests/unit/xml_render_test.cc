@@ -6,6 +6,9 @@
 
 #include <string>
 
+#include "bbb/bbb_xml.h"
+#include "tests/unit/strict_xml.h"
+
 namespace sb {
 namespace {
 
@@ -97,6 +100,33 @@ TEST(RenderMeetingsTest, MergesFragmentsInOrder) {
   EXPECT_EQ(ids, (std::vector<std::string>{"a", "b & c", "d"}));
   EXPECT_STREQ(r.child("meetings").first_child().child_value("participantCount"), "3");
   EXPECT_STREQ(r.child("meetings").last_child().child("metadata").child_value("x"), "1");
+}
+
+// Issue 18 item 8: control characters and bytes that are not UTF-8 (in a meeting ID or name a
+// client chose, or in what a BBB server answered) never make an answer unreadable: every kind
+// of answer Switchboard writes parses strictly.
+TEST(RenderStrictXmlTest, EveryAnswerKindParsesWhateverTheTextHolds) {
+  const std::string bad = std::string("id\x01\x1f\0", 6) + "\xff\xc3(&#1;";
+  EXPECT_EQ(sbtest::strictXmlProblem(renderError(Error::of(ErrorCode::kNotFound, bad))), "");
+  EXPECT_EQ(sbtest::strictXmlProblem(renderVersion(bad)), "");
+  EXPECT_EQ(sbtest::strictXmlProblem(renderNotRunning()), "");
+  EXPECT_EQ(sbtest::strictXmlProblem(renderMeetings("")), "");
+  // getMeetings: meeting elements as the poller keeps them, from an answer that held a control
+  // character as a reference (which pugixml prints back as one) and as a raw byte.
+  const std::string answer =
+      "<response><returncode>SUCCESS</returncode><meetings>"
+      "<meeting><meetingID>m&#1;1</meetingID><meetingName>n&#x2;</meetingName></meeting>"
+      "<meeting><meetingID>m2</meetingID><meetingName>raw\x03\xff</meetingName></meeting>"
+      "</meetings></response>";
+  auto meetings = parseGetMeetings(answer);
+  ASSERT_TRUE(meetings.ok()) << meetings.error().message;
+  std::string elements;
+  for (const auto& m : *meetings) elements += m.xml;
+  const std::string listing = renderMeetings(elements);
+  EXPECT_EQ(sbtest::strictXmlProblem(listing), "") << listing;
+  // Even elements that were never made safe are, in the envelope.
+  const std::string unsafe = "<meeting><meetingID>x&#1;\x02\xfe</meetingID></meeting>";
+  EXPECT_EQ(sbtest::strictXmlProblem(renderMeetings(unsafe)), "");
 }
 
 }  // namespace

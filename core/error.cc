@@ -34,6 +34,8 @@ std::string_view messageKey(ErrorCode code) {
       return "alreadyExists";
     case ErrorCode::kUnauthorized:
       return "unauthorized";
+    case ErrorCode::kForbidden:
+      return "forbidden";
   }
   return "internalError";
 }
@@ -71,6 +73,8 @@ std::string_view defaultMessage(ErrorCode code) {
       return "Already exists";
     case ErrorCode::kUnauthorized:
       return "Unauthorized";
+    case ErrorCode::kForbidden:
+      return "Forbidden";
   }
   return "Unknown error";
 }

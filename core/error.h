@@ -2,7 +2,7 @@
 //
 // Every ErrorCode has exactly one BBB messageKey (what API clients see in the FAILED envelope)
 // and a default message worded as Scalelite/BBB word it. Admin-only codes (kInvalidArgument,
-// kAlreadyExists, kUnauthorized) map to HTTP statuses in the admin API instead.
+// kAlreadyExists, kUnauthorized, kForbidden) map to HTTP statuses in the admin API instead.
 #pragma once
 
 #include <string>
@@ -26,6 +26,7 @@ enum class ErrorCode {
   kInvalidArgument,         // admin: 400
   kAlreadyExists,           // admin: 409
   kUnauthorized,            // admin: 401
+  kForbidden,               // admin: 403 (not allowed by the operator's settings or limits)
 };
 
 struct Error {

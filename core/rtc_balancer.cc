@@ -1,6 +1,7 @@
 #include "core/rtc_balancer.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <optional>
 
 #include "core/balancing/hash_strategy.h"
@@ -25,6 +26,43 @@ bool namesServer(const Server& s, std::string_view machine) {
 
 }  // namespace
 
+std::string rtcClientKey(std::string_view peer, std::string_view forwardedFor,
+                         const std::vector<IpNet>& trustedProxies) {
+  auto trim = [](std::string_view v) {
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+    return v;
+  };
+  auto peerAddress = parseIpAddress(trim(peer));
+  if (!peerAddress) return "";
+  auto trusted = [&trustedProxies](const IpAddress& a) {
+    return std::any_of(trustedProxies.begin(), trustedProxies.end(),
+                       [&a](const IpNet& net) { return net.contains(a); });
+  };
+  IpAddress client = *peerAddress;
+  if (trusted(client)) {
+    // Each proxy appends the address it got the request from: the right-most address that no
+    // trusted proxy added is the client. What lies left of it the client may have written.
+    std::string_view rest = forwardedFor;
+    while (!rest.empty()) {
+      size_t comma = rest.rfind(',');
+      std::string_view item = trim(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(0, comma);
+      auto address = parseIpAddress(item);
+      if (!address) break;
+      client = *address;
+      if (!trusted(client)) break;
+    }
+  }
+  static constexpr IpAddress kMapped{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (std::equal(kMapped.begin(), kMapped.begin() + 12, client.begin())) {
+    return ipAddressText(client);
+  }
+  // One IPv6 host usually holds a whole /64: count the network, not each address in it.
+  std::fill(client.begin() + 8, client.end(), 0);
+  return ipAddressText(client) + "/64";
+}
+
 const std::string& signallingUrl(const Server& server, bool secure) {
   return secure ? server.wssUrl : server.wsUrl;
 }
@@ -47,6 +85,11 @@ void RtcBalancer::prune(int64_t nowMs) {
     while (!times.empty() && times.front() <= oldest) times.pop_front();
     it = times.empty() ? reservations_.erase(it) : std::next(it);
   }
+  for (auto it = clients_.begin(); it != clients_.end();) {
+    auto& times = it->second;
+    while (!times.empty() && times.front() <= oldest) times.pop_front();
+    it = times.empty() ? clients_.erase(it) : std::next(it);
+  }
   int64_t idleSince = nowMs - config_.meetingTtl.count();
   std::erase_if(meetings_,
                 [idleSince](const auto& entry) { return entry.second.lastUsedMs <= idleSince; });
@@ -66,6 +109,25 @@ int RtcBalancer::reservedOn(const std::string& serverId, int64_t nowMs) {
   int64_t oldest = nowMs - config_.reservationTtl.count();
   while (!times.empty() && times.front() <= oldest) times.pop_front();
   return static_cast<int>(times.size());
+}
+
+size_t RtcBalancer::clientsTracked() {
+  std::lock_guard lock(mu_);
+  return clients_.size();
+}
+
+std::deque<int64_t>& RtcBalancer::clientTimes(const std::string& key, int64_t nowMs) {
+  auto it = clients_.find(key);
+  if (it == clients_.end()) {
+    // Bounded: past the bound new clients share one count until others decay (by then the
+    // tracked clients hold far more connections than any cluster has).
+    it = clients_.size() < kMaxTrackedClients ? clients_.try_emplace(key).first
+                                              : clients_.try_emplace(kOverflowClient).first;
+  }
+  auto& times = it->second;
+  int64_t oldest = nowMs - config_.reservationTtl.count();
+  while (!times.empty() && times.front() <= oldest) times.pop_front();
+  return times;
 }
 
 std::map<std::string, int> RtcBalancer::handedOut() {
@@ -97,14 +159,31 @@ Result<RtcChoice> RtcBalancer::choose(const RtcRequest& request) {
     return s.availableForNewMeetings() && !signallingUrl(s, request.secure).empty();
   };
 
+  const std::string client =
+      config_.reservationsPerClient > 0
+          ? rtcClientKey(request.clientAddress, request.forwardedFor, config_.trustedProxies)
+          : std::string();
+
   std::lock_guard lock(mu_);
   const int64_t now = clock_.nowMs();
   prune(now);
+  std::deque<int64_t>* clientHanded = nullptr;
+  if (config_.reservationsPerClient > 0 && !client.empty()) {
+    clientHanded = &clientTimes(client, now);
+    if (clientHanded->size() >= static_cast<size_t>(config_.reservationsPerClient)) {
+      char ttl[32];
+      std::snprintf(ttl, sizeof ttl, "%g", config_.reservationTtl.count() / 1000.0);
+      return Error::of(ErrorCode::kNoServerAvailable,
+                       "too many connections for this client (" +
+                           std::to_string(config_.reservationsPerClient) + " per " + ttl + " s)");
+    }
+  }
   auto connections = [this, now](const Server& s) {
     return s.live.usage.users + reservedOn(s.id, now);
   };
   auto hand = [&](const Server& s, std::string strategy) -> RtcChoice {
     reservations_[s.id].push_back(now);
+    if (clientHanded != nullptr) clientHanded->push_back(now);
     if (!request.meeting.empty()) remember(request.meeting, s.id, now);
     return RtcChoice{signallingUrl(s, request.secure), s.id, std::move(strategy)};
   };

@@ -85,4 +85,21 @@ std::string serverHost(std::string_view url) {
   return std::string(authority);
 }
 
+std::string displayUrl(std::string_view url) {
+  size_t start = url.find("://");
+  start = start == std::string_view::npos ? 0 : start + 3;
+  size_t end = url.find_first_of("/?#", start);
+  std::string_view authority =
+      url.substr(start, end == std::string_view::npos ? url.npos : end - start);
+  size_t at = authority.rfind('@');
+  if (at == std::string_view::npos) return std::string(url);
+  std::string_view userinfo = authority.substr(0, at);
+  std::string_view user = userinfo.substr(0, userinfo.find(':'));
+  std::string shown(url.substr(0, start));
+  shown += user;
+  if (user.size() < userinfo.size()) shown += ":***";
+  shown += url.substr(start + at);
+  return shown;
+}
+
 }  // namespace sb

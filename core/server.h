@@ -93,4 +93,8 @@ bool isSignallingUrl(std::string_view url, bool secure);
 // when the URL names one), for tables and logs; never the user or password a URL may carry.
 std::string serverHost(std::string_view url);
 
+// `url` for listings and logs: the password of "https://user:password@host/..." is shown as
+// "***" (the admin API and the CLI show servers' URLs; who may list them need not know it).
+std::string displayUrl(std::string_view url);
+
 }  // namespace sb

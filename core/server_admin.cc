@@ -1,10 +1,19 @@
 #include "core/server_admin.h"
 
+#include <curl/curl.h>  // the URL parser only: no I/O happens here
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <memory>
 #include <random>
+#include <utility>
 
 #include "core/bbb_url.h"
+#include "core/query_string.h"
 
 namespace sb {
 namespace {
@@ -13,8 +22,56 @@ namespace {
 std::optional<Error> registrationRefusal(const Server& server, ServerAdmin::Registrant who) {
   if (who == ServerAdmin::Registrant::kOperator || !server.addedByOperator) return std::nullopt;
   return Error::of(ErrorCode::kAlreadyExists,
-                   "The server with URL " + server.url +
+                   "The server with URL " + serverHost(server.url) +
                        " was added by an operator; the registration token cannot change it");
+}
+
+// Constant time: the registration token's holder proves with its BBB secret which server it is.
+bool sameSecret(const std::string& given, const std::string& stored) {
+  return !stored.empty() && given.size() == stored.size() &&
+         CRYPTO_memcmp(given.data(), stored.data(), given.size()) == 0;
+}
+
+bool hasControlBytes(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7f;
+  });
+}
+
+std::string formatNumber(double value) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", value);
+  return buf;
+}
+
+// The addresses the poller is never pointed at without the operator's permission.
+struct RefusedNet {
+  IpNet net;
+  const char* kind;
+};
+const std::vector<RefusedNet>& refusedNets() {
+  static const std::vector<RefusedNet> nets = {
+      {*parseIpNet("127.0.0.0/8"), "loopback"},      {*parseIpNet("::1/128"), "loopback"},
+      {*parseIpNet("169.254.0.0/16"), "link-local"}, {*parseIpNet("fe80::/10"), "link-local"},
+      {*parseIpNet("0.0.0.0/8"), "unspecified"},     {*parseIpNet("::/128"), "unspecified"},
+  };
+  return nets;
+}
+
+// The host libcurl (which the poller calls with) reads from `url`: "[::1]", "bbb.example.com".
+std::optional<std::string> urlHost(std::string_view url) {
+  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> parsed(curl_url(), curl_url_cleanup);
+  if (!parsed) return std::nullopt;
+  std::string text(url);
+  if (curl_url_set(parsed.get(), CURLUPART_URL, text.c_str(), 0) != CURLUE_OK) return std::nullopt;
+  char* host = nullptr;
+  if (curl_url_get(parsed.get(), CURLUPART_HOST, &host, 0) != CURLUE_OK || host == nullptr) {
+    return std::nullopt;
+  }
+  std::string out = host;
+  curl_free(host);
+  return out;
 }
 
 // Copies every field `c` sets onto `server` (validated before).
@@ -40,6 +97,44 @@ int64_t nowMs() {
 
 }  // namespace
 
+Status checkServerUrlAddress(std::string_view url, const std::vector<IpNet>& allowed,
+                             const HostResolver& resolve) {
+  auto host = urlHost(url);
+  if (!host || host->empty()) {
+    return Error::of(ErrorCode::kInvalidArgument, "url must name a host");
+  }
+  std::vector<IpAddress> addresses;
+  std::string name = *host;
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  while (!name.empty() && name.back() == '.') name.pop_back();
+  const auto literal = parseIpAddress(*host);
+  if (literal) {
+    addresses.push_back(*literal);
+  } else if (name == "localhost" || name.ends_with(".localhost")) {
+    // libcurl answers these names with loopback itself, whatever DNS says.
+    addresses.push_back(*parseIpAddress("127.0.0.1"));
+    addresses.push_back(*parseIpAddress("::1"));
+  } else if (resolve) {
+    addresses = resolve(*host);
+  }
+  for (const IpAddress& a : addresses) {
+    for (const RefusedNet& refused : refusedNets()) {
+      if (!refused.net.contains(a)) continue;
+      if (std::any_of(allowed.begin(), allowed.end(),
+                      [&a](const IpNet& net) { return net.contains(a); })) {
+        break;
+      }
+      return Error::of(ErrorCode::kForbidden,
+                       "Server URL host " + *host + (literal ? " is " : " resolves to ") +
+                           ipAddressText(a) + ", a " + refused.kind +
+                           " address: the router calls none unless the operator allows it in "
+                           "SERVER_URL_ALLOWED_NETS");
+    }
+  }
+  return Status::Ok();
+}
+
 std::string newServerId() {
   thread_local std::mt19937_64 rng(std::random_device{}());
   static constexpr char kHex[] = "0123456789abcdef";
@@ -61,30 +156,68 @@ Status ServerAdmin::validate(const ServerChanges& c, bool adding) const {
   if (adding && (!c.url || c.url->empty() || !c.secret || c.secret->empty())) {
     return Error::of(ErrorCode::kInvalidArgument, "Server needs a URL and a secret");
   }
-  if (c.url && !normalizeServerUrl(*c.url)) {
-    return Error::of(ErrorCode::kInvalidArgument,
-                     "Server URL must start with http:// or https:// and name a host");
+  auto invalid = [](std::string message) {
+    return Error::of(ErrorCode::kInvalidArgument, std::move(message));
+  };
+  if (c.url &&
+      (c.url->size() > kMaxUrlBytes || hasControlBytes(*c.url) || !normalizeServerUrl(*c.url))) {
+    return invalid("url must start with http:// or https://, name a host, and hold at most " +
+                   std::to_string(kMaxUrlBytes) + " bytes");
   }
-  if (c.secret && c.secret->empty()) {
-    return Error::of(ErrorCode::kInvalidArgument, "The secret must not be empty");
+  if (c.secret &&
+      (c.secret->empty() || c.secret->size() > kMaxSecretBytes || hasControlBytes(*c.secret))) {
+    return invalid("secret must not be empty, hold control characters or more than " +
+                   std::to_string(kMaxSecretBytes) + " bytes");
   }
-  if (c.loadMultiplier && (!std::isfinite(*c.loadMultiplier) || *c.loadMultiplier <= 0)) {
-    return Error::of(ErrorCode::kInvalidArgument, "Load-multiplier must be a positive number");
+  if (c.loadMultiplier && (!std::isfinite(*c.loadMultiplier) || *c.loadMultiplier <= 0 ||
+                           *c.loadMultiplier > kMaxLoadMultiplier)) {
+    return invalid("load_multiplier must be a number > 0 and <= " +
+                   formatNumber(kMaxLoadMultiplier));
   }
-  if ((c.maxUsers && *c.maxUsers < 0) || (c.maxMeetings && *c.maxMeetings < 0)) {
-    return Error::of(ErrorCode::kInvalidArgument, "Capacity limits must be >= 0 (0 = no limit)");
+  for (auto [name, value] :
+       {std::pair{"max_users", c.maxUsers}, std::pair{"max_meetings", c.maxMeetings}}) {
+    if (value && (*value < 0 || *value > kMaxServerCapacity)) {
+      return invalid(std::string(name) + " must be an integer from 0 to " +
+                     std::to_string(kMaxServerCapacity) + " (0 = no limit)");
+    }
   }
-  if (c.wsUrl && !c.wsUrl->empty() && !isSignallingUrl(*c.wsUrl, /*secure=*/false)) {
-    return Error::of(ErrorCode::kInvalidArgument, "ws-url must look like ws://host:port");
+  if (c.wsUrl && !c.wsUrl->empty() &&
+      (c.wsUrl->size() > kMaxUrlBytes || !isSignallingUrl(*c.wsUrl, /*secure=*/false))) {
+    return invalid("ws_url must look like ws://host:port");
   }
-  if (c.wssUrl && !c.wssUrl->empty() && !isSignallingUrl(*c.wssUrl, /*secure=*/true)) {
-    return Error::of(ErrorCode::kInvalidArgument, "wss-url must look like wss://host:port");
+  if (c.wssUrl && !c.wssUrl->empty() &&
+      (c.wssUrl->size() > kMaxUrlBytes || !isSignallingUrl(*c.wssUrl, /*secure=*/true))) {
+    return invalid("wss_url must look like wss://host:port");
   }
-  if (c.maxConnections && *c.maxConnections <= 0) {
-    return Error::of(ErrorCode::kInvalidArgument, "max-connections must be > 0");
+  if (c.maxConnections && (*c.maxConnections <= 0 || *c.maxConnections > kMaxServerCapacity)) {
+    return invalid("max_connections must be an integer from 1 to " +
+                   std::to_string(kMaxServerCapacity));
   }
-  if (c.tag && (c.tag->find(';') != std::string::npos || c.tag->find('!') != std::string::npos)) {
-    return Error::of(ErrorCode::kInvalidArgument, "A tag may not contain ';' or '!'");
+  if (c.tag && (c.tag->find(';') != std::string::npos || c.tag->find('!') != std::string::npos ||
+                c.tag->size() > kMaxTagBytes || hasControlBytes(*c.tag) || !isValidUtf8(*c.tag))) {
+    return invalid("tag must be UTF-8 text of at most " + std::to_string(kMaxTagBytes) +
+                   " bytes without ';', '!' or control characters");
+  }
+  return Status::Ok();
+}
+
+Status ServerAdmin::withinRegistrationLimits(const ServerChanges& c) const {
+  const AdminConfig& limits = config_.admin;
+  if (c.loadMultiplier && (*c.loadMultiplier < limits.registrationLoadMultiplierMin ||
+                           *c.loadMultiplier > limits.registrationLoadMultiplierMax)) {
+    return Error::of(ErrorCode::kForbidden,
+                     "load_multiplier " + formatNumber(*c.loadMultiplier) +
+                         " is outside what the registration token may set: " +
+                         formatNumber(limits.registrationLoadMultiplierMin) + " to " +
+                         formatNumber(limits.registrationLoadMultiplierMax) +
+                         " (REGISTRATION_LOAD_MULTIPLIER_MIN/_MAX)");
+  }
+  const auto& tags = limits.registrationTags;
+  if (c.tag && !c.tag->empty() && !tags.empty() &&
+      std::find(tags.begin(), tags.end(), *c.tag) == tags.end()) {
+    return Error::of(
+        ErrorCode::kForbidden,
+        "tag " + *c.tag + " is not one the registration token may set (REGISTRATION_TAGS)");
   }
   return Status::Ok();
 }
@@ -202,6 +335,10 @@ Result<std::optional<Server>> ServerAdmin::findByUrl(const std::string& url) {
 Result<ServerAdmin::Registration> ServerAdmin::registerServer(const ServerChanges& changes,
                                                               Registrant who) {
   if (auto s = validate(changes, /*adding=*/true); !s) return s.error();
+  const bool byServer = who == Registrant::kServer;
+  if (byServer) {
+    if (auto s = withinRegistrationLimits(changes); !s) return s.error();
+  }
   ServerChanges enabled = changes;
   enabled.state = AdminState::kEnabled;
   // Whether the registration token may change the server is the operator's call (PATCH), even
@@ -214,6 +351,12 @@ Result<ServerAdmin::Registration> ServerAdmin::registerServer(const ServerChange
       // Coming back (a restart, or a repeat at boot): take the new details, serve again.
       Server server = std::move(**existing);
       if (auto refused = registrationRefusal(server, who)) return *refused;
+      if (byServer && !sameSecret(*changes.secret, server.secret)) {
+        return Error::of(ErrorCode::kForbidden,
+                         "The server with URL " + serverHost(server.url) +
+                             " is registered with another secret: the registration token only "
+                             "changes its own server (an operator can change the secret)");
+      }
       applyChanges(server, enabled);
       server.state = AdminState::kEnabled;
       server.removeWhenDrained = false;
@@ -222,7 +365,12 @@ Result<ServerAdmin::Registration> ServerAdmin::registerServer(const ServerChange
       if (!fresh) return fresh.error();
       return Registration{std::move(*fresh), false};
     }
-    auto added = insert(enabled, /*byOperator=*/false);
+    ServerChanges fresh = enabled;
+    if (byServer && !fresh.loadMultiplier) {
+      fresh.loadMultiplier = std::clamp(1.0, config_.admin.registrationLoadMultiplierMin,
+                                        config_.admin.registrationLoadMultiplierMax);
+    }
+    auto added = insert(fresh, /*byOperator=*/false);
     if (added) return Registration{std::move(*added), true};
     // Two registrations of one URL raced: the loser finds the winner's record and updates it.
     if (added.error().code != ErrorCode::kAlreadyExists) return added.error();
@@ -230,12 +378,18 @@ Result<ServerAdmin::Registration> ServerAdmin::registerServer(const ServerChange
   return Error::of(ErrorCode::kAlreadyExists, "Server registration raced; retry");
 }
 
-Result<Server> ServerAdmin::deregisterServer(const std::string& url, Registrant who) {
+Result<Server> ServerAdmin::deregisterServer(const std::string& url, Registrant who,
+                                             const std::string& secret) {
   auto existing = findByUrl(url);
   if (!existing) return existing.error();
-  if (!*existing) return Error::of(ErrorCode::kNotFound, "No server with URL " + url);
+  if (!*existing) return Error::of(ErrorCode::kNotFound, "No server with URL " + serverHost(url));
   Server server = std::move(**existing);
   if (auto refused = registrationRefusal(server, who)) return *refused;
+  if (who == Registrant::kServer && !sameSecret(secret, server.secret)) {
+    return Error::of(ErrorCode::kForbidden,
+                     "Give the secret of the server with URL " + serverHost(server.url) +
+                         ": the registration token only deregisters its own server");
+  }
   if (server.state == AdminState::kEnabled) server.state = AdminState::kCordoned;
   server.removeWhenDrained = true;
   if (auto s = servers_.updateServer(server); !s) return s.error();

@@ -2,8 +2,11 @@
 // Used by the admin API. Thread-safety: as the stores.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "core/bbb_client.h"
 #include "core/checksum.h"
@@ -14,6 +17,13 @@
 #include "core/server_store.h"
 
 namespace sb {
+
+// Bounds of what an operator or a registering server may set (the admin API names the field).
+inline constexpr double kMaxLoadMultiplier = 1000;
+inline constexpr int kMaxServerCapacity = 10'000'000;  // max_users, max_meetings, max_connections
+inline constexpr size_t kMaxUrlBytes = 2048;           // url, ws_url, wss_url
+inline constexpr size_t kMaxSecretBytes = 1024;
+inline constexpr size_t kMaxTagBytes = 256;
 
 struct ServerChanges {
   std::optional<std::string> url;
@@ -62,8 +72,14 @@ class ServerAdmin {
   // server with that URL and enables it again (a repeat registration is harmless). It takes
   // meetings once the poller has seen it healthy. `created` says which happened.
   //
-  // Who registers: a server with the registration token may not change a server an operator
-  // added (kAlreadyExists, nothing changed); an operator (the admin token) may.
+  // Who registers: an operator (the admin token) may register and change any server. A server
+  // (the registration token, which every autoscaled node holds) only registers and changes its
+  // own server, within the operator's limits (AdminConfig):
+  //   - a server an operator added: kAlreadyExists, nothing changed;
+  //   - a server registered before: only with the secret it was registered with (its own BBB
+  //     secret proves it is that server; another node does not know it): else kForbidden;
+  //   - load_multiplier outside REGISTRATION_LOAD_MULTIPLIER_MIN..MAX, or a tag not in
+  //     REGISTRATION_TAGS: kForbidden.
   enum class Registrant { kServer, kOperator };
   struct Registration {
     Server server;
@@ -72,11 +88,15 @@ class ServerAdmin {
   Result<Registration> registerServer(const ServerChanges& changes, Registrant who);
   // Cordons the server with that URL and marks it to be removed (not just disabled) once its
   // meetings have ended. kNotFound when no server has that URL; kAlreadyExists when a server
-  // (the registration token) asks it of a server an operator added.
-  Result<Server> deregisterServer(const std::string& url, Registrant who);
+  // (the registration token) asks it of a server an operator added; kForbidden when a server
+  // does not give that server's secret (only its own server may be drained).
+  Result<Server> deregisterServer(const std::string& url, Registrant who,
+                                  const std::string& secret = "");
 
  private:
   Status validate(const ServerChanges& changes, bool adding) const;
+  // kForbidden when a registration by a server sets what the operator's limits do not allow.
+  Status withinRegistrationLimits(const ServerChanges& changes) const;
   Result<Server> insert(const ServerChanges& changes, bool byOperator);
   // Ends the copies of the server's meetings where it runs them (best effort: stops at the first
   // it does not answer). Fails only when the meetings cannot be listed.
@@ -94,5 +114,17 @@ class ServerAdmin {
 
 // A new random server id (32 lowercase hex digits).
 std::string newServerId();
+
+// The addresses a host name resolves to (getaddrinfo in the router: core does no I/O). Empty
+// when it does not resolve.
+using HostResolver = std::function<std::vector<IpAddress>(const std::string& host)>;
+// Whether the poller may be pointed at `url`: kForbidden when its host is, or resolves to, a
+// loopback, link-local or unspecified address (127.0.0.0/8, ::1, 169.254.0.0/16, fe80::/10,
+// 0.0.0.0/8, ::, IPv4-mapped forms included) that no network of `allowed`
+// (SERVER_URL_ALLOWED_NETS) holds; kInvalidArgument when it names no host. A name that does not
+// resolve passes (nothing can be called there yet). Checked when a URL is added or changed:
+// what a name resolves to later (DNS rebinding) is not covered here.
+Status checkServerUrlAddress(std::string_view url, const std::vector<IpNet>& allowed,
+                             const HostResolver& resolve);
 
 }  // namespace sb

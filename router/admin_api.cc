@@ -1,14 +1,19 @@
 #include "router/admin_api.h"
 
+#include <netdb.h>
+#include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "core/headroom.h"
 #include "core/query_string.h"
-
-#include <charconv>
 
 namespace sb {
 namespace {
@@ -19,7 +24,9 @@ HttpResponse jsonResponse(int status, const json& body) {
   HttpResponse r;
   r.status = status;
   r.contentType = "application/json";
-  r.body = body.dump();
+  // Text that came from BBB servers (last_error, bbb_version) or from a path may hold invalid
+  // UTF-8: such bytes become U+FFFD instead of an exception (which answered 500 for good).
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
   return r;
 }
 
@@ -32,11 +39,15 @@ int statusFor(ErrorCode code) {
     case ErrorCode::kNotFound:
       return 404;
     case ErrorCode::kInvalidArgument:
+    case ErrorCode::kValidationError:  // a meeting id in the path that BBB would refuse
+    case ErrorCode::kMissingParamMeetingID:
       return 400;
     case ErrorCode::kAlreadyExists:
       return 409;
     case ErrorCode::kUnauthorized:
       return 401;
+    case ErrorCode::kForbidden:
+      return 403;
     case ErrorCode::kStoreUnavailable:
       return 503;
     default:
@@ -48,7 +59,7 @@ HttpResponse fromError(const Error& e) { return jsonError(statusFor(e.code), e.m
 
 json serverJson(const Server& s) {
   return json{{"id", s.id},
-              {"url", s.url},
+              {"url", displayUrl(s.url)},
               {"host", serverHost(s.url)},
               {"tag", s.tag},
               {"state", adminStateName(s.state)},
@@ -85,46 +96,142 @@ std::vector<std::string> splitPath(const std::string& path) {
   return parts;
 }
 
-// Reads the optional fields of a server add/update body. Type errors are kInvalidArgument.
+Error fieldError(const std::string& name, const std::string& expected) {
+  return Error::of(ErrorCode::kInvalidArgument, name + " must be " + expected);
+}
+
+// A text field: a JSON string; with `nullClears`, null stands for "".
+Status readText(const json& body, const char* name, bool nullClears,
+                std::optional<std::string>& out) {
+  if (!body.contains(name)) return Status::Ok();
+  const json& v = body.at(name);
+  if (nullClears && v.is_null()) {
+    out = "";
+    return Status::Ok();
+  }
+  if (!v.is_string()) return fieldError(name, "a string");
+  out = v.get<std::string>();
+  return Status::Ok();
+}
+
+// An integer field in [min, max], read whole: a JSON integer (or a number without a fraction),
+// or a string of decimal digits ("40"; never "5abc" or "1e3"). Nothing is cast or wrapped.
+Status readInt(const json& body, const char* name, int64_t min, int64_t max, const char* note,
+               std::optional<int>& out) {
+  if (!body.contains(name)) return Status::Ok();
+  const json& v = body.at(name);
+  std::optional<int64_t> n;
+  if (v.is_number_unsigned()) {
+    if (uint64_t u = v.get<uint64_t>(); u <= static_cast<uint64_t>(max)) {
+      n = static_cast<int64_t>(u);
+    }
+  } else if (v.is_number_integer()) {
+    n = v.get<int64_t>();
+  } else if (v.is_number_float()) {
+    double d = v.get<double>();
+    if (std::isfinite(d) && std::trunc(d) == d && d >= static_cast<double>(min) &&
+        d <= static_cast<double>(max)) {
+      n = static_cast<int64_t>(d);
+    }
+  } else if (v.is_string()) {
+    const auto& text = v.get_ref<const std::string&>();
+    int64_t parsed = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), parsed);
+    if (!text.empty() && ec == std::errc() && end == text.data() + text.size()) n = parsed;
+  }
+  if (!n || *n < min || *n > max) {
+    return fieldError(
+        name, "an integer from " + std::to_string(min) + " to " + std::to_string(max) + note);
+  }
+  out = static_cast<int>(*n);
+  return Status::Ok();
+}
+
+// The load multiplier: a JSON number, or a decimal number as a string read whole ("2.5").
+Status readLoadMultiplier(const json& body, std::optional<double>& out) {
+  static constexpr const char* kName = "load_multiplier";
+  if (!body.contains(kName)) return Status::Ok();
+  const json& v = body.at(kName);
+  std::optional<double> d;
+  if (v.is_number()) {
+    d = v.get<double>();
+  } else if (v.is_string()) {
+    const auto& text = v.get_ref<const std::string&>();
+    double parsed = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), parsed);
+    if (!text.empty() && ec == std::errc() && end == text.data() + text.size()) d = parsed;
+  }
+  if (!d || !std::isfinite(*d) || *d <= 0 || *d > kMaxLoadMultiplier) {
+    return fieldError(kName, "a number > 0 and <= 1000");
+  }
+  out = *d;
+  return Status::Ok();
+}
+
+Status readBool(const json& body, const char* name, std::optional<bool>& out) {
+  if (!body.contains(name)) return Status::Ok();
+  if (!body.at(name).is_boolean()) return fieldError(name, "true or false");
+  out = body.at(name).get<bool>();
+  return Status::Ok();
+}
+
+// Reads the fields of a server add/update/registration body: each is type- and range-checked,
+// and an error names the field (kInvalidArgument). Fields not named here are ignored.
 Result<ServerChanges> parseChanges(const json& body) {
   ServerChanges c;
-  try {
-    if (body.contains("url")) c.url = body.at("url").get<std::string>();
-    if (body.contains("secret")) c.secret = body.at("secret").get<std::string>();
-    // Text fields where null clears, as "" does.
-    auto optionalText = [&body](const char* name, std::optional<std::string>& out) {
-      if (body.contains(name))
-        out = body.at(name).is_null() ? "" : body.at(name).get<std::string>();
-    };
-    optionalText("tag", c.tag);
-    if (body.contains("load_multiplier")) {
-      const json& m = body.at("load_multiplier");
-      c.loadMultiplier = m.is_string() ? std::stod(m.get<std::string>()) : m.get<double>();
-    }
-    if (body.contains("max_users")) c.maxUsers = body.at("max_users").get<int>();
-    if (body.contains("max_meetings")) c.maxMeetings = body.at("max_meetings").get<int>();
-    optionalText("ws_url", c.wsUrl);
-    optionalText("wss_url", c.wssUrl);
-    if (body.contains("max_connections")) c.maxConnections = body.at("max_connections").get<int>();
-    if (body.contains("added_by_operator")) {
-      c.addedByOperator = body.at("added_by_operator").get<bool>();
-    }
-    if (body.contains("state")) {
-      auto state = parseAdminState(body.at("state").get<std::string>());
-      if (!state) {
-        return Error::of(ErrorCode::kInvalidArgument,
-                         "Invalid state parameter: " + body.at("state").get<std::string>());
-      }
-      c.state = *state;
-    }
-  } catch (const std::exception&) {
-    return Error::of(ErrorCode::kInvalidArgument,
-                     "Invalid field types: url, secret, tag, state, ws_url and wss_url are "
-                     "strings, load_multiplier a number, max_users, max_meetings and "
-                     "max_connections integers, added_by_operator true or false");
+  std::optional<std::string> state;
+  for (Status s :
+       {readText(body, "url", false, c.url), readText(body, "secret", false, c.secret),
+        readText(body, "tag", true, c.tag), readText(body, "ws_url", true, c.wsUrl),
+        readText(body, "wss_url", true, c.wssUrl), readText(body, "state", false, state),
+        readLoadMultiplier(body, c.loadMultiplier),
+        readInt(body, "max_users", 0, kMaxServerCapacity, " (0 = no limit)", c.maxUsers),
+        readInt(body, "max_meetings", 0, kMaxServerCapacity, " (0 = no limit)", c.maxMeetings),
+        readInt(body, "max_connections", 1, kMaxServerCapacity, "", c.maxConnections),
+        readBool(body, "added_by_operator", c.addedByOperator)}) {
+    if (!s) return s.error();
+  }
+  if (state) {
+    auto parsed = parseAdminState(*state);
+    if (!parsed) return fieldError("state", "enabled, cordoned or disabled");
+    c.state = *parsed;
   }
   return c;
 }
+
+// getaddrinfo, on the worker the admin call runs on. Empty when the name does not resolve.
+std::vector<IpAddress> resolveHost(const std::string& host) {
+  std::string name = host;
+  if (name.size() >= 2 && name.front() == '[' && name.back() == ']') {
+    name = name.substr(1, name.size() - 2);
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  std::vector<IpAddress> out;
+  if (getaddrinfo(name.c_str(), nullptr, &hints, &found) != 0) return out;
+  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    IpAddress ip{};
+    if (a->ai_family == AF_INET) {
+      ip[10] = ip[11] = 0xff;
+      const auto* v4 = reinterpret_cast<const sockaddr_in*>(a->ai_addr);
+      std::memcpy(ip.data() + 12, &v4->sin_addr, 4);
+    } else if (a->ai_family == AF_INET6) {
+      const auto* v6 = reinterpret_cast<const sockaddr_in6*>(a->ai_addr);
+      std::memcpy(ip.data(), &v6->sin6_addr, 16);
+    } else {
+      continue;
+    }
+    out.push_back(ip);
+  }
+  freeaddrinfo(found);
+  return out;
+}
+
+// Ids and path segments are UTF-8 text: other bytes name nothing (404). What else an id may hold
+// (a NUL in a meeting id) the store or the router decides.
+bool plausibleSegment(const std::string& segment) { return isValidUtf8(segment); }
 
 Result<json> parseBody(const HttpRequest& request) {
   if (request.body.empty()) return json::object();
@@ -141,10 +248,6 @@ Result<json> parseBody(const HttpRequest& request) {
     return inner;
   }
   return body;
-}
-
-bool boolField(const json& body, const char* name) {
-  return body.contains(name) && body[name].is_boolean() && body[name].get<bool>();
 }
 
 }  // namespace
@@ -208,6 +311,12 @@ void AdminApi::handle(const HttpRequest& request, const std::string& subpath, co
   });
 }
 
+Status AdminApi::checkUrl(const std::optional<std::string>& url) const {
+  // A URL validate() refuses is named there (what is wrong with it); here only where it points.
+  if (!url || !normalizeServerUrl(*url)) return Status::Ok();
+  return checkServerUrlAddress(*url, config_.serverUrlAllowedNets, resolveHost);
+}
+
 HttpResponse AdminApi::registration(const HttpRequest& request, bool registering,
                                     ServerAdmin::Registrant who) {
   auto body = parseBody(request);
@@ -216,12 +325,13 @@ HttpResponse AdminApi::registration(const HttpRequest& request, bool registering
   if (!changes) return fromError(changes.error());
   if (!changes->url || changes->url->empty()) return jsonError(400, "Give the server's url");
   if (!registering) {
-    auto s = admin_.deregisterServer(*changes->url, who);
+    auto s = admin_.deregisterServer(*changes->url, who, changes->secret.value_or(""));
     if (!s) return fromError(s.error());
     spdlog::info("deregistered server {} ({}): cordoned, removed once drained", s->id,
                  serverHost(s->url));
     return jsonResponse(200, serverJson(*s));
   }
+  if (auto allowed = checkUrl(changes->url); !allowed) return fromError(allowed.error());
   auto r = admin_.registerServer(*changes, who);
   if (!r) return fromError(r.error());
   spdlog::info("{} server {} ({}): enabled, in use once polled healthy",
@@ -235,6 +345,9 @@ HttpResponse AdminApi::route(const HttpRequest& request, const std::string& subp
   for (auto& p : parts) {
     auto decoded = urlDecode(p);
     if (!decoded) return jsonError(400, "Invalid percent-encoding in the path");
+    if (!plausibleSegment(*decoded)) {
+      return jsonError(404, "Not found: ids and endpoints are UTF-8 text");
+    }
     p = *decoded;
   }
   const std::string& m = request.method;
@@ -252,6 +365,7 @@ HttpResponse AdminApi::route(const HttpRequest& request, const std::string& subp
     if (m == "POST") {
       auto changes = parseChanges(*body);
       if (!changes) return fromError(changes.error());
+      if (auto allowed = checkUrl(changes->url); !allowed) return fromError(allowed.error());
       auto added = admin_.add(*changes);
       if (!added) return fromError(added.error());
       spdlog::info("admin: added server {} ({}) state={}", added->id, serverHost(added->url),
@@ -268,6 +382,7 @@ HttpResponse AdminApi::route(const HttpRequest& request, const std::string& subp
     if (m == "PATCH" || m == "PUT") {
       auto changes = parseChanges(*body);
       if (!changes) return fromError(changes.error());
+      if (auto allowed = checkUrl(changes->url); !allowed) return fromError(allowed.error());
       auto s = admin_.update(id, *changes);
       if (s) spdlog::info("admin: updated server {}", id);
       return s ? jsonResponse(200, serverJson(*s)) : fromError(s.error());
@@ -288,7 +403,12 @@ HttpResponse AdminApi::route(const HttpRequest& request, const std::string& subp
       return s ? jsonResponse(200, serverJson(*s)) : fromError(s.error());
     }
     if (action == "panic") {
-      auto outcome = admin_.panic(id, boolField(*body, "failover"), boolField(*body, "keep_state"));
+      std::optional<bool> failover, keepState;
+      for (Status s :
+           {readBool(*body, "failover", failover), readBool(*body, "keep_state", keepState)}) {
+        if (!s) return fromError(s.error());
+      }
+      auto outcome = admin_.panic(id, failover.value_or(false), keepState.value_or(false));
       if (!outcome) return fromError(outcome.error());
       spdlog::warn("admin: panicked server {}: {} meetings ended, {} failed over", id,
                    outcome->meetingsEnded, outcome->meetingsFailedOver);
@@ -299,7 +419,8 @@ HttpResponse AdminApi::route(const HttpRequest& request, const std::string& subp
   }
   if (parts.size() == 1 && parts[0] == "meetings" && m == "GET") {
     auto q = QueryString::parse(request.rawQuery);
-    std::string server = q ? std::string(q->get("server").value_or("")) : "";
+    if (!q) return jsonError(400, "Invalid query string");
+    std::string server(q->get("server").value_or(""));
     auto list = meetings_.listMeetings(server);
     if (!list) return fromError(list.error());
     auto all = servers_.listServers();
@@ -335,8 +456,9 @@ HttpResponse AdminApi::route(const HttpRequest& request, const std::string& subp
   }
   if (parts.size() == 1 && parts[0] == "status" && m == "GET") {
     auto q = QueryString::parse(request.rawQuery);
+    if (!q) return jsonError(400, "Invalid query string");
     int survive = 1;
-    if (auto v = q ? q->get("survive") : std::nullopt; v && !v->empty()) {
+    if (auto v = q->get("survive"); v && !v->empty()) {
       auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), survive);
       if (ec != std::errc() || ptr != v->data() + v->size() || survive < 0 || survive > 10000) {
         return jsonError(400, "survive must be an integer between 0 and 10000");

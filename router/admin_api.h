@@ -7,6 +7,7 @@
 // Thread-safety: handle() may be called concurrently; work runs on the worker pool.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "core/config.h"
@@ -31,6 +32,9 @@ class AdminApi {
   HttpResponse route(const HttpRequest& request, const std::string& subpath);
   HttpResponse registration(const HttpRequest& request, bool registering,
                             ServerAdmin::Registrant who);
+  // kForbidden when `url` points at an address the operator has not allowed (a name is resolved
+  // now: core/server_admin.h says what that covers); Ok when unset or invalid (validate names it).
+  Status checkUrl(const std::optional<std::string>& url) const;
   // Whether the request's bearer token is `token` (constant time; never true for "").
   static bool bearerIs(const HttpRequest& request, const std::string& token);
 

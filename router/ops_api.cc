@@ -81,6 +81,8 @@ HttpResponse OpsApi::rtcLoadBalance(const HttpRequest& request) {
   auto secure = parseSecure(secureText.value_or(""));
   if (!secure) return rtcError("secure must be true or false");
   r.secure = *secure;
+  r.clientAddress = request.clientAddress;
+  r.forwardedFor = request.forwardedFor;
   for (const std::string* value : {&r.cluster, &r.machine, &r.meeting}) {
     if (value->size() > 256) return rtcError("parameter too long");
   }

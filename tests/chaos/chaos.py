@@ -552,6 +552,8 @@ def switchboard_env():
         "ACCESS_LOG": "false",
         "LOG_LEVEL": "info",
         "BIND": HOST,
+        # bbb-sim listens on loopback: the operator's permission to add servers there.
+        "SERVER_URL_ALLOWED_NETS": "127.0.0.0/8",
     }
     return env
 

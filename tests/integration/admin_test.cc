@@ -1,6 +1,10 @@
 // The admin API and the admin CLI against a running router and bbb-sim.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -28,6 +32,32 @@ CliResult cli(const std::string& env, const std::string& args) {
   int status = pclose(p);
   r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+// Sends `request` as is on a fresh connection to 127.0.0.1:port; the answer's status (0 when
+// the connection fails or closes without one).
+int rawStatus(uint16_t port, const std::string& request) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return 0;
+  }
+  (void)::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  std::string answer;
+  char buf[4096];
+  ssize_t n;
+  while (answer.find("\r\n") == std::string::npos && (n = ::recv(fd, buf, sizeof buf, 0)) > 0) {
+    answer.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  if (!answer.starts_with("HTTP/1.") || answer.size() < 12) return 0;
+  return std::atoi(answer.c_str() + 9);
 }
 
 class AdminTest : public ::testing::Test {
@@ -217,6 +247,183 @@ TEST_F(AdminTest, CliManagesServersAndShowsStatus) {
   EXPECT_EQ(unreachable.exitCode, 2);
   EXPECT_EQ(cli(env(), "servers remove " + id).exitCode, 0);
   EXPECT_EQ(cli(env(), "--help").exitCode, 0);
+}
+
+// Issue 18 item 5: numbers were cast (4294967297 stored as 1), "5abc" read as 5, and wrong
+// types answered one message for every field. Each field is type- and range-checked and named.
+TEST_F(AdminTest, NumbersAreRangeCheckedAndParsedWhole) {
+  auto add = router_->admin("POST", "/servers",
+                            json{{"url", "https://bbb1.example.com"}, {"secret", "s1"}}.dump());
+  ASSERT_EQ(add.status, 201) << add.body;
+  std::string id = json::parse(add.body)["id"];
+  const json base = {{"url", "https://bbb2.example.com"}, {"secret", "s2"}};
+  struct Case {
+    const char* field;
+    json value;
+  };
+  for (const Case& c : std::initializer_list<Case>{
+           {"max_users", 4294967297ULL},
+           {"max_users", -1},
+           {"max_users", "5abc"},
+           {"max_users", 2.5},
+           {"max_users", true},
+           {"max_meetings", 18446744073709551615ULL},
+           {"max_meetings", -4294967295LL},
+           {"max_connections", 0},
+           {"max_connections", 1e12},
+           {"max_connections", "1e3"},
+           {"load_multiplier", "5abc"},
+           {"load_multiplier", "2 "},
+           {"load_multiplier", 0},
+           {"load_multiplier", -1},
+           {"load_multiplier", 1e300},
+           {"load_multiplier", json::array({1})},
+           {"url", 5},
+           {"url", std::string("https://bbb3.example.com/\0", 26)},
+           {"secret", json::object()},
+           {"secret", std::string("s\0", 2)},
+           {"tag", 1},
+           {"tag", std::string(300, 't')},
+           {"state", 1},
+           {"ws_url", false},
+           {"wss_url", 3},
+           {"added_by_operator", "yes"},
+       }) {
+    json body = base;
+    body[c.field] = c.value;
+    for (auto [method, path] :
+         {std::pair{"POST", std::string("/servers")}, std::pair{"PATCH", "/servers/" + id}}) {
+      auto r = router_->admin(method, path, body.dump());
+      EXPECT_EQ(r.status, 400) << method << " " << c.field << "=" << c.value.dump() << ": "
+                               << r.body;
+      json error = json::parse(r.body, nullptr, false);
+      ASSERT_TRUE(error.is_object()) << r.body;
+      EXPECT_NE(error.value("error", "").find(c.field), std::string::npos)
+          << c.field << ": " << r.body;
+    }
+  }
+  auto servers = json::parse(router_->admin("GET", "/servers").body)["servers"];
+  ASSERT_EQ(servers.size(), 1u) << "nothing was added";
+  EXPECT_EQ(servers[0]["max_users"], 0) << "nothing was changed";
+  EXPECT_EQ(servers[0]["load_multiplier"], 1.0);
+  EXPECT_EQ(servers[0]["url"], "https://bbb1.example.com/bigbluebutton/api/");
+
+  // What is in range is taken, numbers as text included (Scalelite's clients send strings).
+  auto ok = router_->admin("PATCH", "/servers/" + id,
+                           json{{"max_users", 2147483647},
+                                {"max_meetings", "40"},
+                                {"max_connections", 1000.0},
+                                {"load_multiplier", "2.5"}}
+                               .dump());
+  EXPECT_EQ(ok.status, 400) << "2147483647 is above the bound: " << ok.body;
+  ok = router_->admin("PATCH", "/servers/" + id,
+                      json{{"max_users", 10000000},
+                           {"max_meetings", "40"},
+                           {"max_connections", 1000.0},
+                           {"load_multiplier", "2.5"}}
+                          .dump());
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  json updated = json::parse(ok.body);
+  EXPECT_EQ(updated["max_users"], 10000000);
+  EXPECT_EQ(updated["max_meetings"], 40);
+  EXPECT_EQ(updated["max_connections"], 1000);
+  EXPECT_EQ(updated["load_multiplier"], 2.5);
+
+  // Other bodies: panic's flags, move's target.
+  for (const char* body : {R"({"failover":"yes"})", R"({"keep_state":1})"}) {
+    auto r = router_->admin("POST", "/servers/" + id + "/panic", body);
+    EXPECT_EQ(r.status, 400) << body << ": " << r.body;
+  }
+  EXPECT_EQ(router_->admin("POST", "/meetings/m/move", R"({"to":5})").status, 400);
+}
+
+// Issue 18 item 5: an unknown id holding %FF (or a raw 0xFF) answered 500: the error message
+// quoting it could not be dumped as JSON. Any bytes answer 400 or 404.
+TEST_F(AdminTest, IdsAndPathsWithAnyBytesAnswer400Or404) {
+  for (const char* path : {"/servers/%FF", "/servers/%C3%28", "/servers/%00", "/servers/a%FFb",
+                           "/nothing%FF", "/servers/%FF/enable", "/meetings/%FF%FE/end"}) {
+    for (const char* method : {"GET", "POST", "DELETE", "PATCH"}) {
+      auto r = router_->admin(method, path, method == std::string("PATCH") ? "{}" : "");
+      EXPECT_TRUE(r.status == 400 || r.status == 404)
+          << method << " " << path << ": " << r.status << " " << r.body;
+      EXPECT_TRUE(json::parse(r.body, nullptr, false).is_object()) << r.body;
+    }
+  }
+  uint16_t port = router_->service().port();
+  for (const std::string path : {"/switchboard/api/v1/servers/\xff", "/switchboard/api/v1/\xff\xfe",
+                                 "/switchboard/api/v1/meetings/\xc3\x28/end"}) {
+    int status = rawStatus(port, "GET " + path + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                                     Router::kToken + "\r\nConnection: close\r\n\r\n");
+    EXPECT_TRUE(status == 400 || status == 404) << status;
+  }
+  EXPECT_EQ(router_->admin("GET", "/servers").status, 200);
+}
+
+// Issue 18 item 5: a server's last_error (copied from a BBB answer) holding invalid UTF-8 made
+// GET /servers and GET /status answer 500 until it changed.
+TEST_F(AdminTest, TextFromBbbWithInvalidUtf8NeverBreaksTheListings) {
+  auto add = router_->admin("POST", "/servers",
+                            json{{"url", "https://bbb1.example.com"}, {"secret", "s1"}}.dump());
+  ASSERT_EQ(add.status, 201) << add.body;
+  std::string id = json::parse(add.body)["id"];
+  sb::ServerLiveState live;
+  live.lastError = "FAILED: \xff\xfe bad \xc3\x28 answer";
+  live.bbbVersion = "2.7\xff";
+  ASSERT_TRUE(router_->service().servers().updateLiveState(id, live).ok());
+  for (const std::string& path :
+       {std::string("/servers"), "/servers/" + id, std::string("/status")}) {
+    auto r = router_->admin("GET", path);
+    ASSERT_EQ(r.status, 200) << path << ": " << r.body;
+    json body = json::parse(r.body, nullptr, false);
+    ASSERT_FALSE(body.is_discarded()) << path;
+  }
+  json server = json::parse(router_->admin("GET", "/servers/" + id).body);
+  std::string lastError = server["last_error"];
+  EXPECT_TRUE(lastError.starts_with("FAILED: ")) << lastError;
+  EXPECT_NE(lastError.find("\xef\xbf\xbd"), std::string::npos) << "replaced by U+FFFD";
+  EXPECT_EQ(lastError.find('\xff'), std::string::npos);
+}
+
+// Issue 18 item 12: the poller called any host an admin or registration-token holder added,
+// loopback and link-local (cloud metadata) included. They need SERVER_URL_ALLOWED_NETS.
+TEST(ServerUrlPermissionTest, LoopbackAndLinkLocalUrlsNeedTheOperatorsPermission) {
+  Router router([](sb::Config& c) {
+    c.admin.serverUrlAllowedNets.clear();
+    c.admin.registrationToken = "registration-token";
+  });
+  auto post = [&router](const std::string& url) {
+    return router.admin("POST", "/servers", json{{"url", url}, {"secret", "s"}}.dump());
+  };
+  for (const char* url : {"http://127.0.0.1:1/", "http://localhost:1/", "http://[::1]:1/",
+                          "http://[::ffff:127.0.0.1]/", "http://169.254.169.254/latest/meta-data",
+                          "http://[fe80::1]/", "http://0.0.0.0:1/", "http://2130706433/",
+                          "http://127.1/", "http://bbb.example.com@127.0.0.1/"}) {
+    auto r = post(url);
+    EXPECT_EQ(r.status, 403) << url << ": " << r.body;
+    EXPECT_NE(r.body.find("SERVER_URL_ALLOWED_NETS"), std::string::npos) << r.body;
+    auto reg = httpRequest("POST", router.base() + "/switchboard/api/v1/servers/register",
+                           json{{"url", url}, {"secret", "s"}}.dump(), "application/json",
+                           "Bearer registration-token");
+    EXPECT_EQ(reg.status, 403) << url << ": " << reg.body;
+  }
+  auto fine = post("https://bbb.example.com");
+  ASSERT_EQ(fine.status, 201) << fine.body;
+  std::string id = json::parse(fine.body)["id"];
+  auto moved = router.admin("PATCH", "/servers/" + id, json{{"url", "http://127.0.0.1:2"}}.dump());
+  EXPECT_EQ(moved.status, 403) << moved.body;
+  EXPECT_EQ(json::parse(router.admin("GET", "/servers").body)["servers"].size(), 1u);
+
+  Router allowed(
+      [](sb::Config& c) { c.admin.serverUrlAllowedNets = {*sb::parseIpNet("127.0.0.0/8")}; });
+  EXPECT_EQ(
+      allowed.admin("POST", "/servers", json{{"url", "http://127.0.0.1:1"}, {"secret", "s"}}.dump())
+          .status,
+      201);
+  EXPECT_EQ(allowed
+                .admin("POST", "/servers",
+                       json{{"url", "http://169.254.169.254/"}, {"secret", "s"}}.dump())
+                .status,
+            403);
 }
 
 TEST(ServeCommandTest, RefusesToStartWithoutASecret) {

@@ -1,10 +1,14 @@
 // The operations surface over real sockets against bbb-sim servers: /rtcloadbalance (capacity,
 // pinning, co-location, clusters, bad input), /stat, /metrics (parsed with the Prometheus
 // project's own parser), self-registration and drain, the access log, and HTTPS.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <sys/socket.h>
+#include <unistd.h>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -75,7 +79,10 @@ std::map<std::string, double> parsePrometheus(const std::string& text) {
 class OpsTest : public ::testing::Test {
  protected:
   OpsTest()
-      : sim_(3), router_([](sb::Config& c) { c.admin.registrationToken = kRegistrationToken; }) {}
+      : sim_(3), router_([](sb::Config& c) {
+          c.admin.registrationToken = kRegistrationToken;
+          c.rtc.reservationsPerClient = 0;  // these tests ask from one address; see RtcClientLimit
+        }) {}
 
   void SetUp() override { ids_ = router_.addServers(sim_); }
 
@@ -390,6 +397,87 @@ TEST_F(OpsTest, SelfRegisteredServersAreNotMarkedAsAddedByAnOperator) {
   EXPECT_EQ(json::parse(again.body)["tag"], "later");
 }
 
+// Issue 18 item 12: with the registration token (every autoscaled node holds it) a node could
+// change another node's secret, drain it, or set a load multiplier of 0.001 and attract nearly
+// every new meeting. It only registers and deregisters its own server (its BBB secret proves
+// which), within the operator's limits.
+TEST_F(OpsTest, TheRegistrationTokenOnlyTouchesItsOwnServerWithinLimits) {
+  Sim extra(1);
+  const auto& node = extra.servers()[0];
+  json mine = {{"url", node.url}, {"secret", node.secret}};
+  auto r = registration("register", mine);
+  ASSERT_EQ(r.status, 201) << r.body;
+  std::string id = json::parse(r.body)["id"];
+
+  json otherNode = {{"url", node.url}, {"secret", "another-node's-secret"}, {"tag", "stolen"}};
+  auto takeover = registration("register", otherNode);
+  EXPECT_EQ(takeover.status, 403) << takeover.body;
+  EXPECT_NE(takeover.body.find("secret"), std::string::npos) << takeover.body;
+  for (const json& drain :
+       {json{{"url", node.url}}, json{{"url", node.url}, {"secret", "another-node's-secret"}}}) {
+    auto d = registration("deregister", drain);
+    EXPECT_EQ(d.status, 403) << drain.dump() << ": " << d.body;
+  }
+  router_.service().poller().pollOnce();
+  json after = json::parse(router_.admin("GET", "/servers/" + id).body);
+  EXPECT_EQ(after["online"], true) << "its secret is unchanged: polls still succeed";
+  EXPECT_EQ(after["tag"], "");
+  EXPECT_EQ(after["state"], "enabled");
+  EXPECT_EQ(after["remove_when_drained"], false);
+
+  for (double multiplier : {0.001, 0.5, 10.5}) {
+    json greedy = mine;
+    greedy["load_multiplier"] = multiplier;
+    auto g = registration("register", greedy);
+    EXPECT_EQ(g.status, 403) << multiplier << ": " << g.body;
+    EXPECT_NE(g.body.find("load_multiplier"), std::string::npos) << g.body;
+    Sim fresh(1);
+    json fresh_node = {{"url", fresh.servers()[0].url},
+                       {"secret", fresh.servers()[0].secret},
+                       {"load_multiplier", multiplier}};
+    EXPECT_EQ(registration("register", fresh_node).status, 403) << multiplier;
+  }
+  EXPECT_EQ(json::parse(router_.admin("GET", "/servers/" + id).body)["load_multiplier"], 1.0);
+  EXPECT_EQ(json::parse(router_.admin("GET", "/servers").body)["servers"].size(), 4u);
+
+  // Its own server, with its own secret: updated and drained.
+  json update = mine;
+  update["load_multiplier"] = 2;
+  update["max_connections"] = 250;
+  auto own = registration("register", update);
+  ASSERT_EQ(own.status, 200) << own.body;
+  EXPECT_EQ(json::parse(own.body)["load_multiplier"], 2.0);
+  EXPECT_EQ(registration("deregister", mine).status, 200);
+}
+
+TEST(RegistrationLimitsTest, TagsOnlyFromTheOperatorsList) {
+  Sim sim(2);
+  Router router([](sb::Config& c) {
+    c.admin.registrationToken = kRegistrationToken;
+    c.admin.registrationTags = {"autoscaled"};
+    c.admin.registrationLoadMultiplierMin = 0.5;
+  });
+  auto reg = [&router](const json& body) {
+    return httpRequest("POST", router.base() + "/switchboard/api/v1/servers/register", body.dump(),
+                       "application/json", std::string("Bearer ") + kRegistrationToken);
+  };
+  json a = {{"url", sim.servers()[0].url}, {"secret", sim.servers()[0].secret}, {"tag", "vip"}};
+  auto refused = reg(a);
+  EXPECT_EQ(refused.status, 403) << refused.body;
+  EXPECT_NE(refused.body.find("REGISTRATION_TAGS"), std::string::npos) << refused.body;
+  a["tag"] = "autoscaled";
+  a["load_multiplier"] = 0.5;
+  EXPECT_EQ(reg(a).status, 201);
+  json b = {{"url", sim.servers()[1].url}, {"secret", sim.servers()[1].secret}};
+  EXPECT_EQ(reg(b).status, 201) << "untagged is always allowed";
+  // The admin token on the same endpoint is an operator's: no limits.
+  json vip = {{"url", sim.servers()[1].url}, {"secret", "new"}, {"tag", "vip"}};
+  auto byOperator =
+      httpRequest("POST", router.base() + "/switchboard/api/v1/servers/register", vip.dump(),
+                  "application/json", std::string("Bearer ") + Router::kToken);
+  EXPECT_EQ(byOperator.status, 200) << byOperator.body;
+}
+
 TEST(RegistrationDisabledTest, RefusedWithoutAToken) {
   Router router([](sb::Config& c) { c.admin.token.clear(); });
   auto r = httpRequest("POST", router.base() + "/switchboard/api/v1/servers/register",
@@ -434,7 +522,7 @@ TEST_F(OpsTest, RegisteredServerIsUsedOnceHealthyThenDrainsAndGoes) {
   EXPECT_EQ(json::parse(router_.admin("GET", "/servers").body)["servers"].size(), 4u);
 
   // Deregistration cordons: the running meeting goes on, nothing new comes.
-  auto gone = registration("deregister", {{"url", url}});
+  auto gone = registration("deregister", {{"url", url}, {"secret", node.secret}});
   ASSERT_EQ(gone.status, 200) << gone.body;
   EXPECT_EQ(json::parse(gone.body)["state"], "cordoned");
   EXPECT_EQ(json::parse(gone.body)["remove_when_drained"], true);
@@ -481,6 +569,67 @@ TEST_F(OpsTest, ADeregisteredServerThatIsAlreadyGoneIsRemoved) {
   for (int i = 0; i < 3; ++i) router_.service().poller().pollOnce();
   EXPECT_EQ(router_.admin("GET", "/servers/" + json::parse(r.body)["id"].get<std::string>()).status,
             404);
+}
+
+// ---- /rtcloadbalance per client ---------------------------------------------------------------
+
+// A GET with extra header lines, sent as is on a fresh connection; the answer's body.
+std::string rawGet(uint16_t port, const std::string& target, const std::string& headers) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string answer;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    std::string request =
+        "GET " + target + " HTTP/1.1\r\nHost: x\r\n" + headers + "Connection: close\r\n\r\n";
+    (void)::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) answer.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  size_t body = answer.find("\r\n\r\n");
+  return body == std::string::npos ? answer : trimmed(answer.substr(body + 4));
+}
+
+// Issue 18 item 6: 60 unauthenticated GETs reserved every connection of a cluster for
+// RTC_RESERVATION_TTL, and real clients got "ERROR: no capacity in cluster".
+TEST(RtcClientLimitTest, OneClientCannotTakeTheClusterCapacity) {
+  Sim sim(2);
+  Router router([](sb::Config& c) {
+    c.rtc.trustedProxies = {*sb::parseIpNet("127.0.0.0/8")};  // as nginx on the same host
+  });
+  auto ids = router.addServers(sim);
+  for (int i = 0; i < 2; ++i) {
+    auto r = router.admin(
+        "PATCH", "/servers/" + ids[i],
+        json{{"ws_url", "ws://127.0.0.1:900" + std::to_string(i)}, {"max_connections", 30}}.dump());
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+  int served = 0;
+  std::string refusal;
+  for (int i = 0; i < 60; ++i) {
+    HttpResult r = httpGet(router.base() + "/rtcloadbalance?meeting=m" + std::to_string(i % 7));
+    ASSERT_EQ(r.status, 200);
+    std::string body = trimmed(r.body);
+    if (body.starts_with("ws://")) {
+      ++served;
+    } else {
+      refusal = body;
+    }
+  }
+  EXPECT_EQ(served, 10);
+  EXPECT_EQ(refusal, "ERROR: too many connections for this client (10 per 60 s)");
+  // Clients behind the trusted proxy count one by one (X-Forwarded-For); capacity is left.
+  uint16_t port = router.service().port();
+  for (int client = 1; client <= 3; ++client) {
+    std::string xff = "X-Forwarded-For: 198.51.100." + std::to_string(client) + "\r\n";
+    EXPECT_TRUE(rawGet(port, "/rtcloadbalance", xff).starts_with("ws://127.0.0.1:900")) << client;
+  }
 }
 
 // ---- status headroom ---------------------------------------------------------------------------

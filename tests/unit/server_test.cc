@@ -129,5 +129,13 @@ TEST(ServerTest, NewServersStartDisabledAndOffline) {
   EXPECT_EQ(s.loadMultiplier, 1.0);
 }
 
+TEST(ServerTest, DisplayUrlHidesThePassword) {
+  EXPECT_EQ(displayUrl("https://op:pw@bbb1.example.com:8443/bigbluebutton/api/"),
+            "https://op:***@bbb1.example.com:8443/bigbluebutton/api/");
+  EXPECT_EQ(displayUrl("https://op@bbb1.example.com/x"), "https://op@bbb1.example.com/x");
+  EXPECT_EQ(displayUrl("https://bbb1.example.com/x?a=b@c"), "https://bbb1.example.com/x?a=b@c");
+  EXPECT_EQ(displayUrl("http://a:b:c@h"), "http://a:***@h");
+}
+
 }  // namespace
 }  // namespace sb

@@ -20,12 +20,32 @@ void PlacementView::addTo(const std::string& serverId, double load, int meetings
   it->live.usage.meetings = std::max(0, it->live.usage.meetings + meetings);
 }
 
-Status PlacementView::reloadIfStale() {
+void PlacementView::addPending(const std::string& serverId, double load, int meetings,
+                               int entries) {
+  Pending& pending = unsettled_[serverId];
+  pending.load += load;
+  pending.meetings += meetings;
+  pending.entries += entries;
+  if (pending.entries <= 0) unsettled_.erase(serverId);
+}
+
+Status PlacementView::reloadIfStale(std::unique_lock<std::mutex>& lock) {
+  auto fresh = [&] {
+    return loaded_ && ttl_.count() > 0 && clock_.nowMs() - loadedAtMs_ < ttl_.count();
+  };
+  if (fresh()) return Status::Ok();
+  // A write under way may or may not be in what listServers would read: let it end first (its
+  // reservations are then settled and in the store). New writes wait for this reload.
+  if (writesUnderWay_ > 0) {
+    ++reloadsWaiting_;
+    writesOrReloadsDone_.wait(lock, [&] { return writesUnderWay_ == 0; });
+    if (--reloadsWaiting_ == 0) writesOrReloadsDone_.notify_all();
+    if (fresh()) return Status::Ok();  // another choice reloaded meanwhile
+  }
   int64_t now = clock_.nowMs();
-  if (loaded_ && ttl_.count() > 0 && now - loadedAtMs_ < ttl_.count()) return Status::Ok();
-  auto fresh = store_.listServers();
-  if (!fresh) return fresh.error();
-  servers_ = std::move(*fresh);
+  auto read = store_.listServers();  // mu_ held: no write begins before the read is applied
+  if (!read) return read.error();
+  servers_ = std::move(*read);
   loaded_ = true;
   loadedAtMs_ = now;
   for (const auto& [id, pending] : unsettled_) addTo(id, pending.load, pending.meetings);
@@ -37,8 +57,8 @@ Result<PlacementView::Pick> PlacementView::choose(const ServerTagRequest& tag,
                                                   std::string_view meetingId, int sizeHint,
                                                   const std::set<std::string>& exclude) {
   const int64_t startedAtMs = clock_.nowMs();
-  std::lock_guard lock(mu_);
-  if (Status s = reloadIfStale(); !s) return s.error();
+  std::unique_lock lock(mu_);
+  if (Status s = reloadIfStale(lock); !s) return s.error();
   int expected = expectedUsers(sizeHint, load_);
   // A retry after a transport failure (rare) chooses among a copy without the failed servers.
   // The choice points into the list it was made from: `rest` outlives it.
@@ -57,34 +77,37 @@ Result<PlacementView::Pick> PlacementView::choose(const ServerTagRequest& tag,
     // Never refuse from a stale view: a server that came online (or was enabled, or had room
     // again) since the last read would be refused for up to a TTL although the store has it.
     loaded_ = false;
-    if (Status s = reloadIfStale(); !s) return s.error();
+    if (Status s = reloadIfStale(lock); !s) return s.error();
     chosen = chooseAmong();
   }
   if (!chosen) return chosen.error();
   Pick pick{**chosen, reservationFor(**chosen, load_, sizeHint)};
   addTo(pick.server.id, pick.load, 1);
-  Pending& pending = unsettled_[pick.server.id];
-  pending.load += pick.load;
-  pending.meetings += 1;
+  addPending(pick.server.id, pick.load, 1, 1);
   return pick;
 }
 
-void PlacementView::settle(std::string_view serverId, double load) {
+void PlacementView::beginWrite() {
+  std::unique_lock lock(mu_);
+  writesOrReloadsDone_.wait(lock, [&] { return reloadsWaiting_ == 0; });
+  ++writesUnderWay_;
+}
+
+void PlacementView::endWrite(std::span<const ServerStore::Reservation> written) {
   std::lock_guard lock(mu_);
-  auto it = unsettled_.find(std::string(serverId));
-  if (it == unsettled_.end()) return;
-  it->second.load -= load;
-  it->second.meetings -= 1;
-  if (it->second.meetings <= 0) unsettled_.erase(it);
+  for (const auto& r : written) addPending(r.serverId, -r.load, -r.meetings, -1);
+  if (--writesUnderWay_ == 0) writesOrReloadsDone_.notify_all();
 }
 
 void PlacementView::cancel(const Pick& pick) {
-  settle(pick);
-  release(pick);
+  std::lock_guard lock(mu_);  // both at once: a reload in between would drop it twice
+  addPending(pick.server.id, -pick.load, -1, -1);
+  addTo(pick.server.id, -pick.load, -1);
 }
 
 void PlacementView::release(const Pick& pick) {
   std::lock_guard lock(mu_);
+  addPending(pick.server.id, -pick.load, -1, 1);
   addTo(pick.server.id, -pick.load, -1);
 }
 

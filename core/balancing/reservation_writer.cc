@@ -8,20 +8,21 @@
 namespace sb {
 
 void ReservationWriter::write(const PlacementView::Pick& pick) {
-  hand({pick.server.id, pick.load, 1, true});
+  hand({pick.server.id, pick.load, 1});
 }
 
 void ReservationWriter::release(const PlacementView::Pick& pick) {
-  hand({pick.server.id, -pick.load, -1, false});
+  view_.release(pick);  // before it is handed over: the write settles it
+  hand({pick.server.id, -pick.load, -1});
 }
 
-void ReservationWriter::hand(Handed handed) {
+void ReservationWriter::hand(ServerStore::Reservation handed) {
   std::unique_lock lock(mu_);
   handed_.push_back(std::move(handed));
   if (writing_) return;  // the thread writing takes it along
   writing_ = true;
   while (!handed_.empty()) {
-    std::vector<Handed> batch = std::exchange(handed_, {});
+    std::vector<ServerStore::Reservation> batch = std::exchange(handed_, {});
     lock.unlock();
     try {
       writeBatch(batch);
@@ -33,7 +34,7 @@ void ReservationWriter::hand(Handed handed) {
   writing_ = false;
 }
 
-void ReservationWriter::writeBatch(const std::vector<Handed>& batch) {
+void ReservationWriter::writeBatch(const std::vector<ServerStore::Reservation>& batch) {
   // One reservation per server: the sum of its placements in this batch.
   std::map<std::string, ServerStore::Reservation, std::less<>> sums;
   for (const auto& h : batch) {
@@ -45,12 +46,16 @@ void ReservationWriter::writeBatch(const std::vector<Handed>& batch) {
   std::vector<ServerStore::Reservation> reservations;
   reservations.reserve(sums.size());
   for (auto& [id, r] : sums) reservations.push_back(std::move(r));
-  if (Status s = store_.reserveMany(reservations); !s) {
-    spdlog::warn("could not write {} reservations: {}", batch.size(), s.error().message);
+  view_.beginWrite();
+  Status s = Status::Ok();
+  try {
+    s = store_.reserveMany(reservations);
+  } catch (...) {
+    view_.endWrite(batch);  // settled all the same, as after a failure
+    throw;
   }
-  for (const auto& h : batch) {
-    if (h.settle) view_.settle(h.serverId, h.load);
-  }
+  view_.endWrite(batch);
+  if (!s) spdlog::warn("could not write {} reservations: {}", batch.size(), s.error().message);
 }
 
 }  // namespace sb

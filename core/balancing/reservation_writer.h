@@ -28,26 +28,23 @@ class ReservationWriter {
   // way, then settles it in the view. A store failure is logged and the reservation settled all
   // the same: the next poll replaces reservations with what the server reports.
   void write(const PlacementView::Pick& pick);
-  // Takes the written (or handed over) reservation of `pick` back in the store, in the same order
-  // as the writes: a release never reaches the store before its reservation (the store clamps
-  // at 0, so that order would leave the reservation standing until the next poll).
+  // Takes the written (or handed over) reservation of `pick` back, in the view at once (held
+  // there as unsettled until written) and in the store in the same order as the writes: a
+  // release never reaches the store before its reservation (the store clamps at 0, so that
+  // order would leave the reservation standing until the next poll).
   void release(const PlacementView::Pick& pick);
 
  private:
-  struct Handed {
-    std::string serverId;
-    double load = 0;
-    int meetings = 0;
-    bool settle = false;  // a reservation the view holds as unsettled until it is written
-  };
-  void hand(Handed handed);
-  void writeBatch(const std::vector<Handed>& batch);
+  // Each write is bracketed by the view's beginWrite()/endWrite(), which settles what it carried.
+  void hand(ServerStore::Reservation handed);
+  void writeBatch(const std::vector<ServerStore::Reservation>& batch);
 
   ServerStore& store_;
   PlacementView& view_;
   std::mutex mu_;
-  std::vector<Handed> handed_;  // guarded by mu_: handed over, not yet taken by a writer
-  bool writing_ = false;        // guarded by mu_: a thread is writing
+  // guarded by mu_: handed over, not yet taken by a writer; each held unsettled in the view
+  std::vector<ServerStore::Reservation> handed_;
+  bool writing_ = false;  // guarded by mu_: a thread is writing
 };
 
 }  // namespace sb

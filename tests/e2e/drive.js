@@ -12,6 +12,8 @@
 //   SWITCHBOARD_ADMIN_TOKEN  admin token for the CLI
 //   SWITCHBOARD_BIN          path of the switchboard executable (the CLI)
 //   SIM_CONTROL              bbb-sim's control URL
+//   PLACEMENT_VIEW_TTL       the router's, in seconds (default 0.25, as the router's)
+//   POLL_INTERVAL            the poller's, in seconds (default 1, what run.sh sets)
 //
 // Prints one "ok ..." line per passed check; on the first failed check prints "FAIL ..." with
 // what was expected and what came back, and exits 1.
@@ -44,6 +46,19 @@ const SECRET = requiredEnv('LOADBALANCER_SECRET')
 const SB_BIN = requiredEnv('SWITCHBOARD_BIN')
 const SIM = requiredEnv('SIM_CONTROL').replace(/\/+$/, '')
 requiredEnv('SWITCHBOARD_ADMIN_TOKEN')
+// A router places meetings from its view of the servers, read from the store at most every
+// PLACEMENT_VIEW_TTL (core/balancing/placement_view.h): a change the CLI already shows in the
+// store (a poll's new load, say) reaches placements only up to that long after. The checks on
+// where a create lands wait that long (plus a margin for the clocks' rounding) after seeing a
+// change, instead of asserting a freshness the design does not promise.
+const VIEW_TTL_MS = Math.round(Number(process.env.PLACEMENT_VIEW_TTL || '0.25') * 1000)
+if (!Number.isFinite(VIEW_TTL_MS) || VIEW_TTL_MS < 0) usage('PLACEMENT_VIEW_TTL is not a number')
+const VIEW_MARGIN_MS = 50
+// getMeetings answers from the poller's snapshots: participant counts lag by at most one poll
+// interval (docs/ARCHITECTURE.md). A round takes its own time on top; checks of those counts
+// wait up to two intervals and a second.
+const POLL_INTERVAL_MS = Math.round(Number(process.env.POLL_INTERVAL || '1') * 1000)
+if (!Number.isFinite(POLL_INTERVAL_MS) || POLL_INTERVAL_MS <= 0) usage('POLL_INTERVAL is not a number')
 
 // ---- the client library -------------------------------------------------------------------
 
@@ -258,6 +273,7 @@ async function main() {
     return sbServers().every((s) => s.online && s.state === 'enabled' && s.load === 0)
   }, 15000, 'all three servers online, enabled, without meetings and with load 0')
   check(sbMeetings().length === 0, 'Switchboard routes no meetings before the run', show(sbMeetings()))
+  await sleep(VIEW_TTL_MS + VIEW_MARGIN_MS)  // placements see the idle servers too
   ok('clean start: three servers online and enabled, no meetings, load 0')
 
   // A wrong secret is refused.
@@ -321,6 +337,10 @@ async function main() {
   }, 10000, `a poll to raise the load of server ${busy.serverId} (sim${busy.simIndex}) to 30`)
   ok(`poll saw 30 users on sim${busy.simIndex}: loads ` +
     loads.map((s) => `sim${simIndexOfServerId.get(s.id)}=${s.load}`).join(', '))
+  // Issue 18: a create 50 ms after that poll, inside the TTL, was placed from the view read
+  // before it and landed on the loaded server. The design promises the new load to placements
+  // within PLACEMENT_VIEW_TTL of the store, not at once.
+  await sleep(VIEW_TTL_MS + VIEW_MARGIN_MS)
 
   where[3] = await create(3)
   check(where[3].simIndex !== busy.simIndex,
@@ -435,24 +455,28 @@ async function main() {
       'getMeetingInfo for an unknown meetingID is FAILED notFound', show(unknown))
     ok('getMeetingInfo for an unknown meetingID → FAILED notFound')
 
-    const list = await call(api.monitoring.getMeetings())
-    check(list.returncode === 'SUCCESS', 'getMeetings succeeds', show(list))
-    const meetings = asArray(list.meetings)
-    const byId = new Map(meetings.map((m) => [String(m.meetingID), m]))
-    for (const k of [0, 1, 2, 3, 4]) {
-      check(byId.has(ids[k]), `getMeetings lists ${ids[k]}`, show([...byId.keys()]))
-      check(byId.get(ids[k]).meetingName === names[k], `getMeetings names ${ids[k]}`,
-        show(byId.get(ids[k]).meetingName))
+    // The joins above are at most one poll old in getMeetings' participant counts: ask again
+    // until a poll has seen them (the meetings themselves show at once).
+    const counts = [30, 2, 1, 0, 0]
+    const deadline = Date.now() + 2 * POLL_INTERVAL_MS + 1000
+    for (;;) {
+      const list = await call(api.monitoring.getMeetings())
+      check(list.returncode === 'SUCCESS', 'getMeetings succeeds', show(list))
+      const meetings = asArray(list.meetings)
+      const byId = new Map(meetings.map((m) => [String(m.meetingID), m]))
+      for (const k of [0, 1, 2, 3, 4]) {
+        check(byId.has(ids[k]), `getMeetings lists ${ids[k]}`, show([...byId.keys()]))
+        check(byId.get(ids[k]).meetingName === names[k], `getMeetings names ${ids[k]}`,
+          show(byId.get(ids[k]).meetingName))
+      }
+      check(meetings.length === 5, 'getMeetings lists exactly the five meetings of this run',
+        show([...byId.keys()]))
+      if (counts.every((n, k) => Number(byId.get(ids[k]).participantCount) === n)) break
+      check(Date.now() < deadline,
+        'getMeetings carries each server\'s participant counts (30, 2, 1, 0, 0) within two polls',
+        show(meetings.map((m) => [m.meetingID, m.participantCount])))
+      await sleep(200)
     }
-    check(meetings.length === 5, 'getMeetings lists exactly the five meetings of this run',
-      show([...byId.keys()]))
-    check(Number(byId.get(ids[0]).participantCount) === 30 &&
-      Number(byId.get(ids[1]).participantCount) === 2 &&
-      Number(byId.get(ids[2]).participantCount) === 1 &&
-      Number(byId.get(ids[3]).participantCount) === 0 &&
-      Number(byId.get(ids[4]).participantCount) === 0,
-      'getMeetings carries each server\'s participant counts (30, 2, 1, 0, 0)',
-      show(meetings.map((m) => [m.meetingID, m.participantCount])))
     ok('getMeetings → the five meetings from three servers with their participant counts')
   }
 

@@ -112,7 +112,12 @@ lb_secret=e2e-$(random_hex 24)
 export SWITCHBOARD_URL="http://127.0.0.1:$port"
 export SWITCHBOARD_ADMIN_TOKEN=$admin_token
 export LOADBALANCER_SECRET=$lb_secret
-POLL_INTERVAL=1 "$switchboard" serve --bind 127.0.0.1 --port "$port" >"$work/switchboard.log" 2>&1 &
+# drive.js waits for what the design promises: PLACEMENT_VIEW_TTL after a change before checking
+# where a create lands, up to two POLL_INTERVALs for participant counts in getMeetings. The
+# router and the driver get the same values (0.25 is the router's default, stated here).
+export PLACEMENT_VIEW_TTL=0.25 POLL_INTERVAL=1
+# bbb-sim listens on loopback: SERVER_URL_ALLOWED_NETS allows servers there.
+POLL_INTERVAL=1 SERVER_URL_ALLOWED_NETS=127.0.0.0/8 "$switchboard" serve --bind 127.0.0.1 --port "$port" >"$work/switchboard.log" 2>&1 &
 sb_pid=$!
 for _ in $(seq 100); do
   "$switchboard" servers list --json >/dev/null 2>&1 && break
@@ -121,7 +126,7 @@ for _ in $(seq 100); do
 done
 "$switchboard" servers list --json >/dev/null 2>&1 ||
   die "switchboard's admin API did not answer on $SWITCHBOARD_URL within 10 s"
-ok "switchboard serve listens on $SWITCHBOARD_URL (POLL_INTERVAL=1, log $work/switchboard.log)"
+ok "switchboard serve listens on $SWITCHBOARD_URL (POLL_INTERVAL=1, PLACEMENT_VIEW_TTL=$PLACEMENT_VIEW_TTL, log $work/switchboard.log)"
 
 # ---- register and enable the three servers with the CLI
 for entry in "${sim_servers[@]}"; do

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <future>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -35,13 +37,20 @@ class PlacementViewTest : public ::testing::Test {
     return pick.ok() ? pick->server.id : "<none>";
   }
 
+  // Writes a reservation (or a release) to the store and settles it, as ReservationWriter does.
+  void write(PlacementView& view, const std::string& id, double load, int meetings) {
+    view.beginWrite();
+    EXPECT_TRUE(store_.reserve(id, load, meetings).ok());
+    ServerStore::Reservation written{id, load, meetings};
+    view.endWrite({&written, 1});
+  }
+
   // choose, then write the reservation to the store and settle it, as MeetingRouter does.
   std::string place(PlacementView& view) {
     auto pick = view.choose(ServerTagRequest{}, strategy_, "m", 0, {});
     EXPECT_TRUE(pick.ok());
     if (!pick.ok()) return "<none>";
-    EXPECT_TRUE(store_.reserve(pick->server.id, pick->load, 1).ok());
-    view.settle(*pick);
+    write(view, pick->server.id, pick->load, 1);
     return pick->server.id;
   }
 
@@ -114,10 +123,9 @@ TEST_F(PlacementViewTest, CancelAndReleaseGiveTheReservationBack) {
   auto failed = view.choose(ServerTagRequest{}, strategy_, "m", 0, {});
   ASSERT_TRUE(failed.ok());
   EXPECT_EQ(failed->server.id, "s1");
-  ASSERT_TRUE(store_.reserve("s1", failed->load, 1).ok());
-  view.settle(*failed);
-  ASSERT_TRUE(store_.reserve("s1", -failed->load, -1).ok());  // the create failed
-  view.release(*failed);
+  write(view, "s1", failed->load, 1);
+  view.release(*failed);  // the create failed
+  write(view, "s1", -failed->load, -1);
   EXPECT_EQ(choose(view), "s1");  // s1 back at 10, below s2's 20
 }
 
@@ -153,6 +161,39 @@ TEST_F(PlacementViewTest, AnEmptyPoolHasNoServer) {
   EXPECT_EQ(none.error().code, ErrorCode::kNoServerAvailable);
 }
 
+// Issue 18: a reload while a write was under way could not tell whether the store had applied
+// it, and counted an applied reservation twice (read from the store, and added as unsettled).
+TEST_F(PlacementViewTest, AReloadWaitsForTheWritesUnderWay) {
+  PlacementView view(store_, clock_, load_, milliseconds(0));
+  auto first = view.choose(ServerTagRequest{}, strategy_, "m", 0, {});
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->server.id, "s2");
+  view.beginWrite();
+  ASSERT_TRUE(store_.reserve("s2", first->load, 1).ok());  // applied, not yet settled
+  auto next = std::async(std::launch::async, [&] { return choose(view); });
+  EXPECT_EQ(next.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout)
+      << "a reload read the store while a write was under way";
+  ServerStore::Reservation written{"s2", first->load, 1};
+  view.endWrite({&written, 1});
+  EXPECT_EQ(next.get(), "s1");
+  for (const auto& s : view.lastRead()) {
+    if (s.id == "s2") {
+      EXPECT_DOUBLE_EQ(s.live.load, 20) << "5 + 15, counted once";
+    }
+  }
+}
+
+// A release is held in the view until its write ends: a reload before that still sees the
+// reservation in the store, and must not count it.
+TEST_F(PlacementViewTest, AReleaseIsCountedUntilItIsWritten) {
+  PlacementView view(store_, clock_, load_, milliseconds(0));
+  auto pick = view.choose(ServerTagRequest{}, strategy_, "m", 0, {});
+  ASSERT_TRUE(pick.ok());
+  write(view, "s2", pick->load, 1);  // store: s2 = 20
+  view.release(*pick);               // the create failed; the release is not written yet
+  EXPECT_EQ(choose(view), "s2");     // reloaded: 20 in the store, less the release: 5
+}
+
 // Concurrent placements of one router see each other: 300 placements from 6 threads over three
 // equally loaded servers land 100 on each, whatever the TTL.
 TEST_F(PlacementViewTest, ConcurrentPlacementsSpreadEvenly) {
@@ -168,8 +209,13 @@ TEST_F(PlacementViewTest, ConcurrentPlacementsSpreadEvenly) {
         for (int i = 0; i < 50; ++i) {
           auto pick = view.choose(ServerTagRequest{}, strategy_, "m", 0, {});
           ASSERT_TRUE(pick.ok());
+          view.beginWrite();
           ASSERT_TRUE(store.reserve(pick->server.id, pick->load, 1).ok());
-          view.settle(*pick);
+          // Widens the window between the store's write and the settling, where a reload used
+          // to count the reservation twice (once read, once unsettled): 101/100/99 at TTL 0.
+          std::this_thread::sleep_for(std::chrono::microseconds(50));
+          ServerStore::Reservation written{pick->server.id, pick->load, 1};
+          view.endWrite({&written, 1});
           std::lock_guard lock(mu);
           ++placed[pick->server.id];
         }

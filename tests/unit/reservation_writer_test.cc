@@ -48,12 +48,13 @@ class ReservationWriterTest : public ::testing::Test {
 };
 
 TEST_F(ReservationWriterTest, PlacementsDuringAWriteGoIntoTheNextOneSummedPerServer) {
+  // Chosen first: a choice reads the store (TTL 0), which waits for a write under way.
   const PlacementView::Pick first = choose();
+  std::vector<PlacementView::Pick> more{choose(), choose(), choose()};
   std::thread writing([&] { writer_.write(first); });
   gate_.waitUntilPassed(1);
 
   // While that write waits in the store, three more placements hand theirs over and go on.
-  std::vector<PlacementView::Pick> more{choose(), choose(), choose()};
   auto handedOver = std::async(std::launch::async, [&] {
     for (const auto& p : more) writer_.write(p);
   });

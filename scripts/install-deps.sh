@@ -12,6 +12,7 @@ build_pkgs=(
 test_pkgs=(
   libgtest-dev libgmock-dev redis-server postgresql postgresql-client
   docker-compose clang-format python3 python3-prometheus-client nginx wrk
+  clang libclang-rt-14-dev llvm  # libFuzzer targets (tests/fuzz)
 )
 
 want=("${build_pkgs[@]}")

@@ -2,8 +2,9 @@
 # README's test command: installs what the tests need (Debian 12, as root), builds, starts Redis
 # and PostgreSQL on loopback, runs every test (unit, integration against bbb-sim over real
 # sockets, the third-party client end-to-end test, the fault suite's short mode, a formatting
-# check), then builds with
-# AddressSanitizer + UndefinedBehaviorSanitizer and runs the tests again.
+# check, the secret scan of every integration test's logs and answers), runs each libFuzzer target
+# for a few seconds, then builds with AddressSanitizer + UndefinedBehaviorSanitizer and runs the
+# tests again, and with ThreadSanitizer for the unit tests and the concurrent integration tests.
 #   QUICK=1 scripts/test.sh   skips the sanitizer build
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +38,9 @@ echo "== benchmark smoke runs (figures only, no thresholds; see bench/README.md)
 bench/poll.sh --smoke
 bench/run-all.sh --smoke --no-poll
 
+echo "== fuzz targets, 10 s each (tests/fuzz/README.md)"
+tests/fuzz/run.sh 10
+
 if [[ "${QUICK:-0}" != "1" ]]; then
   echo "== sanitizer build (ASan + UBSan)"
   BUILD_DIR=build-asan BUILD_TYPE=Debug scripts/build.sh -DSWITCHBOARD_SANITIZE=ON
@@ -44,5 +48,7 @@ if [[ "${QUICK:-0}" != "1" ]]; then
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   export LSAN_OPTIONS="suppressions=$root/tests/lsan.supp:print_suppressions=0"
   (cd build-asan && ctest --output-on-failure -j 2 --timeout 600)
+  echo "== ThreadSanitizer build and tests (scripts/tsan.sh)"
+  (unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; scripts/tsan.sh)
 fi
 echo "== all tests passed"

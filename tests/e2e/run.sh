@@ -180,5 +180,15 @@ for alg in sha1 sha256; do
   fi
 done
 
+# The secret scan (docs/security.md): the router's whole log holds none of the secrets of the run.
+for secret in "$lb_secret" "$admin_token" "${sim_servers[@]#* }"; do
+  if grep -qF -- "$secret" "$work/switchboard.log"; then
+    echo "FAIL a secret of the run appears in switchboard's log ($work/switchboard.log)"
+    exit 1
+  fi
+done
+passed=$((passed + 1))
+ok "switchboard's log ($(wc -l <"$work/switchboard.log") lines) holds no secret or token of the run"
+
 finished=1
 echo "e2e: $passed passed, 0 failed"

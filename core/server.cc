@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <memory>
+#include <utility>
 
 namespace sb {
 
@@ -72,12 +73,16 @@ bool isSignallingUrl(std::string_view url, bool secure) {
          part(CURLUPART_USER).empty() && part(CURLUPART_PASSWORD).empty();
 }
 
-std::string serverHost(std::string_view url) {
+// Where the authority ("user:password@host:port") of `url` starts, and the authority itself.
+static std::pair<size_t, std::string_view> authorityOf(std::string_view url) {
   size_t start = url.find("://");
   start = start == std::string_view::npos ? 0 : start + 3;
-  size_t end = url.find('/', start);
-  std::string_view authority =
-      url.substr(start, end == std::string_view::npos ? url.npos : end - start);
+  size_t end = url.find_first_of("/?#", start);
+  return {start, url.substr(start, end == std::string_view::npos ? url.npos : end - start)};
+}
+
+std::string serverHost(std::string_view url) {
+  std::string_view authority = authorityOf(url).second;
   // Never the credentials of "https://user:password@host" (tables, logs, /stat and /metrics).
   if (size_t at = authority.rfind('@'); at != std::string_view::npos) {
     authority.remove_prefix(at + 1);
@@ -86,11 +91,7 @@ std::string serverHost(std::string_view url) {
 }
 
 std::string displayUrl(std::string_view url) {
-  size_t start = url.find("://");
-  start = start == std::string_view::npos ? 0 : start + 3;
-  size_t end = url.find_first_of("/?#", start);
-  std::string_view authority =
-      url.substr(start, end == std::string_view::npos ? url.npos : end - start);
+  auto [start, authority] = authorityOf(url);
   size_t at = authority.rfind('@');
   if (at == std::string_view::npos) return std::string(url);
   std::string_view userinfo = authority.substr(0, at);

@@ -139,23 +139,22 @@ RequestReader::Step RequestReader::next() {
       break;
     }
   }
-  if (end == std::string::npos) {
-    scanned_ = buffer_.size();
-    // What cannot begin a request (a TLS handshake on the plain port, binary noise) is refused
-    // as soon as it is seen, not when a head that will never end has filled the limit.
-    size_t methodEnd = std::min(buffer_.find(' '), buffer_.size());
-    if (methodEnd > kLongestMethod ||
-        !std::all_of(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(methodEnd),
-                     [](char c) { return isTokenChar(static_cast<unsigned char>(c)); })) {
-      return refuse(400, "Bad request\n");
-    }
-    if (buffer_.size() > limits_.maxHeadBytes) {
-      if (buffer_.find('\n') == std::string::npos) return refuse(414, "URI too long\n");
-      return refuse(431, "Request header fields too large\n");
-    }
-    return Step::kNeedMore;
+  if (end == std::string::npos) scanned_ = buffer_.size();
+  // What cannot begin a request (a TLS handshake on the plain port, binary noise) is refused as
+  // soon as it is seen, not when a head that will never end has filled the limit; the same
+  // checks, in the same order, whether the head came in one read or byte by byte.
+  size_t methodEnd = std::min(buffer_.find(' '), buffer_.size());
+  if (methodEnd > kLongestMethod ||
+      !std::all_of(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(methodEnd),
+                   [](char c) { return isTokenChar(static_cast<unsigned char>(c)); })) {
+    return refuse(400, "Bad request\n");
   }
-  if (end > limits_.maxHeadBytes) return refuse(431, "Request header fields too large\n");
+  if (std::min(end, buffer_.size()) > limits_.maxHeadBytes) {
+    // 414 when the request line alone passes the limit, 431 when the headers do.
+    if (buffer_.find('\n') > limits_.maxHeadBytes) return refuse(414, "URI too long\n");
+    return refuse(431, "Request header fields too large\n");
+  }
+  if (end == std::string::npos) return Step::kNeedMore;
   current_ = RequestHead{};
   Step step = parseHead(std::string_view(buffer_).substr(0, end));
   buffer_.erase(0, end);

@@ -185,6 +185,28 @@ TEST(RequestReaderTest, HeadsAreBounded) {
   }
 }
 
+// Found by the fuzzer: a head whose end lies past the limit was refused 431 when read at once
+// but 400 (its first line cannot begin a request) or 414 when read byte by byte.
+TEST(RequestReaderTest, AHeadPastTheLimitIsRefusedAlikeHoweverItIsRead) {
+  RequestLimits limits;
+  limits.maxHeadBytes = 64;
+  struct Case {
+    std::string bytes;
+    int status;
+  };
+  for (const Case& c :
+       {Case{"PATCHpplication/json\r\nX: " + std::string(100, 'a') + "\r\n\r\n", 400},
+        Case{"GET /" + std::string(100, 'a') + " HTTP/1.1\r\n\r\n", 414},
+        Case{"GET / HTTP/1.1\r\nX: " + std::string(100, 'a') + "\r\n\r\n", 431}}) {
+    for (size_t piece : {1, 7, 1 << 20}) {
+      auto r = reader(limits);
+      auto out = read(r, c.bytes, piece);
+      ASSERT_TRUE(out.refusal) << piece;
+      EXPECT_EQ(out.refusal->status, c.status) << c.bytes << " in pieces of " << piece;
+    }
+  }
+}
+
 TEST(RequestReaderTest, TheBodyLimitDependsOnTheHead) {
   RequestReader r({}, [](const RequestHead& head) {
     return head.target.starts_with("/signed") ? size_t{100} : size_t{0};

@@ -1,8 +1,5 @@
 // The admin API and the admin CLI against a running router and bbb-sim.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,6 +7,7 @@
 #include <cstdio>
 
 #include "harness.h"
+#include "raw_http.h"
 
 namespace sbtest {
 namespace {
@@ -34,30 +32,9 @@ CliResult cli(const std::string& env, const std::string& args) {
   return r;
 }
 
-// Sends `request` as is on a fresh connection to 127.0.0.1:port; the answer's status (0 when
-// the connection fails or closes without one).
+// The status of the answer to `request`, sent as is on a fresh connection (0: none).
 int rawStatus(uint16_t port, const std::string& request) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval tv{5, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return 0;
-  }
-  (void)::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-  std::string answer;
-  char buf[4096];
-  ssize_t n;
-  while (answer.find("\r\n") == std::string::npos && (n = ::recv(fd, buf, sizeof buf, 0)) > 0) {
-    answer.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  if (!answer.starts_with("HTTP/1.") || answer.size() < 12) return 0;
-  return std::atoi(answer.c_str() + 9);
+  return statusOf(roundTrip(port, request));
 }
 
 class AdminTest : public ::testing::Test {

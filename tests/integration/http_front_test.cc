@@ -1,10 +1,6 @@
 // The HTTP front against hostile and odd requests, over real sockets (issue 18 items 1, 3, 10,
 // 14): every request gets an answer at once, a 4xx with a short fixed text when it cannot be
 // read, and no request stops the router answering others.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -15,79 +11,12 @@
 #include <vector>
 
 #include "tests/integration/harness.h"
+#include "tests/integration/raw_http.h"
 
 namespace sbtest {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-int connectTo(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-void sendAll(int fd, const std::string& bytes) {
-  size_t sent = 0;
-  while (sent < bytes.size()) {
-    ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) return;  // the router may close early (a refusal): what it answered still counts
-    sent += static_cast<size_t>(n);
-  }
-}
-
-// Reads until the peer closes, `timeout` passes, or a whole answer (head + Content-Length bytes)
-// has arrived.
-std::string readAnswer(int fd, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
-  std::string answer;
-  auto deadline = Clock::now() + timeout;
-  char buf[65536];
-  for (;;) {
-    size_t headEnd = answer.find("\r\n\r\n");
-    if (headEnd != std::string::npos) {
-      size_t cl = answer.find("Content-Length: ");
-      if (cl != std::string::npos && cl < headEnd) {
-        size_t length = std::stoul(answer.substr(cl + 16));
-        if (answer.size() >= headEnd + 4 + length) return answer;
-      }
-    }
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0) return answer;
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return answer;
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) return answer;
-    answer.append(buf, static_cast<size_t>(n));
-  }
-}
-
-// One request on a fresh connection; the whole answer as received.
-std::string roundTrip(uint16_t port, const std::string& request,
-                      std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
-  int fd = connectTo(port);
-  if (fd < 0) return "";
-  sendAll(fd, request);
-  std::string answer = readAnswer(fd, timeout);
-  ::close(fd);
-  return answer;
-}
-
-int statusOf(const std::string& answer) {
-  if (!answer.starts_with("HTTP/1.")) return 0;
-  return std::stoi(answer.substr(9, 3));
-}
-
-std::string bodyOf(const std::string& answer) {
-  size_t end = answer.find("\r\n\r\n");
-  return end == std::string::npos ? "" : answer.substr(end + 4);
-}
 
 class HttpFrontTest : public ::testing::Test {
  protected:
@@ -170,7 +99,7 @@ TEST_F(HttpFrontTest, AbsoluteFormTargetsReachTheirHandler) {
 TEST_F(HttpFrontTest, HeadAnswersHaveNoBodyAndKeepAliveGoesOn) {
   for (std::string path : {"/", "/healthz", "/metrics", "/bigbluebutton/api", "/stat",
                            "/switchboard/api/v1/servers", "/rtcloadbalance"}) {
-    int fd = connectTo(port_);
+    int fd = connectLoopback(port_);
     ASSERT_GE(fd, 0);
     sendAll(fd, "HEAD " + path + " HTTP/1.1\r\n\r\n");
     std::string head = readAnswer(fd, std::chrono::milliseconds(1500));
@@ -186,7 +115,7 @@ TEST_F(HttpFrontTest, HeadAnswersHaveNoBodyAndKeepAliveGoesOn) {
 // Item 10: an unsigned body is refused before it is read or kept: a 32 MB POST without a valid
 // checksum is answered at once from its head, without the router reading 32 MB.
 TEST_F(HttpFrontTest, UnsignedBodiesAreRefusedBeforeTheyAreRead) {
-  int fd = connectTo(port_);
+  int fd = connectLoopback(port_);
   ASSERT_GE(fd, 0);
   sendAll(fd,
           "POST /bigbluebutton/api/create?meetingID=x&checksum=0 HTTP/1.1\r\n"
@@ -233,7 +162,7 @@ TEST_F(HttpFrontTest, AnyBytesInThePathAnswer4xx) {
 
 // A head that arrives a few bytes at a time (slowly) is still read whole.
 TEST_F(HttpFrontTest, AHeadInManySmallReadsIsRead) {
-  int fd = connectTo(port_);
+  int fd = connectLoopback(port_);
   ASSERT_GE(fd, 0);
   std::string request = "GET /healthz HTTP/1.1\r\nX-Padding: " + std::string(500, 'p') + "\r\n\r\n";
   for (size_t i = 0; i < request.size(); i += 7) {

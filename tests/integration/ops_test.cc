@@ -1,13 +1,10 @@
 // The operations surface over real sockets against bbb-sim servers: /rtcloadbalance (capacity,
 // pinning, co-location, clusters, bad input), /stat, /metrics (parsed with the Prometheus
 // project's own parser), self-registration and drain, the access log, and HTTPS.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
-#include <sys/socket.h>
 #include <unistd.h>
 #include <cstdio>
 #include <filesystem>
@@ -17,6 +14,7 @@
 #include <sstream>
 
 #include "tests/integration/harness.h"
+#include "tests/integration/raw_http.h"
 
 namespace sbtest {
 namespace {
@@ -575,25 +573,8 @@ TEST_F(OpsTest, ADeregisteredServerThatIsAlreadyGoneIsRemoved) {
 
 // A GET with extra header lines, sent as is on a fresh connection; the answer's body.
 std::string rawGet(uint16_t port, const std::string& target, const std::string& headers) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval tv{5, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  std::string answer;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    std::string request =
-        "GET " + target + " HTTP/1.1\r\nHost: x\r\n" + headers + "Connection: close\r\n\r\n";
-    (void)::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) answer.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  size_t body = answer.find("\r\n\r\n");
-  return body == std::string::npos ? answer : trimmed(answer.substr(body + 4));
+  return trimmed(bodyOf(roundTrip(
+      port, "GET " + target + " HTTP/1.1\r\nHost: x\r\n" + headers + "Connection: close\r\n\r\n")));
 }
 
 // Issue 18 item 6: 60 unauthenticated GETs reserved every connection of a cluster for

@@ -56,9 +56,9 @@ struct ApiConfig {
   // GET_MEETINGS_API_DISABLED (default false): getMeetings answers noMeetings without checksum.
   bool getMeetingsDisabled = false;
   // GET_MEETINGS_CONCURRENCY (default 4; 0 = no bound): getMeetings answers on their way out at
-  // once (handed to the HTTP layer, not yet written). Pistache copies each answer twice and keeps
-  // a copy until it is written (a pool's listing is megabytes), so concurrent callers multiplied
-  // the memory; the others wait their turn (at most 5 s).
+  // once (handed to the HTTP layer, not yet written). The HTTP layer holds each answer until it
+  // is written (a pool's listing is megabytes), so concurrent callers multiplied the memory; the
+  // others wait their turn (at most 5 s).
   int getMeetingsConcurrency = 4;
   // BUILD_NUMBER (default empty): shown as <build> in the API root answer.
   std::string buildNumber;

@@ -13,9 +13,11 @@
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <sstream>
 #include <string_view>
 #include <unordered_map>
 
+#include "router/answer_queue.h"
 #include "router/pistache_private.h"
 #include "router/request_reader.h"
 #include "router/xml_render.h"
@@ -53,8 +55,8 @@ class VaryHeader : public Http::Header::Header {
   std::string fields_;
 };
 
-// `head`: the request was HEAD; the answer is the GET's, headers only (RFC 9110 §9.3.2).
-void send(Http::ResponseWriter& writer, const HttpResponse& r, bool keepAlive, bool head = false) {
+// The headers every answer carries, set on the writer Pistache made for the request.
+void setHeaders(Http::ResponseWriter& writer, const HttpResponse& r, bool keepAlive) {
   auto& headers = writer.headers();
   // Pistache marks responses "Connection: Close" when the request had no Connection header, yet
   // keeps the socket open; clients then reconnect every time. Say what really happens.
@@ -73,15 +75,121 @@ void send(Http::ResponseWriter& writer, const HttpResponse& r, bool keepAlive, b
     headers.add<Http::Header::ContentEncoding>(Http::Header::Encoding::Gzip);
   }
   if (r.variesByEncoding) headers.add<VaryHeader>("Accept-Encoding");
+}
+
+// Bodies up to this size go out through Pistache's writer in one buffer. Larger ones go out in
+// pieces of this size, each queued once the one before it is written: Pistache 0.0.5 copies a
+// buffer whole for every write attempt and every partial write, and writes a connection's queue
+// until the socket is full before it looks at another connection (Transport::asyncWriteImpl), so
+// one 28 MB answer queued whole held its reactor thread, and every other client on it, for
+// hundreds of milliseconds (50 MB: seconds).
+constexpr size_t kAnswerPieceBytes = 64 * 1024;
+
+// What a connection's answers share: their order, and whether the client is still there.
+struct ConnectionOutput {
+  AnswerQueue answers;
+  // False once Pistache dropped the connection (set and read on its reactor thread): its file
+  // descriptor may then belong to a new connection, and nothing more is written to it.
+  std::atomic<bool> open{true};
+};
+
+// The status line and `writer`'s headers as Pistache writes them, then Content-Length.
+std::string headText(Http::ResponseWriter& writer, int status, size_t contentLength) {
+  std::ostringstream head;
+  head << "HTTP/1.1 " << status << ' ' << Http::codeString(static_cast<Http::Code>(status))
+       << "\r\n";
+  for (const auto& header : writer.headers().list()) {
+    head << header->name() << ": ";
+    header->write(head);
+    head << "\r\n";
+  }
+  head << "Content-Length: " << contentLength << "\r\n\r\n";
+  return head.str();
+}
+
+// One large answer leaving in pieces of kAnswerPieceBytes. The first piece (with the head) is
+// queued by start(); each later one when the one before it is written, on the reactor thread,
+// which thus serves its other connections in between. `done` is called once the last piece is
+// queued (the connection's next answer may follow), `onSent` once it is written or the client is
+// gone.
+class PieceSender : public std::enable_shared_from_this<PieceSender> {
+ public:
+  PieceSender(Tcp::Transport& transport, Fd fd, std::shared_ptr<ConnectionOutput> output,
+              std::shared_ptr<const std::string> body, std::function<void()> onSent,
+              AnswerQueue::Done done)
+      : transport_(transport),
+        fd_(fd),
+        output_(std::move(output)),
+        body_(std::move(body)),
+        onSent_(std::move(onSent)),
+        done_(done) {}
+
+  void start(std::string head) {
+    size_t first = std::min(kAnswerPieceBytes, body_->size());
+    head.append(*body_, 0, first);
+    queue(std::move(head), first);
+  }
+
+ private:
+  void queue(std::string bytes, size_t bodyBytes) {
+    at_ += bodyBytes;
+    const bool last = at_ >= body_->size();
+    size_t size = bytes.size();
+    auto written = transport_.asyncWrite(fd_, RawBuffer(std::move(bytes), size));
+    if (last) done_();
+    written.then([self = shared_from_this(), last](ssize_t) { self->written(last); },
+                 [self = shared_from_this()](std::exception_ptr) { self->stop(); });
+  }
+
+  void written(bool last) {
+    if (last || !output_->open) {
+      stop();
+      return;
+    }
+    size_t n = std::min(kAnswerPieceBytes, body_->size() - at_);
+    queue(body_->substr(at_, n), n);
+  }
+
+  // The answer is written, or will never be.
+  void stop() {
+    done_();  // ignored when already called
+    if (onSent_) std::exchange(onSent_, nullptr)();
+  }
+
+  Tcp::Transport& transport_;
+  const Fd fd_;
+  const std::shared_ptr<ConnectionOutput> output_;  // keeps done_'s queue alive
+  const std::shared_ptr<const std::string> body_;
+  std::function<void()> onSent_;
+  const AnswerQueue::Done done_;
+  size_t at_ = 0;  // body bytes queued so far
+};
+
+// Sends `r` on `writer` and calls `done` once it is handed over whole. `head`: the request was
+// HEAD; the answer is the GET's, headers only (RFC 9110 §9.3.2). Throws when the client is gone.
+void send(Tcp::Transport& transport, const std::shared_ptr<ConnectionOutput>& output,
+          Http::ResponseWriter& writer, HttpResponse& r, bool keepAlive, bool head,
+          AnswerQueue::Done done) {
+  setHeaders(writer, r, keepAlive);
+  if (!head && r.payload().size() > kAnswerPieceBytes) {
+    auto peer = writer.peer();  // throws when the client is gone
+    peer->setIdle(true);        // as ResponseWriter::send does: the keep-alive timeout applies
+    auto body =
+        r.sharedBody ? r.sharedBody : std::make_shared<const std::string>(std::move(r.body));
+    auto sender = std::make_shared<PieceSender>(transport, peer->fd(), output, body,
+                                                std::move(r.onSent), done);
+    sender->start(headText(writer, r.status, body->size()));
+    return;
+  }
   static const std::string kNoBody;
   const std::string& body = head ? kNoBody : r.payload();
-  // Pistache copies the body into a buffer that doubles from 512 bytes as it fills. Its chunked
-  // ResponseStream would avoid that, but aborts the process when flushed from a worker thread
-  // (Pistache 0.0.5: "could not find write data"), so every answer goes out through send().
+  // Pistache's chunked ResponseStream would avoid its copies too, but aborts the process when
+  // flushed from a worker thread (Pistache 0.0.5: "could not find write data").
   auto sent = writer.send(static_cast<Http::Code>(r.status), body.data(), body.size());
+  done();
   if (r.onSent) {
-    sent.then([done = r.onSent](ssize_t) { done(); },
-              [done = r.onSent](std::exception_ptr) { done(); });
+    sent.then([onSent = r.onSent](ssize_t) { onSent(); },
+              [onSent = r.onSent](std::exception_ptr) { onSent(); });
   }
 }
 
@@ -154,6 +262,8 @@ struct ConnectionState {
       : slot(open), reader(limits, std::move(body)) {}
   ConnectionSlot slot;
   RequestReader reader;
+  // Shared with the replies in flight, which may outlive the connection.
+  std::shared_ptr<ConnectionOutput> output = std::make_shared<ConnectionOutput>();
 };
 
 // The HTTP front: reads each connection's requests itself (router/request_reader.h) and answers
@@ -179,7 +289,7 @@ class Front : public Http::Handler {
 
   // Only requests fed to Pistache by this class reach Pistache, and those go to the feed.
   void onRequest(const Http::Request&, Http::ResponseWriter writer) override {
-    send(writer, textResponse(400, "Bad request\n"), false);
+    writer.send(Http::Code::Bad_Request, "Bad request\n");
   }
 
  private:
@@ -201,6 +311,13 @@ class Front : public Http::Handler {
     }
   }
 
+  void onDisconnection(const std::shared_ptr<Tcp::Peer>& peer) override {
+    if (auto state = std::static_pointer_cast<ConnectionState>(peer->tryGetData(kReaderKey))) {
+      state->output->open = false;
+    }
+    Http::Handler::onDisconnection(peer);
+  }
+
   void onInput(const char* buffer, size_t len, const std::shared_ptr<Tcp::Peer>& peer) override {
     try {
       auto state = std::static_pointer_cast<ConnectionState>(peer->tryGetData(kReaderKey));
@@ -217,8 +334,10 @@ class Front : public Http::Handler {
           refusal_ = reader.refusal();
         }
         peer_ = peer;
+        output_ = state->output;
         feedParser(peer);
         peer_.reset();
+        output_.reset();
         if (step == RequestReader::Step::kRefused) return;
       }
     } catch (const std::exception& e) {
@@ -239,19 +358,33 @@ class Front : public Http::Handler {
     feed.onInput(kFedRequest.data(), kFedRequest.size(), peer);
   }
 
-  // Answers the request just read (or its refusal) on the writer Pistache made for it.
+  // Answers the request just read (or its refusal) on the writer Pistache made for it, in turn
+  // with the connection's other answers.
   void answer(Http::ResponseWriter writer) {
+    auto shared = std::make_shared<Http::ResponseWriter>(std::move(writer));
+    Reply reply = [transport = transport(), output = output_, ticket = output_->answers.reserve(),
+                   shared, keepAlive = !refusal_ && request_.keepAlive,
+                   head = !refusal_ && request_.method == "HEAD"](HttpResponse r) {
+      output->answers.deliver(ticket, [transport, output, shared, r = std::move(r), keepAlive,
+                                       head](AnswerQueue::Done done) mutable {
+        try {
+          send(*transport, output, *shared, r, keepAlive, head, done);
+        } catch (const std::exception& e) {
+          spdlog::warn("could not send a response: {}", e.what());
+          done();
+          if (r.onSent) r.onSent();
+        }
+      });
+    };
     if (refusal_) {
       HttpResponse r = textResponse(refusal_->status, refusal_->text);
       // Nothing more is read from this connection: close it once the answer is out.
       r.onSent = [peer = peer_] {
         if (peer) ::shutdown(peer->fd(), SHUT_RDWR);
       };
-      send(writer, r, false);
+      reply(std::move(r));
       return;
     }
-    const bool keepAlive = request_.keepAlive;
-    const bool head = request_.method == "HEAD";
     try {
       HttpRequest req;
       req.method = std::move(request_.method);
@@ -262,17 +395,12 @@ class Front : public Http::Handler {
       req.acceptEncoding = std::move(request_.acceptEncoding);
       req.forwardedFor = std::move(request_.forwardedFor);
       if (peer_) req.clientAddress = peer_->address().host();
-      auto shared = std::make_shared<Http::ResponseWriter>(std::move(writer));
-      routeRequest(*handlers_, req, [shared, keepAlive, head](HttpResponse r) {
-        try {
-          send(*shared, r, keepAlive, head);
-        } catch (const std::exception& e) {
-          spdlog::warn("could not send a response: {}", e.what());
-          if (r.onSent) r.onSent();
-        }
-      });
+      routeRequest(*handlers_, req, reply);
     } catch (const std::exception& e) {
+      // Handlers answer exactly once and throw nothing; should one throw before answering, its
+      // client still gets an answer (and the connection's later answers their turn).
       spdlog::error("request failed: {}", e.what());
+      reply(textResponse(500, "Internal error\n"));
     }
   }
 
@@ -294,6 +422,7 @@ class Front : public Http::Handler {
   RequestHead request_;
   std::optional<RequestRefusal> refusal_;
   std::shared_ptr<Tcp::Peer> peer_;
+  std::shared_ptr<ConnectionOutput> output_;
   std::chrono::steady_clock::time_point lastFullWarning_{};
 };
 

@@ -174,7 +174,10 @@ void Sim::addMeeting(int index, const std::string& meetingId, int participants) 
       nlohmann::json{{"meeting_id", meetingId}, {"name", meetingId}, {"participants", participants}}
           .dump(),
       "application/json");
-  if (r.status != 201) throw std::runtime_error("bbb-sim refused the meeting: " + r.body);
+  if (r.status != 201) {
+    throw std::runtime_error("bbb-sim refused the meeting (" + std::to_string(r.status) +
+                             "): " + r.body.substr(0, 300) + r.error);
+  }
 }
 
 void Sim::reset() const { httpPost(controlUrl() + "/reset", "", "application/json"); }

@@ -13,9 +13,12 @@ namespace sbtest {
 
 using Clock = std::chrono::steady_clock;
 
-int connectLoopback(uint16_t port) {
+int connectLoopback(uint16_t port, int receiveBuffer) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return -1;
+  if (receiveBuffer > 0) {
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receiveBuffer, sizeof receiveBuffer);
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
@@ -52,20 +55,24 @@ size_t announcedLength(const std::string& bytes) {
 
 std::string readAnswer(int fd, std::chrono::milliseconds timeout) {
   std::string answer;
+  size_t total = 0;  // the answer's whole length once its head has arrived
   auto deadline = Clock::now() + timeout;
   char buf[65536];
   for (;;) {
-    size_t total = announcedLength(answer);
-    if (total > 0 && answer.size() >= total) return answer;
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) return answer;
     pollfd p{fd, POLLIN, 0};
     if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return answer;
-    // Never past the answer's end once its length is known: a pipelined next answer stays.
-    size_t want = total > 0 ? std::min(sizeof buf, total - answer.size()) : sizeof buf;
-    ssize_t n = ::recv(fd, buf, want, 0);
+    // Peeked first, then only this answer's bytes taken: a pipelined next answer stays.
+    ssize_t n = ::recv(fd, buf, sizeof buf, MSG_PEEK);
+    if (n <= 0) return answer;
+    if (total == 0) total = announcedLength(answer + std::string(buf, static_cast<size_t>(n)));
+    size_t take = static_cast<size_t>(n);
+    if (total > 0) take = std::min(take, total - answer.size());
+    n = ::recv(fd, buf, take, 0);
     if (n <= 0) return answer;
     answer.append(buf, static_cast<size_t>(n));
+    if (total > 0 && answer.size() >= total) return answer;
   }
 }
 

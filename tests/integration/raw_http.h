@@ -9,8 +9,9 @@
 
 namespace sbtest {
 
-// A connected socket to 127.0.0.1:port, -1 when the connection fails.
-int connectLoopback(uint16_t port);
+// A connected socket to 127.0.0.1:port, -1 when the connection fails. `receiveBuffer` > 0 sets
+// SO_RCVBUF before connecting (a client whose socket takes little at a time).
+int connectLoopback(uint16_t port, int receiveBuffer = 0);
 // Sends every byte (stops early, without a word, when the router closes: what it answered counts).
 void sendAll(int fd, const std::string& bytes);
 // Reads until the peer closes, `timeout` passes, or a whole answer (head + Content-Length bytes)

@@ -17,10 +17,6 @@
 namespace sb {
 namespace {
 
-const std::set<std::string, std::less<>> kCalls = {
-    "create",         "join",           "end", "isMeetingRunning", "getMeetingInfo", "getMeetings",
-    "insertDocument", "sendChatMessage"};
-
 std::string lowerMediaType(const std::string& contentType) {
   std::string t = contentType.substr(0, contentType.find(';'));
   std::string out;
@@ -75,23 +71,24 @@ BbbApi::BbbApi(MeetingRouter& router, const ApiConfig& config, WorkerPool& worke
   }
 }
 
-Result<ApiRequest> BbbApi::admit(const HttpRequest& request, const std::string& call) const {
+Result<ApiRequest> BbbApi::admit(const HttpRequest& request, const Call& spec) const {
+  const std::string call(spec.name);
   bool post = request.method == "POST";
   // HEAD is answered as GET (BBB and Scalelite do); the HTTP front sends it without a body.
   bool get = request.method == "GET" || request.method == "HEAD";
-  if (!get && !post) return Error::of(ErrorCode::kUnsupportedRequest);
-  if (call == "join" && post) return Error::of(ErrorCode::kUnsupportedRequest);
-  if (call == "insertDocument" && !post) return Error::of(ErrorCode::kUnsupportedRequest);
+  if (!(get && spec.get) && !(post && spec.post)) {
+    return Error::of(ErrorCode::kUnsupportedRequest);
+  }
 
   // Content type before checksum, as Scalelite orders its checks.
   std::string media = lowerMediaType(request.contentType);
   bool xmlBody = false;
   bool formBody = false;
   if (post && !request.body.empty()) {
-    if (call == "insertDocument") {
+    if (spec.body == Call::Body::kXml) {
       if (!isXml(media)) return Error::of(ErrorCode::kUnsupportedContentType);
       xmlBody = true;
-    } else if (call == "create" && isXml(media)) {
+    } else if (spec.body == Call::Body::kXmlOrForm && isXml(media)) {
       xmlBody = true;
     } else if (isForm(media)) {
       formBody = true;
@@ -150,7 +147,8 @@ void BbbApi::handle(const HttpRequest& request, const std::string& call, const R
     reply(noted(xmlResponse(renderVersion(config_.buildNumber)), "api", "SUCCESS"));
     return;
   }
-  if (!kCalls.contains(call)) {
+  const Call* spec = findCall(call);
+  if (!spec) {
     reply(noted(errorResponse(Error::of(ErrorCode::kUnsupportedRequest)), "unknown", ""));
     return;
   }
@@ -158,17 +156,24 @@ void BbbApi::handle(const HttpRequest& request, const std::string& call, const R
     reply(noted(xmlResponse(renderMeetings("")), call, "SUCCESS(disabled)"));
     return;
   }
-  auto api = admit(request, call);
+  auto api = admit(request, *spec);
   if (!api) {
     reply(noted(errorResponse(api.error()), call, ""));
     return;
   }
-  if (call == "getMeetings") {
-    dispatch(std::move(*api), [this, gzip = acceptsGzip(request.acceptEncoding),
-                               reply](HttpResponse r) { sendListing(std::move(r), gzip, reply); });
-    return;
-  }
-  dispatch(std::move(*api), reply);
+  CallContext context{.acceptsGzip = acceptsGzip(request.acceptEncoding)};
+  // Owed: whatever happens to the task that holds it (an exception in a use-case, a store or
+  // the BBB client), the client gets one answer, BBB's FAILED envelope at worst.
+  const Reply owed =
+      owedReply(reply, [call, meetingId = std::string(api->params.get("meetingID").value_or(""))] {
+        HttpResponse r = errorResponse(
+            Error::of(ErrorCode::kInternalError, "The router could not complete this call."));
+        r.access.call = call;
+        r.access.meetingId = meetingId;
+        r.access.result = "internalError(exception)";
+        return r;
+      });
+  (this->*spec->handler)(std::move(*api), context, owed);
 }
 
 namespace {
@@ -254,107 +259,141 @@ HttpResponse errorResponse(const Error& error) {
   return r;
 }
 
-void BbbApi::dispatch(ApiRequest api, const Reply& answer) {
-  // Owed: whatever happens to the task that holds it (an exception in a use-case, a store or
-  // the BBB client), the client gets one answer, BBB's FAILED envelope at worst.
-  const Reply reply = owedReply(
-      answer, [call = api.call, meetingId = std::string(api.params.get("meetingID").value_or(""))] {
-        HttpResponse r = errorResponse(
-            Error::of(ErrorCode::kInternalError, "The router could not complete this call."));
-        r.access.call = call;
-        r.access.meetingId = meetingId;
-        r.access.result = "internalError(exception)";
-        return r;
-      });
-  // Every answer carries its access note: call, meeting, server, result.
-  auto note = [](HttpResponse r, const ApiRequest& a, std::string result, std::string server) {
-    r.access.call = a.call;
-    r.access.meetingId = std::string(a.params.get("meetingID").value_or(""));
-    r.access.serverId = std::move(server);
-    if (!result.empty()) r.access.result = std::move(result);
-    return r;
-  };
-  // Every worker waits (on slow servers) and the queue holds its bound: refuse at once.
-  auto busy = [note](const ApiRequest& a) {
-    return note(
-        errorResponse(Error::of(ErrorCode::kInternalError, "The router is busy; try again.")), a,
-        "internalError(busy)", "");
-  };
-  auto upstream = [note](const ApiRequest& a, const Result<UpstreamAnswer>& r) {
-    if (!r) return note(errorResponse(r.error()), a, "", "");
-    return note(xmlResponse(r->body), a, r->success ? "SUCCESS" : "FAILED(upstream)", r->serverId);
-  };
+namespace {
 
-  if (api.call == "join") {
-    auto answerJoin = [note, reply](const ApiRequest& a, Result<JoinTarget> target,
-                                    const char* outcome) {
-      if (!target) {
-        reply(note(errorResponse(target.error()), a, "", ""));
-        return;
-      }
-      HttpResponse r;
-      r.status = 302;
-      r.contentType = "text/html;charset=utf-8";
-      r.location = std::move(target->url);
-      reply(note(std::move(r), a, outcome, std::move(target->serverId)));
-    };
-    // A join the cache knows is answered on the calling (reactor) thread: no I/O at all.
-    if (auto cached = router_.cachedJoinUrl(api)) {
-      answerJoin(api, std::move(cached->target), "302");
-      if (cached->refreshDue) joinCacheRefresher_.wake();
-      return;
-    }
-    // The store lookup (and a failover when the meeting's server is gone) runs on a worker, so
-    // a Redis round trip never holds up the other connections of a reactor.
-    if (workers_.full()) {
-      reply(busy(api));
-      return;
-    }
-    workers_.post([this, api = std::move(api), answerJoin]() {
-      auto target = router_.joinUrl(api);
-      if (target || target.error().code != ErrorCode::kServerUnavailable) {
-        answerJoin(api, std::move(target), "302");
-        return;
-      }
-      answerJoin(api, router_.failoverJoinUrl(api), "302(failover)");
-    });
-    return;
+// `r` with its access note: call, meeting, server, result (an empty result keeps r's).
+HttpResponse notedFor(HttpResponse r, const ApiRequest& a, std::string result, std::string server) {
+  r.access.call = a.call;
+  r.access.meetingId = std::string(a.params.get("meetingID").value_or(""));
+  r.access.serverId = std::move(server);
+  if (!result.empty()) r.access.result = std::move(result);
+  return r;
+}
+
+// A BBB server's answer passed on, or the error that kept it from coming.
+HttpResponse upstream(const ApiRequest& a, const Result<UpstreamAnswer>& r) {
+  if (!r) return notedFor(errorResponse(r.error()), a, "", "");
+  return notedFor(xmlResponse(r->body), a, r->success ? "SUCCESS" : "FAILED(upstream)",
+                  r->serverId);
+}
+
+// Every worker waits (on slow servers) and the queue holds its bound: refused at once.
+HttpResponse busy(const ApiRequest& a) {
+  return notedFor(
+      errorResponse(Error::of(ErrorCode::kInternalError, "The router is busy; try again.")), a,
+      "internalError(busy)", "");
+}
+
+}  // namespace
+
+const BbbApi::Call* BbbApi::findCall(std::string_view name) {
+  // The BBB API calls Switchboard answers: methods, body rules and handler of each. A call not in
+  // this table answers unsupportedRequest before its checksum is looked at, as BBB does.
+  static const Call kCalls[] = {
+      {"create", true, true, Call::Body::kXmlOrForm, &BbbApi::create},
+      {"join", true, false, Call::Body::kForm, &BbbApi::join},
+      {"end", true, true, Call::Body::kForm, &BbbApi::end},
+      {"isMeetingRunning", true, true, Call::Body::kForm, &BbbApi::isMeetingRunning},
+      {"getMeetingInfo", true, true, Call::Body::kForm, &BbbApi::getMeetingInfo},
+      {"getMeetings", true, true, Call::Body::kForm, &BbbApi::getMeetings},
+      {"insertDocument", false, true, Call::Body::kXml, &BbbApi::insertDocument},
+      {"sendChatMessage", true, true, Call::Body::kForm, &BbbApi::sendChatMessage},
+  };
+  for (const auto& call : kCalls) {
+    if (call.name == name) return &call;
   }
+  return nullptr;
+}
+
+void BbbApi::onWorker(ApiRequest api, const Reply& reply,
+                      std::function<HttpResponse(const ApiRequest&)> answer) {
   if (workers_.full()) {
     reply(busy(api));
     return;
   }
-  workers_.post([this, api = std::move(api), reply, upstream, note]() {
-    const std::string& call = api.call;
-    if (call == "create") {
-      reply(upstream(api, router_.create(api)));
-    } else if (call == "end") {
-      reply(upstream(api, router_.end(api)));
-    } else if (call == "getMeetingInfo") {
-      reply(upstream(api, router_.getMeetingInfo(api)));
-    } else if (call == "insertDocument") {
-      reply(upstream(api, router_.insertDocument(api)));
-    } else if (call == "sendChatMessage") {
-      reply(upstream(api, router_.sendChatMessage(api)));
-    } else if (call == "isMeetingRunning") {
-      auto r = router_.isMeetingRunning(api);
-      if (r && !r->has_value()) {
-        reply(note(xmlResponse(renderNotRunning()), api, "SUCCESS(unknown)", ""));
-      } else if (!r) {
-        reply(upstream(api, r.error()));
-      } else {
-        reply(upstream(api, std::move(**r)));
-      }
-    } else if (call == "getMeetings") {
-      auto r = router_.getMeetings();
-      if (!r) {
-        reply(note(errorResponse(r.error()), api, "", ""));
-      } else {
-        HttpResponse answer;
-        answer.sharedBody = std::move(*r);  // the router's cached answer, sent without a copy
-        reply(note(std::move(answer), api, "SUCCESS", ""));
-      }
+  workers_.post([api = std::move(api), reply, answer = std::move(answer)] { reply(answer(api)); });
+}
+
+void BbbApi::create(ApiRequest api, const CallContext&, const Reply& reply) {
+  onWorker(std::move(api), reply,
+           [this](const ApiRequest& a) { return upstream(a, router_.create(a)); });
+}
+
+void BbbApi::end(ApiRequest api, const CallContext&, const Reply& reply) {
+  onWorker(std::move(api), reply,
+           [this](const ApiRequest& a) { return upstream(a, router_.end(a)); });
+}
+
+void BbbApi::getMeetingInfo(ApiRequest api, const CallContext&, const Reply& reply) {
+  onWorker(std::move(api), reply,
+           [this](const ApiRequest& a) { return upstream(a, router_.getMeetingInfo(a)); });
+}
+
+void BbbApi::insertDocument(ApiRequest api, const CallContext&, const Reply& reply) {
+  onWorker(std::move(api), reply,
+           [this](const ApiRequest& a) { return upstream(a, router_.insertDocument(a)); });
+}
+
+void BbbApi::sendChatMessage(ApiRequest api, const CallContext&, const Reply& reply) {
+  onWorker(std::move(api), reply,
+           [this](const ApiRequest& a) { return upstream(a, router_.sendChatMessage(a)); });
+}
+
+void BbbApi::isMeetingRunning(ApiRequest api, const CallContext&, const Reply& reply) {
+  onWorker(std::move(api), reply, [this](const ApiRequest& a) {
+    auto r = router_.isMeetingRunning(a);
+    if (r && !r->has_value()) {
+      return notedFor(xmlResponse(renderNotRunning()), a, "SUCCESS(unknown)", "");
     }
+    if (!r) return upstream(a, r.error());
+    return upstream(a, std::move(**r));
+  });
+}
+
+void BbbApi::getMeetings(ApiRequest api, const CallContext& context, const Reply& reply) {
+  Reply listing = [this, gzip = context.acceptsGzip, reply](HttpResponse r) {
+    sendListing(std::move(r), gzip, reply);
+  };
+  onWorker(std::move(api), listing, [this](const ApiRequest& a) {
+    auto r = router_.getMeetings();
+    if (!r) return notedFor(errorResponse(r.error()), a, "", "");
+    HttpResponse answer;
+    answer.sharedBody = std::move(*r);  // the router's cached answer, sent without a copy
+    return notedFor(std::move(answer), a, "SUCCESS", "");
+  });
+}
+
+void BbbApi::join(ApiRequest api, const CallContext&, const Reply& reply) {
+  auto answerJoin = [reply](const ApiRequest& a, Result<JoinTarget> target, const char* outcome) {
+    if (!target) {
+      reply(notedFor(errorResponse(target.error()), a, "", ""));
+      return;
+    }
+    HttpResponse r;
+    r.status = 302;
+    r.contentType = "text/html;charset=utf-8";
+    r.location = std::move(target->url);
+    reply(notedFor(std::move(r), a, outcome, std::move(target->serverId)));
+  };
+  // A join the cache knows is answered on the calling (reactor) thread: no I/O at all.
+  if (auto cached = router_.cachedJoinUrl(api)) {
+    answerJoin(api, std::move(cached->target), "302");
+    if (cached->refreshDue) joinCacheRefresher_.wake();
+    return;
+  }
+  // The store lookup (and a failover when the meeting's server is gone) runs on a worker, so
+  // a Redis round trip never holds up the other connections of a reactor.
+  if (workers_.full()) {
+    reply(busy(api));
+    return;
+  }
+  workers_.post([this, api = std::move(api), answerJoin]() {
+    auto target = router_.joinUrl(api);
+    if (target || target.error().code != ErrorCode::kServerUnavailable) {
+      answerJoin(api, std::move(target), "302");
+      return;
+    }
+    answerJoin(api, router_.failoverJoinUrl(api), "302(failover)");
   });
 }
 

@@ -1,9 +1,10 @@
-// The BBB API under /bigbluebutton/api: method and content-type rules, checksum verification on
-// the raw query, then the MeetingRouter use-case, run on the worker pool when it waits on a BBB
-// server. Every failure is BBB's FAILED envelope with HTTP 200; nothing throws out of here.
-// Thread-safety: handle() may be called concurrently.
+// The BBB API under /bigbluebutton/api: one table of calls (name, methods, body rules, handler),
+// checksum verification on the raw query, then the call's use case, run on the worker pool when it
+// waits on a BBB server or a store. Every failure is BBB's FAILED envelope with HTTP 200; nothing
+// throws out of here. Thread-safety: handle() may be called concurrently.
 #pragma once
 
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -38,9 +39,41 @@ class BbbApi {
   bool querySigned(const HttpRequest& request, const std::string& call) const;
 
  private:
+  // What a handler knows of its request besides the decoded call.
+  struct CallContext {
+    bool acceptsGzip = false;
+  };
+  // A call's handler: answers on the calling (reactor) thread when it needs no I/O, else on the
+  // worker pool. `reply` is owed: called exactly once.
+  using Handler = void (BbbApi::*)(ApiRequest, const CallContext&, const Reply&);
+  // One row of the table of BBB API calls (findCall).
+  struct Call {
+    // What a POST body may be: a form (or nothing), or XML (slides), or XML only.
+    enum class Body { kForm, kXmlOrForm, kXml };
+    std::string_view name;
+    bool get;   // GET (and HEAD) allowed
+    bool post;  // POST allowed
+    Body body;
+    Handler handler;
+  };
+  // The call named `name`, nullptr when Switchboard does not answer it.
+  static const Call* findCall(std::string_view name);
+
   // Checks method and content type, verifies the checksum and decodes the parameters.
-  Result<ApiRequest> admit(const HttpRequest& request, const std::string& call) const;
-  void dispatch(ApiRequest request, const Reply& reply);
+  Result<ApiRequest> admit(const HttpRequest& request, const Call& spec) const;
+  // Replies with `answer(api)` computed on the worker pool (busy when its queue is full).
+  void onWorker(ApiRequest api, const Reply& reply,
+                std::function<HttpResponse(const ApiRequest&)> answer);
+
+  void create(ApiRequest api, const CallContext& context, const Reply& reply);
+  void join(ApiRequest api, const CallContext& context, const Reply& reply);
+  void end(ApiRequest api, const CallContext& context, const Reply& reply);
+  void isMeetingRunning(ApiRequest api, const CallContext& context, const Reply& reply);
+  void getMeetingInfo(ApiRequest api, const CallContext& context, const Reply& reply);
+  void getMeetings(ApiRequest api, const CallContext& context, const Reply& reply);
+  void insertDocument(ApiRequest api, const CallContext& context, const Reply& reply);
+  void sendChatMessage(ApiRequest api, const CallContext& context, const Reply& reply);
+
   // getMeetings' answer, gzip-compressed when the client accepts it and it is large enough to
   // gain (a pool's listing is megabytes of XML; Pistache holds each answer in memory until sent).
   HttpResponse encodedListing(HttpResponse r, bool gzip);

@@ -18,13 +18,13 @@ namespace sb {
 class AnswerBudget {
  public:
   explicit AnswerBudget(size_t limit) : limit_(limit) {}
-  // Counts `n` more bytes; false (and nothing counted) when that would pass the limit.
+  // Counts `n` more bytes; false (and nothing counted) when that would pass the limit. The count
+  // never passes the limit, even for a moment: a take that fails cannot make another fail.
   bool take(size_t n) {
-    const size_t now = used_.fetch_add(n) + n;
-    if (limit_ != 0 && now > limit_) {
-      used_.fetch_sub(n);
-      return false;
-    }
+    size_t now = used_.load();
+    do {
+      if (limit_ != 0 && now + n > limit_) return false;
+    } while (!used_.compare_exchange_weak(now, now + n));
     return true;
   }
   void give(size_t n) { used_.fetch_sub(n); }
@@ -60,6 +60,9 @@ class Sink {
   Sink(const Sink&) = delete;
   Sink& operator=(const Sink&) = delete;
 
+  // The transfer whose answer this sink keeps (for its announced length).
+  void attach(CURL* easy) { easy_ = easy; }
+
   // curl's write callback: returning less than given aborts the transfer (CURLE_WRITE_ERROR).
   static size_t append(char* data, size_t size, size_t n, void* user) {
     auto* sink = static_cast<Sink*>(user);
@@ -68,11 +71,10 @@ class Sink {
       sink->stop = Stop::kTooLarge;
       return 0;
     }
-    if (!sink->budget_->take(length)) {
+    if (!sink->count(length)) {
       sink->stop = Stop::kOverBudget;
       return 0;
     }
-    sink->counted_ += length;
     try {
       sink->body.append(data, length);
     } catch (const std::bad_alloc&) {  // no exception may cross curl's C frames
@@ -97,6 +99,9 @@ class Sink {
       std::shared_ptr<AnswerBudget> budget_;
       size_t bytes_;
     };
+    budget_->give(reserved_);  // an answer shorter than announced
+    counted_ -= reserved_;
+    reserved_ = 0;
     auto h = std::make_shared<const Hold>(budget_, counted_);
     counted_ = 0;
     return h;
@@ -106,9 +111,36 @@ class Sink {
   Stop stop = Stop::kNone;
 
  private:
+  // Counts `length` more bytes of the answer against the budget. At the first bytes, the whole
+  // announced Content-Length is taken at once, so that of concurrent answers each is admitted
+  // whole or refused before it is read, rather than all of them failing half-read (a gzip answer
+  // may still grow past its announced, compressed length: the rest is counted as it comes).
+  bool count(size_t length) {
+    if (!sized_) {
+      sized_ = true;
+      curl_off_t announced = -1;
+      if (easy_ &&
+          curl_easy_getinfo(easy_, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &announced) == CURLE_OK &&
+          announced > 0) {
+        const size_t whole = std::min(static_cast<size_t>(announced), maxBytes_);
+        if (!budget_->take(whole)) return false;
+        counted_ += whole;
+        reserved_ = whole;
+      }
+    }
+    const size_t covered = std::min(length, reserved_);
+    reserved_ -= covered;
+    if (length > covered && !budget_->take(length - covered)) return false;
+    counted_ += length - covered;
+    return true;
+  }
+
   std::shared_ptr<AnswerBudget> budget_;
   const size_t maxBytes_;
-  size_t counted_ = 0;
+  CURL* easy_ = nullptr;
+  bool sized_ = false;
+  size_t counted_ = 0;   // taken from the budget, given back by the destructor or the hold
+  size_t reserved_ = 0;  // of counted_, announced bytes not arrived yet
 };
 
 const char* kUserAgent = "Switchboard/0.1";
@@ -120,6 +152,7 @@ void setCommon(CURL* h, const std::string& url, CallTimeouts t, Sink* sink, size
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(t.response.count()));
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, Sink::append);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, sink);
+  sink->attach(h);
   // An announced Content-Length past the bound fails before any byte is read.
   curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(maxBytes));
   curl_easy_setopt(h, CURLOPT_USERAGENT, kUserAgent);

@@ -210,7 +210,8 @@ TEST(CurlBbbClientBoundsTest, AnswersInFlightShareOneBudget) {
         ++refused;
       }
     }
-    if (refused > 0 && client.answerBytesInFlight() == (4 - refused) * (body.size() - 1)) break;
+    // An admitted answer counts its whole announced length from its first byte.
+    if (refused > 0 && client.answerBytesInFlight() == (4 - refused) * body.size()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_LE(client.answerBytesInFlight(), 8u * 1024 * 1024);
@@ -228,9 +229,11 @@ TEST(CurlBbbClientBoundsTest, AnswersInFlightShareOneBudget) {
       ADD_FAILURE() << r.error().message;
     }
   }
-  EXPECT_GE(ok, 1);
-  EXPECT_GE(overBudget, 1);
-  EXPECT_EQ(ok + overBudget, 4);
+  // Two whole answers fit the budget and are read; the others are refused before they are read.
+  // (Counting as bytes came, all four could fail half-read: a failing count pushed the total
+  // past the bound for a moment and made the others fail too.)
+  EXPECT_EQ(ok, 2);
+  EXPECT_EQ(overBudget, 2);
   // The replies still held count; once let go, nothing does.
   EXPECT_EQ(client.answerBytesInFlight(), static_cast<size_t>(ok) * body.size());
   done.clear();

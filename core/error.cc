@@ -10,6 +10,10 @@ std::string_view messageKey(ErrorCode code) {
       return "missingParamMeetingID";
     case ErrorCode::kMissingParamFullName:
       return "missingParamFullName";
+    case ErrorCode::kMissingParamRecordID:
+      return "missingParamRecordID";
+    case ErrorCode::kMissingParamPublish:
+      return "missingParamPublish";
     case ErrorCode::kNotFound:
       return "notFound";
     case ErrorCode::kValidationError:
@@ -48,6 +52,10 @@ std::string_view defaultMessage(ErrorCode code) {
       return "You must specify a meeting ID for the meeting.";
     case ErrorCode::kMissingParamFullName:
       return "You must specify a name for the attendee who will be joining the meeting.";
+    case ErrorCode::kMissingParamRecordID:
+      return "You must specify a recordID.";
+    case ErrorCode::kMissingParamPublish:
+      return "You must specify a publish value true or false.";
     case ErrorCode::kNotFound:
       return "We could not find a meeting with that meeting ID - perhaps the meeting is not yet "
              "running?";

@@ -14,6 +14,8 @@ enum class ErrorCode {
   kChecksumError,           // checksumError
   kMissingParamMeetingID,   // missingParamMeetingID
   kMissingParamFullName,    // missingParamFullName
+  kMissingParamRecordID,    // missingParamRecordID
+  kMissingParamPublish,     // missingParamPublish
   kNotFound,                // notFound (no such meeting / server)
   kValidationError,         // validationError (bad parameter value or encoding)
   kUnsupportedRequest,      // unsupportedRequest (unknown call, wrong method)

@@ -1,0 +1,45 @@
+// The BBB recordings API's use cases over a RecordingStore: getRecordings (filters, prefixes,
+// pagination), publishRecordings, updateRecordings and deleteRecordings, with BBB's parameter
+// rules and error keys. Parameters arrive decoded (checksum already verified). No I/O of its own.
+// Thread-safety: as safe as the store (concurrent calls are fine).
+#pragma once
+
+#include <string>
+
+#include "core/query_string.h"
+#include "core/recordings/recording_store.h"
+#include "core/result.h"
+
+namespace sb {
+
+class RecordingLibrary {
+ public:
+  // getRecordings answers at most this many recordings per page (BBB's `limit` range is 1-100).
+  static constexpr size_t kMaxLimit = 100;
+
+  explicit RecordingLibrary(RecordingStore& store) : store_(store) {}
+
+  // getRecordings: `recordID` (csv of IDs or ID prefixes) or else `meetingID` (csv, the
+  // frontend's or BBB's internal ID), `state` (csv, default published,unpublished; `any`),
+  // `meta_<key>=v1,v2` filters, `offset` and `limit`.
+  Result<RecordingPage> getRecordings(const QueryString& params, const std::string& tenant = "");
+  // publishRecordings: the `publish` value asked for (BBB echoes it).
+  Result<bool> publish(const QueryString& params, const std::string& tenant = "");
+  // updateRecordings: whether any metadata changed.
+  Result<bool> update(const QueryString& params, const std::string& tenant = "");
+  // deleteRecordings: marks the recordings deleted (they stay listed with state=deleted/any).
+  Status remove(const QueryString& params, const std::string& tenant = "");
+
+  // The getRecordings query of `params` (exposed for tests and the admin API).
+  static Result<RecordingQuery> queryOf(const QueryString& params, const std::string& tenant);
+
+ private:
+  // The distinct record IDs of `recordID`, or missingParamRecordID.
+  static Result<std::vector<std::string>> recordIds(const QueryString& params);
+  // The recordings with those exact IDs, or notFound when there are none.
+  Result<std::vector<Recording>> existing(const QueryString& params, const std::string& tenant);
+
+  RecordingStore& store_;
+};
+
+}  // namespace sb

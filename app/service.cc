@@ -60,6 +60,7 @@ struct Service::Impl {
   RtcBalancer rtc;
   AccessLog accessLog;
   std::unique_ptr<WorkerPool> workers;
+  RecordingLibrary recordings;
   std::unique_ptr<BbbApi> api;
   std::unique_ptr<AdminApi> adminApi;
   std::unique_ptr<OpsApi> opsApi;
@@ -86,7 +87,8 @@ struct Service::Impl {
         poller(stores->servers(), stores->meetings(), bbb, clock, config, stores->lease(), &metrics,
                &stores->snapshots()),
         rtc(stores->servers(), clock, config.rtc),
-        accessLog(config.logJson, STDOUT_FILENO, &metrics) {}
+        accessLog(config.logJson, STDOUT_FILENO, &metrics),
+        recordings(stores->recordings()) {}
 };
 
 Service::Service(Config config, ServiceOptions options, std::unique_ptr<StoreBundle> stores) {
@@ -99,7 +101,7 @@ Service::Service(Config config, ServiceOptions options, std::unique_ptr<StoreBun
   Impl& i = *impl_;
   i.workers = std::make_unique<WorkerPool>(
       i.config.http.workerThreads, i.config.http.workerThreadsMax, i.config.http.workerQueueMax);
-  i.api = std::make_unique<BbbApi>(i.router, i.config.api, *i.workers);
+  i.api = std::make_unique<BbbApi>(i.router, i.config.api, *i.workers, &i.recordings);
   i.adminApi = std::make_unique<AdminApi>(i.admin, i.stores->servers(), i.stores->meetings(),
                                           i.router, i.config.admin, *i.workers);
   i.opsApi = std::make_unique<OpsApi>(

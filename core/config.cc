@@ -209,6 +209,9 @@ Result<Config> loadConfig(const EnvLookup& env) {
   if (auto s = readInt(env, "GET_MEETINGS_CONCURRENCY", 0, 1024, n); !s) return s.error();
   c.api.getMeetingsConcurrency = static_cast<int>(n);
   if (auto v = env("BUILD_NUMBER")) c.api.buildNumber = *v;
+  c.api.recordingDisabled = truthy(env("RECORDING_DISABLED"));
+  c.api.recordingsApiFiltered = truthy(env("GET_RECORDINGS_API_FILTERED"));
+  if (auto v = env("URL_HOST")) c.api.urlHost = *v;
   if (auto s = readSeconds(env, "JOIN_CACHE_TTL", 0, 60, c.api.joinCacheTtl); !s) return s.error();
   if (auto s = readSeconds(env, "PLACEMENT_VIEW_TTL", 0, 60, c.api.placementViewTtl); !s) {
     return s.error();

@@ -62,6 +62,15 @@ struct ApiConfig {
   int getMeetingsConcurrency = 4;
   // BUILD_NUMBER (default empty): shown as <build> in the API root answer.
   std::string buildNumber;
+  // RECORDING_DISABLED (default false, as Scalelite): getRecordings answers noRecordings without
+  // a checksum; publish, update and delete answer notFound.
+  bool recordingDisabled = false;
+  // GET_RECORDINGS_API_FILTERED (default false, as Scalelite): getRecordings without recordID
+  // and meetingID answers missingParameters instead of every recording.
+  bool recordingsApiFiltered = false;
+  // URL_HOST (default empty: URLs as the recording server wrote them): the public host
+  // ("host" or "host:port") playback and preview URLs point at, over https (Scalelite's name).
+  std::string urlHost;
   // JOIN_CACHE_TTL (seconds, default 1; 0 = off): how long a router answers joins from its own
   // memory of where a meeting runs (core/join_cache.h). Moves are acknowledged this long after
   // the store changed; a server that went offline or was disabled may still get joins of its

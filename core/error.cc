@@ -14,6 +14,8 @@ std::string_view messageKey(ErrorCode code) {
       return "missingParamRecordID";
     case ErrorCode::kMissingParamPublish:
       return "missingParamPublish";
+    case ErrorCode::kMissingParameters:
+      return "missingParameters";
     case ErrorCode::kNotFound:
       return "notFound";
     case ErrorCode::kValidationError:
@@ -56,6 +58,8 @@ std::string_view defaultMessage(ErrorCode code) {
       return "You must specify a recordID.";
     case ErrorCode::kMissingParamPublish:
       return "You must specify a publish value true or false.";
+    case ErrorCode::kMissingParameters:
+      return "param meetingID or recordID must be included.";
     case ErrorCode::kNotFound:
       return "We could not find a meeting with that meeting ID - perhaps the meeting is not yet "
              "running?";

@@ -16,6 +16,7 @@ enum class ErrorCode {
   kMissingParamFullName,    // missingParamFullName
   kMissingParamRecordID,    // missingParamRecordID
   kMissingParamPublish,     // missingParamPublish
+  kMissingParameters,       // missingParameters (getRecordings without IDs, when filtered)
   kNotFound,                // notFound (no such meeting / server)
   kValidationError,         // validationError (bad parameter value or encoding)
   kUnsupportedRequest,      // unsupportedRequest (unknown call, wrong method)

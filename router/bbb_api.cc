@@ -56,8 +56,10 @@ HttpResponse xmlResponse(std::string body) {
   return r;
 }
 
-BbbApi::BbbApi(MeetingRouter& router, const ApiConfig& config, WorkerPool& workers)
+BbbApi::BbbApi(MeetingRouter& router, const ApiConfig& config, WorkerPool& workers,
+               RecordingLibrary* recordings)
     : router_(router),
+      recordings_(config.recordingDisabled ? nullptr : recordings),
       config_(config),
       workers_(workers),
       verifier_(config.secrets, config.checksumAlgorithms),
@@ -154,6 +156,10 @@ void BbbApi::handle(const HttpRequest& request, const std::string& call, const R
   }
   if (call == "getMeetings" && config_.getMeetingsDisabled) {
     reply(noted(xmlResponse(renderMeetings("")), call, "SUCCESS(disabled)"));
+    return;
+  }
+  if (call == "getRecordings" && !recordings_) {  // RECORDING_DISABLED: Scalelite's answer
+    reply(noted(xmlResponse(renderRecordings({}, "", false)), call, "SUCCESS(disabled)"));
     return;
   }
   auto api = admit(request, *spec);
@@ -298,6 +304,10 @@ const BbbApi::Call* BbbApi::findCall(std::string_view name) {
       {"getMeetings", true, true, Call::Body::kForm, &BbbApi::getMeetings},
       {"insertDocument", false, true, Call::Body::kXml, &BbbApi::insertDocument},
       {"sendChatMessage", true, true, Call::Body::kForm, &BbbApi::sendChatMessage},
+      {"getRecordings", true, false, Call::Body::kForm, &BbbApi::getRecordings},
+      {"publishRecordings", true, false, Call::Body::kForm, &BbbApi::publishRecordings},
+      {"updateRecordings", true, true, Call::Body::kForm, &BbbApi::updateRecordings},
+      {"deleteRecordings", true, false, Call::Body::kForm, &BbbApi::deleteRecordings},
   };
   for (const auto& call : kCalls) {
     if (call.name == name) return &call;
@@ -360,6 +370,58 @@ void BbbApi::getMeetings(ApiRequest api, const CallContext& context, const Reply
     HttpResponse answer;
     answer.sharedBody = std::move(*r);  // the router's cached answer, sent without a copy
     return notedFor(std::move(answer), a, "SUCCESS", "");
+  });
+}
+
+namespace {
+
+// The answer of a recordings call that failed (RECORDING_DISABLED: notFound, as Scalelite).
+HttpResponse recordingsFailed(const ApiRequest& a, const Error& error) {
+  return notedFor(errorResponse(error), a, "", "");
+}
+
+const Error kRecordingsNotFound = Error::of(ErrorCode::kNotFound, "We could not find recordings");
+
+}  // namespace
+
+void BbbApi::getRecordings(ApiRequest api, const CallContext&, const Reply& reply) {
+  onWorker(std::move(api), reply, [this](const ApiRequest& a) {
+    if (config_.recordingsApiFiltered && !a.params.has("recordID") && !a.params.has("meetingID")) {
+      return recordingsFailed(a, Error::of(ErrorCode::kMissingParameters));
+    }
+    auto page = recordings_->getRecordings(a.params);
+    if (!page) return recordingsFailed(a, page.error());
+    bool paged = a.params.has("offset") || a.params.has("limit");
+    return notedFor(xmlResponse(renderRecordings(*page, config_.urlHost, paged)), a,
+                    page->recordings.empty() ? "SUCCESS(noRecordings)" : "SUCCESS", "");
+  });
+}
+
+void BbbApi::publishRecordings(ApiRequest api, const CallContext&, const Reply& reply) {
+  onWorker(std::move(api), reply, [this](const ApiRequest& a) {
+    if (!recordings_) return recordingsFailed(a, kRecordingsNotFound);
+    auto published = recordings_->publish(a.params);
+    if (!published) return recordingsFailed(a, published.error());
+    return notedFor(xmlResponse(renderRecordingsChange("published", *published)), a, "SUCCESS", "");
+  });
+}
+
+void BbbApi::updateRecordings(ApiRequest api, const CallContext&, const Reply& reply) {
+  onWorker(std::move(api), reply, [this](const ApiRequest& a) {
+    if (!recordings_) return recordingsFailed(a, kRecordingsNotFound);
+    auto updated = recordings_->update(a.params);
+    if (!updated) return recordingsFailed(a, updated.error());
+    return notedFor(xmlResponse(renderRecordingsChange("updated", *updated)), a, "SUCCESS", "");
+  });
+}
+
+void BbbApi::deleteRecordings(ApiRequest api, const CallContext&, const Reply& reply) {
+  onWorker(std::move(api), reply, [this](const ApiRequest& a) {
+    if (!recordings_) return recordingsFailed(a, kRecordingsNotFound);
+    if (auto removed = recordings_->remove(a.params); !removed.ok()) {
+      return recordingsFailed(a, removed.error());
+    }
+    return notedFor(xmlResponse(renderRecordingsChange("deleted", true)), a, "SUCCESS", "");
   });
 }
 

@@ -15,6 +15,7 @@
 #include "core/checksum.h"
 #include "core/config.h"
 #include "core/meeting_router.h"
+#include "core/recordings/recording_library.h"
 #include "router/http_types.h"
 #include "router/join_cache_refresher.h"
 #include "router/worker_pool.h"
@@ -29,7 +30,9 @@ class BbbApi {
   using ListingTurns = std::counting_semaphore<1024>;
 
   // Sets `router`'s listing renderer to getMeetings' envelope (before any request is served).
-  BbbApi(MeetingRouter& router, const ApiConfig& config, WorkerPool& workers);
+  // `recordings` answers the recordings calls (nullptr: as with RECORDING_DISABLED).
+  BbbApi(MeetingRouter& router, const ApiConfig& config, WorkerPool& workers,
+         RecordingLibrary* recordings = nullptr);
 
   // `call` is the path after "/bigbluebutton/api/" ("" for the API root).
   void handle(const HttpRequest& request, const std::string& call, const Reply& reply);
@@ -73,6 +76,10 @@ class BbbApi {
   void getMeetings(ApiRequest api, const CallContext& context, const Reply& reply);
   void insertDocument(ApiRequest api, const CallContext& context, const Reply& reply);
   void sendChatMessage(ApiRequest api, const CallContext& context, const Reply& reply);
+  void getRecordings(ApiRequest api, const CallContext& context, const Reply& reply);
+  void publishRecordings(ApiRequest api, const CallContext& context, const Reply& reply);
+  void updateRecordings(ApiRequest api, const CallContext& context, const Reply& reply);
+  void deleteRecordings(ApiRequest api, const CallContext& context, const Reply& reply);
 
   // getMeetings' answer, gzip-compressed when the client accepts it and it is large enough to
   // gain (a pool's listing is megabytes of XML; Pistache holds each answer in memory until sent).
@@ -82,6 +89,7 @@ class BbbApi {
   void sendListing(HttpResponse r, bool gzip, const Reply& reply);
 
   MeetingRouter& router_;
+  RecordingLibrary* recordings_;
   const ApiConfig& config_;
   WorkerPool& workers_;
   ChecksumVerifier verifier_;

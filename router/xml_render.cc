@@ -2,6 +2,7 @@
 
 #include <pugixml.hpp>
 
+#include <cctype>
 #include <sstream>
 
 #include "core/xml_text.h"
@@ -13,6 +14,10 @@ namespace {
 // with a control character, invalid UTF-8) must not make the answer unreadable.
 void setText(pugi::xml_node node, std::string_view text) {
   node.text().set(xmlSafeText(text).c_str());
+}
+
+void setText(pugi::xml_attribute attribute, std::string_view text) {
+  attribute.set_value(xmlSafeText(text).c_str());
 }
 
 std::string serialize(const pugi::xml_document& doc) {
@@ -85,6 +90,99 @@ std::string renderMeetings(std::string_view meetingsXml) {
   // (once per listing, not per caller) keeps the envelope's promise whatever their source.
   makeXmlDocumentSafe(out);
   return out;
+}
+
+namespace {
+
+// `url` with its scheme and authority replaced by https://<host> ("" keeps it as it is).
+std::string onHost(const std::string& url, const std::string& host) {
+  if (host.empty()) return url;
+  size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return url;
+  size_t path = url.find('/', scheme + 3);
+  return "https://" + host + (path == std::string::npos ? "" : url.substr(path));
+}
+
+// Whether `name` can be an XML element name as bbb-web writes metadata (letters, digits, '_',
+// '-', '.', not starting with a digit, '-' or '.'). Other keys are left out of the answer.
+bool isElementName(std::string_view name) {
+  if (name.empty()) return false;
+  auto first = static_cast<unsigned char>(name.front());
+  if (!std::isalpha(first) && first != '_') return false;
+  for (char c : name) {
+    auto u = static_cast<unsigned char>(c);
+    if (!std::isalnum(u) && c != '_' && c != '-' && c != '.') return false;
+  }
+  return true;
+}
+
+void renderFormat(pugi::xml_node playback, const PlaybackFormat& f, const std::string& host) {
+  pugi::xml_node format = playback.append_child("format");
+  setText(format.append_child("type"), f.type);
+  setText(format.append_child("url"), onHost(f.url, host));
+  format.append_child("processingTime").text().set(static_cast<long long>(f.processingTimeMs));
+  format.append_child("length").text().set(static_cast<long long>(f.lengthMinutes));
+  format.append_child("size").text().set(static_cast<long long>(f.size));
+  if (f.previews.empty()) return;
+  pugi::xml_node images = format.append_child("preview").append_child("images");
+  for (const auto& image : f.previews) {
+    pugi::xml_node i = images.append_child("image");
+    setText(i.append_attribute("alt"), image.alt);
+    i.append_attribute("height").set_value(image.height);
+    i.append_attribute("width").set_value(image.width);
+    setText(i, onHost(image.url, host));
+  }
+}
+
+void renderRecording(pugi::xml_node parent, const Recording& r, const std::string& host) {
+  pugi::xml_node x = parent.append_child("recording");
+  setText(x.append_child("recordID"), r.recordId);
+  setText(x.append_child("meetingID"), r.meetingId);
+  setText(x.append_child("internalMeetingID"), r.internalMeetingId);
+  setText(x.append_child("name"), r.name);
+  x.append_child("isBreakout").text().set(r.isBreakout ? "true" : "false");
+  if (r.isBreakout) setText(x.append_child("parentMeetingId"), r.parentMeetingId);
+  x.append_child("published").text().set(r.published() ? "true" : "false");
+  x.append_child("state").text().set(std::string(recordingStateName(r.state)).c_str());
+  x.append_child("startTime").text().set(static_cast<long long>(r.startTimeMs));
+  x.append_child("endTime").text().set(static_cast<long long>(r.endTimeMs));
+  if (r.participants) x.append_child("participants").text().set(*r.participants);
+  x.append_child("rawSize").text().set(static_cast<long long>(r.rawSize));
+  pugi::xml_node metadata = x.append_child("metadata");
+  for (const auto& [key, value] : r.metadata) {
+    if (isElementName(key)) setText(metadata.append_child(key.c_str()), value);
+  }
+  if (!r.breakoutRooms.empty()) {
+    pugi::xml_node rooms = x.append_child("breakoutRooms");
+    for (const auto& room : r.breakoutRooms) setText(rooms.append_child("breakoutRoom"), room);
+  }
+  x.append_child("size").text().set(static_cast<long long>(r.size()));
+  pugi::xml_node playback = x.append_child("playback");
+  for (const auto& f : r.formats) renderFormat(playback, f, host);
+  x.append_child("data");
+}
+
+}  // namespace
+
+std::string renderRecordings(const RecordingPage& page, const std::string& urlHost, bool paged) {
+  pugi::xml_document doc;
+  pugi::xml_node r = response(doc, "SUCCESS");
+  pugi::xml_node recordings = r.append_child("recordings");
+  for (const auto& recording : page.recordings) renderRecording(recordings, recording, urlHost);
+  if (paged)
+    r.append_child("totalElements").text().set(static_cast<unsigned long long>(page.total));
+  if (page.recordings.empty()) {
+    r.append_child("messageKey").text().set("noRecordings");
+    r.append_child("message").text().set("There are no recordings for the meeting(s).");
+  }
+  return serialize(doc);
+}
+
+std::string renderRecordingsChange(const char* name, bool value) {
+  pugi::xml_document doc;
+  pugi::xml_node r = response(doc, "SUCCESS");
+  r.append_child(name).text().set(value ? "true" : "false");
+  return serialize(doc);
 }
 
 }  // namespace sb

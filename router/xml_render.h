@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/recordings/recording_store.h"
 
 namespace sb {
 
@@ -20,5 +21,11 @@ std::string renderNotRunning();
 // getMeetings: the <meeting> elements of every server (concatenated, as the poller printed them
 // from parsed answers: well-formed by construction) in BBB's envelope; noMeetings when empty.
 std::string renderMeetings(std::string_view meetingsXml);
+// getRecordings, element for element as BBB 3.0 writes it; noRecordings when the page is empty.
+// `urlHost` ("" = as stored) replaces the origin of playback and preview URLs with
+// https://<urlHost>. `paged`: the request asked for offset or limit (then <totalElements>).
+std::string renderRecordings(const RecordingPage& page, const std::string& urlHost, bool paged);
+// publishRecordings / updateRecordings / deleteRecordings: SUCCESS and <name>value</name>.
+std::string renderRecordingsChange(const char* name, bool value);
 
 }  // namespace sb

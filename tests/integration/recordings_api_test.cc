@@ -5,7 +5,7 @@
 #include <pugixml.hpp>
 
 #include "tests/integration/harness.h"
-#include "tests/unit/recording_store_contract.h"
+#include "tests/unit/recording_samples.h"
 
 namespace sbtest {
 namespace {

@@ -8,7 +8,7 @@
 // to admission's parameter and body reading and the use-cases behind it; a query with one is
 // verified as sent. The body's content type is XML when it starts with '<', else a form. Covers
 // BbbApi::handle and querySigned (router/bbb_api.h) against the memory stores (one server, one
-// meeting) and a fake BBB. Invariants: an answer always comes, never a 500, and every XML answer is
+// meeting, one recording) and a fake BBB. Invariants: an answer always comes, never a 500, and every XML answer is
 // a well-formed BBB envelope (unless it is a broken BBB answer passed through).
 #include <cstddef>
 #include <cstdint>
@@ -27,6 +27,8 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/meeting_router.h"
+#include "core/recordings/recording_library.h"
+#include "db/memory_recording_store.h"
 #include "db/memory_store.h"
 #include "router/bbb_api.h"
 #include "router/worker_pool.h"
@@ -63,6 +65,13 @@ struct Pool {
     m.serverId = "s1";
     m.moderatorPw = "mp";
     FUZZ_CHECK(meetings.claimMeeting(m).ok());
+    sb::Recording r;
+    r.recordId = "rec-1";
+    r.meetingId = "m1";
+    r.internalMeetingId = "internal-m1";
+    r.metadata = {{"course", "math"}};
+    r.formats = {{"presentation", "https://bbb/playback/rec-1", 1, 1, 10, {{"u", "a", 1, 1}}}};
+    FUZZ_CHECK(recordings.put(r).ok());
   }
 
   // Set before the API is built: its checksum verifier copies the secrets.
@@ -77,7 +86,9 @@ struct Pool {
   sb::ManualClock clock;
   sb::LeastLoadStrategy strategy;
   sb::MeetingRouter router{servers, meetings, bbb, clock, strategy, config};
-  sb::BbbApi api{router, config.api, workers()};
+  sb::MemoryRecordingStore recordings;
+  sb::RecordingLibrary library{recordings};
+  sb::BbbApi api{router, config.api, workers(), &library};
 };
 
 std::string_view nextLine(std::string_view& input) {

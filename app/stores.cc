@@ -3,9 +3,11 @@
 #include <spdlog/spdlog.h>
 
 #include "db/durable_store.h"
+#include "db/memory_recording_store.h"
 #include "db/memory_store.h"
 #include "db/migrator.h"
 #include "db/pg_connection.h"
+#include "db/pg_recording_store.h"
 #include "db/pg_store.h"
 #include "db/redis_connection.h"
 #include "db/redis_keys.h"
@@ -20,6 +22,7 @@ class MemoryBundle final : public StoreBundle {
   MeetingStore& meetings() override { return meetings_; }
   LeaderLease& lease() override { return lease_; }
   MeetingsSnapshotStore& snapshots() override { return snapshots_; }
+  RecordingStore& recordings() override { return recordings_; }
   Health health() override { return {}; }
   Status prepare() override { return Status::Ok(); }
   std::string describe() const override { return "embedded in-memory store"; }
@@ -29,6 +32,7 @@ class MemoryBundle final : public StoreBundle {
   MemoryMeetingStore meetings_;
   LocalLeaderLease lease_;
   MemorySnapshotStore snapshots_;
+  MemoryRecordingStore recordings_;
 };
 
 PgOptions pgOptions(const Config& config) {
@@ -63,6 +67,7 @@ class SharedBundle final : public StoreBundle {
         pgServers_(pg_),
         pgMeetings_(pg_),
         pgLease_(pg_),
+        recordings_(pg_),
         servers_(redisServers_, pgServers_),
         meetings_(redisMeetings_, pgMeetings_),
         lease_(redisLease_, pgLease_) {}
@@ -71,6 +76,7 @@ class SharedBundle final : public StoreBundle {
   MeetingStore& meetings() override { return meetings_; }
   LeaderLease& lease() override { return lease_; }
   MeetingsSnapshotStore& snapshots() override { return snapshots_; }
+  RecordingStore& recordings() override { return recordings_; }
 
   Health health() override {
     Health h;
@@ -139,6 +145,7 @@ class SharedBundle final : public StoreBundle {
   PgServerStore pgServers_;
   PgMeetingStore pgMeetings_;
   PgLeaderLease pgLease_;
+  PgRecordingStore recordings_;
   DurableServerStore servers_;
   DurableMeetingStore meetings_;
   DurableLeaderLease lease_;

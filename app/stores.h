@@ -14,7 +14,6 @@
 #include "core/recordings/recording_store.h"
 #include "core/result.h"
 #include "core/server_store.h"
-#include "db/memory_recording_store.h"
 
 namespace sb {
 
@@ -25,9 +24,9 @@ class StoreBundle {
   virtual MeetingStore& meetings() = 0;
   virtual LeaderLease& lease() = 0;
   virtual MeetingsSnapshotStore& snapshots() = 0;
-  // Recordings: in process memory for every bundle until the PostgreSQL recording store and the
-  // importer's folder index exist (issue 19; the recordings API answers from here).
-  RecordingStore& recordings() { return recordings_; }
+  // Recordings: PostgreSQL with Redis + PostgreSQL; process memory in the embedded default
+  // (until the importer rebuilds it from the recordings folder at start-up: issue 19).
+  virtual RecordingStore& recordings() = 0;
   // Which stores answer (for /readyz, /stat and the degraded gauge). `down` names each store
   // that does not, with the reason; the router serves while one of them answers.
   struct Health {
@@ -46,9 +45,6 @@ class StoreBundle {
   // lookups miss, so routes survive PostgreSQL failing next. Errors are logged, never fatal.
   virtual void maintain() {}
   virtual std::string describe() const = 0;  // "embedded in-memory store", "redis … + postgres …"
-
- private:
-  MemoryRecordingStore recordings_;
 };
 
 // The memory bundle when config.store.shared() is false, else Redis + PostgreSQL. Fails on

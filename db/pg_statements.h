@@ -157,13 +157,56 @@ inline constexpr Statement kAcquireLease{
 inline constexpr Statement kReleaseLease{"release_lease",
                                          "DELETE FROM leases WHERE name = $1 AND holder = $2"};
 
+// ---- recordings ---------------------------------------------------------------------------------
+
+inline constexpr Statement kPutRecording{
+    "put_recording",
+    "INSERT INTO recordings (record_id, tenant, meeting_id, internal_meeting_id, state, "
+    "start_time_ms, meta, doc) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb) "
+    "ON CONFLICT (record_id) DO UPDATE SET tenant = EXCLUDED.tenant, "
+    "meeting_id = EXCLUDED.meeting_id, internal_meeting_id = EXCLUDED.internal_meeting_id, "
+    "state = EXCLUDED.state, start_time_ms = EXCLUDED.start_time_ms, meta = EXCLUDED.meta, "
+    "doc = EXCLUDED.doc, updated_at = now()"};
+
+// $2: a JSON array of record IDs.
+inline constexpr Statement kFindRecordings{
+    "find_recordings",
+    "SELECT doc FROM recordings WHERE tenant = $1 AND record_id IN "
+    "(SELECT jsonb_array_elements_text($2::jsonb))"};
+
+// getRecordings' filter (core's RecordingQuery::matches, in SQL): $1 the tenant, $2 a JSON
+// object {"states": [...], "prefixes": [...], "meetings": [...], "meta": {key: [values]}}; an
+// empty list does not filter; every meta key must have one of its values.
+#define SB_PG_RECORDING_FILTER                                                                    \
+  " FROM recordings WHERE tenant = $1"                                                            \
+  " AND (jsonb_array_length($2::jsonb->'states') = 0 OR state IN "                                \
+  "(SELECT jsonb_array_elements_text($2::jsonb->'states')))"                                      \
+  " AND (jsonb_array_length($2::jsonb->'prefixes') = 0 OR EXISTS (SELECT 1 FROM "                 \
+  "jsonb_array_elements_text($2::jsonb->'prefixes') p WHERE starts_with(record_id, p)))"          \
+  " AND (jsonb_array_length($2::jsonb->'meetings') = 0 OR meeting_id IN "                         \
+  "(SELECT jsonb_array_elements_text($2::jsonb->'meetings')) OR internal_meeting_id IN "          \
+  "(SELECT jsonb_array_elements_text($2::jsonb->'meetings')))"                                    \
+  " AND NOT EXISTS (SELECT 1 FROM jsonb_each($2::jsonb->'meta') f WHERE (meta ->> f.key) IS NULL" \
+  " OR NOT (f.value ? (meta ->> f.key)))"
+
+inline constexpr Statement kCountRecordings{"count_recordings",
+                                            "SELECT count(*)" SB_PG_RECORDING_FILTER};
+
+// Newest first, then by record ID (core's newerRecordingFirst). $3 offset, $4 limit (NULL: all).
+inline constexpr Statement kQueryRecordings{
+    "query_recordings", "SELECT doc" SB_PG_RECORDING_FILTER
+                        " ORDER BY start_time_ms DESC, record_id OFFSET $3 LIMIT $4"};
+
+#undef SB_PG_RECORDING_FILTER
+
 inline constexpr const Statement* kStoreStatements[] = {
     &kListServers,      &kGetServer,          &kInsertServer,          &kServersWithIdOrUrl,
     &kLockServer,       &kOtherServerWithUrl, &kUpdateServerInventory, &kDeleteServer,
     &kServerExists,     &kCompareAndSetState, &kUpdateLiveState,       &kReserve,
     &kFindMeeting,      &kClaimMeeting,       &kClaimMeetings,         &kRemoveMeeting,
     &kOrphanMeetingsOf, &kListMeetings,       &kListMeetingsOf,        &kListPlacedMeetings,
-    &kAcquireLease,     &kReleaseLease};
+    &kAcquireLease,     &kReleaseLease,       &kPutRecording,          &kFindRecordings,
+    &kCountRecordings,  &kQueryRecordings};
 
 #undef SB_PG_SERVER_COLUMNS
 #undef SB_PG_MEETING_COLUMNS

@@ -38,8 +38,10 @@
 
 #include "db/migrator.h"
 #include "db/pg_connection.h"
+#include "db/pg_recording_store.h"
 #include "db/pg_store.h"
 #include "tests/integration/store_expectations.h"
+#include "tests/unit/recording_store_contract.h"
 
 namespace sb {
 namespace {
@@ -1481,6 +1483,71 @@ TEST(PgReconnectTest, ServerStopAndRestart) {
   // One warning for the outage and one line for the recovery, not one per call.
   EXPECT_EQ(logs.count("is unreachable"), 1) << logs.text();
   EXPECT_EQ(logs.count("is reachable again"), 1) << logs.text();
+}
+
+// ---- the recording store contract (tests/unit/recording_store_contract.h) on PostgreSQL ---------
+
+// A PgRecordingStore on its own migrated scratch database, which it owns.
+class ScratchPgRecordingStore final : public RecordingStore {
+ public:
+  ScratchPgRecordingStore() {
+    std::string error = db_.create();
+    EXPECT_EQ(error, "");
+    pg_ = std::make_unique<PgConnection>(optionsFor(db_.url()));
+    auto applied = Migrator(*pg_, embeddedMigrations()).migrate();
+    EXPECT_TRUE(applied.ok()) << (applied.ok() ? "" : applied.error().message);
+    store_ = std::make_unique<PgRecordingStore>(*pg_);
+  }
+  ~ScratchPgRecordingStore() override {
+    store_.reset();
+    pg_.reset();
+  }
+  Status put(const Recording& r) override { return store_->put(r); }
+  Result<std::vector<Recording>> findExact(std::span<const std::string> ids,
+                                           std::string_view tenant) override {
+    return store_->findExact(ids, tenant);
+  }
+  Result<RecordingPage> query(const RecordingQuery& q) override { return store_->query(q); }
+
+ private:
+  ScratchDatabase db_;
+  std::unique_ptr<PgConnection> pg_;
+  std::unique_ptr<PgRecordingStore> store_;
+};
+
+}  // namespace
+
+template <>
+struct RecordingStoreMaker<ScratchPgRecordingStore> {
+  static std::unique_ptr<ScratchPgRecordingStore> make() {
+    return std::make_unique<ScratchPgRecordingStore>();
+  }
+};
+
+INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, RecordingStoreContract, ScratchPgRecordingStore);
+
+namespace {
+
+// Metadata values and IDs with quotes, backslashes, LIKE's wildcards and bytes that are not UTF-8
+// go in and come back as they were, and a prefix is a prefix, not a pattern.
+TEST(PgRecordingStoreTest, AwkwardTextIsKeptAndPrefixesAreNotPatterns) {
+  ScratchPgRecordingStore store;
+  Recording r = sampleRecording("a%_\\'\"-1", "m'1", 1000);
+  r.metadata.emplace_back("quote", "it's \"x\" \\ y");
+  ASSERT_TRUE(store.put(r).ok());
+  ASSERT_TRUE(store.put(sampleRecording("abc-1", "m2", 2000)).ok());
+  RecordingQuery q;
+  q.recordIdPrefixes = {"a%"};
+  auto page = store.query(q);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->recordings.size(), 1u);
+  EXPECT_EQ(page->recordings[0].recordId, r.recordId);
+  EXPECT_EQ(page->recordings[0].meta("quote"), "it's \"x\" \\ y");
+  q.recordIdPrefixes = {"a_"};
+  EXPECT_EQ(store.query(q)->recordings.size(), 0u);
+  RecordingQuery byMeta;
+  byMeta.meta = {{"quote", {"it's \"x\" \\ y"}}};
+  EXPECT_EQ(store.query(byMeta)->total, 1u);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "core/xml_text.h"
 
+#include <cctype>
 #include <cstdint>
 #include <optional>
 
@@ -171,6 +172,17 @@ size_t xmlNestingDepth(std::string_view xml, size_t limit) {
     }
   }
   return deepest;
+}
+
+bool isXmlElementName(std::string_view name) {
+  if (name.empty()) return false;
+  auto first = static_cast<unsigned char>(name.front());
+  if (!std::isalpha(first) && first != '_') return false;
+  for (char c : name) {
+    auto u = static_cast<unsigned char>(c);
+    if (!std::isalnum(u) && c != '_' && c != '-' && c != '.') return false;
+  }
+  return true;
 }
 
 }  // namespace sb

@@ -23,6 +23,11 @@ std::string xmlSafeText(std::string_view text);
 // frontend's parser rejects it). Markup is left as it is. Returns whether anything changed.
 bool makeXmlDocumentSafe(std::string& xml);
 
+// Whether `name` can be an element name as bbb-web writes metadata: ASCII letters, digits, '_',
+// '-' and '.', starting with a letter or '_'. A metadata key that is not (BBB echoes `meta_x[]`
+// as `<x[]>`) must be left out of a document Switchboard writes.
+bool isXmlElementName(std::string_view name);
+
 // The deepest element nesting of an XML document, counted from its markup without building it
 // (comments, CDATA, processing instructions and declarations are skipped); stops counting once
 // past `limit` and returns limit + 1. Linear; for refusing a document before a parser builds it.

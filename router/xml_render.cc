@@ -2,7 +2,6 @@
 
 #include <pugixml.hpp>
 
-#include <cctype>
 #include <sstream>
 
 #include "core/xml_text.h"
@@ -103,19 +102,6 @@ std::string onHost(const std::string& url, const std::string& host) {
   return "https://" + host + (path == std::string::npos ? "" : url.substr(path));
 }
 
-// Whether `name` can be an XML element name as bbb-web writes metadata (letters, digits, '_',
-// '-', '.', not starting with a digit, '-' or '.'). Other keys are left out of the answer.
-bool isElementName(std::string_view name) {
-  if (name.empty()) return false;
-  auto first = static_cast<unsigned char>(name.front());
-  if (!std::isalpha(first) && first != '_') return false;
-  for (char c : name) {
-    auto u = static_cast<unsigned char>(c);
-    if (!std::isalnum(u) && c != '_' && c != '-' && c != '.') return false;
-  }
-  return true;
-}
-
 void renderFormat(pugi::xml_node playback, const PlaybackFormat& f, const std::string& host) {
   pugi::xml_node format = playback.append_child("format");
   setText(format.append_child("type"), f.type);
@@ -150,7 +136,7 @@ void renderRecording(pugi::xml_node parent, const Recording& r, const std::strin
   x.append_child("rawSize").text().set(static_cast<long long>(r.rawSize));
   pugi::xml_node metadata = x.append_child("metadata");
   for (const auto& [key, value] : r.metadata) {
-    if (isElementName(key)) setText(metadata.append_child(key.c_str()), value);
+    if (isXmlElementName(key)) setText(metadata.append_child(key.c_str()), value);
   }
   if (!r.breakoutRooms.empty()) {
     pugi::xml_node rooms = x.append_child("breakoutRooms");

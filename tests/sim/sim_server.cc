@@ -7,6 +7,7 @@
 #include <random>
 #include <utility>
 
+#include "core/xml_text.h"
 #include "tests/sim/sim_xml.h"
 
 namespace sb::sim {
@@ -172,7 +173,7 @@ void appendMeeting(pugi::xml_node parent, const SimMeeting& m, bool malformedMet
     BbbXml::text(a, "clientType", "HTML5");
     auto custom = a.append_child("customdata");
     for (const auto& [key, value] : p.customData) {
-      if (BbbXml::isSafeElementName(key)) BbbXml::text(custom, key.c_str(), value);
+      if (isXmlElementName(key)) BbbXml::text(custom, key.c_str(), value);
     }
   }
   BbbXml::closeContainer(attendees);
@@ -181,7 +182,7 @@ void appendMeeting(pugi::xml_node parent, const SimMeeting& m, bool malformedMet
   if (malformedMetadata) BbbXml::text(metadata, "x[]", "1");
   for (const auto& [key, value] : m.metadata) {
     // Keys come from clients; one that is no XML name is kept in createParams but not printed.
-    if (BbbXml::isSafeElementName(key)) BbbXml::text(metadata, key.c_str(), value);
+    if (isXmlElementName(key)) BbbXml::text(metadata, key.c_str(), value);
   }
   BbbXml::closeContainer(metadata);
   BbbXml::boolean(parent, "isBreakout", m.isBreakout);

@@ -34,17 +34,6 @@ void BbbXml::closeContainer(pugi::xml_node container) {
   if (!container.first_child()) container.append_child(pugi::node_pcdata).set_value("\n");
 }
 
-bool BbbXml::isSafeElementName(std::string_view name) {
-  if (name.empty()) return false;
-  auto first = static_cast<unsigned char>(name.front());
-  if (!std::isalpha(first) && first != '_') return false;
-  for (char c : name) {
-    auto u = static_cast<unsigned char>(c);
-    if (!std::isalnum(u) && c != '_' && c != '-' && c != '.') return false;
-  }
-  return true;
-}
-
 std::string BbbXml::render() const {
   std::ostringstream out;
   doc_.save(out, "",

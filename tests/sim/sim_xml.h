@@ -30,9 +30,6 @@ class BbbXml {
   static pugi::xml_node container(pugi::xml_node parent, const char* name);
   static void closeContainer(pugi::xml_node container);
 
-  // True for names that may be printed as an element name (metadata keys come from clients).
-  static bool isSafeElementName(std::string_view name);
-
   std::string render() const;
 
   // The FAILED envelope: returncode, messageKey, message.

@@ -61,3 +61,18 @@ TEST(XmlNestingDepthTest, StopsPastTheLimit) {
 
 }  // namespace
 }  // namespace sb
+
+namespace sb {
+namespace {
+
+TEST(XmlElementNameTest, OnlyNamesBbbWebWouldPrint) {
+  for (const char* ok : {"gl-listed", "bbb-origin", "_x", "a.b", "meetingName", "x1"}) {
+    EXPECT_TRUE(isXmlElementName(ok)) << ok;
+  }
+  for (const char* bad : {"", "x[]", "1x", "-x", ".x", "a b", "a<b", "\xc3\xa9t\xc3\xa9"}) {
+    EXPECT_FALSE(isXmlElementName(bad)) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace sb

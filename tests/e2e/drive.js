@@ -510,6 +510,22 @@ async function main() {
   check(simsLeft.length === 0, 'no meeting of this run is left on the sims',
     show(simsLeft.map((s) => [s.index, s.meetings])))
   ok(`end ${ids[0]}, ${ids[2]}, ${ids[3]}, ${ids[4]} → SUCCESS; nothing left on Switchboard or the sims`)
+
+  // 9. The recordings API is Switchboard's own (issue 19): signed by the library, answered from
+  // Switchboard's recording store (empty here: no recording was imported), with BBB's keys.
+  const recordings = await call(api.recording.getRecordings({ meetingID: ids[0], state: 'any' }))
+  check(recordings.returncode === 'SUCCESS' && recordings.messageKey === 'noRecordings',
+    `getRecordings ${ids[0]} is SUCCESS noRecordings`, show(recordings))
+  const published = await call(api.recording.publishRecordings(`${prefix}-none`, true))
+  check(published.returncode === 'FAILED' && published.messageKey === 'notFound',
+    'publishRecordings of an unknown recording is FAILED notFound', show(published))
+  const updated = await call(api.recording.updateRecordings(`${prefix}-none`, { 'meta_course': 'x' }))
+  check(updated.returncode === 'FAILED' && updated.messageKey === 'notFound',
+    'updateRecordings of an unknown recording is FAILED notFound', show(updated))
+  const deleted = await call(api.recording.deleteRecordings(`${prefix}-none`))
+  check(deleted.returncode === 'FAILED' && deleted.messageKey === 'notFound',
+    'deleteRecordings of an unknown recording is FAILED notFound', show(deleted))
+  ok('getRecordings → noRecordings; publish, update and deleteRecordings of an unknown ID → notFound')
 }
 
 main().then(

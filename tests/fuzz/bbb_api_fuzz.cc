@@ -8,8 +8,8 @@
 // to admission's parameter and body reading and the use-cases behind it; a query with one is
 // verified as sent. The body's content type is XML when it starts with '<', else a form. Covers
 // BbbApi::handle and querySigned (router/bbb_api.h) against the memory stores (one server, one
-// meeting, one recording) and a fake BBB. Invariants: an answer always comes, never a 500, and every XML answer is
-// a well-formed BBB envelope (unless it is a broken BBB answer passed through).
+// meeting, one recording) and a fake BBB. Invariants: an answer always comes, never a 500, and
+// every XML answer is a well-formed BBB envelope (unless it is a broken BBB answer passed through).
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>

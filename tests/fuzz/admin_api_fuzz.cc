@@ -32,6 +32,7 @@
 #include "router/admin_api.h"
 #include "router/worker_pool.h"
 #include "tests/fuzz/fuzz_check.h"
+#include "tests/fuzz/fuzz_workers.h"
 #include "tests/unit/fakes.h"
 
 // The admin API checks where a server URL's host resolves (getaddrinfo). Here numeric hosts only:
@@ -53,18 +54,8 @@ using nlohmann::json;
 constexpr char kAdminToken[] = "fuzz-admin-token";
 constexpr char kRegistrationToken[] = "fuzz-registration-token";
 
-sb::WorkerPool& workers() {
-  static sb::WorkerPool pool(1);  // one thread, kept: tasks run in order (see settle())
-  return pool;
-}
-
-// Waits until the worker has finished every task posted so far (they may still hold the pool's
-// objects after they replied).
-void settle() {
-  std::promise<void> done;
-  workers().post([&done] { done.set_value(); });
-  done.get_future().wait();
-}
+using sbfuzz::settle;
+using sbfuzz::workers;
 
 // A fresh pool per input, so every input runs against the same state (and nothing piles up over
 // a run of hours).

@@ -33,6 +33,7 @@
 #include "router/bbb_api.h"
 #include "router/worker_pool.h"
 #include "tests/fuzz/fuzz_check.h"
+#include "tests/fuzz/fuzz_workers.h"
 #include "tests/unit/fakes.h"
 
 namespace {
@@ -43,18 +44,8 @@ constexpr char kBbbSuccess[] =
     "0123456789abcdef-1700000000000</internalMeetingID><createTime>1700000000000</createTime>"
     "<running>true</running><participantCount>2</participantCount></response>";
 
-sb::WorkerPool& workers() {
-  static sb::WorkerPool pool(1);  // one thread, kept: tasks run in order (see settle())
-  return pool;
-}
-
-// Waits until the worker has finished every task posted so far (they may still hold the pool's
-// objects after they replied).
-void settle() {
-  std::promise<void> done;
-  workers().post([&done] { done.set_value(); });
-  done.get_future().wait();
-}
+using sbfuzz::settle;
+using sbfuzz::workers;
 
 // A fresh pool per input, so every input runs against the same state.
 struct Pool {

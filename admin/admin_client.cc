@@ -209,4 +209,24 @@ ApiResult AdminClient::status(int survive) {
   return request("GET", "/status?survive=" + std::to_string(survive), nullptr);
 }
 
+ApiResult AdminClient::listRecordings(std::string_view meetingId, std::string_view state) {
+  std::string query;
+  if (!meetingId.empty()) query += "&meetingID=" + escape(meetingId);
+  if (!state.empty()) query += "&state=" + escape(state);
+  return request("GET", "/recordings" + (query.empty() ? "" : "?" + query.substr(1)), nullptr);
+}
+
+ApiResult AdminClient::getRecording(std::string_view recordId) {
+  return request("GET", "/recordings/" + escape(recordId), nullptr);
+}
+
+ApiResult AdminClient::publishRecording(std::string_view recordId, bool publish) {
+  return request("POST", "/recordings/" + escape(recordId) + (publish ? "/publish" : "/unpublish"),
+                 nullptr);
+}
+
+ApiResult AdminClient::deleteRecording(std::string_view recordId) {
+  return request("DELETE", "/recordings/" + escape(recordId), nullptr);
+}
+
 }  // namespace sb::admin

@@ -131,6 +131,11 @@ class AdminClient {
   ApiResult moveMeeting(std::string_view meetingId, std::string_view serverId);  // {"ended": id}
   // {"servers","totals","headroom"}; headroom for losing the `survive` largest servers.
   ApiResult status(int survive = 1);
+  // {"recordings":[...],"total"}; `meetingId` and `state` ("" = not given) as getRecordings'.
+  ApiResult listRecordings(std::string_view meetingId, std::string_view state);
+  ApiResult getRecording(std::string_view recordId);
+  ApiResult publishRecording(std::string_view recordId, bool publish);  // {"id","published"}
+  ApiResult deleteRecording(std::string_view recordId);                 // {"deleted": id}
 
  private:
   // Sends `method` to <baseUrl>/switchboard/api/v1<path>; `path` is already encoded. A null body

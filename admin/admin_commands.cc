@@ -472,6 +472,77 @@ void registerMeetings(CLI::App& app) {
   meetings->footer(connectionFooter("meetings"));
 }
 
+// ---- recordings ---------------------------------------------------------------------------
+
+void registerRecordings(CLI::App& app) {
+  auto connection = std::make_shared<Connection>();
+  CLI::App* recordings = app.add_subcommand(
+      "recordings", "List, show, publish, unpublish and delete the recordings Switchboard keeps");
+  recordings->require_subcommand(1);
+  addConnectionOptions(*recordings, *connection);
+
+  struct ListArgs {
+    std::string meetingId, state;
+  };
+  auto listArgs = std::make_shared<ListArgs>();
+  CLI::App* list = recordings->add_subcommand(
+      "list", "List recordings, newest first (published and unpublished unless --state says)");
+  list->fallthrough();
+  list->add_option("--meeting", listArgs->meetingId,
+                   "Only this meeting's (its meetingID or BBB's internal meeting id)");
+  list->add_option("--state", listArgs->state,
+                   "States, comma-separated: published, unpublished, deleted, processing, "
+                   "processed, or any");
+  list->callback(guarded([connection, listArgs] {
+    AdminClient client = makeClient(*connection);
+    json answer = unwrap(client.listRecordings(listArgs->meetingId, listArgs->state), client);
+    if (connection->json) return printJson(std::move(answer));
+    const json& rows = requireArray(answer, "recordings");
+    if (rows.empty()) {
+      std::cerr << "No recordings." << std::endl;
+      return;
+    }
+    std::cout << recordingsTable(rows).render() << std::flush;
+  }));
+
+  auto recordId = std::make_shared<std::string>();
+  CLI::App* show = recordings->add_subcommand("show", "Show one recording, in any state, as JSON");
+  show->fallthrough();
+  show->add_option("RECORD_ID", *recordId, "The recording's record ID")->required();
+  show->callback(guarded([connection, recordId] {
+    requireNonEmpty(*recordId, "the record id");
+    AdminClient client = makeClient(*connection);
+    printJson(unwrap(client.getRecording(*recordId), client));
+  }));
+
+  for (bool publish : {true, false}) {
+    CLI::App* cmd = recordings->add_subcommand(
+        publish ? "publish" : "unpublish",
+        publish ? "Publish a recording: getRecordings lists it as published"
+                : "Unpublish a recording: listed as unpublished, never played");
+    cmd->fallthrough();
+    cmd->add_option("RECORD_ID", *recordId, "The recording's record ID")->required();
+    cmd->callback(guarded([connection, recordId, publish] {
+      requireNonEmpty(*recordId, "the record id");
+      AdminClient client = makeClient(*connection);
+      printResult(*connection, unwrap(client.publishRecording(*recordId, publish), client), "OK");
+    }));
+  }
+
+  CLI::App* del = recordings->add_subcommand(
+      "delete", "Delete a recording: listed only with --state deleted or any");
+  del->fallthrough();
+  del->add_option("RECORD_ID", *recordId, "The recording's record ID")->required();
+  del->callback(guarded([connection, recordId] {
+    requireNonEmpty(*recordId, "the record id");
+    AdminClient client = makeClient(*connection);
+    printResult(*connection, unwrap(client.deleteRecording(*recordId), client), "OK");
+  }));
+
+  addLeafFooters(*recordings);
+  recordings->footer(connectionFooter("recordings"));
+}
+
 // ---- status -------------------------------------------------------------------------------
 
 void registerStatus(CLI::App& app) {
@@ -512,6 +583,7 @@ void registerStatus(CLI::App& app) {
 void registerAdminCommands(CLI::App& app) {
   registerServers(app);
   registerMeetings(app);
+  registerRecordings(app);
   registerStatus(app);
 }
 

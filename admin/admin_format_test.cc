@@ -191,6 +191,24 @@ TEST(MeetingsTableTest, Rows) {
             "lost        -       -                 2024-05-01T12:20:00Z  yes\n");
 }
 
+TEST(RecordingsTableTest, OneRowPerRecordingWithItsFormats) {
+  json recordings =
+      json::array({{{"id", "rec-1"},
+                    {"meeting_id", "m1"},
+                    {"name", "Lecture"},
+                    {"state", "published"},
+                    {"start_time_ms", 1714566896000},
+                    {"formats", json::array({{{"type", "presentation"}}, {{"type", "video"}}})}},
+                   {{"id", "rec-2"}, {"state", "deleted"}},
+                   "not an object"});
+  std::string table = recordingsTable(recordings).render();
+  EXPECT_NE(table.find("rec-1      m1          Lecture  published  2024-05-01T12:34:56Z  "
+                       "presentation,video"),
+            std::string::npos)
+      << table;
+  EXPECT_NE(table.find("rec-2"), std::string::npos) << table;
+}
+
 TEST(PanicSummaryTest, EndedOrFailedOver) {
   json answer = {{"server", json::object()}, {"meetings_ended", 3}, {"meetings_failed_over", 0}};
   EXPECT_EQ(panicSummary(answer, false), "OK: ended 3 meetings");

@@ -232,6 +232,21 @@ Table meetingsTable(const json& meetings) {
   return table;
 }
 
+Table recordingsTable(const json& recordings) {
+  Table table({{"RECORD ID"}, {"MEETING ID"}, {"NAME"}, {"STATE"}, {"STARTED"}, {"FORMATS"}});
+  for (const json& r : arrayOrEmpty(recordings)) {
+    std::string formats;
+    const json types = r.is_object() ? r.value("formats", json::array()) : json::array();
+    for (const json& f : arrayOrEmpty(types)) {
+      formats += (formats.empty() ? "" : ",") + stringField(f, "type");
+    }
+    table.addRow({orNone(stringField(r, "id")), orNone(stringField(r, "meeting_id")),
+                  orNone(stringField(r, "name")), orNone(stringField(r, "state")),
+                  formatIsoUtc(integerField(r, "start_time_ms")), orNone(formats)});
+  }
+  return table;
+}
+
 std::string panicSummary(const json& panicAnswer, bool failover) {
   std::int64_t ended = integerField(panicAnswer, "meetings_ended");
   if (!failover) return "OK: ended " + countOf(ended, "meeting");

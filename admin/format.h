@@ -56,6 +56,8 @@ std::string headroomLine(const nlohmann::json& statusAnswer);
 // `meetings list`: MEETING ID, SERVER, HOSTNAME, CREATED, ORPHANED, one row per element of the
 // `meetings` array.
 Table meetingsTable(const nlohmann::json& meetings);
+// `switchboard recordings list`: one row per recording of the admin API's list.
+Table recordingsTable(const nlohmann::json& recordings);
 
 // What `servers panic` prints for the answer {"server", "meetings_ended", "meetings_failed_over"}:
 // "OK: ended 3 meetings", or with failover "OK: failed over 3 meetings" (plus ", ended N" when

@@ -103,7 +103,7 @@ Service::Service(Config config, ServiceOptions options, std::unique_ptr<StoreBun
       i.config.http.workerThreads, i.config.http.workerThreadsMax, i.config.http.workerQueueMax);
   i.api = std::make_unique<BbbApi>(i.router, i.config.api, *i.workers, &i.recordings);
   i.adminApi = std::make_unique<AdminApi>(i.admin, i.stores->servers(), i.stores->meetings(),
-                                          i.router, i.config.admin, *i.workers);
+                                          i.router, i.config.admin, *i.workers, &i.recordings);
   i.opsApi = std::make_unique<OpsApi>(
       i.stores->servers(), i.rtc, i.metrics, [&i]() { return readinessOf(i.stores->health()); },
       *i.workers);

@@ -253,11 +253,13 @@ Result<json> parseBody(const HttpRequest& request) {
 }  // namespace
 
 AdminApi::AdminApi(ServerAdmin& admin, ServerStore& servers, MeetingStore& meetings,
-                   MeetingRouter& router, const AdminConfig& config, WorkerPool& workers)
+                   MeetingRouter& router, const AdminConfig& config, WorkerPool& workers,
+                   RecordingLibrary* recordings)
     : admin_(admin),
       servers_(servers),
       meetings_(meetings),
       router_(router),
+      recordings_(recordings),
       config_(config),
       workers_(workers) {}
 
@@ -454,6 +456,7 @@ HttpResponse AdminApi::route(const HttpRequest& request, const std::string& subp
     if (!moved) return fromError(moved.error());
     return jsonResponse(200, json{{"moved", moved->id}, {"server_id", moved->serverId}});
   }
+  if (auto answer = recordingsRoute(request, parts)) return std::move(*answer);
   if (parts.size() == 1 && parts[0] == "status" && m == "GET") {
     auto q = QueryString::parse(request.rawQuery);
     if (!q) return jsonError(400, "Invalid query string");
@@ -496,6 +499,70 @@ HttpResponse AdminApi::route(const HttpRequest& request, const std::string& subp
                                     {"holds", h.holds}}}});
   }
   return jsonError(404, "No such admin endpoint: " + m + " " + subpath);
+}
+
+namespace {
+
+json recordingJson(const Recording& r) {
+  json formats = json::array();
+  for (const auto& f : r.formats) {
+    formats.push_back({{"type", f.type}, {"url", f.url}, {"size", f.size}});
+  }
+  json metadata = json::object();
+  for (const auto& [k, v] : r.metadata) metadata[k] = v;
+  json out = {{"id", r.recordId},
+              {"meeting_id", r.meetingId},
+              {"internal_meeting_id", r.internalMeetingId},
+              {"name", r.name},
+              {"state", recordingStateName(r.state)},
+              {"start_time_ms", r.startTimeMs},
+              {"end_time_ms", r.endTimeMs},
+              {"size", r.size()},
+              {"formats", formats},
+              {"metadata", metadata}};
+  if (r.participants) out["participants"] = *r.participants;
+  return out;
+}
+
+}  // namespace
+
+std::optional<HttpResponse> AdminApi::recordingsRoute(const HttpRequest& request,
+                                                      const std::vector<std::string>& parts) {
+  if (parts.empty() || parts[0] != "recordings" || parts.size() > 3) return std::nullopt;
+  if (!recordings_) return jsonError(404, "The recordings API is disabled (RECORDING_DISABLED)");
+  const std::string& m = request.method;
+  // Query parameters as the BBB API names them: recordID, meetingID, state, meta_*, offset,
+  // limit (state=any lists every state).
+  if (parts.size() == 1 && m == "GET") {
+    auto q = QueryString::parse(request.rawQuery);
+    if (!q) return jsonError(400, "Invalid query string");
+    auto page = recordings_->getRecordings(*q);
+    if (!page) return fromError(page.error());
+    json arr = json::array();
+    for (const auto& r : page->recordings) arr.push_back(recordingJson(r));
+    return jsonResponse(200, json{{"recordings", arr}, {"total", page->total}});
+  }
+  QueryString ids;
+  if (parts.size() >= 2) ids.append("recordID", parts[1]);
+  if (parts.size() == 2 && m == "GET") {
+    auto found = recordings_->find(parts[1]);
+    if (!found) return fromError(found.error());
+    if (!*found) return jsonError(404, "No recording " + parts[1]);
+    return jsonResponse(200, recordingJson(**found));
+  }
+  if (parts.size() == 2 && m == "DELETE") {
+    if (auto s = recordings_->remove(ids); !s.ok()) return fromError(s.error());
+    spdlog::info("admin: deleted recording {}", parts[1]);
+    return jsonResponse(200, json{{"deleted", parts[1]}});
+  }
+  if (parts.size() == 3 && m == "POST" && (parts[2] == "publish" || parts[2] == "unpublish")) {
+    ids.append("publish", parts[2] == "publish" ? "true" : "false");
+    auto published = recordings_->publish(ids);
+    if (!published) return fromError(published.error());
+    spdlog::info("admin: {}ed recording {}", parts[2], parts[1]);
+    return jsonResponse(200, json{{"id", parts[1]}, {"published", *published}});
+  }
+  return std::nullopt;
 }
 
 }  // namespace sb

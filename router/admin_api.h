@@ -13,6 +13,7 @@
 #include "core/config.h"
 #include "core/meeting_router.h"
 #include "core/meeting_store.h"
+#include "core/recordings/recording_library.h"
 #include "core/server_admin.h"
 #include "core/server_store.h"
 #include "router/http_types.h"
@@ -22,14 +23,18 @@ namespace sb {
 
 class AdminApi {
  public:
+  // `recordings` answers /recordings (nullptr: 404 there).
   AdminApi(ServerAdmin& admin, ServerStore& servers, MeetingStore& meetings, MeetingRouter& router,
-           const AdminConfig& config, WorkerPool& workers);
+           const AdminConfig& config, WorkerPool& workers, RecordingLibrary* recordings = nullptr);
 
   // `subpath` is what follows "/switchboard/api/v1" ("/servers/abc/enable").
   void handle(const HttpRequest& request, const std::string& subpath, const Reply& reply);
 
  private:
   HttpResponse route(const HttpRequest& request, const std::string& subpath);
+  // /recordings[/<id>[/publish|/unpublish]]; nullopt when `parts` is not a recordings path.
+  std::optional<HttpResponse> recordingsRoute(const HttpRequest& request,
+                                              const std::vector<std::string>& parts);
   HttpResponse registration(const HttpRequest& request, bool registering,
                             ServerAdmin::Registrant who);
   // kForbidden when `url` points at an address the operator has not allowed (a name is resolved
@@ -42,6 +47,7 @@ class AdminApi {
   ServerStore& servers_;
   MeetingStore& meetings_;
   MeetingRouter& router_;
+  RecordingLibrary* recordings_;
   const AdminConfig& config_;
   WorkerPool& workers_;
 };

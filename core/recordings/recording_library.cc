@@ -79,6 +79,15 @@ Result<RecordingPage> RecordingLibrary::getRecordings(const QueryString& params,
   return store_.query(*q);
 }
 
+Result<std::optional<Recording>> RecordingLibrary::find(const std::string& recordId,
+                                                        const std::string& tenant) {
+  std::vector<std::string> ids = {recordId};
+  auto found = store_.findExact(ids, tenant);
+  if (!found) return found.error();
+  if (found->empty()) return std::optional<Recording>();
+  return std::optional<Recording>(std::move(found->front()));
+}
+
 Result<std::vector<std::string>> RecordingLibrary::recordIds(const QueryString& params) {
   auto ids = csv(params.get("recordID").value_or(""));
   if (ids.empty()) return Error::of(ErrorCode::kMissingParamRecordID);

@@ -30,6 +30,10 @@ class RecordingLibrary {
   // deleteRecordings: marks the recordings deleted (they stay listed with state=deleted/any).
   Status remove(const QueryString& params, const std::string& tenant = "");
 
+  // The recording with exactly this ID, in any state; nullopt when there is none.
+  Result<std::optional<Recording>> find(const std::string& recordId,
+                                        const std::string& tenant = "");
+
   // The getRecordings query of `params` (exposed for tests and the admin API).
   static Result<RecordingQuery> queryOf(const QueryString& params, const std::string& tenant);
 

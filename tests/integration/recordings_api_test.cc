@@ -2,7 +2,11 @@
 // store, checksums verified first, BBB's XML and error keys.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+
+#include <cstdio>
 #include <pugixml.hpp>
+#include <tuple>
 
 #include "tests/integration/harness.h"
 #include "tests/unit/recording_samples.h"
@@ -148,6 +152,56 @@ TEST_F(RecordingsApiTest, SettingsOfScalelite) {
   auto r = httpGet(router_->base() + "/bigbluebutton/api/getRecordings?meetingID=m1");
   EXPECT_EQ(xmlField(r.body, "messageKey"), "noRecordings");
   EXPECT_EQ(key(call("publishRecordings", "recordID=aaa-1&publish=false")), "notFound");
+}
+
+// Operators: the admin API and the CLI over the same recordings.
+TEST_F(RecordingsApiTest, OperatorsListShowPublishAndDelete) {
+  auto list = router_->admin("GET", "/recordings?state=any");
+  ASSERT_EQ(list.status, 200) << list.body;
+  auto listed = nlohmann::json::parse(list.body);
+  EXPECT_EQ(listed["total"], 3);
+  EXPECT_EQ(listed["recordings"][0]["id"], "bbb-1");
+  EXPECT_EQ(listed["recordings"][2]["metadata"]["gl-listed"], "true");
+
+  auto shown = router_->admin("GET", "/recordings/aaa-2");
+  ASSERT_EQ(shown.status, 200) << shown.body;
+  EXPECT_EQ(nlohmann::json::parse(shown.body)["state"], "unpublished");
+  EXPECT_EQ(router_->admin("GET", "/recordings/aaa").status, 404);  // IDs are whole here
+
+  auto published = router_->admin("POST", "/recordings/aaa-2/publish");
+  ASSERT_EQ(published.status, 200) << published.body;
+  EXPECT_EQ(nlohmann::json::parse(router_->admin("GET", "/recordings/aaa-2").body)["state"],
+            "published");
+  EXPECT_EQ(router_->admin("POST", "/recordings/nope/unpublish").status, 404);
+  EXPECT_EQ(router_->admin("DELETE", "/recordings/aaa-2").status, 200);
+  EXPECT_EQ(recordIds(call("getRecordings", "")), std::vector<std::string>{"aaa-1"});
+  // Without the token, nothing.
+  EXPECT_EQ(httpGet(router_->base() + "/switchboard/api/v1/recordings").status, 401);
+
+  const std::string env =
+      "SWITCHBOARD_URL=" + router_->base() + " SWITCHBOARD_ADMIN_TOKEN=" + Router::kToken + " ";
+  auto run = [&](const std::string& args) {
+    std::string out;
+    FILE* p = popen((env + SB_BIN_DIR "/switchboard " + args + " 2>&1").c_str(), "r");
+    char buf[4096];
+    size_t n = 0;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    int status = pclose(p);
+    return std::make_pair(WIFEXITED(status) ? WEXITSTATUS(status) : -1, out);
+  };
+  auto [code, out] = run("recordings list --state any");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("RECORD ID"), std::string::npos) << out;
+  EXPECT_NE(out.find("aaa-2"), std::string::npos) << out;
+  EXPECT_NE(out.find("deleted"), std::string::npos) << out;
+  std::tie(code, out) = run("recordings unpublish aaa-1");
+  EXPECT_EQ(code, 0) << out;
+  std::tie(code, out) = run("recordings show aaa-1");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("\"unpublished\""), std::string::npos) << out;
+  std::tie(code, out) = run("recordings delete nope");
+  EXPECT_NE(code, 0) << out;
+  EXPECT_NE(out.find("We could not find recordings"), std::string::npos) << out;
 }
 
 }  // namespace

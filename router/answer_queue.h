@@ -40,6 +40,13 @@ class AnswerQueue {
     return nextTicket_++;
   }
 
+  // Whether every ticket reserved so far has been handed over whole: nothing of the connection's
+  // is waiting or under way (an interim answer such as "100 Continue" may go out now).
+  bool idle() {
+    std::lock_guard lock(mu_);
+    return !handingOver_ && nextToHandOver_ == nextTicket_;
+  }
+
   // Runs `handOver` once every earlier ticket's hand-over is done: on this thread when the ticket
   // is next and no hand-over is under way, else on the thread whose Done lets it go. A ticket
   // delivered again is ignored. What `handOver` throws is logged, and counts as done.

@@ -98,6 +98,7 @@ void RequestReader::feed(std::string_view bytes) {
 }
 
 RequestReader::Step RequestReader::refuse(int status, std::string text) {
+  continueDue_ = false;
   state_ = State::kRefused;
   refusal_ = RequestRefusal{status, std::move(text)};
   buffer_.clear();
@@ -168,11 +169,14 @@ RequestReader::Step RequestReader::next() {
     return refuse(413, "Request body too large\n");
   }
   state_ = State::kBody;
+  // An HTTP/1.0 client never waits for it (RFC 9110 §10.1.1).
+  continueDue_ = current_.expectsContinue && !current_.http10 && buffer_.empty();
   return next();
 }
 
 RequestHead RequestReader::take() {
   state_ = State::kHead;
+  continueDue_ = false;
   return std::exchange(current_, RequestHead{});
 }
 
@@ -258,6 +262,8 @@ RequestReader::Step RequestReader::parseHead(std::string_view head) {
       appendListValue(current_.acceptEncoding, value);
     } else if (equalsLower(name, "x-forwarded-for")) {
       appendListValue(current_.forwardedFor, value);
+    } else if (equalsLower(name, "expect")) {
+      current_.expectsContinue = equalsLower(value, "100-continue");
     }
     if (current_.acceptEncoding.size() + current_.forwardedFor.size() > limits_.maxHeadBytes) {
       return refuse(431, "Request header fields too large\n");

@@ -19,6 +19,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace sb {
 
@@ -35,6 +36,7 @@ struct RequestHead {
   std::string acceptEncoding;  // "" when absent
   std::string forwardedFor;    // X-Forwarded-For, "" when absent (trusted only behind a proxy)
   size_t contentLength = 0;
+  bool expectsContinue = false;  // "Expect: 100-continue" (HTTP/1.1): the client waits for it
   std::string body;
 };
 
@@ -72,6 +74,10 @@ class RequestReader {
   // The request next() just returned kRequest for (moved out; the reader goes on to the next).
   RequestHead take();
   const RequestRefusal& refusal() const { return refusal_; }
+  // True once per request whose client asked for "100 Continue" before sending its body, when
+  // its head has been read and accepted (body size within the limit) and no body byte came yet:
+  // the caller may then send the interim answer (RFC 9110 §10.1.1). Call after kNeedMore.
+  bool takeContinue() { return std::exchange(continueDue_, false); }
 
  private:
   enum class State { kHead, kBody, kReady, kRefused };
@@ -86,6 +92,7 @@ class RequestReader {
   size_t scanned_ = 0;  // how far buffer_ has been searched for the end of the head
   RequestHead current_;
   RequestRefusal refusal_;
+  bool continueDue_ = false;
 };
 
 // Splits an origin-form target into path and raw query (without '?'; empty when none; a fragment

@@ -1,6 +1,7 @@
 // The HTTP front against hostile and odd requests, over real sockets (issue 18 items 1, 3, 10,
 // 14): every request gets an answer at once, a 4xx with a short fixed text when it cannot be
 // read, and no request stops the router answering others.
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -163,6 +164,35 @@ TEST_F(HttpFrontTest, AnyBytesInThePathAnswer4xx) {
                 (status == 200 && bodyOf(answer).find("FAILED") != std::string::npos))
         << path << ": " << answer;
   }
+}
+
+// curl sends "Expect: 100-continue" with POST bodies over 1 KiB and waits a second for the
+// interim answer before it sends the body; it comes at once, then the final answer.
+TEST_F(HttpFrontTest, AClientExpectingContinueGetsItAtOnce) {
+  std::string form = "meetingID=x&checksum=0&pad=" + std::string(2000, 'p');
+  int fd = connectLoopback(port_);
+  ASSERT_GE(fd, 0);
+  sendAll(fd,
+          "POST /bigbluebutton/api/isMeetingRunning HTTP/1.1\r\nHost: x\r\n"
+          "Content-Type: application/x-www-form-urlencoded\r\nExpect: 100-continue\r\n"
+          "Content-Length: " +
+              std::to_string(form.size()) + "\r\n\r\n");
+  std::string interim;
+  char buf[256];
+  pollfd p{fd, POLLIN, 0};
+  auto start = Clock::now();
+  while (interim.find("\r\n\r\n") == std::string::npos && ::poll(&p, 1, 500) > 0) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    interim.append(buf, static_cast<size_t>(n));
+  }
+  EXPECT_EQ(interim, "HTTP/1.1 100 Continue\r\n\r\n");
+  EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(500));
+  sendAll(fd, form);
+  std::string answer = readAnswer(fd);
+  ::close(fd);
+  EXPECT_EQ(statusOf(answer), 200) << answer;
+  EXPECT_NE(bodyOf(answer).find("checksumError"), std::string::npos) << answer;
 }
 
 // A head that arrives a few bytes at a time (slowly) is still read whole.

@@ -166,6 +166,33 @@ TEST(RequestReaderTest, LenientLineEndingsAndLeadingEmptyLines) {
   EXPECT_EQ(out.requests[0].target, "/x");
 }
 
+// "Expect: 100-continue": due once the accepted head is read and before any body byte, for
+// HTTP/1.1 only; never for a body past the limit (refused with 413 instead).
+TEST(RequestReaderTest, AContinueIsDueOnlyBeforeAnAcceptedBody) {
+  auto continueAfter = [](const std::string& bytes) {
+    auto r = reader();
+    r.feed(bytes);
+    while (r.next() == RequestReader::Step::kRequest) r.take();
+    return r.takeContinue();
+  };
+  const std::string head = "POST /x HTTP/1.1\r\nExpect: 100-Continue\r\nContent-Length: 5\r\n\r\n";
+  EXPECT_TRUE(continueAfter(head));
+  EXPECT_FALSE(continueAfter(head + "ab"));  // the client sends its body already
+  EXPECT_FALSE(
+      continueAfter("POST /x HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n"));
+  EXPECT_FALSE(continueAfter("POST /x HTTP/1.1\r\nContent-Length: 5\r\n\r\n"));
+  EXPECT_FALSE(continueAfter("POST /x HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: " +
+                             std::to_string(kBody + 1) + "\r\n\r\n"));
+  auto r = reader();
+  r.feed(head);
+  EXPECT_EQ(r.next(), RequestReader::Step::kNeedMore);
+  EXPECT_TRUE(r.takeContinue());
+  EXPECT_FALSE(r.takeContinue());  // once
+  r.feed("hello");
+  ASSERT_EQ(r.next(), RequestReader::Step::kRequest);
+  EXPECT_EQ(r.take().body, "hello");
+}
+
 TEST(RequestReaderTest, HeadsAreBounded) {
   RequestLimits limits;
   limits.maxHeadBytes = 200;

@@ -1,5 +1,6 @@
 #include "db/pg_recording_store.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -131,9 +132,11 @@ Result<std::vector<Recording>> PgRecordingStore::findExact(std::span<const std::
 Result<RecordingPage> PgRecordingStore::query(const RecordingQuery& q) {
   if (q.nothing) return RecordingPage{};
   const std::string filter = dump(filterOf(q));
-  const int64_t offset = static_cast<int64_t>(q.offset);
-  const int64_t limit =
-      q.limit ? static_cast<int64_t>(*q.limit) : std::numeric_limits<int64_t>::max();
+  // OFFSET and LIMIT are bigint: a client's offset past its range (any digits are accepted) is
+  // clamped, not wrapped to a negative number PostgreSQL refuses.
+  constexpr size_t kMax = static_cast<size_t>(std::numeric_limits<int64_t>::max());
+  const int64_t offset = static_cast<int64_t>(std::min(q.offset, kMax));
+  const int64_t limit = static_cast<int64_t>(std::min(q.limit.value_or(kMax), kMax));
   // One transaction: the total and the page see the same rows.
   return pg_.transact([&](pqxx::work& txn) -> Result<RecordingPage> {
     RecordingPage page;

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -148,9 +149,21 @@ TYPED_TEST_P(RecordingStoreContract, PagesCountEveryMatch) {
   EXPECT_TRUE(page.recordings.empty());
 }
 
+// Any offset a client can write is a page: past the end it is empty, never a store error.
+TYPED_TEST_P(RecordingStoreContract, AnOffsetPastEverythingIsAnEmptyPage) {
+  ASSERT_TRUE(this->store_->put(sampleRecording("rec-1", "m1", 1000)).ok());
+  RecordingQuery q;
+  q.offset = std::numeric_limits<size_t>::max();
+  q.limit = 100;
+  auto page = this->store_->query(q);
+  ASSERT_TRUE(page.ok()) << page.error().message;
+  EXPECT_EQ(page->total, 1u);
+  EXPECT_TRUE(page->recordings.empty());
+}
+
 REGISTER_TYPED_TEST_SUITE_P(RecordingStoreContract, WhatIsPutIsReadBackWhole,
                             APutOfTheSameRecordIdReplacesIt,
                             FindExactTakesEachIdOnceAndOnlyWholeIds, QueriesFilterAsBbbDoes,
-                            PagesCountEveryMatch);
+                            PagesCountEveryMatch, AnOffsetPastEverythingIsAnEmptyPage);
 
 }  // namespace sb

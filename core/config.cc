@@ -118,6 +118,48 @@ Status readPositive(const EnvLookup& env, const std::string& name, double max, d
   return Status::Ok();
 }
 
+Status readRecordings(const EnvLookup& env, RecordingsConfig& r) {
+  for (auto [name, target] :
+       {std::pair{"RECORDING_DIR", &r.root}, std::pair{"RECORDING_SPOOL_DIR", &r.spoolDir},
+        std::pair{"RECORDING_WORK_DIR", &r.workDir},
+        std::pair{"RECORDING_PUBLISH_DIR", &r.publishDir},
+        std::pair{"RECORDING_UNPUBLISH_DIR", &r.unpublishDir},
+        std::pair{"RECORDING_DELETED_DIR", &r.deletedDir}}) {
+    auto v = env(name);
+    if (!v || v->empty()) continue;
+    if (v->front() != '/') return badValue(name, *v, "an absolute path");
+    while (v->size() > 1 && v->back() == '/') v->pop_back();
+    *target = *v;
+  }
+  if (auto v = env("RECORDING_IMPORTER"); v && !v->empty()) {
+    std::string lowered;
+    for (char c : *v) lowered += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lowered != "on" && lowered != "off" && lowered != "true" && lowered != "false") {
+      return badValue("RECORDING_IMPORTER", *v, "on or off");
+    }
+    r.importerInServe = lowered == "on" || lowered == "true";
+  }
+  if (auto s = readSeconds(env, "RECORDING_IMPORT_POLL_INTERVAL", 0, 86400, r.importPollInterval);
+      !s) {
+    return s;
+  }
+  if (r.importPollInterval < std::chrono::milliseconds(100)) {
+    r.importPollInterval = std::chrono::milliseconds(100);
+  }
+  if (auto s = readSeconds(env, "RECORDING_IMPORT_RETRY_MAX", 1, 7 * 86400, r.importRetryMax); !s) {
+    return s;
+  }
+  r.importUnpublished = truthy(env("RECORDING_IMPORT_UNPUBLISHED"));
+  for (auto [name, target] : {std::pair{"RECORDING_IMPORT_MAX_BYTES", &r.importMaxBytes},
+                              std::pair{"RECORDING_UPLOAD_MAX_BYTES", &r.uploadMaxBytes}}) {
+    long n = static_cast<long>(*target);
+    if (auto s = readInt(env, name, 1024 * 1024, 1L << 50, n); !s) return s;
+    *target = static_cast<uint64_t>(n);
+  }
+  if (auto v = env("RECORDING_UPLOAD_TOKEN")) r.uploadToken = *v;
+  return Status::Ok();
+}
+
 constexpr IpAddress kMappedPrefix{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0};
 
 bool isMappedV4(const IpAddress& a) { return std::memcmp(a.data(), kMappedPrefix.data(), 12) == 0; }
@@ -356,6 +398,7 @@ Result<Config> loadConfig(const EnvLookup& env) {
   if (auto s = readSeconds(env, "POLLER_LEASE_TTL", 1, 3600, c.store.leaseTtl); !s) {
     return s.error();
   }
+  if (auto s = readRecordings(env, c.recordings); !s) return s.error();
   if (auto v = env("LOG_LEVEL"); v && !v->empty()) c.logLevel = *v;
   if (auto v = env("ACCESS_LOG"); v && !v->empty()) c.accessLog = truthy(v);
   if (auto v = env("LOG_FORMAT"); v && !v->empty()) {

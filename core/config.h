@@ -221,6 +221,49 @@ struct AdminConfig {
   std::vector<std::string> registrationTags;
 };
 
+// Recordings: the folders they live in and the importer (importer/). Folder names are Scalelite's
+// and BBB's, so an existing transfer (rsync/NFS into the spool folder) and nginx setup carry over.
+struct RecordingsConfig {
+  // RECORDING_DIR (default /var/bigbluebutton, as BBB and Scalelite): the root of the folders
+  // below when they are not set one by one.
+  std::string root = "/var/bigbluebutton";
+  // RECORDING_SPOOL_DIR (default <root>/spool): archives (<record_id>.tar) waiting to be
+  // imported; the importer keeps failed ones in its failed/ folder with the reason.
+  std::string spoolDir;
+  // RECORDING_WORK_DIR (default <root>/recording/switchboard): staging. It must be on the same
+  // file system as the three state folders: an import moves into place by renaming.
+  std::string workDir;
+  // RECORDING_PUBLISH_DIR, RECORDING_UNPUBLISH_DIR, RECORDING_DELETED_DIR (defaults
+  // <root>/published, <root>/unpublished, <root>/deleted): <format>/<record_id>/ of each state.
+  std::string publishDir, unpublishDir, deletedDir;
+  // RECORDING_IMPORTER (on/off; default on with the embedded store, off with Redis + PostgreSQL,
+  // where `switchboard importer` runs): whether `serve` imports the spool folder itself.
+  std::optional<bool> importerInServe;
+  // RECORDING_IMPORT_POLL_INTERVAL (seconds, default 60, as Scalelite): time between two looks
+  // at the spool folder. A failed archive is retried after it, then after twice as long, up to
+  // RECORDING_IMPORT_RETRY_MAX (seconds, default 3600).
+  std::chrono::milliseconds importPollInterval{60'000};
+  std::chrono::milliseconds importRetryMax{3'600'000};
+  // RECORDING_IMPORT_UNPUBLISHED (default false, as Scalelite): new recordings arrive unpublished.
+  bool importUnpublished = false;
+  // RECORDING_IMPORT_MAX_BYTES (default 64 GiB): the most one archive may unpack to (a
+  // compressed archive that claims more is refused, not written out).
+  uint64_t importMaxBytes = 64ULL << 30;
+  // RECORDING_UPLOAD_TOKEN: bearer token of POST /recordings/upload, which the BBB servers'
+  // post-publish hook calls; uploads are refused while it is empty.
+  std::string uploadToken;
+  // RECORDING_UPLOAD_MAX_BYTES (default 32 GiB): the largest archive an upload may send.
+  uint64_t uploadMaxBytes = 32ULL << 30;
+
+  std::string spool() const { return spoolDir.empty() ? root + "/spool" : spoolDir; }
+  std::string work() const { return workDir.empty() ? root + "/recording/switchboard" : workDir; }
+  std::string published() const { return publishDir.empty() ? root + "/published" : publishDir; }
+  std::string unpublished() const {
+    return unpublishDir.empty() ? root + "/unpublished" : unpublishDir;
+  }
+  std::string deleted() const { return deletedDir.empty() ? root + "/deleted" : deletedDir; }
+};
+
 struct Config {
   ApiConfig api;
   BbbClientConfig bbb;
@@ -231,6 +274,7 @@ struct Config {
   AdminConfig admin;
   StoreConfig store;
   RtcConfig rtc;
+  RecordingsConfig recordings;
   std::string logLevel = "info";  // LOG_LEVEL: trace, debug, info, warn, error
   bool logJson = false;           // LOG_FORMAT: text (default) or json (one object per line)
   bool accessLog = true;          // ACCESS_LOG (default true): one line per request

@@ -17,6 +17,7 @@ using prometheus::Registry;
 // Request latencies: 0.5 ms (a join) to 10 s (a create on a struggling server).
 const prometheus::Histogram::BucketBoundaries kRequestBuckets = {
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+const prometheus::Histogram::BucketBoundaries kImportBuckets = {0.1, 0.5, 1, 5, 15, 60, 300, 1800};
 const prometheus::Histogram::BucketBoundaries kPollRoundBuckets = {0.05, 0.1, 0.25, 0.5, 1,
                                                                    2,    5,   10,   30,  60};
 
@@ -121,7 +122,26 @@ Metrics::Metrics()
                     .Help("1 while the router serves from one store only (Redis or PostgreSQL "
                           "does not answer), or cannot serve")
                     .Register(*registry_)
-                    .Add({})) {}
+                    .Add({})),
+      imports_(BuildCounter()
+                   .Name("switchboard_recording_imports_total")
+                   .Help("Recording archives the importer tried, by result (imported, failed)")
+                   .Register(*registry_)),
+      importBytes_(BuildCounter()
+                       .Name("switchboard_recording_import_bytes_total")
+                       .Help("Bytes of recordings unpacked by imports that succeeded")
+                       .Register(*registry_)
+                       .Add({})),
+      importSeconds_(BuildHistogram()
+                         .Name("switchboard_recording_import_duration_seconds")
+                         .Help("Wall time of one archive's import")
+                         .Register(*registry_)
+                         .Add({}, kImportBuckets)),
+      failedImports_(BuildGauge()
+                         .Name("switchboard_recording_imports_failed")
+                         .Help("Archives waiting in the spool's failed/ folder for another attempt")
+                         .Register(*registry_)
+                         .Add({})) {}
 
 Metrics::~Metrics() = default;
 
@@ -151,6 +171,14 @@ void Metrics::countRequest(std::string_view call, std::string_view result, doubl
 void Metrics::countPlacement(std::string_view strategy) {
   placements_.Add({{"strategy", std::string(strategy)}}).Increment();
 }
+
+void Metrics::countImport(std::string_view result, uint64_t bytes, double seconds) {
+  imports_.Add({{"result", std::string(result)}}).Increment();
+  if (result == "imported") importBytes_.Increment(static_cast<double>(bytes));
+  importSeconds_.Observe(seconds);
+}
+
+void Metrics::setFailedImports(size_t n) { failedImports_.Set(static_cast<double>(n)); }
 
 void Metrics::setDegraded(bool degraded) { degraded_.Set(degraded ? 1 : 0); }
 

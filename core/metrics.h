@@ -5,6 +5,7 @@
 // Thread-safety: every method may be called from any thread.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <shared_mutex>
 #include <string>
@@ -56,6 +57,11 @@ class Metrics {
   // An access log line dropped because stdout did not keep up (router/access_log.h).
   void countAccessLogDrop();
   void observePollRound(double seconds);
+  // One archive the importer tried: `result` "imported" or "failed"; bytes unpacked.
+  void countImport(std::string_view result, uint64_t bytes, double seconds);
+  // Archives waiting in the spool's failed/ folder for another attempt.
+  void setFailedImports(size_t n);
+
   // Whether the router serves from one store only (the other does not answer), set at scrape.
   void setDegraded(bool degraded);
 
@@ -75,6 +81,10 @@ class Metrics {
   prometheus::Counter& accessLogDrops_;
   prometheus::Family<prometheus::Histogram>& pollRoundSeconds_;
   prometheus::Gauge& degraded_;
+  prometheus::Family<prometheus::Counter>& imports_;
+  prometheus::Counter& importBytes_;
+  prometheus::Histogram& importSeconds_;
+  prometheus::Gauge& failedImports_;
 
   // The request series by "call\0result": found under a shared lock, so a request does not
   // build a label map and take the family's mutex (measured: bench/README.md).

@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <sstream>
 #include <string>
 
 #include "core/xml_text.h"
@@ -148,6 +149,27 @@ Result<Recording> recordingFromMetadataXml(std::string_view xml, std::string_vie
   if (!format) return format.error();
   r.formats.push_back(std::move(*format));
   return r;
+}
+
+Result<std::string> metadataXmlWithMeta(
+    std::string_view xml, const std::vector<std::pair<std::string, std::string>>& metadata) {
+  if (xmlNestingDepth(xml, kMaxDepth) > kMaxDepth) return refused("nested too deeply");
+  pugi::xml_document doc;
+  pugi::xml_parse_result parsed = doc.load_buffer(
+      xml.data(), xml.size(), pugi::parse_default | pugi::parse_declaration, pugi::encoding_utf8);
+  if (!parsed) return refused(std::string("not XML (") + parsed.description() + ")");
+  pugi::xml_node recording = doc.child("recording");
+  if (!recording) return refused("no <recording> element");
+  pugi::xml_node meta = recording.child("meta");
+  if (!meta) meta = recording.append_child("meta");
+  while (pugi::xml_node child = meta.first_child()) meta.remove_child(child);
+  for (const auto& [key, value] : metadata) {
+    if (!isXmlElementName(key)) return refused("metadata key " + xmlSafeText(key) + " is no name");
+    meta.append_child(key.c_str()).text().set(value.c_str());
+  }
+  std::ostringstream out;
+  doc.save(out, "  ", pugi::format_default, pugi::encoding_utf8);
+  return out.str();
 }
 
 }  // namespace sb

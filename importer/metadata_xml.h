@@ -2,7 +2,10 @@
 // published format: <format>/<record_id>/metadata.xml). Pure: text in, Recording out.
 #pragma once
 
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/recordings/recording.h"
 #include "core/result.h"
@@ -20,5 +23,11 @@ namespace sb {
 // <playback> (<format>, <link>, <processing_time>, <duration> in ms, <size>,
 // <extensions><preview><images><image width height alt>url</image>).
 Result<Recording> recordingFromMetadataXml(std::string_view xml, std::string_view recordId = {});
+
+// `xml` (a metadata.xml) with its <meta> children replaced by `metadata`, in order, the rest
+// untouched: what BBB's updateRecordings does to the file. Refused as above when `xml` is not
+// one, or a key is no XML element name.
+Result<std::string> metadataXmlWithMeta(
+    std::string_view xml, const std::vector<std::pair<std::string, std::string>>& metadata);
 
 }  // namespace sb

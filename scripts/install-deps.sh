@@ -6,7 +6,7 @@ set -euo pipefail
 
 build_pkgs=(
   build-essential cmake pkg-config ca-certificates curl
-  libpistache-dev libssl-dev libcurl4-openssl-dev libpugixml-dev zlib1g-dev
+  libpistache-dev libssl-dev libcurl4-openssl-dev libpugixml-dev zlib1g-dev libarchive-dev
   libhiredis-dev libpqxx-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev prometheus-cpp-dev
 )
 test_pkgs=(

@@ -122,8 +122,7 @@ Result<bool> RecordingLibrary::publish(const QueryString& params, const std::str
     any = true;
     RecordingState wanted = publish ? RecordingState::kPublished : RecordingState::kUnpublished;
     if (r.state == wanted) continue;
-    r.state = wanted;
-    if (auto s = store_.put(r); !s.ok()) return s.error();
+    if (auto s = changeState(r, wanted); !s.ok()) return s.error();
   }
   if (!any) return Error::of(ErrorCode::kNotFound, "We could not find recordings");
   return publish;
@@ -144,6 +143,9 @@ Result<bool> RecordingLibrary::update(const QueryString& params, const std::stri
     }
     if (!mine) continue;
     changed = true;
+    if (files_) {
+      if (auto s = files_->saveMetadata(r); !s.ok()) return s.error();
+    }
     if (auto s = store_.put(r); !s.ok()) return s.error();
   }
   return changed;
@@ -154,8 +156,21 @@ Status RecordingLibrary::remove(const QueryString& params, const std::string& te
   if (!found) return found.error();
   for (auto& r : *found) {
     if (r.state == RecordingState::kDeleted) continue;
-    r.state = RecordingState::kDeleted;
-    if (auto s = store_.put(r); !s.ok()) return s.error();
+    if (auto s = changeState(r, RecordingState::kDeleted); !s.ok()) return s.error();
+  }
+  return Status::Ok();
+}
+
+Status RecordingLibrary::changeState(Recording& r, RecordingState state) {
+  const RecordingState before = r.state;
+  if (files_) {
+    if (auto s = files_->moveTo(r, state); !s.ok()) return s;
+  }
+  r.state = state;
+  if (auto s = store_.put(r); !s.ok()) {
+    if (files_) (void)files_->moveTo(r, before);
+    r.state = before;
+    return s;
   }
   return Status::Ok();
 }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/query_string.h"
+#include "core/recordings/recording_files.h"
 #include "core/recordings/recording_store.h"
 #include "core/result.h"
 
@@ -17,7 +18,10 @@ class RecordingLibrary {
   // getRecordings answers at most this many recordings per page (BBB's `limit` range is 1-100).
   static constexpr size_t kMaxLimit = 100;
 
-  explicit RecordingLibrary(RecordingStore& store) : store_(store) {}
+  // `files` (may be null: no files to keep in step) follow every change of state and metadata
+  // before the store does, so that only published recordings are ever served.
+  explicit RecordingLibrary(RecordingStore& store, RecordingFiles* files = nullptr)
+      : store_(store), files_(files) {}
 
   // getRecordings: `recordID` (csv of IDs or ID prefixes) or else `meetingID` (csv, the
   // frontend's or BBB's internal ID), `state` (csv, default published,unpublished; `any`),
@@ -43,7 +47,11 @@ class RecordingLibrary {
   // The recordings with those exact IDs, or notFound when there are none.
   Result<std::vector<Recording>> existing(const QueryString& params, const std::string& tenant);
 
+  // Moves `r`'s files to `state` and stores it so; the files go back when the store fails.
+  Status changeState(Recording& r, RecordingState state);
+
   RecordingStore& store_;
+  RecordingFiles* files_;
 };
 
 }  // namespace sb

@@ -1,0 +1,238 @@
+#include "importer/recording_folder.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <system_error>
+
+#include "importer/metadata_xml.h"
+
+namespace sb {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr RecordingState kStates[] = {RecordingState::kPublished, RecordingState::kUnpublished,
+                                      RecordingState::kDeleted};
+// metadata.xml files are a few KiB; a larger one is not BBB's.
+constexpr std::uintmax_t kMaxMetadataBytes = 16 << 20;
+
+Error ioFailure(const std::string& what, int err) {
+  return Error::of(ErrorCode::kInternalError, what + ": " + std::strerror(err));
+}
+
+Error ioFailure(const std::string& what, const std::error_code& ec) {
+  return Error::of(ErrorCode::kInternalError, what + ": " + ec.message());
+}
+
+// Makes a rename in `folder` durable (the folder's entry list reaches the disk).
+void syncFolder(const std::string& folder) {
+  int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+// How visible a state is: a recording found in two folders takes the least visible one.
+int visibility(RecordingState s) {
+  switch (s) {
+    case RecordingState::kDeleted:
+      return 0;
+    case RecordingState::kUnpublished:
+      return 1;
+    default:
+      return 2;
+  }
+}
+
+Result<std::string> readSmallFile(const fs::path& path) {
+  std::error_code ec;
+  auto size = fs::file_size(path, ec);
+  if (ec) return ioFailure("cannot read", ec);
+  if (size > kMaxMetadataBytes) return Error::of(ErrorCode::kValidationError, "too large");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return ioFailure("cannot open", errno);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Writes `text` to `path` through a temporary file and a rename: readers see the old or the
+// new file, never a part.
+Status replaceFile(const std::string& path, const std::string& text) {
+  std::string temporary = path + ".switchboard-tmp";
+  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return ioFailure("cannot write " + temporary, errno);
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      ::unlink(temporary.c_str());
+      return ioFailure("cannot write " + temporary, err);
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    int err = errno;
+    ::unlink(temporary.c_str());
+    return ioFailure("cannot write " + temporary, err);
+  }
+  if (::rename(temporary.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(temporary.c_str());
+    return ioFailure("cannot replace " + path, err);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+RecordingFolder::RecordingFolder(RecordingsConfig config) : config_(std::move(config)) {}
+
+Status RecordingFolder::prepare() const {
+  for (const std::string& folder :
+       {config_.spool(), failedFolder(), config_.work(), config_.published(), config_.unpublished(),
+        config_.deleted()}) {
+    std::error_code ec;
+    fs::create_directories(folder, ec);
+    if (ec) return ioFailure("cannot make the recordings folder " + folder, ec);
+    if (::access(folder.c_str(), W_OK) != 0) {
+      return ioFailure("cannot write to the recordings folder " + folder, errno);
+    }
+  }
+  return Status::Ok();
+}
+
+std::string RecordingFolder::stateFolder(RecordingState state) const {
+  switch (state) {
+    case RecordingState::kPublished:
+      return config_.published();
+    case RecordingState::kUnpublished:
+      return config_.unpublished();
+    case RecordingState::kDeleted:
+      return config_.deleted();
+    default:
+      return "";
+  }
+}
+
+std::string RecordingFolder::locate(const std::string& format, const std::string& recordId) const {
+  for (RecordingState s : kStates) {
+    std::string path = stateFolder(s) + "/" + format + "/" + recordId;
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) return path;
+  }
+  return "";
+}
+
+Status RecordingFolder::place(const std::string& staged, const std::string& format,
+                              const std::string& recordId, RecordingState state) {
+  std::string folder = stateFolder(state);
+  if (folder.empty()) return Error::of(ErrorCode::kInternalError, "no folder for that state");
+  std::lock_guard lock(mutex_);
+  std::string parent = folder + "/" + format;
+  std::error_code ec;
+  fs::create_directories(parent, ec);
+  if (ec) return ioFailure("cannot make " + parent, ec);
+  std::string target = parent + "/" + recordId;
+  if (fs::exists(target, ec)) {
+    // The earlier copy and the new one change places at once; the old one leaves with staging.
+    if (::renameat2(AT_FDCWD, staged.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) != 0) {
+      return ioFailure("cannot put " + format + "/" + recordId + " in place", errno);
+    }
+    fs::remove_all(staged, ec);
+  } else if (::rename(staged.c_str(), target.c_str()) != 0) {
+    return ioFailure("cannot put " + format + "/" + recordId + " in place", errno);
+  }
+  syncFolder(parent);
+  for (RecordingState other : kStates) {
+    if (other == state) continue;
+    std::string stale = stateFolder(other) + "/" + format + "/" + recordId;
+    if (fs::exists(stale, ec)) fs::remove_all(stale, ec);
+  }
+  return Status::Ok();
+}
+
+Status RecordingFolder::moveTo(const Recording& recording, RecordingState state) {
+  std::string folder = stateFolder(state);
+  if (folder.empty()) return Status::Ok();
+  std::lock_guard lock(mutex_);
+  for (const auto& format : recording.formats) {
+    std::string from = locate(format.type, recording.recordId);
+    std::string parent = folder + "/" + format.type;
+    std::string to = parent + "/" + recording.recordId;
+    if (from.empty() || from == to) continue;
+    std::error_code ec;
+    fs::create_directories(parent, ec);
+    if (ec) return ioFailure("cannot make " + parent, ec);
+    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) != 0) {
+      if (errno != EEXIST) {
+        return ioFailure("cannot move " + format.type + "/" + recording.recordId, errno);
+      }
+      fs::remove_all(from, ec);  // a copy was there already (a move cut short): keep that one
+    }
+    syncFolder(parent);
+  }
+  return Status::Ok();
+}
+
+Status RecordingFolder::saveMetadata(const Recording& recording) {
+  std::lock_guard lock(mutex_);
+  for (const auto& format : recording.formats) {
+    std::string folder = locate(format.type, recording.recordId);
+    if (folder.empty()) continue;
+    std::string path = folder + "/metadata.xml";
+    auto text = readSmallFile(path);
+    if (!text) return Error::of(text.error().code, path + ": " + text.error().message);
+    auto updated = metadataXmlWithMeta(*text, recording.metadata);
+    if (!updated) return updated.error();
+    if (auto s = replaceFile(path, *updated); !s) return s;
+  }
+  return Status::Ok();
+}
+
+std::vector<Recording> RecordingFolder::scan(std::vector<std::string>& problems) const {
+  std::map<std::string, Recording> found;
+  for (RecordingState state : kStates) {
+    std::error_code ec;
+    for (const auto& format : fs::directory_iterator(stateFolder(state), ec)) {
+      if (!format.is_directory()) continue;
+      std::error_code inner;
+      for (const auto& folder : fs::directory_iterator(format.path(), inner)) {
+        if (!folder.is_directory()) continue;
+        fs::path file = folder.path() / "metadata.xml";
+        auto text = readSmallFile(file);
+        if (!text) {
+          problems.push_back(file.string() + ": " + text.error().message);
+          continue;
+        }
+        auto read = recordingFromMetadataXml(*text, folder.path().filename().string());
+        if (!read) {
+          problems.push_back(file.string() + ": " + read.error().message);
+          continue;
+        }
+        read->state = state;
+        auto [it, fresh] = found.try_emplace(read->recordId, *read);
+        if (fresh) continue;
+        Recording& kept = it->second;
+        for (auto& f : read->formats) kept.formats.push_back(std::move(f));
+        if (visibility(state) < visibility(kept.state)) kept.state = state;
+      }
+    }
+  }
+  std::vector<Recording> out;
+  out.reserve(found.size());
+  for (auto& [id, r] : found) out.push_back(std::move(r));
+  return out;
+}
+
+}  // namespace sb

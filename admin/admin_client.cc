@@ -1,5 +1,8 @@
 #include "admin/admin_client.h"
 
+#include <cerrno>
+#include <cstring>
+
 #include <curl/curl.h>
 
 #include <memory>
@@ -66,6 +69,19 @@ std::string AdminClient::escape(std::string_view text) {
 
 ApiResult AdminClient::request(const char* method, const std::string& path,
                                const nlohmann::json* body) {
+  return request(method, path, body, nullptr);
+}
+
+namespace {
+
+size_t readFileBody(char* buffer, size_t size, size_t count, void* file) {
+  return std::fread(buffer, size, count, static_cast<std::FILE*>(file));
+}
+
+}  // namespace
+
+ApiResult AdminClient::request(const char* method, const std::string& path,
+                               const nlohmann::json* body, const FileBody* fileBody) {
   CURL* easy = curl_->easy;
   curl_easy_reset(easy);
 
@@ -77,14 +93,21 @@ ApiResult AdminClient::request(const char* method, const std::string& path,
   Slist headers;
   appendHeader(headers, "Accept: application/json");
   // A body-less request must not carry curl's default form Content-Type.
-  appendHeader(headers, body != nullptr ? "Content-Type: application/json" : "Content-Type:");
+  appendHeader(headers, fileBody != nullptr ? "Content-Type: application/x-tar"
+                        : body != nullptr   ? "Content-Type: application/json"
+                                            : "Content-Type:");
   appendHeader(headers, "Expect:");
   if (!options_.token.empty()) appendHeader(headers, "Authorization: Bearer " + options_.token);
 
   curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
   const std::string_view verb = method;
   if (verb != "GET" && verb != "POST") curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method);
-  if (body != nullptr || verb == "POST") {
+  if (fileBody != nullptr) {
+    curl_easy_setopt(easy, CURLOPT_POST, 1L);
+    curl_easy_setopt(easy, CURLOPT_READFUNCTION, readFileBody);
+    curl_easy_setopt(easy, CURLOPT_READDATA, fileBody->file);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(fileBody->size));
+  } else if (body != nullptr || verb == "POST") {
     curl_easy_setopt(easy, CURLOPT_POSTFIELDS, payload.c_str());
     curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(payload.size()));
   }
@@ -92,7 +115,13 @@ ApiResult AdminClient::request(const char* method, const std::string& path,
   curl_easy_setopt(easy, CURLOPT_USERAGENT, kUserAgent);
   curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(options_.connectTimeout.count()));
-  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.totalTimeout.count()));
+  if (fileBody != nullptr) {
+    // Gigabytes, then the import: no total bound, but a transfer stalled for 10 minutes ends.
+    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, 600L);
+  } else {
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.totalTimeout.count()));
+  }
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   // Redirects are not followed: the bearer token must only go where the operator pointed it.
   curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
@@ -227,6 +256,28 @@ ApiResult AdminClient::publishRecording(std::string_view recordId, bool publish)
 
 ApiResult AdminClient::deleteRecording(std::string_view recordId) {
   return request("DELETE", "/recordings/" + escape(recordId), nullptr);
+}
+
+ApiResult AdminClient::uploadRecording(const std::string& file, std::string_view name) {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(std::fopen(file.c_str(), "rb"), std::fclose);
+  if (!in) {
+    return ApiFailure{ApiFailureKind::kRejected, 0,
+                      "cannot read " + file + ": " + std::strerror(errno)};
+  }
+  std::fseek(in.get(), 0, SEEK_END);
+  FileBody body{in.get(), static_cast<int64_t>(std::ftell(in.get()))};
+  std::fseek(in.get(), 0, SEEK_SET);
+  return request("POST", "/recordings/upload?name=" + escape(name), nullptr, &body);
+}
+
+ApiResult AdminClient::failedImports() { return request("GET", "/recordings/failed", nullptr); }
+
+ApiResult AdminClient::retryImport(std::string_view name) {
+  return request("POST", "/recordings/failed/" + escape(name) + "/retry", nullptr);
+}
+
+ApiResult AdminClient::dropFailedImport(std::string_view name) {
+  return request("DELETE", "/recordings/failed/" + escape(name), nullptr);
 }
 
 }  // namespace sb::admin

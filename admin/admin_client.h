@@ -12,6 +12,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
@@ -136,11 +138,25 @@ class AdminClient {
   ApiResult getRecording(std::string_view recordId);
   ApiResult publishRecording(std::string_view recordId, bool publish);  // {"id","published"}
   ApiResult deleteRecording(std::string_view recordId);                 // {"deleted": id}
+  // POST /recordings/upload: streams the archive `file` (never whole in memory) and waits for
+  // its import, without the total timeout (only a stall of 10 minutes ends it). `name` names
+  // it in failed/ should it fail. {"imported":[recording...],"bytes"}.
+  ApiResult uploadRecording(const std::string& file, std::string_view name);
+  ApiResult failedImports();                          // {"failed":[{archive,reason,attempts,...}]}
+  ApiResult retryImport(std::string_view name);       // {"retry": name}
+  ApiResult dropFailedImport(std::string_view name);  // {"removed": name}
 
  private:
   // Sends `method` to <baseUrl>/switchboard/api/v1<path>; `path` is already encoded. A null body
   // sends no body (and no Content-Type).
   ApiResult request(const char* method, const std::string& path, const nlohmann::json* body);
+  // An open file sent as a request's body instead of JSON.
+  struct FileBody {
+    std::FILE* file = nullptr;
+    int64_t size = 0;
+  };
+  ApiResult request(const char* method, const std::string& path, const nlohmann::json* body,
+                    const FileBody* fileBody);
   // Percent-encodes one path segment or query value.
   std::string escape(std::string_view text);
 

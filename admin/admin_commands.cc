@@ -477,7 +477,8 @@ void registerMeetings(CLI::App& app) {
 void registerRecordings(CLI::App& app) {
   auto connection = std::make_shared<Connection>();
   CLI::App* recordings = app.add_subcommand(
-      "recordings", "List, show, publish, unpublish and delete the recordings Switchboard keeps");
+      "recordings",
+      "List, show, publish, unpublish, delete and import the recordings Switchboard keeps");
   recordings->require_subcommand(1);
   addConnectionOptions(*recordings, *connection);
 
@@ -539,9 +540,74 @@ void registerRecordings(CLI::App& app) {
     printResult(*connection, unwrap(client.deleteRecording(*recordId), client), "OK");
   }));
 
-  addLeafFooters(*recordings);
-  recordings->footer(connectionFooter("recordings"));
-}
+  struct ImportArgs {
+    std::string file, name;
+  };
+  auto importArgs = std::make_shared<ImportArgs>();
+  CLI::App* import = recordings->add_subcommand(
+      "import",
+      "Import a recording archive (a tar of <format>/<record_id>/ folders, as BBB publishes them): "
+      "uploaded to the router, which answers once it is imported");
+  import->fallthrough();
+  import->add_option("FILE", importArgs->file, "The archive (.tar, .tar.gz, .tar.xz, .tar.zst)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  import->add_option("--name", importArgs->name,
+                     "Its name in failed/ should the import fail (default: the file's name)");
+  import->callback(guarded([connection, importArgs] {
+    std::string name = importArgs->name;
+  if (name.empty()) name = importArgs->file.substr(importArgs->file.find_last_of('/') + 1);
+  AdminClient client = makeClient(*connection);
+  json answer = unwrap(client.uploadRecording(importArgs->file, name), client);
+  if (connection->json) return printJson(std::move(answer));
+  const json imported = answer.value("imported", json::array());
+  for (const json& r : imported.is_array() ? imported : json::array()) {
+    std::cout << "Imported " << stringField(r, "id") << " (meeting " << stringField(r, "meeting_id")
+              << ", " << stringField(r, "state") << ")\n";
+  }
+  std::cout << std::flush;
+}));
+
+CLI::App* failed = recordings->add_subcommand(
+    "failed", "List the archives whose import failed, why, and when they are tried again");
+failed->fallthrough();
+failed->callback(guarded([connection] {
+  AdminClient client = makeClient(*connection);
+  json answer = unwrap(client.failedImports(), client);
+  if (connection->json) return printJson(std::move(answer));
+  const json& rows = requireArray(answer, "failed");
+  if (rows.empty()) {
+    std::cerr << "No failed imports." << std::endl;
+    return;
+  }
+  std::cout << failedImportsTable(rows).render() << std::flush;
+}));
+
+auto archive = std::make_shared<std::string>();
+CLI::App* retry = recordings->add_subcommand(
+    "retry", "Try a failed import again at the importer's next look (instead of after its wait)");
+retry->fallthrough();
+retry->add_option("ARCHIVE", *archive, "The archive's name, as `recordings failed` lists it")
+    ->required();
+retry->callback(guarded([connection, archive] {
+  requireNonEmpty(*archive, "the archive name");
+  AdminClient client = makeClient(*connection);
+  printResult(*connection, unwrap(client.retryImport(*archive), client), "OK");
+}));
+CLI::App* drop = recordings->add_subcommand(
+    "drop", "Give up a failed import: remove its archive from failed/ (it is not imported)");
+drop->fallthrough();
+drop->add_option("ARCHIVE", *archive, "The archive's name, as `recordings failed` lists it")
+    ->required();
+drop->callback(guarded([connection, archive] {
+  requireNonEmpty(*archive, "the archive name");
+  AdminClient client = makeClient(*connection);
+  printResult(*connection, unwrap(client.dropFailedImport(*archive), client), "OK");
+}));
+
+addLeafFooters(*recordings);
+recordings->footer(connectionFooter("recordings"));
+}  // namespace
 
 // ---- status -------------------------------------------------------------------------------
 
@@ -578,7 +644,7 @@ void registerStatus(CLI::App& app) {
   }));
 }
 
-}  // namespace
+}  // namespace sb::admin
 
 void registerAdminCommands(CLI::App& app) {
   registerServers(app);

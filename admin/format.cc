@@ -247,6 +247,22 @@ Table recordingsTable(const json& recordings) {
   return table;
 }
 
+Table failedImportsTable(const json& failed) {
+  Table table({{"ARCHIVE"},
+               {"ATTEMPTS", Align::kRight},
+               {"LAST FAILED"},
+               {"NEXT ATTEMPT"},
+               {"SIZE", Align::kRight},
+               {"REASON"}});
+  for (const json& f : arrayOrEmpty(failed)) {
+    table.addRow({orNone(stringField(f, "archive")), std::to_string(integerField(f, "attempts")),
+                  formatIsoUtc(integerField(f, "last_failed_ms")),
+                  formatIsoUtc(integerField(f, "next_attempt_ms")),
+                  std::to_string(integerField(f, "size")), orNone(stringField(f, "reason"))});
+  }
+  return table;
+}
+
 std::string panicSummary(const json& panicAnswer, bool failover) {
   std::int64_t ended = integerField(panicAnswer, "meetings_ended");
   if (!failover) return "OK: ended " + countOf(ended, "meeting");

@@ -58,6 +58,9 @@ std::string headroomLine(const nlohmann::json& statusAnswer);
 Table meetingsTable(const nlohmann::json& meetings);
 // `switchboard recordings list`: one row per recording of the admin API's list.
 Table recordingsTable(const nlohmann::json& recordings);
+// The failed imports of GET /recordings/failed: archive, attempts, last failure, next attempt,
+// size, reason.
+Table failedImportsTable(const nlohmann::json& failed);
 
 // What `servers panic` prints for the answer {"server", "meetings_ended", "meetings_failed_over"}:
 // "OK: ended 3 meetings", or with failover "OK: failed over 3 meetings" (plus ", ended N" when

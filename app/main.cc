@@ -41,7 +41,8 @@ int fail(const std::string& message) {
 sb::Result<sb::Config> loadOrFail() { return sb::loadConfig(sb::processEnvironment()); }
 
 // serve, router and poller: the same process shape with different parts switched on.
-int run(const ServeOptions& opts, sb::ServiceOptions what, const char* command) {
+int run(const ServeOptions& opts, sb::ServiceOptions what, const char* command,
+        bool importer = false) {
   auto config = loadOrFail();
   if (!config) return fail(config.error().message);
   if (what.runHttp && config->api.secrets.empty()) {
@@ -64,6 +65,7 @@ int run(const ServeOptions& opts, sb::ServiceOptions what, const char* command) 
   if (!stores) return fail(stores.error().message);
   std::string storeName = (*stores)->describe();
   sb::Service service(*config, what, std::move(*stores));
+  if (importer) service.runImporter(true);
   sb::SimProcess demo;
   if (opts.demo) {
     if (auto s = demo.start(sb::executableDir() + "/bbb-sim",
@@ -82,12 +84,19 @@ int run(const ServeOptions& opts, sb::ServiceOptions what, const char* command) 
   }
   if (auto s = service.start(); !s) return fail(s.error().message);
 
-  if (!what.runHttp) {
+  if (!what.runHttp && what.runPoller) {
     std::printf(
         "Switchboard poller running on %s (POLL_INTERVAL %lds); one poller of several is "
         "active at a time (lease TTL %lds)\n",
         storeName.c_str(), static_cast<long>(config->poller.interval.count() / 1000),
         static_cast<long>(config->store.leaseTtl.count() / 1000));
+  } else if (!what.runHttp) {
+    std::printf(
+        "Switchboard importer running on %s: archives from %s (every %lds) into %s, failed ones "
+        "kept in %s/failed\n",
+        storeName.c_str(), config->recordings.spool().c_str(),
+        static_cast<long>(config->recordings.importPollInterval.count() / 1000),
+        config->recordings.published().c_str(), config->recordings.spool().c_str());
   } else {
     std::string base =
         "http://" +
@@ -182,6 +191,14 @@ int main(int argc, char** argv) {
       ->callback([&] {
         exitCode =
             run(ServeOptions{}, sb::ServiceOptions{.runHttp = false, .runPoller = true}, "poller");
+      });
+  app.add_subcommand("importer",
+                     "Run only the recording importer: archives from RECORDING_SPOOL_DIR into the "
+                     "recordings folder and the store; several may share a spool (needs "
+                     "REDIS_URL and DATABASE_URL)")
+      ->callback([&] {
+        exitCode = run(ServeOptions{}, sb::ServiceOptions{.runHttp = false, .runPoller = false},
+                       "importer", true);
       });
   app.add_subcommand("migrate", "Apply pending PostgreSQL migrations (needs DATABASE_URL)")
       ->callback([&] { exitCode = migrate(); });

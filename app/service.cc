@@ -1,6 +1,7 @@
 #include "app/service.h"
 
 #include <malloc.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -60,6 +61,10 @@ struct Service::Impl {
   RtcBalancer rtc;
   AccessLog accessLog;
   std::unique_ptr<WorkerPool> workers;
+  RecordingFolder recordingFolder;
+  RecordingImporter importer;
+  bool importerRunning = false;
+  std::optional<bool> runImporter;
   RecordingLibrary recordings;
   std::unique_ptr<BbbApi> api;
   std::unique_ptr<AdminApi> adminApi;
@@ -88,7 +93,56 @@ struct Service::Impl {
                &stores->snapshots()),
         rtc(stores->servers(), clock, config.rtc),
         accessLog(config.logJson, STDOUT_FILENO, &metrics),
-        recordings(stores->recordings()) {}
+        recordingFolder(config.recordings),
+        importer(recordingFolder, stores->recordings(), &metrics),
+        recordings(stores->recordings(), &recordingFolder) {}
+
+  // The recordings folder: made when this process writes to it (an importer, or the embedded
+  // store, whose index is the folder: read here at start-up); other processes only use what is
+  // there. Fails only when this process is the importer and the folder cannot be used.
+  Status prepareRecordings() {
+    const bool embedded = !config.store.shared();
+    const bool importing =
+        runImporter.value_or(config.recordings.importerInServe.value_or(embedded));
+    // Uploads (the BBB servers' hook, `switchboard recordings import`) are imported by the router
+    // that receives them.
+    const bool uploads =
+        options.runHttp && (!config.recordings.uploadToken.empty() || !config.admin.token.empty());
+    if (!embedded && !importing && !uploads) return Status::Ok();
+    if (auto s = recordingFolder.prepare(); !s) {
+      if (!options.runHttp) return s;
+      spdlog::warn(
+          "recordings: {}; recordings are not imported or kept until it can be (set "
+          "RECORDING_DIR)",
+          s.error().message);
+      return Status::Ok();
+    }
+    if (embedded) loadRecordingIndex();
+    if (importing) {
+      importer.start();
+      importerRunning = true;
+      spdlog::info("recording importer: watching {} every {:.1f} s, recordings in {}",
+                   config.recordings.spool(),
+                   std::chrono::duration<double>(config.recordings.importPollInterval).count(),
+                   config.recordings.published());
+    }
+    return Status::Ok();
+  }
+
+  // The embedded store's recordings, read back from the folder (which outlives the process).
+  void loadRecordingIndex() {
+    const auto started = std::chrono::steady_clock::now();
+    std::vector<std::string> problems;
+    auto found = recordingFolder.scan(problems);
+    size_t stored = 0;
+    for (const auto& r : found) stored += stores->recordings().put(r).ok();
+    for (size_t n = 0; n < problems.size() && n < 20; ++n) {
+      spdlog::warn("recordings: skipped {}", problems[n]);
+    }
+    spdlog::info("recordings: {} read from {} in {:.1f} s{}", stored, config.recordings.root,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
+                 problems.empty() ? "" : fmt::format(" ({} skipped)", problems.size()));
+  }
 };
 
 Service::Service(Config config, ServiceOptions options, std::unique_ptr<StoreBundle> stores) {
@@ -113,6 +167,14 @@ Service::Service(Config config, ServiceOptions options, std::unique_ptr<StoreBun
   handlers.ops = i.opsApi.get();
   handlers.metrics = &i.metrics;
   if (i.config.accessLog) handlers.accessLog = &i.accessLog;
+  i.adminApi->setImporter(&i.importer, i.config.recordings.uploadToken);
+  for (const auto& token : {i.config.recordings.uploadToken, i.config.admin.token}) {
+    if (!token.empty()) handlers.uploads.tokens.push_back(token);
+  }
+  if (!handlers.uploads.tokens.empty()) {
+    handlers.uploads.folder = i.recordingFolder.uploadFolder();
+    handlers.uploads.maxBytes = i.config.recordings.uploadMaxBytes;
+  }
   i.http = std::make_unique<HttpServer>(i.config.http, std::move(handlers));
 }
 
@@ -120,6 +182,7 @@ Service::~Service() { stop(); }
 
 Status Service::start() {
   if (auto s = impl_->stores->prepare(); !s) return s;
+  if (auto s = impl_->prepareRecordings(); !s) return s;
   if (impl_->options.runHttp) {
     if (auto s = impl_->http->start(); !s) return s;
   }
@@ -160,6 +223,10 @@ void Service::stop() {
     impl_->poller.stop();
     impl_->pollerRunning = false;
   }
+  if (impl_->importerRunning) {
+    impl_->importer.stop();
+    impl_->importerRunning = false;
+  }
   impl_->http->stop();
 }
 
@@ -170,6 +237,8 @@ ServerStore& Service::servers() { return impl_->stores->servers(); }
 MeetingStore& Service::meetings() { return impl_->stores->meetings(); }
 ServerAdmin& Service::admin() { return impl_->admin; }
 Poller& Service::poller() { return impl_->poller; }
+RecordingImporter& Service::importer() { return impl_->importer; }
+void Service::runImporter(bool run) { impl_->runImporter = run; }
 spdlog::logger& Service::accessLogger() { return impl_->accessLog.logger(); }
 
 }  // namespace sb

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 
 #include "app/stores.h"
 #include "core/config.h"
@@ -11,6 +12,7 @@
 #include "core/result.h"
 #include "core/server_admin.h"
 #include "core/server_store.h"
+#include "importer/recording_importer.h"
 #include "poller/poller.h"
 
 namespace spdlog {
@@ -30,6 +32,11 @@ class Service {
   Service(Config config, ServiceOptions options, std::unique_ptr<StoreBundle> stores = nullptr);
   ~Service();
 
+  // Whether the recording importer runs here (`switchboard importer`: true). Unless set before
+  // start(): as RECORDING_IMPORTER says (default on with the embedded store, off with the
+  // shared one).
+  void runImporter(bool run);
+
   // Prepares the stores (schema check, cache warm-up), then starts the HTTP front (and the
   // poller). Fails when the schema is behind or the port cannot be bound.
   Status start();
@@ -42,6 +49,7 @@ class Service {
   MeetingStore& meetings();
   ServerAdmin& admin();
   Poller& poller();
+  RecordingImporter& importer();
   // The access log's logger (tests add a sink to read its lines).
   spdlog::logger& accessLogger();
 

@@ -100,8 +100,8 @@ RecordingFolder::RecordingFolder(RecordingsConfig config) : config_(std::move(co
 
 Status RecordingFolder::prepare() const {
   for (const std::string& folder :
-       {config_.spool(), failedFolder(), config_.work(), config_.published(), config_.unpublished(),
-        config_.deleted()}) {
+       {config_.spool(), failedFolder(), config_.work(), uploadFolder(), config_.published(),
+        config_.unpublished(), config_.deleted()}) {
     std::error_code ec;
     fs::create_directories(folder, ec);
     if (ec) return ioFailure("cannot make the recordings folder " + folder, ec);

@@ -28,6 +28,8 @@ class RecordingFolder : public RecordingFiles {
   // The folder of a state's formats: published, unpublished or deleted ("" for the others).
   std::string stateFolder(RecordingState state) const;
   std::string failedFolder() const { return config_.spool() + "/failed"; }
+  // Where uploads are written as they arrive (in the work folder: imports then rename).
+  std::string uploadFolder() const { return config_.work() + "/uploads"; }
 
   // Moves the staged folder `staged` (a whole <format>/<record_id> of an import) into place as
   // `format` of `recordId` in the folder of `state`, replacing that format's earlier copy in

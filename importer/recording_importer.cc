@@ -28,8 +28,8 @@ constexpr std::string_view kArchiveSuffixes[] = {".tar",    ".tar.gz",  ".tgz",
                                                  ".tar.xz", ".tar.bz2", ".tar.zst"};
 constexpr std::uintmax_t kMaxMetadataBytes = 16 << 20;
 
-bool isArchiveName(std::string_view name) {
-  if (name.empty() || name.front() == '.') return false;
+bool archiveName(std::string_view name) {
+  if (name.empty() || name.front() == '.' || name.find('/') != std::string_view::npos) return false;
   return std::any_of(
       std::begin(kArchiveSuffixes), std::end(kArchiveSuffixes),
       [&](std::string_view s) { return name.size() > s.size() && name.ends_with(s); });
@@ -289,21 +289,21 @@ void RecordingImporter::keepFailed(const std::string& archive, const std::string
       f.attempts, why.message, folder, std::chrono::duration<double>(wait).count());
 }
 
-int RecordingImporter::importClaimed(const std::string& path, const std::string& failedName) {
-  Claim claim(path);
-  if (claim.fd < 0) return 0;
+bool RecordingImporter::isArchiveName(std::string_view name) { return archiveName(name); }
+
+Result<ImportedArchive> RecordingImporter::importAndSettle(const std::string& archive,
+                                                           const std::string& name) {
   const auto started = std::chrono::steady_clock::now();
-  auto imported = importArchive(path);
+  auto imported = importArchive(archive);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  const std::string name = failedName.empty() ? fs::path(path).filename().string() : failedName;
   if (!imported) {
     if (metrics_) metrics_->countImport("failed", 0, seconds);
-    keepFailed(path, name, imported.error());
-    return -1;
+    keepFailed(archive, name, imported.error());
+    return imported.error();
   }
-  ::unlink(path.c_str());
-  if (!failedName.empty()) ::unlink((path + ".json").c_str());
+  ::unlink(archive.c_str());
+  if (archive == folder_.failedFolder() + "/" + name) ::unlink((archive + ".json").c_str());
   if (metrics_) metrics_->countImport("imported", imported->bytes, seconds);
   ImportedListener listener;
   {
@@ -315,7 +315,14 @@ int RecordingImporter::importClaimed(const std::string& path, const std::string&
                  r.recordId, r.meetingId, name, r.formats.size(), imported->bytes, seconds);
     if (listener) listener(r);
   }
-  return 1;
+  return imported;
+}
+
+int RecordingImporter::importClaimed(const std::string& path, const std::string& failedName) {
+  Claim claim(path);
+  if (claim.fd < 0) return 0;
+  const std::string name = failedName.empty() ? fs::path(path).filename().string() : failedName;
+  return importAndSettle(path, name) ? 1 : -1;
 }
 
 SpoolPass RecordingImporter::importSpool() {
@@ -325,7 +332,7 @@ SpoolPass RecordingImporter::importSpool() {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(spool, ec)) {
     std::string name = entry.path().filename().string();
-    if (!entry.is_regular_file(ec) || !isArchiveName(name)) continue;
+    if (!entry.is_regular_file(ec) || !archiveName(name)) continue;
     waiting.emplace_back(entry.last_write_time(ec), entry.path().string());
   }
   if (ec) spdlog::warn("cannot read the spool folder {}: {}", spool, ec.message());
@@ -360,7 +367,7 @@ std::vector<FailedImport> RecordingImporter::failedImports() const {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(folder, ec)) {
     std::string name = entry.path().filename().string();
-    if (!entry.is_regular_file(ec) || !isArchiveName(name)) continue;
+    if (!entry.is_regular_file(ec) || !archiveName(name)) continue;
     out.push_back(readFailed(folder, name));
   }
   std::sort(out.begin(), out.end(),
@@ -368,16 +375,30 @@ std::vector<FailedImport> RecordingImporter::failedImports() const {
   return out;
 }
 
-Status RecordingImporter::retryNow(const std::string& name) {
-  if (!isArchiveName(name) || name.find('/') != std::string::npos) {
-    return Error::of(ErrorCode::kNotFound, "no failed import named " + name);
-  }
-  std::lock_guard lock(mutex_);
-  const std::string folder = folder_.failedFolder();
+Result<std::string> RecordingImporter::failedPath(const std::string& name) const {
+  std::string path = folder_.failedFolder() + "/" + name;
   std::error_code ec;
-  if (!fs::is_regular_file(folder + "/" + name, ec)) {
+  if (!archiveName(name) || !fs::is_regular_file(path, ec)) {
     return Error::of(ErrorCode::kNotFound, "no failed import named " + name);
   }
+  return path;
+}
+
+Status RecordingImporter::dropFailed(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  auto path = failedPath(name);
+  if (!path) return path.error();
+  if (::unlink(path->c_str()) != 0) return ioFailure("cannot remove " + *path, errno);
+  ::unlink((*path + ".json").c_str());
+  spdlog::info("recording import of {} given up: removed from {}", name, folder_.failedFolder());
+  return Status::Ok();
+}
+
+Status RecordingImporter::retryNow(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  auto path = failedPath(name);
+  if (!path) return path.error();
+  const std::string folder = folder_.failedFolder();
   FailedImport f = readFailed(folder, name);
   f.nextAttemptMs = 0;
   if (auto s = writeJsonFile(folder + "/" + name + ".json", failedJson(f)); !s) return s;

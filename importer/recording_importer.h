@@ -75,9 +75,20 @@ class RecordingImporter {
   // kStoreUnavailable when the store failed, kInternalError for the disk (full, unwritable).
   Result<ImportedArchive> importArchive(const std::string& archive);
 
+  // Imports `archive` and settles it: removed once imported (with its failure record when it
+  // came from the failed folder), else kept in the failed folder as `name`. Counts the import
+  // in the metrics and tells the listener. The caller holds the archive (an upload's file, or
+  // a claimed spool archive).
+  Result<ImportedArchive> importAndSettle(const std::string& archive, const std::string& name);
+
   // Keeps `archive` in the failed folder under `name` (moved, not copied) with `why`; an earlier
   // failure of the same name counts as an earlier attempt.
   void keepFailed(const std::string& archive, const std::string& name, const Error& why);
+  // Removes the failed archive `name` and its record (the operator gives up on it).
+  Status dropFailed(const std::string& name);
+  // Whether `name` may name an archive here: a file name (no '/'), not hidden, ending in one of
+  // the archive suffixes.
+  static bool isArchiveName(std::string_view name);
 
   // Imports every archive waiting in the spool folder (`*.tar`, `*.tar.gz`, `*.tgz`, `*.tar.xz`,
   // `*.tar.bz2`, `*.tar.zst`; names starting with '.' are transfers in progress), then the failed
@@ -98,6 +109,8 @@ class RecordingImporter {
   // Imports the archive at `path` if it can claim it; `failedName` set when it comes from the
   // failed folder. 1 imported, 0 not claimed, -1 failed.
   int importClaimed(const std::string& path, const std::string& failedName);
+  // The failed archive `name`'s path, or kNotFound.
+  Result<std::string> failedPath(const std::string& name) const;
   void loop();
 
   RecordingFolder& folder_;

@@ -5,6 +5,7 @@
 #include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
@@ -271,11 +272,24 @@ bool AdminApi::bearerIs(const HttpRequest& request, const std::string& token) {
   return auth.size() == token.size() && CRYPTO_memcmp(auth.data(), token.data(), auth.size()) == 0;
 }
 
+void AdminApi::setImporter(RecordingImporter* importer, std::string uploadToken) {
+  importer_ = importer;
+  uploadToken_ = std::move(uploadToken);
+}
+
 void AdminApi::handle(const HttpRequest& request, const std::string& subpath, const Reply& reply) {
   bool registering = subpath == "/servers/register";
   bool deregistering = subpath == "/servers/deregister";
   std::function<HttpResponse()> work;
-  if (registering || deregistering) {
+  if (subpath == "/recordings/upload") {
+    // The HTTP front checked the token before it took the body; checked again for other callers.
+    if (!bearerIs(request, uploadToken_) && !bearerIs(request, config_.token)) {
+      if (!request.bodyFile.empty()) ::unlink(request.bodyFile.c_str());
+      reply(jsonError(401, "Missing or wrong upload token"));
+      return;
+    }
+    work = [this, request] { return upload(request); };
+  } else if (registering || deregistering) {
     if (config_.registrationToken.empty() && config_.token.empty()) {
       reply(jsonError(403, "Registration is disabled: set SWITCHBOARD_REGISTRATION_TOKEN"));
       return;
@@ -526,8 +540,91 @@ json recordingJson(const Recording& r) {
 
 }  // namespace
 
+namespace {
+
+// Removes an upload's body file when the request is done with it, unless it was handed on.
+class BodyFileGuard {
+ public:
+  explicit BodyFileGuard(const std::string& path) : path_(path) {}
+  ~BodyFileGuard() {
+    if (!path_.empty()) ::unlink(path_.c_str());
+  }
+  BodyFileGuard(const BodyFileGuard&) = delete;
+  BodyFileGuard& operator=(const BodyFileGuard&) = delete;
+  void release() { path_.clear(); }
+
+ private:
+  std::string path_;
+};
+
+json failedImportJson(const FailedImport& f) {
+  return json{{"archive", f.archive},
+              {"reason", f.reason},
+              {"attempts", f.attempts},
+              {"size", f.size},
+              {"first_failed_ms", f.firstFailedMs},
+              {"last_failed_ms", f.lastFailedMs},
+              {"next_attempt_ms", f.nextAttemptMs}};
+}
+
+}  // namespace
+
+HttpResponse AdminApi::upload(const HttpRequest& request) {
+  BodyFileGuard guard(request.bodyFile);
+  if (request.method != "POST") return jsonError(405, "Use POST");
+  if (!importer_) return jsonError(503, "Recording imports are off on this router");
+  if (request.bodyFile.empty()) {
+    return jsonError(400, "Send the archive (a tar of <format>/<record_id>/ folders) as the body");
+  }
+  auto q = QueryString::parse(request.rawQuery);
+  std::string name = q ? std::string(q->get("name").value_or("")) : "";
+  if (!RecordingImporter::isArchiveName(name)) {
+    name = "upload-" +
+           std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count()) +
+           ".tar";
+  }
+  guard.release();  // importAndSettle removes it, or keeps it in failed/
+  auto imported = importer_->importAndSettle(request.bodyFile, name);
+  if (!imported) {
+    const bool refused = imported.error().code == ErrorCode::kValidationError;
+    // 422: this archive will never import (the hook stops); 503: try again later.
+    return jsonError(refused ? 422 : 503,
+                     imported.error().message + " (kept as failed/" + name + ")");
+  }
+  json recordings = json::array();
+  for (const auto& r : imported->recordings) recordings.push_back(recordingJson(r));
+  return jsonResponse(200, json{{"imported", recordings}, {"bytes", imported->bytes}});
+}
+
+std::optional<HttpResponse> AdminApi::failedImportsRoute(const HttpRequest& request,
+                                                         const std::vector<std::string>& parts) {
+  if (parts.size() < 2 || parts[0] != "recordings" || parts[1] != "failed" || parts.size() > 4) {
+    return std::nullopt;
+  }
+  if (!importer_) return jsonError(404, "Recording imports are off on this router");
+  const std::string& m = request.method;
+  if (parts.size() == 2 && m == "GET") {
+    json arr = json::array();
+    for (const auto& f : importer_->failedImports()) arr.push_back(failedImportJson(f));
+    return jsonResponse(200, json{{"failed", arr}});
+  }
+  if (parts.size() == 4 && parts[3] == "retry" && m == "POST") {
+    if (auto s = importer_->retryNow(parts[2]); !s.ok()) return fromError(s.error());
+    spdlog::info("admin: import of {} to be retried now", parts[2]);
+    return jsonResponse(200, json{{"retry", parts[2]}});
+  }
+  if (parts.size() == 3 && m == "DELETE") {
+    if (auto s = importer_->dropFailed(parts[2]); !s.ok()) return fromError(s.error());
+    return jsonResponse(200, json{{"removed", parts[2]}});
+  }
+  return std::nullopt;
+}
+
 std::optional<HttpResponse> AdminApi::recordingsRoute(const HttpRequest& request,
                                                       const std::vector<std::string>& parts) {
+  if (auto answer = failedImportsRoute(request, parts)) return answer;
   if (parts.empty() || parts[0] != "recordings" || parts.size() > 3) return std::nullopt;
   if (!recordings_) return jsonError(404, "The recordings API is disabled (RECORDING_DISABLED)");
   const std::string& m = request.method;

@@ -3,7 +3,8 @@
 // docs/admin-api.md. Secrets are accepted but never returned.
 // POST /servers/register and /servers/deregister (self-registration of autoscaled servers) take
 // the registration token (SWITCHBOARD_REGISTRATION_TOKEN) as well as the admin token; the
-// registration token opens nothing else.
+// registration token opens nothing else. POST /recordings/upload takes the upload token
+// (RECORDING_UPLOAD_TOKEN, the BBB servers' post-publish hook) as well; it opens nothing else.
 // Thread-safety: handle() may be called concurrently; work runs on the worker pool.
 #pragma once
 
@@ -16,6 +17,7 @@
 #include "core/recordings/recording_library.h"
 #include "core/server_admin.h"
 #include "core/server_store.h"
+#include "importer/recording_importer.h"
 #include "router/http_types.h"
 #include "router/worker_pool.h"
 
@@ -27,6 +29,10 @@ class AdminApi {
   AdminApi(ServerAdmin& admin, ServerStore& servers, MeetingStore& meetings, MeetingRouter& router,
            const AdminConfig& config, WorkerPool& workers, RecordingLibrary* recordings = nullptr);
 
+  // Recording imports: POST /recordings/upload (with `uploadToken` or the admin token) imports
+  // the body's archive; /recordings/failed lists and retries failed imports. Off until set.
+  void setImporter(RecordingImporter* importer, std::string uploadToken);
+
   // `subpath` is what follows "/switchboard/api/v1" ("/servers/abc/enable").
   void handle(const HttpRequest& request, const std::string& subpath, const Reply& reply);
 
@@ -35,6 +41,11 @@ class AdminApi {
   // /recordings[/<id>[/publish|/unpublish]]; nullopt when `parts` is not a recordings path.
   std::optional<HttpResponse> recordingsRoute(const HttpRequest& request,
                                               const std::vector<std::string>& parts);
+  // POST /recordings/upload: the archive in the request's body file, imported now.
+  HttpResponse upload(const HttpRequest& request);
+  // /recordings/failed[/<name>[/retry]]; nullopt when `parts` is not such a path.
+  std::optional<HttpResponse> failedImportsRoute(const HttpRequest& request,
+                                                 const std::vector<std::string>& parts);
   HttpResponse registration(const HttpRequest& request, bool registering,
                             ServerAdmin::Registrant who);
   // kForbidden when `url` points at an address the operator has not allowed (a name is resolved
@@ -48,6 +59,8 @@ class AdminApi {
   MeetingStore& meetings_;
   MeetingRouter& router_;
   RecordingLibrary* recordings_;
+  RecordingImporter* importer_ = nullptr;
+  std::string uploadToken_;
   const AdminConfig& config_;
   WorkerPool& workers_;
 };

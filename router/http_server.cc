@@ -1,5 +1,7 @@
 #include "router/http_server.h"
 
+#include <openssl/crypto.h>
+
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
 #include <pistache/peer.h>
@@ -209,9 +211,25 @@ constexpr size_t kUnsignedBodyBytes = 16 * 1024;
 // Admin API bodies (JSON of one server or a few settings).
 constexpr size_t kAdminBodyBytes = 1024 * 1024;
 
-// The largest body a request may carry, decided from its head (RequestReader::BodyLimit):
-// `maxBody` only for BBB calls whose query checksum verifies.
-size_t bodyLimit(const RouterHandlers& h, const RequestHead& head, size_t maxBody) {
+constexpr std::string_view kUploadPath = "recordings/upload";  // under kAdminPrefix
+
+// Whether `authorization` is "Bearer <one of tokens>" (constant time per token).
+bool bearerOneOf(std::string_view authorization, const std::vector<std::string>& tokens) {
+  static constexpr std::string_view kBearer = "Bearer ";
+  if (!authorization.starts_with(kBearer)) return false;
+  authorization.remove_prefix(kBearer.size());
+  bool match = false;
+  for (const auto& t : tokens) {
+    match |= !t.empty() && t.size() == authorization.size() &&
+             CRYPTO_memcmp(t.data(), authorization.data(), t.size()) == 0;
+  }
+  return match;
+}
+
+// What body a request may carry, decided from its head (RequestReader::BodyLimit): an upload
+// streams to a file once its token is checked; a signed BBB call may carry MAX_REQUEST_SIZE;
+// anything else only a small body.
+BodyPlan bodyPlan(const RouterHandlers& h, const RequestHead& head, size_t maxBody) {
   HttpRequest request;
   request.method = head.method;
   splitTarget(head.target, request.path, request.rawQuery);
@@ -219,7 +237,21 @@ size_t bodyLimit(const RouterHandlers& h, const RequestHead& head, size_t maxBod
     bool isSigned = h.api && h.api->querySigned(request, std::string(*call));
     return isSigned ? maxBody : std::min(maxBody, kUnsignedBodyBytes);
   }
-  if (under(request.path, kAdminPrefix)) return std::min(maxBody, kAdminBodyBytes);
+  if (auto admin = under(request.path, kAdminPrefix)) {
+    if (*admin == kUploadPath && request.method == "POST") {
+      BodyPlan plan;
+      if (!bearerOneOf(head.authorization, h.uploads.tokens)) {
+        plan.refusal = RequestRefusal{401, "Missing or wrong upload token\n"};
+      } else if (h.uploads.folder.empty()) {
+        plan.refusal = RequestRefusal{503, "Recording uploads are off: no recordings folder\n"};
+      } else {
+        plan.limit = static_cast<size_t>(h.uploads.maxBytes);
+        plan.fileFolder = h.uploads.folder;
+      }
+      return plan;
+    }
+    return std::min(maxBody, kAdminBodyBytes);
+  }
   return std::min(maxBody, kUnsignedBodyBytes);
 }
 
@@ -303,7 +335,7 @@ class Front : public Http::Handler {
     auto handlers = handlers_;
     auto state = std::make_shared<ConnectionState>(
         *open_, limits_, [handlers, maxBody = maxBodyBytes_](const RequestHead& head) {
-          return bodyLimit(*handlers, head, maxBody);
+          return bodyPlan(*handlers, head, maxBody);
         });
     peer->putData(kReaderKey, state);
     if (open_->load() > maxConnections_) {
@@ -401,6 +433,7 @@ class Front : public Http::Handler {
       req.method = std::move(request_.method);
       splitTarget(request_.target, req.path, req.rawQuery);
       req.body = std::move(request_.body);
+      req.bodyFile = std::move(request_.bodyFile);
       req.contentType = std::move(request_.contentType);
       req.authorization = std::move(request_.authorization);
       req.acceptEncoding = std::move(request_.acceptEncoding);

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/config.h"
 #include "core/metrics.h"
@@ -20,12 +21,21 @@
 
 namespace sb {
 
+// Recording uploads (POST /switchboard/api/v1/recordings/upload): their bodies are streamed to
+// files, never held in memory.
+struct UploadPlan {
+  std::string folder;  // where bodies are written; "" = uploads are refused (no recordings folder)
+  uint64_t maxBytes = 0;
+  std::vector<std::string> tokens;  // bearer tokens that may upload (the upload and admin tokens)
+};
+
 struct RouterHandlers {
   BbbApi* api = nullptr;
   AdminApi* admin = nullptr;
   OpsApi* ops = nullptr;
   Metrics* metrics = nullptr;            // counts every answer when set
   const AccessLog* accessLog = nullptr;  // logs every answer when set
+  UploadPlan uploads;
 };
 
 // Routes one request to its handler (separate from Pistache for tests). Every answer is counted

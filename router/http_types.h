@@ -19,6 +19,9 @@ struct HttpRequest {
   std::string acceptEncoding;  // the Accept-Encoding header, "" when absent
   std::string clientAddress;   // the peer's IP address as the socket sees it, "" when unknown
   std::string forwardedFor;    // X-Forwarded-For as sent (trust it only behind a known proxy)
+  // A body streamed to disk instead of `body` (recording uploads): its path. The handler owns
+  // the file and removes or moves it.
+  std::string bodyFile;
 };
 
 // What the access log and the request metrics say about a request, filled by the handler that

@@ -1,5 +1,11 @@
 #include "router/request_reader.h"
 
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -92,12 +98,44 @@ void appendListValue(std::string& to, std::string_view value) {
 RequestReader::RequestReader(RequestLimits limits, BodyLimit bodyLimit)
     : limits_(limits), bodyLimit_(std::move(bodyLimit)) {}
 
+RequestReader::~RequestReader() { dropBodyFile(); }
+
+bool RequestReader::openBodyFile(const std::string& folder) {
+  std::string path = folder + "/upload-XXXXXX";
+  int fd = ::mkostemp(path.data(), O_CLOEXEC);
+  if (fd < 0) return false;
+  bodyFd_ = fd;
+  bodyWritten_ = 0;
+  current_.bodyFile = std::move(path);
+  return true;
+}
+
+bool RequestReader::writeBodyFile(std::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(bodyFd_, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    bytes.remove_prefix(static_cast<size_t>(n));
+    bodyWritten_ += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// Forgets the body file of a request not handed over (refused, or the connection closed).
+void RequestReader::dropBodyFile() {
+  if (bodyFd_ >= 0) ::close(bodyFd_);
+  bodyFd_ = -1;
+  if (!current_.bodyFile.empty()) ::unlink(current_.bodyFile.c_str());
+  current_.bodyFile.clear();
+}
+
 void RequestReader::feed(std::string_view bytes) {
   if (state_ == State::kRefused) return;
   buffer_.append(bytes);
 }
 
 RequestReader::Step RequestReader::refuse(int status, std::string text) {
+  dropBodyFile();
   continueDue_ = false;
   state_ = State::kRefused;
   refusal_ = RequestRefusal{status, std::move(text)};
@@ -113,11 +151,22 @@ RequestReader::Step RequestReader::next() {
     case State::kReady:
       return Step::kRequest;
     case State::kBody: {
-      size_t missing = current_.contentLength - current_.body.size();
+      const size_t have = bodyFd_ >= 0 ? bodyWritten_ : current_.body.size();
+      size_t missing = current_.contentLength - have;
       size_t n = std::min(missing, buffer_.size());
-      current_.body.append(buffer_, 0, n);
+      if (bodyFd_ < 0) {
+        current_.body.append(buffer_, 0, n);
+      } else if (!writeBodyFile(std::string_view(buffer_).substr(0, n))) {
+        return refuse(errno == ENOSPC || errno == EDQUOT ? 507 : 500,
+                      errno == ENOSPC || errno == EDQUOT ? "Insufficient storage\n"
+                                                         : "Could not store the body\n");
+      }
       buffer_.erase(0, n);
       if (n < missing) return Step::kNeedMore;
+      if (bodyFd_ >= 0) {
+        int closed = ::close(std::exchange(bodyFd_, -1));
+        if (closed != 0) return refuse(507, "Insufficient storage\n");
+      }
       state_ = State::kReady;
       return Step::kRequest;
     }
@@ -165,8 +214,13 @@ RequestReader::Step RequestReader::next() {
     state_ = State::kReady;
     return Step::kRequest;
   }
-  if (current_.contentLength > bodyLimit_(current_)) {
+  BodyPlan plan = bodyLimit_(current_);
+  if (plan.refusal) return refuse(plan.refusal->status, plan.refusal->text);
+  if (current_.contentLength > plan.limit) {
     return refuse(413, "Request body too large\n");
+  }
+  if (!plan.fileFolder.empty() && !openBodyFile(plan.fileFolder)) {
+    return refuse(503, "Cannot store the body now\n");
   }
   state_ = State::kBody;
   // An HTTP/1.0 client never waits for it (RFC 9110 §10.1.1).
@@ -175,6 +229,7 @@ RequestReader::Step RequestReader::next() {
 }
 
 RequestHead RequestReader::take() {
+  bodyFd_ = -1;  // the file, complete and closed, now belongs to the request's taker
   state_ = State::kHead;
   continueDue_ = false;
   return std::exchange(current_, RequestHead{});

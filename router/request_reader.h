@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -38,12 +39,28 @@ struct RequestHead {
   size_t contentLength = 0;
   bool expectsContinue = false;  // "Expect: 100-continue" (HTTP/1.1): the client waits for it
   std::string body;
+  // When the body went to a file instead (BodyPlan::fileFolder): its path, owned by whoever
+  // takes the request (it removes or moves the file); `body` is then empty.
+  std::string bodyFile;
 };
 
 // Why a request is refused: the status and a short fixed text, never the client's bytes.
 struct RequestRefusal {
   int status = 400;
   std::string text;
+};
+
+// What a request's handler accepts as body, decided from its head alone.
+struct BodyPlan {
+  BodyPlan(size_t maxBytes = 0) : limit(maxBytes) {}  // NOLINT: a bare limit is a plan
+  size_t limit = 0;  // past it: 413 before a byte of the body is kept
+  // Not empty: the body is written as it arrives to a new file in this folder (memory stays
+  // bounded whatever its size: a recording upload). A write failure refuses the request (507
+  // when the disk is full) and removes the file, as does a connection closed mid-body.
+  std::string fileFolder;
+  // Set: the request is refused with it before its body is read (e.g. 401 for an upload with
+  // the wrong token: the client learns it without sending gigabytes).
+  std::optional<RequestRefusal> refusal;
 };
 
 struct RequestLimits {
@@ -57,7 +74,7 @@ class RequestReader {
   // the target, the Authorization header): a call that needs no body allows 0 or a small bound,
   // a signed BBB call the configured maximum. Past it the request is refused with 413 before any
   // byte of the body is kept.
-  using BodyLimit = std::function<size_t(const RequestHead&)>;
+  using BodyLimit = std::function<BodyPlan(const RequestHead&)>;
 
   enum class Step {
     kNeedMore,  // every byte received so far is consumed; feed more
@@ -66,6 +83,9 @@ class RequestReader {
   };
 
   RequestReader(RequestLimits limits, BodyLimit bodyLimit);
+  ~RequestReader();
+  RequestReader(const RequestReader&) = delete;
+  RequestReader& operator=(const RequestReader&) = delete;
 
   // Appends bytes received from the connection. After a refusal they are ignored.
   void feed(std::string_view bytes);
@@ -84,6 +104,11 @@ class RequestReader {
 
   Step refuse(int status, std::string text);
   Step parseHead(std::string_view head);
+  // Starts writing the current body to a new file in `folder`; false when it cannot be made.
+  bool openBodyFile(const std::string& folder);
+  // Appends body bytes to the file; false (refused) when they cannot be written.
+  bool writeBodyFile(std::string_view bytes);
+  void dropBodyFile();
 
   RequestLimits limits_;
   BodyLimit bodyLimit_;
@@ -93,6 +118,8 @@ class RequestReader {
   RequestHead current_;
   RequestRefusal refusal_;
   bool continueDue_ = false;
+  int bodyFd_ = -1;         // the body file being written, -1 when the body goes to memory
+  size_t bodyWritten_ = 0;  // bytes of the body written to the file
 };
 
 // Splits an origin-form target into path and raw query (without '?'; empty when none; a fragment

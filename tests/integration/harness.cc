@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 
@@ -202,6 +203,12 @@ Router::Router(const std::function<void(sb::Config&)>& tweak) {
   c.api.joinCacheTtl = std::chrono::milliseconds(0);
   // Likewise for placements: tests cordon or load a server and expect the next create to see it.
   c.api.placementViewTtl = std::chrono::milliseconds(0);
+  // The embedded store keeps recordings in a folder: one of the test's own, never the
+  // machine's /var/bigbluebutton.
+  std::string root = "/tmp/sb-router-recordings-XXXXXX";
+  if (::mkdtemp(root.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  recordingsRoot_ = root;
+  c.recordings.root = root;
   if (tweak) tweak(c);
   service_ = std::make_unique<sb::Service>(c, sb::ServiceOptions{.runPoller = false});
   if (auto sink = SecretScan::instance().sink()) service_->accessLogger().sinks().push_back(sink);
@@ -209,7 +216,11 @@ Router::Router(const std::function<void(sb::Config&)>& tweak) {
   if (!s) throw std::runtime_error(s.error().message);
 }
 
-Router::~Router() { service_->stop(); }
+Router::~Router() {
+  service_->stop();
+  std::error_code ec;
+  std::filesystem::remove_all(recordingsRoot_, ec);
+}
 
 std::string Router::base() const {
   return (service_->config().http.tls() ? "https://127.0.0.1:" : "http://127.0.0.1:") +

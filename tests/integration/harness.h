@@ -86,8 +86,11 @@ class Router {
   // sim order.
   std::vector<std::string> addServers(const Sim& sim);
   sb::Service& service() { return *service_; }
+  // The recordings folder's root (a temporary folder of this router's own).
+  const std::string& recordingsRoot() const { return recordingsRoot_; }
 
  private:
+  std::string recordingsRoot_;
   std::unique_ptr<sb::Service> service_;
 };
 

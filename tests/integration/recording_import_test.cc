@@ -1,0 +1,293 @@
+// Recordings reaching Switchboard (issue 19): uploaded over HTTP by the BBB servers' hook (or
+// `switchboard recordings import`), dropped into the spool folder, kept across a restart of the
+// embedded store; every bad input refused or kept in failed/ with its reason; a full disk.
+#include <gtest/gtest.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+#include <tuple>
+
+#include "tests/integration/harness.h"
+#include "tests/integration/raw_http.h"
+#include "tests/unit/recording_archives.h"
+
+namespace sbtest {
+namespace {
+namespace fs = std::filesystem;
+
+const std::string kId = "ffbfc4cc24428694e8b53a4e144f414052431693-1530718721124";
+const std::string kId2 = "0123456789abcdef0123456789abcdef01234567-1530718800000";
+constexpr const char* kUploadToken = "upload-token";
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A temporary folder removed (and unmounted, when a test mounted something there) at the end.
+class TempFolder {
+ public:
+  TempFolder() {
+    std::string p = "/tmp/sb-import-test-XXXXXX";
+    if (::mkdtemp(p.data()) == nullptr) throw std::runtime_error("mkdtemp");
+    path_ = p;
+  }
+  ~TempFolder() {
+    for (const auto& m : mounts_) ::umount2(m.c_str(), MNT_DETACH);
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+  // Mounts a tmpfs of `bytes` at `folder` (a small disk to fill).
+  void mountSmallDisk(const std::string& folder, size_t bytes) {
+    fs::create_directories(folder);
+    std::string options = "size=" + std::to_string(bytes);
+    if (::mount("tmpfs", folder.c_str(), "tmpfs", 0, options.c_str()) != 0) {
+      throw std::runtime_error("cannot mount a tmpfs (the test needs root): " +
+                               std::string(std::strerror(errno)));
+    }
+    mounts_.push_back(folder);
+  }
+
+ private:
+  std::string path_;
+  std::vector<std::string> mounts_;
+};
+
+class RecordingImportTest : public ::testing::Test {
+ protected:
+  void SetUp() override { start(); }
+  void start(size_t uploadMax = 0) {
+    router_.reset();
+    router_ = std::make_unique<Router>([&](sb::Config& c) {
+      c.recordings.root = root_.path() + "/recordings";
+      c.recordings.uploadToken = kUploadToken;
+      c.recordings.importPollInterval = std::chrono::milliseconds(100);
+      if (uploadMax) c.recordings.uploadMaxBytes = uploadMax;
+    });
+  }
+  std::string recordings(const std::string& sub) const {
+    return root_.path() + "/recordings/" + sub;
+  }
+  // An archive of `id` (presentation) at a new path.
+  std::string archive(const std::string& id, const std::string& meeting = "m1") {
+    std::string path = root_.path() + "/" + id + "-" + std::to_string(++made_) + ".tar";
+    sb::TarWriter(path).recording(id, meeting);
+    return path;
+  }
+  HttpResult upload(const std::string& body, const std::string& token = kUploadToken,
+                    const std::string& name = "") {
+    return httpRequest("POST",
+                       router_->base() + "/switchboard/api/v1/recordings/upload" +
+                           (name.empty() ? "" : "?name=" + name),
+                       body, "application/x-tar", "Bearer " + token);
+  }
+  std::vector<std::string> listed(const std::string& query = "state=any") {
+    auto r = router_->call("getRecordings", query);
+    std::vector<std::string> ids;
+    size_t at = 0;
+    while ((at = r.body.find("<recordID>", at)) != std::string::npos) {
+      at += 10;
+      ids.push_back(r.body.substr(at, r.body.find('<', at) - at));
+    }
+    return ids;
+  }
+  bool uploadsEmpty() const {
+    std::error_code ec;
+    return fs::is_empty(root_.path() + "/recordings/recording/switchboard/uploads", ec);
+  }
+
+  TempFolder root_;
+  std::unique_ptr<Router> router_;
+  int made_ = 0;
+};
+
+TEST_F(RecordingImportTest, AnUploadIsImportedBeforeItIsAcknowledgedAndListedAtOnce) {
+  auto r = upload(slurp(archive(kId)), kUploadToken, kId + ".tar");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto answer = nlohmann::json::parse(r.body);
+  EXPECT_EQ(answer["imported"][0]["id"], kId);
+  EXPECT_EQ(answer["imported"][0]["meeting_id"], "m1");
+  EXPECT_TRUE(fs::exists(recordings("published/presentation/" + kId + "/metadata.xml")));
+  EXPECT_TRUE(uploadsEmpty()) << "the upload's file is gone once imported";
+  auto got = router_->call("getRecordings", "meetingID=m1");
+  EXPECT_EQ(xmlField(got.body, "recordID"), kId);
+  EXPECT_EQ(xmlField(got.body, "type"), "presentation");
+  // The admin token may upload too (`switchboard recordings import`).
+  EXPECT_EQ(upload(slurp(archive(kId2, "m2")), Router::kToken).status, 200);
+  EXPECT_EQ(listed().size(), 2u);
+}
+
+TEST_F(RecordingImportTest, AnUploadWithoutTheRightTokenIsRefusedBeforeItsBodyIsRead) {
+  for (std::string auth : {std::string(), std::string("Authorization: Bearer wrong\r\n"),
+                           "Authorization: Bearer " + std::string(kUploadToken) + "x\r\n"}) {
+    int fd = connectLoopback(router_->service().port());
+    ASSERT_GE(fd, 0);
+    // 10 GB announced, not a byte sent: the answer must come anyway.
+    sendAll(fd, "POST /switchboard/api/v1/recordings/upload HTTP/1.1\r\nHost: x\r\n" + auth +
+                    "Content-Length: 10000000000\r\n\r\n");
+    std::string answer = readAnswer(fd, std::chrono::seconds(3));
+    ::close(fd);
+    EXPECT_EQ(statusOf(answer), 401) << auth << answer;
+  }
+  EXPECT_TRUE(uploadsEmpty());
+  EXPECT_TRUE(listed().empty());
+}
+
+TEST_F(RecordingImportTest, AnUploadPastTheLimitIsRefusedAndAnInterruptedOneLeavesNothing) {
+  start(2 << 20);
+  int fd = connectLoopback(router_->service().port());
+  sendAll(fd, std::string("POST /switchboard/api/v1/recordings/upload HTTP/1.1\r\nHost: x\r\n") +
+                  "Authorization: Bearer " + kUploadToken + "\r\nContent-Length: 3000000\r\n\r\n");
+  EXPECT_EQ(statusOf(readAnswer(fd, std::chrono::seconds(3))), 413);
+  ::close(fd);
+
+  fd = connectLoopback(router_->service().port());
+  sendAll(fd, std::string("POST /switchboard/api/v1/recordings/upload HTTP/1.1\r\nHost: x\r\n") +
+                  "Authorization: Bearer " + kUploadToken + "\r\nContent-Length: 1000000\r\n\r\n" +
+                  std::string(400000, 'x'));
+  for (int i = 0; i < 100 && uploadsEmpty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_FALSE(uploadsEmpty()) << "the body goes to a file as it arrives";
+  ::close(fd);  // the client goes away mid-body
+  for (int i = 0; i < 200 && !uploadsEmpty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(uploadsEmpty()) << "the part of an interrupted upload is removed";
+  EXPECT_TRUE(listed().empty());
+}
+
+TEST_F(RecordingImportTest, ABadUploadIsKeptInFailedWithItsReasonAndOperatorsRetryOrDropIt) {
+  std::string bad = root_.path() + "/bad.tar";
+  sb::TarWriter(bad).file("presentation/" + kId + "/metadata.xml", "<recording");
+  auto r = upload(slurp(bad), kUploadToken, "bad.tar");
+  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_NE(r.body.find("not XML"), std::string::npos) << r.body;
+  EXPECT_TRUE(uploadsEmpty());
+  auto failed = router_->admin("GET", "/recordings/failed");
+  ASSERT_EQ(failed.status, 200) << failed.body;
+  auto list = nlohmann::json::parse(failed.body)["failed"];
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["archive"], "bad.tar");
+  EXPECT_EQ(list[0]["attempts"], 1);
+  EXPECT_NE(list[0]["reason"].get<std::string>().find("not XML"), std::string::npos);
+  EXPECT_EQ(router_->admin("POST", "/recordings/failed/bad.tar/retry").status, 200);
+  EXPECT_EQ(router_->admin("POST", "/recordings/failed/nope.tar/retry").status, 404);
+  EXPECT_EQ(router_->admin("DELETE", "/recordings/failed/..%2Fx.tar").status, 404);
+  EXPECT_EQ(router_->admin("DELETE", "/recordings/failed/bad.tar").status, 200);
+  EXPECT_EQ(
+      nlohmann::json::parse(router_->admin("GET", "/recordings/failed").body)["failed"].size(), 0u);
+  EXPECT_EQ(upload("").status, 400) << "an empty body is no archive";
+}
+
+TEST_F(RecordingImportTest, TheSpoolFolderIsWatchedAsScalelitesTransferScriptsFillIt) {
+  // Scalelite's post_publish script rsyncs <record_id>.tar into the spool: a temporary name,
+  // then a rename.
+  std::string tar = archive(kId);
+  fs::copy_file(tar, recordings("spool/." + kId + ".tar.Ab12Cd"));
+  fs::rename(recordings("spool/." + kId + ".tar.Ab12Cd"), recordings("spool/" + kId + ".tar"));
+  for (int i = 0; i < 100 && listed().empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(listed(), std::vector<std::string>{kId});
+  EXPECT_FALSE(fs::exists(recordings("spool/" + kId + ".tar")));
+}
+
+TEST_F(RecordingImportTest, TheEmbeddedStoreKeepsRecordingsAcrossARestart) {
+  ASSERT_EQ(upload(slurp(archive(kId))).status, 200);
+  ASSERT_EQ(upload(slurp(archive(kId2, "m2"))).status, 200);
+  ASSERT_EQ(router_->call("publishRecordings", "recordID=" + kId2 + "&publish=false").status, 200);
+  ASSERT_EQ(router_->call("updateRecordings", "recordID=" + kId + "&meta_course=Physics").status,
+            200);
+  start();  // a new process: its memory is empty, the folder is not
+  EXPECT_EQ(listed().size(), 2u);
+  auto unpublished = router_->call("getRecordings", "recordID=" + kId2);
+  EXPECT_EQ(xmlField(unpublished.body, "state"), "unpublished");
+  auto updated = router_->call("getRecordings", "recordID=" + kId);
+  EXPECT_EQ(xmlField(updated.body, "course"), "Physics");
+}
+
+TEST_F(RecordingImportTest, AFullDiskFailsTheImportKeepsTheArchiveAndTouchesNothingImported) {
+  // The recordings on a 3 MiB disk, the spool elsewhere (as with an NFS spool).
+  router_.reset();
+  root_.mountSmallDisk(root_.path() + "/small", 3 << 20);
+  router_ = std::make_unique<Router>([&](sb::Config& c) {
+    c.recordings.root = root_.path() + "/small";
+    c.recordings.spoolDir = root_.path() + "/spool";
+    c.recordings.uploadToken = kUploadToken;
+    c.recordings.importPollInterval = std::chrono::milliseconds(100);
+  });
+  ASSERT_EQ(upload(slurp(archive(kId))).status, 200);
+  const std::string before =
+      slurp(root_.path() + "/small/published/presentation/" + kId + "/metadata.xml");
+  std::string big = root_.path() + "/big.tar";
+  sb::TarWriter(big).recording(kId2, "m2").bigFile("presentation/" + kId2 + "/video.webm", 5 << 20);
+  // Uploaded: the body does not fit the work folder.
+  auto r = upload(slurp(big), kUploadToken, "big.tar");
+  EXPECT_EQ(r.status, 507) << r.body;
+  // Through the spool: unpacking does not fit.
+  fs::copy_file(big, root_.path() + "/spool/big.tar");
+  std::vector<sb::FailedImport> failed;
+  for (int i = 0; i < 100 && failed.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    failed = router_->service().importer().failedImports();
+  }
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_NE(failed[0].reason.find("No space left on device"), std::string::npos)
+      << failed[0].reason;
+  EXPECT_TRUE(fs::exists(root_.path() + "/spool/failed/big.tar")) << "the archive is kept";
+  EXPECT_EQ(slurp(root_.path() + "/small/published/presentation/" + kId + "/metadata.xml"), before);
+  EXPECT_EQ(listed(), std::vector<std::string>{kId});
+  std::error_code ec;
+  EXPECT_TRUE(fs::is_empty(root_.path() + "/small/recording/switchboard/uploads", ec));
+  for (const auto& e : fs::directory_iterator(root_.path() + "/small/recording/switchboard")) {
+    EXPECT_EQ(e.path().filename(), "uploads") << "staging left behind: " << e.path();
+  }
+}
+
+TEST_F(RecordingImportTest, OperatorsImportAndHandleFailuresFromTheCli) {
+  const std::string env =
+      "SWITCHBOARD_URL=" + router_->base() + " SWITCHBOARD_ADMIN_TOKEN=" + Router::kToken + " ";
+  auto run = [&](const std::string& args) {
+    std::string out;
+    FILE* p = popen((env + SB_BIN_DIR "/switchboard " + args + " 2>&1").c_str(), "r");
+    char buf[4096];
+    size_t n = 0;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    int status = pclose(p);
+    return std::make_pair(WIFEXITED(status) ? WEXITSTATUS(status) : -1, out);
+  };
+  auto [code, out] = run("recordings import " + archive(kId));
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("Imported " + kId), std::string::npos) << out;
+  std::string bad = root_.path() + "/broken.tar.gz";
+  std::ofstream(bad) << "not gzip at all";
+  std::tie(code, out) = run("recordings import " + bad);
+  EXPECT_NE(code, 0) << out;
+  EXPECT_NE(out.find("kept as failed/broken.tar.gz"), std::string::npos) << out;
+  std::tie(code, out) = run("recordings failed");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("broken.tar.gz"), std::string::npos) << out;
+  EXPECT_NE(out.find("ATTEMPTS"), std::string::npos) << out;
+  std::tie(code, out) = run("recordings retry broken.tar.gz");
+  EXPECT_EQ(code, 0) << out;
+  std::tie(code, out) = run("recordings drop broken.tar.gz");
+  EXPECT_EQ(code, 0) << out;
+  std::tie(code, out) = run("recordings failed");
+  EXPECT_NE(out.find("No failed imports"), std::string::npos) << out;
+  std::tie(code, out) = run("recordings import /nonexistent.tar");
+  EXPECT_NE(code, 0) << out;
+}
+
+}  // namespace
+}  // namespace sbtest

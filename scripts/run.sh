@@ -15,6 +15,9 @@ if [[ -z "${SWITCHBOARD_ADMIN_TOKEN:-}" ]]; then
   export SWITCHBOARD_ADMIN_TOKEN=$(openssl rand -hex 24)
   echo "SWITCHBOARD_ADMIN_TOKEN was not set; generated one for this run: $SWITCHBOARD_ADMIN_TOKEN"
 fi
+# The embedded store keeps its recordings in a folder (RECORDING_DIR): here, not /var/bigbluebutton.
+export RECORDING_DIR="${RECORDING_DIR:-$PWD/data/recordings}"
+echo "Recordings are kept in $RECORDING_DIR"
 echo "In another shell, to use the CLI:"
 echo "  export SWITCHBOARD_URL=http://127.0.0.1:${PORT:-8080} SWITCHBOARD_ADMIN_TOKEN=$SWITCHBOARD_ADMIN_TOKEN"
 echo "  build/bin/switchboard status"

@@ -289,5 +289,70 @@ TEST_F(RecordingImportTest, OperatorsImportAndHandleFailuresFromTheCli) {
   EXPECT_NE(code, 0) << out;
 }
 
+// deploy/bbb-node/switchboard-recording-upload, as the BBB server's post_publish hook and timer
+// run it: queued, kept while Switchboard cannot be reached, uploaded (every format) until
+// acknowledged, the server's copy deleted only then; a refused archive is not retried.
+TEST_F(RecordingImportTest, TheBbbServersHookUploadsUntilSwitchboardAcknowledges) {
+  const std::string bbb = root_.path() + "/bbb";
+  for (std::string format : {"presentation", "video"}) {
+    fs::create_directories(bbb + "/published/" + format + "/" + kId);
+    std::ofstream(bbb + "/published/" + format + "/" + kId + "/metadata.xml")
+        << sb::sampleMetadataXml(kId, "m1", format);
+  }
+  fs::create_directories(bbb + "/published/presentation/" + kId2);
+  std::ofstream(bbb + "/published/presentation/" + kId2 + "/metadata.xml") << "<recording";
+  // A stand-in for BBB's bbb-record that notes what it was asked.
+  fs::create_directories(bbb + "/bin");
+  std::ofstream(bbb + "/bin/bbb-record") << "#!/bin/sh\necho \"$@\" >> " << bbb << "/deleted\n";
+  fs::permissions(bbb + "/bin/bbb-record", fs::perms::owner_all);
+  auto hook = [&](const std::string& args, const std::string& url) {
+    std::string env = "SWITCHBOARD_RECORDING_NO_DEFAULTS=1 PATH=" + bbb + "/bin:$PATH" +
+                      " PUBLISHED_DIR=" + bbb + "/published QUEUE_DIR=" + bbb + "/queue" +
+                      " SWITCHBOARD_URL=" + url + " RECORDING_UPLOAD_TOKEN=" + kUploadToken +
+                      " DELETE_AFTER_UPLOAD=true ";
+    std::string out;
+    FILE* p = popen((env + SB_SOURCE_DIR "/deploy/bbb-node/switchboard-recording-upload " + args +
+                     " 2>&1")
+                        .c_str(),
+                    "r");
+    char buf[4096];
+    size_t n = 0;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    int status = pclose(p);
+    return std::make_pair(WIFEXITED(status) ? WEXITSTATUS(status) : -1, out);
+  };
+  auto [code, out] = hook("enqueue " + kId, "");
+  ASSERT_EQ(code, 0) << out;
+  std::tie(code, out) = hook("enqueue " + kId2, "");
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(hook("enqueue ../etc", "").first, 0) << "a record ID is a file name";
+
+  // Switchboard unreachable: both stay queued, with a wait before the next attempt.
+  std::tie(code, out) = hook("run", "http://127.0.0.1:9");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("attempt 1, next in 60s"), std::string::npos) << out;
+  EXPECT_EQ(slurp(bbb + "/queue/queue/" + kId).substr(0, 2), "1 ");
+  EXPECT_FALSE(fs::exists(bbb + "/deleted")) << "nothing deleted before an acknowledgement";
+  std::tie(code, out) = hook("run", router_->base());
+  EXPECT_EQ(out.find("imported"), std::string::npos) << "not due yet: " << out;
+  EXPECT_TRUE(listed().empty());
+
+  // Due again, Switchboard up: imported with both formats, then the copy is deleted.
+  std::ofstream(bbb + "/queue/queue/" + kId) << "1 0\n";
+  std::ofstream(bbb + "/queue/queue/" + kId2) << "1 0\n";
+  std::tie(code, out) = hook("run", router_->base());
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(listed(), std::vector<std::string>{kId}) << out;
+  auto got = router_->admin("GET", "/recordings/" + kId);
+  EXPECT_EQ(nlohmann::json::parse(got.body)["formats"].size(), 2u) << got.body;
+  EXPECT_FALSE(fs::exists(bbb + "/queue/queue/" + kId));
+  EXPECT_EQ(slurp(bbb + "/deleted"), "--delete " + kId + "\n");
+  // The broken one: refused for good, kept aside with the reason, not retried.
+  EXPECT_FALSE(fs::exists(bbb + "/queue/queue/" + kId2));
+  EXPECT_NE(slurp(bbb + "/queue/failed/" + kId2).find("not XML"), std::string::npos);
+  std::tie(code, out) = hook("status", "");
+  EXPECT_NE(out.find("failed  " + kId2), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace sbtest

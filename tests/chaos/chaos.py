@@ -532,6 +532,10 @@ class Sim:
         return index if 1 <= index <= SIM_SERVERS else None
 
 
+# The routers take uploads into a recordings folder: one of the run's own, removed at the end.
+RECORDING_DIR = os.path.join(tempfile.gettempdir(), f"switchboard-chaos-recordings.{os.getpid()}")
+
+
 def switchboard_env():
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -554,6 +558,8 @@ def switchboard_env():
         "BIND": HOST,
         # bbb-sim listens on loopback: the operator's permission to add servers there.
         "SERVER_URL_ALLOWED_NETS": "127.0.0.0/8",
+        # The routers take uploads into a recordings folder: one of the run's own.
+        "RECORDING_DIR": RECORDING_DIR,
     }
     return env
 
@@ -1892,6 +1898,7 @@ def cleanup(chaos, ok):
     chaos.sim.proc.stop()
     chaos.redis.stop()
     chaos.pg.stop()
+    shutil.rmtree(RECORDING_DIR, ignore_errors=True)
     shutil.rmtree(chaos.pg.dir, ignore_errors=True)
     shutil.rmtree(chaos.redis.dir, ignore_errors=True)
     if ok and not chaos.args.keep:

@@ -511,21 +511,49 @@ async function main() {
     show(simsLeft.map((s) => [s.index, s.meetings])))
   ok(`end ${ids[0]}, ${ids[2]}, ${ids[3]}, ${ids[4]} → SUCCESS; nothing left on Switchboard or the sims`)
 
-  // 9. The recordings API is Switchboard's own (issue 19): signed by the library, answered from
-  // Switchboard's recording store (empty here: no recording was imported), with BBB's keys.
-  const recordings = await call(api.recording.getRecordings({ meetingID: ids[0], state: 'any' }))
-  check(recordings.returncode === 'SUCCESS' && recordings.messageKey === 'noRecordings',
-    `getRecordings ${ids[0]} is SUCCESS noRecordings`, show(recordings))
-  const published = await call(api.recording.publishRecordings(`${prefix}-none`, true))
-  check(published.returncode === 'FAILED' && published.messageKey === 'notFound',
-    'publishRecordings of an unknown recording is FAILED notFound', show(published))
-  const updated = await call(api.recording.updateRecordings(`${prefix}-none`, { 'meta_course': 'x' }))
-  check(updated.returncode === 'FAILED' && updated.messageKey === 'notFound',
-    'updateRecordings of an unknown recording is FAILED notFound', show(updated))
-  const deleted = await call(api.recording.deleteRecordings(`${prefix}-none`))
-  check(deleted.returncode === 'FAILED' && deleted.messageKey === 'notFound',
-    'deleteRecordings of an unknown recording is FAILED notFound', show(deleted))
-  ok('getRecordings → noRecordings; publish, update and deleteRecordings of an unknown ID → notFound')
+  // 9. Recordings (issue 19): run.sh had a BBB server's hook (deploy/bbb-node) upload one
+  // recording of meeting E2E_RECORD_MEETING; the library lists, unpublishes, publishes, updates
+  // and deletes it, as Greenlight and Moodle do.
+  const recId = requiredEnv('E2E_RECORD_ID')
+  const recMeeting = requiredEnv('E2E_RECORD_MEETING')
+  const recordingsOf = (answer) =>
+    asArray(answer.recordings).flatMap((r) => (r && r.recording ? asArray(r.recording) : [r]))
+  const listing = await call(api.recording.getRecordings({ meetingID: recMeeting }))
+  const listed = recordingsOf(listing)
+  check(listing.returncode === 'SUCCESS' && listed.length === 1 &&
+    String(listed[0].recordID) === recId, `getRecordings ${recMeeting} lists ${recId}`, show(listing))
+  check(String(listed[0].state) === 'published' && isTrue(listed[0].published),
+    'the uploaded recording is published', show(listed[0]))
+  check(JSON.stringify(listed[0].playback || {}).includes('presentation'),
+    'its playback format is listed', show(listed[0].playback))
+  const unpublished = await call(api.recording.publishRecordings(recId, false))
+  check(unpublished.returncode === 'SUCCESS' && !isTrue(unpublished.published),
+    'publishRecordings false succeeds', show(unpublished))
+  const hidden = recordingsOf(await call(api.recording.getRecordings({ recordID: recId })))
+  check(hidden.length === 1 && String(hidden[0].state) === 'unpublished',
+    'getRecordings then shows it unpublished', show(hidden))
+  const republished = await call(api.recording.publishRecordings(recId, true))
+  check(republished.returncode === 'SUCCESS' && isTrue(republished.published),
+    'publishRecordings true succeeds', show(republished))
+  const updated = await call(api.recording.updateRecordings(recId, { 'meta_course': `e2e-${alg}` }))
+  check(updated.returncode === 'SUCCESS' && isTrue(updated.updated),
+    'updateRecordings succeeds', show(updated))
+  const afterUpdate = recordingsOf(await call(api.recording.getRecordings({ recordID: recId })))
+  check(afterUpdate.length === 1 && String((afterUpdate[0].metadata || {}).course) === `e2e-${alg}`,
+    'getRecordings shows the updated metadata', show(afterUpdate))
+  const deleted = await call(api.recording.deleteRecordings(recId))
+  check(deleted.returncode === 'SUCCESS' && isTrue(deleted.deleted), 'deleteRecordings succeeds',
+    show(deleted))
+  const gone = await call(api.recording.getRecordings({ meetingID: recMeeting }))
+  check(gone.returncode === 'SUCCESS' && gone.messageKey === 'noRecordings',
+    'a deleted recording is no longer listed by default', show(gone))
+  const anyState = recordingsOf(await call(api.recording.getRecordings({ recordID: recId, state: 'any' })))
+  check(anyState.length === 1 && String(anyState[0].state) === 'deleted',
+    'state=any still lists it, deleted', show(anyState))
+  const unknown = await call(api.recording.publishRecordings(`${prefix}-none`, true))
+  check(unknown.returncode === 'FAILED' && unknown.messageKey === 'notFound',
+    'publishRecordings of an unknown recording is FAILED notFound', show(unknown))
+  ok(`recording ${recId} (uploaded by the BBB hook): listed, unpublished, published, updated, deleted`)
 }
 
 main().then(

@@ -117,7 +117,7 @@ export LOADBALANCER_SECRET=$lb_secret
 # router and the driver get the same values (0.25 is the router's default, stated here).
 export PLACEMENT_VIEW_TTL=0.25 POLL_INTERVAL=1
 # bbb-sim listens on loopback: SERVER_URL_ALLOWED_NETS allows servers there.
-POLL_INTERVAL=1 SERVER_URL_ALLOWED_NETS=127.0.0.0/8 "$switchboard" serve --bind 127.0.0.1 --port "$port" >"$work/switchboard.log" 2>&1 &
+POLL_INTERVAL=1 SERVER_URL_ALLOWED_NETS=127.0.0.0/8 RECORDING_DIR="$work/recordings" "$switchboard" serve --bind 127.0.0.1 --port "$port" >"$work/switchboard.log" 2>&1 &
 sb_pid=$!
 for _ in $(seq 100); do
   "$switchboard" servers list --json >/dev/null 2>&1 && break
@@ -157,8 +157,37 @@ ok "switchboard status: 3 servers online"
 
 # ---- the client library drives Switchboard, once per checksum algorithm
 export SWITCHBOARD_BIN="$switchboard" SIM_CONTROL="$sim_control"
+# A recording of meeting $2 with record ID $1, as BBB publishes it, handed over by the BBB
+# servers' hook (deploy/bbb-node/switchboard-recording-upload; the admin token may upload).
+upload_recording() {
+  local id=$1 meeting=$2 dir=$work/bbb/published/presentation/$1
+  mkdir -p "$dir"
+  cat >"$dir/metadata.xml" <<XML
+<?xml version="1.0" encoding="UTF-8"?>
+<recording><id>$id</id><state>published</state><published>true</published>
+<start_time>1700000000000</start_time><end_time>1700000600000</end_time><participants>2</participants>
+<meeting id="$id" externalId="$meeting" name="E2E" breakout="false"/>
+<meta><meetingId>$meeting</meetingId><meetingName>E2E</meetingName></meta>
+<playback><format>presentation</format><link>https://bbb1.example.com/playback/presentation/2.3/$id</link>
+<processing_time>100</processing_time><duration>600000</duration></playback></recording>
+XML
+  echo "slides of $id" >"$dir/slides.txt"
+  local -a hook_env=(SWITCHBOARD_RECORDING_NO_DEFAULTS=1 PUBLISHED_DIR="$work/bbb/published"
+    QUEUE_DIR="$work/bbb/queue" RECORDING_UPLOAD_TOKEN="$admin_token")
+  env "${hook_env[@]}" "$here/../../deploy/bbb-node/switchboard-recording-upload" enqueue "$id" 2>/dev/null
+  env "${hook_env[@]}" "$here/../../deploy/bbb-node/switchboard-recording-upload" run 2>"$work/hook.log" ||
+    die "the recording hook failed: $(cat "$work/hook.log")"
+  grep -q "imported by Switchboard" "$work/hook.log" ||
+    die "the recording hook did not get it imported: $(cat "$work/hook.log")"
+  ok "recording $id of meeting $meeting uploaded by the BBB hook"
+}
+
 for alg in sha1 sha256; do
   echo "== bigbluebutton-js $version signing with $alg"
+  E2E_RECORD_ID=$(random_hex 20)-1700000000000
+  E2E_RECORD_MEETING=e2e-recorded-$alg
+  upload_recording "$E2E_RECORD_ID" "$E2E_RECORD_MEETING"
+  export E2E_RECORD_ID E2E_RECORD_MEETING
   out=$work/drive-$alg.out
   : >"$out"
   # In the background, so that a signal to this script is handled at once (bash defers traps

@@ -4,14 +4,14 @@
 #   bench/run-all.sh --smoke     smoke runs (CI: figures only, no thresholds)
 #   bench/run-all.sh --no-poll   leave out bench/poll.sh (which builds its own target first)
 #   bench/run-all.sh --only "join create"   a subset (join create get_meetings memory
-#                                           slow_server poll)
+#                                           slow_server recordings poll)
 # Other options are passed to every HTTP benchmark (e.g. --store memory).
 # Exit status: 0 when every benchmark ran (targets met or not), else the number of benchmarks
 # that broke. Environment: as bench/lib.sh (BUILD_DIR, BENCH_BIN_DIR, BENCH_KEEP, ...).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 
-smoke=() poll=1 only="join create get_meetings memory slow_server poll" pass=()
+smoke=() poll=1 only="join create get_meetings memory slow_server recordings poll" pass=()
 while [[ $# -gt 0 ]]; do
   case $1 in
     --smoke) smoke=(--smoke) ;;
@@ -35,6 +35,7 @@ for b in $only; do
       args=("${smoke[@]}")
       ;;
     join | create | get_meetings | memory | slow_server) args=("${smoke[@]}" "${pass[@]}") ;;
+    recordings) args=("${smoke[@]}") ;;
     *) echo "run-all: unknown benchmark $b" >&2; exit 2 ;;
   esac
   echo "===== bench/$b.sh ${args[*]}"

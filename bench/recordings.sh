@@ -119,7 +119,6 @@ n=$(sed -n 's/recordings: \([0-9]*\) read.*/\1/p' <<<"$read_line")
 index_s=$(sed -n 's/.* in \([0-9.]*\) s.*/\1/p' <<<"$read_line")
 startup_line="recordings[startup]: recordings=$recordings index_seconds=$index_s ready_seconds=$ready_s rss_mb=$(mb "$(rss_kb "$pid")")"
 echo "$startup_line"
-bench_ok=1
 bench_forget "$pid"
 
 echo "== summary"

@@ -311,10 +311,10 @@ TEST_F(RecordingImportTest, TheBbbServersHookUploadsUntilSwitchboardAcknowledges
                       " SWITCHBOARD_URL=" + url + " RECORDING_UPLOAD_TOKEN=" + kUploadToken +
                       " DELETE_AFTER_UPLOAD=true ";
     std::string out;
-    FILE* p = popen((env + SB_SOURCE_DIR "/deploy/bbb-node/switchboard-recording-upload " + args +
-                     " 2>&1")
-                        .c_str(),
-                    "r");
+    FILE* p = popen(
+        (env + SB_SOURCE_DIR "/deploy/bbb-node/switchboard-recording-upload " + args + " 2>&1")
+            .c_str(),
+        "r");
     char buf[4096];
     size_t n = 0;
     while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);

@@ -14,22 +14,9 @@ namespace {
 
 using nlohmann::json;
 
-struct CliResult {
-  int exitCode = -1;
-  std::string out;  // stdout and stderr
-};
-
 // Runs the switchboard CLI with the router's URL and token (unless overridden in `args`).
-CliResult cli(const std::string& env, const std::string& args) {
-  std::string cmd = env + " " + std::string(SB_BIN_DIR) + "/switchboard " + args + " 2>&1";
-  CliResult r;
-  FILE* p = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf{};
-  size_t n = 0;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int status = pclose(p);
-  r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+CommandResult cli(const std::string& env, const std::string& args) {
+  return runCommand(env + " " + std::string(SB_BIN_DIR) + "/switchboard " + args);
 }
 
 // The status of the answer to `request`, sent as is on a fresh connection (0: none).

@@ -37,6 +37,13 @@ HttpResult httpRequest(const std::string& method, const std::string& url, const 
                        const std::string& caFile = "", const std::string& acceptEncoding = "");
 // A GET offering `acceptEncoding` (e.g. "gzip"), the answer decoded.
 HttpResult httpGetAccepting(const std::string& url, const std::string& acceptEncoding);
+// A shell command's exit status (-1 when it did not exit) and its stdout and stderr together.
+struct CommandResult {
+  int exitCode = -1;
+  std::string out;
+};
+CommandResult runCommand(const std::string& command);
+
 // The text of the first <name> element of an XML body ("" when absent).
 std::string xmlField(const std::string& xml, const std::string& name);
 

@@ -259,13 +259,8 @@ TEST_F(RecordingImportTest, OperatorsImportAndHandleFailuresFromTheCli) {
   const std::string env =
       "SWITCHBOARD_URL=" + router_->base() + " SWITCHBOARD_ADMIN_TOKEN=" + Router::kToken + " ";
   auto run = [&](const std::string& args) {
-    std::string out;
-    FILE* p = popen((env + SB_BIN_DIR "/switchboard " + args + " 2>&1").c_str(), "r");
-    char buf[4096];
-    size_t n = 0;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    int status = pclose(p);
-    return std::make_pair(WIFEXITED(status) ? WEXITSTATUS(status) : -1, out);
+    CommandResult r = runCommand(env + SB_BIN_DIR "/switchboard " + args);
+    return std::make_pair(r.exitCode, r.out);
   };
   auto [code, out] = run("recordings import " + archive(kId));
   EXPECT_EQ(code, 0) << out;
@@ -310,16 +305,9 @@ TEST_F(RecordingImportTest, TheBbbServersHookUploadsUntilSwitchboardAcknowledges
                       " PUBLISHED_DIR=" + bbb + "/published QUEUE_DIR=" + bbb + "/queue" +
                       " SWITCHBOARD_URL=" + url + " RECORDING_UPLOAD_TOKEN=" + kUploadToken +
                       " DELETE_AFTER_UPLOAD=true ";
-    std::string out;
-    FILE* p = popen(
-        (env + SB_SOURCE_DIR "/deploy/bbb-node/switchboard-recording-upload " + args + " 2>&1")
-            .c_str(),
-        "r");
-    char buf[4096];
-    size_t n = 0;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    int status = pclose(p);
-    return std::make_pair(WIFEXITED(status) ? WEXITSTATUS(status) : -1, out);
+    CommandResult r =
+        runCommand(env + SB_SOURCE_DIR "/deploy/bbb-node/switchboard-recording-upload " + args);
+    return std::make_pair(r.exitCode, r.out);
   };
   auto [code, out] = hook("enqueue " + kId, "");
   ASSERT_EQ(code, 0) << out;

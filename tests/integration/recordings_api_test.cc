@@ -181,13 +181,8 @@ TEST_F(RecordingsApiTest, OperatorsListShowPublishAndDelete) {
   const std::string env =
       "SWITCHBOARD_URL=" + router_->base() + " SWITCHBOARD_ADMIN_TOKEN=" + Router::kToken + " ";
   auto run = [&](const std::string& args) {
-    std::string out;
-    FILE* p = popen((env + SB_BIN_DIR "/switchboard " + args + " 2>&1").c_str(), "r");
-    char buf[4096];
-    size_t n = 0;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    int status = pclose(p);
-    return std::make_pair(WIFEXITED(status) ? WEXITSTATUS(status) : -1, out);
+    CommandResult r = runCommand(env + SB_BIN_DIR "/switchboard " + args);
+    return std::make_pair(r.exitCode, r.out);
   };
   auto [code, out] = run("recordings list --state any");
   EXPECT_EQ(code, 0) << out;

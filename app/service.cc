@@ -69,6 +69,7 @@ struct Service::Impl {
   std::unique_ptr<BbbApi> api;
   std::unique_ptr<AdminApi> adminApi;
   std::unique_ptr<OpsApi> opsApi;
+  std::unique_ptr<PlaybackFiles> playback;
   std::unique_ptr<HttpServer> http;
   bool pollerRunning = false;
   // Housekeeping: StoreBundle::maintain every kStoreMaintenanceInterval, and hands freed heap
@@ -171,6 +172,10 @@ Service::Service(Config config, ServiceOptions options, std::unique_ptr<StoreBun
   for (const auto& token : {i.config.recordings.uploadToken, i.config.admin.token}) {
     if (!token.empty()) handlers.uploads.tokens.push_back(token);
   }
+  i.playback = std::make_unique<PlaybackFiles>(PlaybackConfig{i.config.recordings.published(),
+                                                              i.config.recordings.player(),
+                                                              i.config.recordings.playbackFormats});
+  handlers.playback = i.playback.get();
   if (!handlers.uploads.tokens.empty()) {
     handlers.uploads.folder = i.recordingFolder.uploadFolder();
     handlers.uploads.maxBytes = i.config.recordings.uploadMaxBytes;

@@ -157,6 +157,18 @@ Status readRecordings(const EnvLookup& env, RecordingsConfig& r) {
     *target = static_cast<uint64_t>(n);
   }
   if (auto v = env("RECORDING_UPLOAD_TOKEN")) r.uploadToken = *v;
+  if (auto v = env("RECORDING_PLAYBACK_FORMATS"); v && !v->empty()) {
+    r.playbackFormats = split(*v, ":,");
+    for (const auto& f : r.playbackFormats) {
+      const bool name = std::all_of(f.begin(), f.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+      });
+      if (!name || f == "playback") {
+        return badValue("RECORDING_PLAYBACK_FORMATS", *v,
+                        "format names such as presentation:video");
+      }
+    }
+  }
   return Status::Ok();
 }
 

@@ -254,6 +254,15 @@ struct RecordingsConfig {
   std::string uploadToken;
   // RECORDING_UPLOAD_MAX_BYTES (default 32 GiB): the largest archive an upload may send.
   uint64_t uploadMaxBytes = 32ULL << 30;
+  // RECORDING_PLAYBACK_FORMATS (':'-separated, default Scalelite's
+  // presentation:video:screenshare:podcast:notes:capture): the formats whose files the router
+  // serves at /<format>/<record_id>/… (and /playback/<format>/<record_id>/…).
+  std::vector<std::string> playbackFormats{"presentation", "video", "screenshare",
+                                           "podcast",      "notes", "capture"};
+  // RECORDING_PLAYER_DIR (default <root>): where BBB's players are, as BBB installs them
+  // (<dir>/playback/presentation/2.3/…), served at /playback/….
+  std::string playerDir;
+  std::string player() const { return playerDir.empty() ? root : playerDir; }
 
   std::string spool() const { return spoolDir.empty() ? root + "/spool" : spoolDir; }
   std::string work() const { return workDir.empty() ? root + "/recording/switchboard" : workDir; }

@@ -84,6 +84,16 @@ std::optional<std::string> urlDecode(std::string_view text) {
   return std::string(out.get(), static_cast<size_t>(len));
 }
 
+std::optional<std::string> urlDecodePath(std::string_view text) {
+  if (text.find('%') == std::string_view::npos) return std::string(text);
+  if (!percentEscapesWellFormed(text)) return std::nullopt;
+  int len = 0;
+  std::unique_ptr<char, CurlFree> out(
+      curl_easy_unescape(nullptr, text.data(), static_cast<int>(text.size()), &len));
+  if (!out) return std::nullopt;
+  return std::string(out.get(), static_cast<size_t>(len));
+}
+
 Result<QueryString> QueryString::parse(std::string_view raw) {
   QueryString q;
   q.params_.reserve(static_cast<size_t>(std::count(raw.begin(), raw.end(), '&')) + 1);

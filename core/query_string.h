@@ -62,6 +62,8 @@ class QueryString {
 std::string urlEncode(std::string_view text);
 // Decodes one form component ('+' is a space). nullopt on a malformed '%' escape.
 std::optional<std::string> urlDecode(std::string_view text);
+// Decodes one path segment: percent escapes only ('+' stays '+'). nullopt on a malformed escape.
+std::optional<std::string> urlDecodePath(std::string_view text);
 bool isValidUtf8(std::string_view text);
 
 }  // namespace sb

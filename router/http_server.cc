@@ -109,16 +109,50 @@ std::string headText(Http::ResponseWriter& writer, int status, size_t contentLen
   return head.str();
 }
 
-// One large answer leaving in pieces of kAnswerPieceBytes. The first piece (with the head) is
-// queued by start(); each later one when the one before it is written, on the reactor thread,
-// which thus serves its other connections in between. `done` is called once the last piece is
-// queued (the connection's next answer may follow), `onSent` once it is written or the client is
-// gone.
+// The body of a large answer: a string in memory, or a range of a file read as it goes.
+class AnswerBody {
+ public:
+  explicit AnswerBody(std::shared_ptr<const std::string> text) : text_(std::move(text)) {}
+  AnswerBody(std::shared_ptr<const FileBody> file, bool headOnly)
+      : file_(std::move(file)), headOnly_(headOnly) {}
+  size_t size() const {
+    if (headOnly_) return 0;
+    return text_ ? text_->size() : static_cast<size_t>(file_->length);
+  }
+  // Appends bytes [at, at + n) to `out`; false when the file cannot be read (it shrank).
+  bool append(std::string& out, size_t at, size_t n) const {
+    if (text_) {
+      out.append(*text_, at, n);
+      return true;
+    }
+    const size_t start = out.size();
+    out.resize(start + n);
+    size_t done = 0;
+    while (done < n) {
+      ssize_t r = ::pread(file_->fd, out.data() + start + done, n - done,
+                          static_cast<off_t>(file_->offset + at + done));
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) return false;
+      done += static_cast<size_t>(r);
+    }
+    return true;
+  }
+
+ private:
+  std::shared_ptr<const std::string> text_;
+  std::shared_ptr<const FileBody> file_;
+  bool headOnly_ = false;
+};
+
+// One large answer (or a file) leaving in pieces of kAnswerPieceBytes. The first piece (with
+// the head) is queued by start(); each later one when the one before it is written, on the
+// reactor thread, which thus serves its other connections in between. `done` is called once the
+// last piece is queued (the connection's next answer may follow), `onSent` once it is written or
+// the client is gone.
 class PieceSender : public std::enable_shared_from_this<PieceSender> {
  public:
   PieceSender(Tcp::Transport& transport, Fd fd, std::shared_ptr<ConnectionOutput> output,
-              std::shared_ptr<const std::string> body, std::function<void()> onSent,
-              AnswerQueue::Done done)
+              AnswerBody body, std::function<void()> onSent, AnswerQueue::Done done)
       : transport_(transport),
         fd_(fd),
         output_(std::move(output)),
@@ -127,15 +161,18 @@ class PieceSender : public std::enable_shared_from_this<PieceSender> {
         done_(done) {}
 
   void start(std::string head) {
-    size_t first = std::min(kAnswerPieceBytes, body_->size());
-    head.append(*body_, 0, first);
+    size_t first = std::min(kAnswerPieceBytes, body_.size());
+    if (!body_.append(head, 0, first)) {
+      stop();
+      return;
+    }
     queue(std::move(head), first);
   }
 
  private:
   void queue(std::string bytes, size_t bodyBytes) {
     at_ += bodyBytes;
-    const bool last = at_ >= body_->size();
+    const bool last = at_ >= body_.size();
     size_t size = bytes.size();
     auto written = transport_.asyncWrite(fd_, RawBuffer(std::move(bytes), size));
     if (last) done_();
@@ -148,8 +185,17 @@ class PieceSender : public std::enable_shared_from_this<PieceSender> {
       stop();
       return;
     }
-    size_t n = std::min(kAnswerPieceBytes, body_->size() - at_);
-    queue(body_->substr(at_, n), n);
+    size_t n = std::min(kAnswerPieceBytes, body_.size() - at_);
+    std::string piece;
+    piece.reserve(n);
+    if (!body_.append(piece, at_, n)) {
+      // A file that shrank while it was sent: the client sees a short body and the connection
+      // closes (the length was promised).
+      if (output_->open) ::shutdown(fd_, SHUT_RDWR);
+      stop();
+      return;
+    }
+    queue(std::move(piece), n);
   }
 
   // The answer is written, or will never be.
@@ -161,26 +207,52 @@ class PieceSender : public std::enable_shared_from_this<PieceSender> {
   Tcp::Transport& transport_;
   const Fd fd_;
   const std::shared_ptr<ConnectionOutput> output_;  // keeps done_'s queue alive
-  const std::shared_ptr<const std::string> body_;
+  const AnswerBody body_;
   std::function<void()> onSent_;
   const AnswerQueue::Done done_;
   size_t at_ = 0;  // body bytes queued so far
 };
+
+// The head of a file answer, written as it is: status line, Connection, Content-Type, the
+// answer's own headers, Content-Length.
+std::string fileHeadText(const HttpResponse& r, bool keepAlive) {
+  std::string head = "HTTP/1.1 " + std::to_string(r.status) + " " +
+                     Http::codeString(static_cast<Http::Code>(r.status)) + "\r\n";
+  head += keepAlive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
+  head += "Content-Type: " + r.contentType + "\r\n";
+  for (const auto& [name, value] : r.headers) {
+    std::string v = value;
+    v.erase(std::remove_if(v.begin(), v.end(), [](char c) { return c == '\r' || c == '\n'; }),
+            v.end());
+    head += name + ": " + v + "\r\n";
+  }
+  head += "Content-Length: " + std::to_string(r.file->length) + "\r\n\r\n";
+  return head;
+}
 
 // Sends `r` on `writer` and calls `done` once it is handed over whole. `head`: the request was
 // HEAD; the answer is the GET's, headers only (RFC 9110 §9.3.2). Throws when the client is gone.
 void send(Tcp::Transport& transport, const std::shared_ptr<ConnectionOutput>& output,
           Http::ResponseWriter& writer, HttpResponse& r, bool keepAlive, bool head,
           AnswerQueue::Done done) {
+  if (r.file) {
+    auto peer = writer.peer();  // throws when the client is gone
+    peer->setIdle(true);
+    auto sender = std::make_shared<PieceSender>(
+        transport, peer->fd(), output, AnswerBody(r.file, head), std::move(r.onSent), done);
+    sender->start(fileHeadText(r, keepAlive));
+    return;
+  }
   setHeaders(writer, r, keepAlive);
   if (!head && r.payload().size() > kAnswerPieceBytes) {
     auto peer = writer.peer();  // throws when the client is gone
     peer->setIdle(true);        // as ResponseWriter::send does: the keep-alive timeout applies
     auto body =
         r.sharedBody ? r.sharedBody : std::make_shared<const std::string>(std::move(r.body));
-    auto sender = std::make_shared<PieceSender>(transport, peer->fd(), output, body,
-                                                std::move(r.onSent), done);
-    sender->start(headText(writer, r.status, body->size()));
+    const size_t length = body->size();
+    auto sender = std::make_shared<PieceSender>(
+        transport, peer->fd(), output, AnswerBody(std::move(body)), std::move(r.onSent), done);
+    sender->start(headText(writer, r.status, length));
     return;
   }
   static const std::string kNoBody;
@@ -434,6 +506,7 @@ class Front : public Http::Handler {
       splitTarget(request_.target, req.path, req.rawQuery);
       req.body = std::move(request_.body);
       req.bodyFile = std::move(request_.bodyFile);
+      req.range = std::move(request_.range);
       req.contentType = std::move(request_.contentType);
       req.authorization = std::move(request_.authorization);
       req.acceptEncoding = std::move(request_.acceptEncoding);
@@ -485,6 +558,8 @@ void dispatchRequest(const RouterHandlers& h, const HttpRequest& request, const 
     reply(textResponse(200, "Switchboard: BigBlueButton API at /bigbluebutton/api\n"));
   } else if (path.starts_with("/bigbluebutton/") || path == "/unsupportedRequest") {
     reply(errorResponse(Error::of(ErrorCode::kUnsupportedRequest)));
+  } else if (h.playback && h.playback->handle(request, reply)) {
+    return;
   } else {
     reply(textResponse(404, "Not found\n"));
   }

@@ -18,6 +18,7 @@
 #include "router/bbb_api.h"
 #include "router/http_types.h"
 #include "router/ops_api.h"
+#include "router/playback.h"
 
 namespace sb {
 
@@ -36,6 +37,7 @@ struct RouterHandlers {
   Metrics* metrics = nullptr;            // counts every answer when set
   const AccessLog* accessLog = nullptr;  // logs every answer when set
   UploadPlan uploads;
+  const PlaybackFiles* playback = nullptr;  // serves recordings' files when set
 };
 
 // Routes one request to its handler (separate from Pistache for tests). Every answer is counted

@@ -2,10 +2,12 @@
 // handlers, so the handlers are testable without sockets and Pistache stays in one file.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace sb {
 
@@ -22,6 +24,19 @@ struct HttpRequest {
   // A body streamed to disk instead of `body` (recording uploads): its path. The handler owns
   // the file and removes or moves it.
   std::string bodyFile;
+  std::string range;  // the Range header ("bytes=0-99"), "" when absent
+};
+
+// A file, or a byte range of it, sent as an answer's body: read in pieces as it goes out, never
+// whole in memory. Owns the descriptor.
+struct FileBody {
+  FileBody(int fd, uint64_t offset, uint64_t length) : fd(fd), offset(offset), length(length) {}
+  ~FileBody();
+  FileBody(const FileBody&) = delete;
+  FileBody& operator=(const FileBody&) = delete;
+  int fd;
+  uint64_t offset;
+  uint64_t length;
 };
 
 // What the access log and the request metrics say about a request, filled by the handler that
@@ -44,6 +59,10 @@ struct HttpResponse {
   std::string location;           // for redirects; CR/LF are stripped before sending
   std::string contentEncoding;    // "gzip" when the payload is compressed, else ""
   bool variesByEncoding = false;  // sent as "Vary: Accept-Encoding" (the payload depends on it)
+  // Instead of `body` when set: a file's bytes (playback). Such an answer is written with
+  // `headers` below as they are (no Cache-Control: no-cache), and HEAD gets its length.
+  std::shared_ptr<const FileBody> file;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra headers of a file answer
   // Called once the answer has left the process (written to the socket) or could not be (the
   // client went away). May run on a reactor thread. Not called when nothing sends the answer
   // (handlers used without the HTTP layer): rely on the last copy going away as well.

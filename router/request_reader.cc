@@ -317,6 +317,8 @@ RequestReader::Step RequestReader::parseHead(std::string_view head) {
       appendListValue(current_.acceptEncoding, value);
     } else if (equalsLower(name, "x-forwarded-for")) {
       appendListValue(current_.forwardedFor, value);
+    } else if (equalsLower(name, "range")) {
+      current_.range = std::string(value.substr(0, 256));
     } else if (equalsLower(name, "expect")) {
       current_.expectsContinue = equalsLower(value, "100-continue");
     }

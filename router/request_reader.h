@@ -36,6 +36,7 @@ struct RequestHead {
   std::string authorization;   // "" when absent
   std::string acceptEncoding;  // "" when absent
   std::string forwardedFor;    // X-Forwarded-For, "" when absent (trusted only behind a proxy)
+  std::string range;           // Range ("bytes=0-99"), "" when absent (playback files)
   size_t contentLength = 0;
   bool expectsContinue = false;  // "Expect: 100-continue" (HTTP/1.1): the client waits for it
   std::string body;

@@ -284,6 +284,92 @@ TEST_F(RecordingImportTest, OperatorsImportAndHandleFailuresFromTheCli) {
   EXPECT_NE(code, 0) << out;
 }
 
+// Playback (the embedded router serves the published files itself): byte ranges for seeking,
+// HEAD, BBB's player, downloads for audio formats; never an unpublished or deleted recording's
+// files; no way out of the folders.
+TEST_F(RecordingImportTest, PublishedFilesArePlayedAndNothingElseIs) {
+  std::string big(300000, 'v');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 26);
+  {
+    std::string path = root_.path() + "/play.tar";
+    sb::TarWriter tar(path);
+    tar.recording(kId, "m1").file("presentation/" + kId + "/video/big.webm", big);
+    tar.recording(kId, "m1", "podcast").file("podcast/" + kId + "/audio.ogg", "OggS");
+    tar.recording(kId, "m1", "video").file("video/" + kId + "/index.html", "<html>video</html>");
+    tar.close();
+    ASSERT_EQ(upload(slurp(path)).status, 200);
+  }
+  // BBB's player, as BBB installs it (RECORDING_PLAYER_DIR defaults to the recordings root).
+  fs::create_directories(recordings("playback/presentation/2.3/static"));
+  std::ofstream(recordings("playback/presentation/2.3/index.html")) << "<html>player</html>";
+  std::ofstream(recordings("playback/presentation/2.3/static/main.js")) << "play()";
+  const uint16_t port = router_->service().port();
+  auto get = [&](const std::string& path, const std::string& extra = "",
+                 const std::string& method = "GET") {
+    return roundTrip(port, method + " " + path + " HTTP/1.1\r\nHost: x\r\n" + extra + "\r\n");
+  };
+  const std::string file = "/presentation/" + kId + "/video/big.webm";
+  std::string whole = get(file);
+  EXPECT_EQ(statusOf(whole), 200);
+  EXPECT_EQ(bodyOf(whole), big) << "a file larger than one piece arrives whole";
+  EXPECT_NE(whole.find("Content-Type: video/webm"), std::string::npos);
+  EXPECT_NE(whole.find("Accept-Ranges: bytes"), std::string::npos);
+  std::string part = get(file, "Range: bytes=2-5\r\n");
+  EXPECT_EQ(statusOf(part), 206) << part.substr(0, 300);
+  EXPECT_EQ(bodyOf(part), big.substr(2, 4));
+  EXPECT_NE(part.find("Content-Range: bytes 2-5/300000"), std::string::npos);
+  EXPECT_EQ(bodyOf(get(file, "Range: bytes=-3\r\n")), big.substr(big.size() - 3));
+  EXPECT_EQ(bodyOf(get(file, "Range: bytes=299990-\r\n")), big.substr(299990));
+  std::string beyond = get(file, "Range: bytes=400000-\r\n");
+  EXPECT_EQ(statusOf(beyond), 416);
+  EXPECT_NE(beyond.find("Content-Range: bytes */300000"), std::string::npos);
+  // A HEAD answer announces the GET's length and sends no body: read it for a moment only.
+  int fd = connectLoopback(port);
+  sendAll(fd, "HEAD " + file + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string head = readAnswer(fd, std::chrono::milliseconds(300));
+  ::close(fd);
+  EXPECT_EQ(statusOf(head), 200);
+  EXPECT_NE(head.find("Content-Length: 300000"), std::string::npos);
+  EXPECT_EQ(bodyOf(head), "");
+  EXPECT_EQ(statusOf(get(file, "", "POST")), 405);
+  // The player page for a recording's path, its own files, and a format with its own page.
+  std::string page = get("/playback/presentation/2.3/" + kId);
+  EXPECT_EQ(statusOf(page), 200);
+  EXPECT_EQ(bodyOf(page), "<html>player</html>");
+  EXPECT_EQ(bodyOf(get("/playback/presentation/2.3/static/main.js")), "play()");
+  EXPECT_EQ(bodyOf(get("/playback/video/" + kId + "/")), "<html>video</html>");
+  std::string audio = get("/podcast/" + kId + "/audio.ogg");
+  EXPECT_EQ(bodyOf(audio), "OggS");
+  EXPECT_NE(audio.find("Content-Disposition: attachment"), std::string::npos);
+  // Nothing outside the published folder.
+  std::ofstream(root_.path() + "/secret.txt") << "secret";
+  const std::vector<std::string> bads = {
+      "/presentation/" + kId + "/../../../secret.txt",
+      "/presentation/..%2F..%2F..%2Fsecret.txt/x/y",
+      "/presentation/%2e%2e/%2e%2e/secret.txt",
+      "/presentation/" + kId,
+      "/presentation/" + kId + "/nothing.webm",
+      "/unknownformat/" + kId + "/x",
+      "/playback/presentation/2.3/..%2F..%2F..%2F..%2Fsecret.txt"};
+  for (const std::string& bad : bads) {
+    std::string answer = get(bad);
+    EXPECT_NE(statusOf(answer), 200) << bad;
+    EXPECT_EQ(answer.find("secret"), std::string::npos) << bad;
+  }
+  // A link planted in the published folder does not lead out of it.
+  fs::create_symlink(root_.path() + "/secret.txt",
+                     recordings("published/presentation/" + kId + "/leak.txt"));
+  EXPECT_EQ(statusOf(get("/presentation/" + kId + "/leak.txt")), 404);
+  // Unpublished or deleted: not served; published again: served.
+  ASSERT_EQ(router_->call("publishRecordings", "recordID=" + kId + "&publish=false").status, 200);
+  EXPECT_EQ(statusOf(get(file)), 404);
+  EXPECT_EQ(statusOf(get("/podcast/" + kId + "/audio.ogg")), 404);
+  ASSERT_EQ(router_->call("publishRecordings", "recordID=" + kId + "&publish=true").status, 200);
+  EXPECT_EQ(statusOf(get(file)), 200);
+  ASSERT_EQ(router_->call("deleteRecordings", "recordID=" + kId).status, 200);
+  EXPECT_EQ(statusOf(get(file)), 404);
+}
+
 // deploy/bbb-node/switchboard-recording-upload, as the BBB server's post_publish hook and timer
 // run it: queued, kept while Switchboard cannot be reached, uploaded (every format) until
 // acknowledged, the server's copy deleted only then; a refused archive is not retried.

@@ -352,6 +352,32 @@ def cmd_sim_participants(args):
     cmd_load(ns)
 
 
+def cmd_latency(args):
+    """Sequential signed calls (one client, keep-alive): p50/p90/max in ms, and a check of the
+    first answer. Queries are `&`-joined parameters, signed as given."""
+    import http.client
+    parsed = urllib.parse.urlparse(args.url)
+    conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=30)
+    times = []
+    first = None
+    for i in range(args.count):
+        query = args.query.replace("{i}", str(i % args.spread))
+        checksum = sign(args.call, query, args.secret, "sha1")
+        path = f"{API}{args.call}?{query}&checksum={checksum}"
+        t0 = time.perf_counter()
+        conn.request("GET", path)
+        r = conn.getresponse()
+        body = r.read()
+        times.append((time.perf_counter() - t0) * 1000)
+        if first is None:
+            first = body
+    if b"<returncode>SUCCESS</returncode>" not in first:
+        sys.exit("latency: not a SUCCESS answer: " + first[:300].decode("utf-8", "replace"))
+    times.sort()
+    print(f"p50_ms={pct(times, 50):.2f} p90_ms={pct(times, 90):.2f} max_ms={times[-1]:.2f} "
+          f"recordings_in_first={first.count(b'<recording>')}")
+
+
 def cmd_count_meetings(args):
     with urllib.request.urlopen(args.url, timeout=args.timeout) as r:
         body = r.read()
@@ -425,6 +451,15 @@ def main():
     s.add_argument("--meetings", required=True, help="file of 'index meetingID' lines")
     s.add_argument("--count", type=int, default=3)
     s.set_defaults(fn=cmd_sim_participants)
+
+    s = sub.add_parser("latency")
+    s.add_argument("url")
+    s.add_argument("call")
+    s.add_argument("query")
+    s.add_argument("secret")
+    s.add_argument("--count", type=int, default=200)
+    s.add_argument("--spread", type=int, default=1000)
+    s.set_defaults(fn=cmd_latency)
 
     s = sub.add_parser("count-meetings")
     s.add_argument("--url", required=True)

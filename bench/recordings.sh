@@ -7,6 +7,8 @@
 #  2. Start-up: --recordings N (default 100000) recordings of N/10 meetings written into the
 #     recordings folder; the time `switchboard serve` takes to read them back (the embedded
 #     store's index) is printed, with its RSS.
+#  3. getRecordings on them (embedded store), one client at a time: one meeting's recordings
+#     (target p50 <= 5 ms) and a page of 100 with state=any and a meta_ filter (p50 <= 20 ms).
 #   bench/recordings.sh            full run
 #   bench/recordings.sh --smoke    a 64 MiB archive and 2,000 recordings, no threshold (CI)
 # Exit 0 whether or not the target is met; non-zero when the benchmark itself broke.
@@ -119,9 +121,23 @@ n=$(sed -n 's/recordings: \([0-9]*\) read.*/\1/p' <<<"$read_line")
 index_s=$(sed -n 's/.* in \([0-9.]*\) s.*/\1/p' <<<"$read_line")
 startup_line="recordings[startup]: recordings=$recordings index_seconds=$index_s ready_seconds=$ready_s rss_mb=$(mb "$(rss_kb "$pid")")"
 echo "$startup_line"
+
+# ---- 3. getRecordings over them (embedded store), one client, sequential -----------------------
+meetings=$((recordings / 10))
+one=$("$BENCH_PYTHON" "$BENCH_PY" latency "http://127.0.0.1:$port" getRecordings \
+  "meetingID=m{i}" "$SB_SECRET" --count 300 --spread "$meetings") ||
+  die "getRecordings of one meeting failed: $one"
+page=$("$BENCH_PYTHON" "$BENCH_PY" latency "http://127.0.0.1:$port" getRecordings \
+  "state=any&meta_course=c{i}&limit=100" "$SB_SECRET" --count 100 --spread 100) ||
+  die "getRecordings of a page failed: $page"
+v=$(verdict "$smoke" "le $(sed -n 's/.*p50_ms=\([0-9.]*\).*/\1/p' <<<"$one") 5" \
+  "le $(sed -n 's/.*p50_ms=\([0-9.]*\).*/\1/p' <<<"$page") 20")
+query_line="recordings[getRecordings,memory]: recordings=$recordings one_meeting: $one page_of_100_state_any_meta: $page target=p50<=5ms/20ms $v"
+echo "$query_line"
 bench_forget "$pid"
 
 echo "== summary"
 echo "$import_line"
 echo "$startup_line"
+echo "$query_line"
 bench_ok=1

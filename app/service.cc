@@ -63,7 +63,9 @@ struct Service::Impl {
   std::unique_ptr<WorkerPool> workers;
   RecordingFolder recordingFolder;
   RecordingImporter importer;
+  CallbackRelay callbacks;
   bool importerRunning = false;
+  bool callbacksRunning = false;
   std::optional<bool> runImporter;
   RecordingLibrary recordings;
   std::unique_ptr<BbbApi> api;
@@ -96,6 +98,8 @@ struct Service::Impl {
         accessLog(config.logJson, STDOUT_FILENO, &metrics),
         recordingFolder(config.recordings),
         importer(recordingFolder, stores->recordings(), &metrics),
+        callbacks(config.recordings, config.api.secrets.empty() ? "" : config.api.secrets.front(),
+                  &metrics),
         recordings(stores->recordings(), &recordingFolder) {}
 
   // The recordings folder: made when this process writes to it (an importer, or the embedded
@@ -119,6 +123,11 @@ struct Service::Impl {
       return Status::Ok();
     }
     if (embedded) loadRecordingIndex();
+    // Whatever this process imports (spool or uploads) queues its recording-ready callback; the
+    // relay delivers the queue of the shared folder.
+    importer.onImported([this](const Recording& r) { callbacks.recordingImported(r); });
+    callbacks.start();
+    callbacksRunning = true;
     if (importing) {
       importer.start();
       importerRunning = true;
@@ -168,7 +177,7 @@ Service::Service(Config config, ServiceOptions options, std::unique_ptr<StoreBun
   handlers.ops = i.opsApi.get();
   handlers.metrics = &i.metrics;
   if (i.config.accessLog) handlers.accessLog = &i.accessLog;
-  i.adminApi->setImporter(&i.importer, i.config.recordings.uploadToken);
+  i.adminApi->setImporter(&i.importer, i.config.recordings.uploadToken, &i.callbacks);
   for (const auto& token : {i.config.recordings.uploadToken, i.config.admin.token}) {
     if (!token.empty()) handlers.uploads.tokens.push_back(token);
   }
@@ -232,6 +241,10 @@ void Service::stop() {
     impl_->importer.stop();
     impl_->importerRunning = false;
   }
+  if (impl_->callbacksRunning) {
+    impl_->callbacks.stop();
+    impl_->callbacksRunning = false;
+  }
   impl_->http->stop();
 }
 
@@ -243,6 +256,7 @@ MeetingStore& Service::meetings() { return impl_->stores->meetings(); }
 ServerAdmin& Service::admin() { return impl_->admin; }
 Poller& Service::poller() { return impl_->poller; }
 RecordingImporter& Service::importer() { return impl_->importer; }
+CallbackRelay& Service::callbacks() { return impl_->callbacks; }
 void Service::runImporter(bool run) { impl_->runImporter = run; }
 spdlog::logger& Service::accessLogger() { return impl_->accessLog.logger(); }
 

@@ -12,6 +12,7 @@
 #include "core/result.h"
 #include "core/server_admin.h"
 #include "core/server_store.h"
+#include "importer/callback_relay.h"
 #include "importer/recording_importer.h"
 #include "poller/poller.h"
 
@@ -50,6 +51,7 @@ class Service {
   ServerAdmin& admin();
   Poller& poller();
   RecordingImporter& importer();
+  CallbackRelay& callbacks();
   // The access log's logger (tests add a sink to read its lines).
   spdlog::logger& accessLogger();
 

@@ -1,5 +1,7 @@
 #include "core/meeting_router.h"
 
+#include "core/recordings/recording_ready.h"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -166,6 +168,8 @@ QueryString MeetingRouter::createParamsFor(const ApiRequest& request) const {
                                 config_.api.overrideCreateParams, config_.api.createExcludeParams);
   q.remove(kServerTagParam);
   q.removeIf([](const QueryParam& p) { return !isMetaKeptByBbb(p.name); });
+  // Switchboard calls the recording-ready URL once it has imported the recording.
+  keepRecordingReadyUrl(q);
   int max = config_.api.maxMeetingDuration;
   if (max > 0) {
     auto d = q.get("duration");

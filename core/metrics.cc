@@ -141,7 +141,12 @@ Metrics::Metrics()
                          .Name("switchboard_recording_imports_failed")
                          .Help("Archives waiting in the spool's failed/ folder for another attempt")
                          .Register(*registry_)
-                         .Add({})) {}
+                         .Add({})),
+      callbacks_(BuildCounter()
+                     .Name("switchboard_recording_callbacks_total")
+                     .Help("Recording-ready callback attempts, by result (delivered, failed: "
+                           "tried again later, given_up)")
+                     .Register(*registry_)) {}
 
 Metrics::~Metrics() = default;
 
@@ -176,6 +181,10 @@ void Metrics::countImport(std::string_view result, uint64_t bytes, double second
   imports_.Add({{"result", std::string(result)}}).Increment();
   if (result == "imported") importBytes_.Increment(static_cast<double>(bytes));
   importSeconds_.Observe(seconds);
+}
+
+void Metrics::countCallback(std::string_view result) {
+  callbacks_.Add({{"result", std::string(result)}}).Increment();
 }
 
 void Metrics::setFailedImports(size_t n) { failedImports_.Set(static_cast<double>(n)); }

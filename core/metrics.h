@@ -61,6 +61,8 @@ class Metrics {
   void countImport(std::string_view result, uint64_t bytes, double seconds);
   // Archives waiting in the spool's failed/ folder for another attempt.
   void setFailedImports(size_t n);
+  // One recording-ready callback attempt: "delivered", "failed" (retried later), "given_up".
+  void countCallback(std::string_view result);
 
   // Whether the router serves from one store only (the other does not answer), set at scrape.
   void setDegraded(bool degraded);
@@ -85,6 +87,7 @@ class Metrics {
   prometheus::Counter& importBytes_;
   prometheus::Histogram& importSeconds_;
   prometheus::Gauge& failedImports_;
+  prometheus::Family<prometheus::Counter>& callbacks_;
 
   // The request series by "call\0result": found under a shared lock, so a request does not
   // build a label map and take the family's mutex (measured: bench/README.md).

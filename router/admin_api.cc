@@ -272,8 +272,10 @@ bool AdminApi::bearerIs(const HttpRequest& request, const std::string& token) {
   return auth.size() == token.size() && CRYPTO_memcmp(auth.data(), token.data(), auth.size()) == 0;
 }
 
-void AdminApi::setImporter(RecordingImporter* importer, std::string uploadToken) {
+void AdminApi::setImporter(RecordingImporter* importer, std::string uploadToken,
+                           CallbackRelay* callbacks) {
   importer_ = importer;
+  callbacks_ = callbacks;
   uploadToken_ = std::move(uploadToken);
 }
 
@@ -600,6 +602,21 @@ HttpResponse AdminApi::upload(const HttpRequest& request) {
 
 std::optional<HttpResponse> AdminApi::failedImportsRoute(const HttpRequest& request,
                                                          const std::vector<std::string>& parts) {
+  if (parts.size() == 2 && parts[0] == "recordings" && parts[1] == "callbacks" &&
+      request.method == "GET") {
+    if (!callbacks_) return jsonError(404, "Recording callbacks are off on this router");
+    json arr = json::array();
+    for (const auto& c : callbacks_->pending()) {
+      arr.push_back(json{{"record_id", c.recordId},
+                         {"meeting_id", c.meetingId},
+                         {"url", c.url.substr(0, c.url.find('?'))},
+                         {"attempts", c.attempts},
+                         {"next_attempt_ms", c.nextAttemptMs},
+                         {"last_error", c.lastError},
+                         {"given_up", c.failed}});
+    }
+    return jsonResponse(200, json{{"callbacks", arr}});
+  }
   if (parts.size() < 2 || parts[0] != "recordings" || parts[1] != "failed" || parts.size() > 4) {
     return std::nullopt;
   }

@@ -17,6 +17,7 @@
 #include "core/recordings/recording_library.h"
 #include "core/server_admin.h"
 #include "core/server_store.h"
+#include "importer/callback_relay.h"
 #include "importer/recording_importer.h"
 #include "router/http_types.h"
 #include "router/worker_pool.h"
@@ -31,7 +32,9 @@ class AdminApi {
 
   // Recording imports: POST /recordings/upload (with `uploadToken` or the admin token) imports
   // the body's archive; /recordings/failed lists and retries failed imports. Off until set.
-  void setImporter(RecordingImporter* importer, std::string uploadToken);
+  // GET /recordings/callbacks lists the recording-ready callbacks waiting or given up.
+  void setImporter(RecordingImporter* importer, std::string uploadToken,
+                   CallbackRelay* callbacks = nullptr);
 
   // `subpath` is what follows "/switchboard/api/v1" ("/servers/abc/enable").
   void handle(const HttpRequest& request, const std::string& subpath, const Reply& reply);
@@ -60,6 +63,7 @@ class AdminApi {
   MeetingRouter& router_;
   RecordingLibrary* recordings_;
   RecordingImporter* importer_ = nullptr;
+  CallbackRelay* callbacks_ = nullptr;
   std::string uploadToken_;
   const AdminConfig& config_;
   WorkerPool& workers_;

@@ -442,6 +442,24 @@ TEST(BbbApiConfigTest, ParameterPoliciesAndSecretRotation) {
   EXPECT_TRUE(params.contains("moderatorPW"));  // generated so Switchboard can end it later
 }
 
+// A create's recording-ready URL is not BBB's to call (BBB would call it before Switchboard has
+// the files, signed with its own secret): it travels as Switchboard's own metadata key, which
+// BBB keeps with the recording and does not call.
+TEST(BbbApiParamsTest, TheRecordingReadyUrlIsKeptForSwitchboardNotBbb) {
+  Sim sim(1);
+  Router router;
+  router.addServers(sim);
+  auto r = router.call("create",
+                       "name=P&meetingID=rr-1&meta_bbb-recording-ready-url=https%3A%2F%2Fgl%2Fa"
+                       "&meta_bn-recording-ready-url=https%3A%2F%2Fbn%2Fb"
+                       "&meta_switchboard-recording-ready-url=https%3A%2F%2Fevil");
+  ASSERT_EQ(xmlField(r.body, "returncode"), "SUCCESS") << r.body;
+  nlohmann::json params = sim.server(1)["meetings_detail"][0]["create_params"];
+  EXPECT_FALSE(params.contains("meta_bbb-recording-ready-url"));
+  EXPECT_FALSE(params.contains("meta_bn-recording-ready-url"));
+  EXPECT_EQ(params["meta_switchboard-recording-ready-url"], "https://bn/b") << "bn- comes first";
+}
+
 // One server answers 3 s late: more calls wait on it than the router has worker threads at start
 // (the harness starts 8), yet a create on another server answers at once (the pool grows), and
 // once the slow server has kept SERVER_CALL_LIMIT calls unanswered for a second, more calls to

@@ -1,19 +1,24 @@
 // Recordings reaching Switchboard (issue 19): uploaded over HTTP by the BBB servers' hook (or
 // `switchboard recordings import`), dropped into the spool folder, kept across a restart of the
 // embedded store; every bad input refused or kept in failed/ with its reason; a full disk.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 #include <tuple>
 
+#include "core/recordings/recording_ready.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/raw_http.h"
 #include "tests/unit/recording_archives.h"
@@ -368,6 +373,80 @@ TEST_F(RecordingImportTest, PublishedFilesArePlayedAndNothingElseIs) {
   EXPECT_EQ(statusOf(get(file)), 200);
   ASSERT_EQ(router_->call("deleteRecordings", "recordID=" + kId).status, 200);
   EXPECT_EQ(statusOf(get(file)), 404);
+}
+
+// The recording-ready callback of a recording whose create named one (BBB kept it as
+// switchboard-recording-ready-url): delivered once the recording is imported, signed as
+// Greenlight verifies it, retried when the frontend fails, listed meanwhile.
+TEST_F(RecordingImportTest, TheRecordingReadyCallbackReachesTheFrontendSignedWithItsSecret) {
+  // A frontend on loopback: fails its first call, then accepts.
+  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 8), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  const int frontendPort = ntohs(addr.sin_port);
+  std::vector<std::string> received;
+  std::mutex mu;
+  std::thread frontend([&] {
+    for (int call = 0; call < 2; ++call) {
+      int fd = ::accept(listener, nullptr, nullptr);
+      if (fd < 0) return;
+      std::string request;
+      char buf[4096];
+      while (request.find("signed_parameters=") == std::string::npos || request.back() == '=') {
+        ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        request.append(buf, static_cast<size_t>(n));
+        size_t head = request.find("\r\n\r\n");
+        if (head != std::string::npos) {
+          size_t cl = request.find("Content-Length: ");
+          size_t length = cl == std::string::npos ? 0 : std::stoul(request.substr(cl + 16));
+          if (request.size() >= head + 4 + length) break;
+        }
+      }
+      std::string answer = call == 0 ? "HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n"
+                                     : "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+      ::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL);
+      ::close(fd);
+      std::lock_guard lock(mu);
+      received.push_back(request);
+    }
+  });
+  std::string path = root_.path() + "/cb.tar";
+  {
+    sb::TarWriter tar(path);
+    tar.dir("presentation/" + kId);
+    tar.file("presentation/" + kId + "/metadata.xml",
+             sb::sampleMetadataXml(kId, "m1", "presentation",
+                                   "<switchboard-recording-ready-url>http://127.0.0.1:" +
+                                       std::to_string(frontendPort) +
+                                       "/recording_ready?t=1</switchboard-recording-ready-url>"));
+  }
+  ASSERT_EQ(upload(slurp(path)).status, 200);
+  for (int i = 0; i < 200; ++i) {
+    {
+      std::lock_guard lock(mu);
+      if (received.size() == 2) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  ::shutdown(listener, SHUT_RDWR);
+  ::close(listener);
+  frontend.join();
+  ASSERT_EQ(received.size(), 2u) << "the failed first call is retried";
+  const std::string& call = received[1];
+  EXPECT_EQ(call.rfind("POST /recording_ready?t=1 HTTP/1.1", 0), 0u) << call;
+  auto at = call.find("signed_parameters=");
+  ASSERT_NE(at, std::string::npos) << call;
+  std::string jwt = call.substr(at + 18);
+  EXPECT_EQ(jwt, sb::recordingReadyJwt("m1", kId, Router::kSecret))
+      << "HS256 over meeting_id and record_id with the frontend's secret";
+  auto pending = nlohmann::json::parse(router_->admin("GET", "/recordings/callbacks").body);
+  EXPECT_EQ(pending["callbacks"].size(), 0u) << "nothing left once delivered";
 }
 
 // deploy/bbb-node/switchboard-recording-upload, as the BBB server's post_publish hook and timer

@@ -116,9 +116,7 @@ int openUnder(const std::string& base, std::string path, struct stat& st) {
   return -1;
 }
 
-HttpResponse notFound() {
-  return noted(textResponse(404, "Not found\n"), "playback", "404");
-}
+HttpResponse notFound() { return noted(textResponse(404, "Not found\n"), "playback", "404"); }
 
 // The answer of a file: whole, or the range the request asks for.
 HttpResponse fileAnswer(int fd, const struct stat& st, const std::string& name,
@@ -214,8 +212,8 @@ bool PlaybackFiles::handle(const HttpRequest& request, const Reply& reply) const
       if (::stat(version.c_str(), &dir) == 0 && S_ISDIR(dir.st_mode)) {
         fd = openUnder(config_.playerDir, joined(config_.playerDir, *parts, 0), st);
         if (fd < 0) fd = openUnder(config_.playerDir, version + "/index.html", st);
-        name = fd >= 0 && parts->back().find('.') != std::string::npos ? parts->back()
-                                                                       : "index.html";
+        name =
+            fd >= 0 && parts->back().find('.') != std::string::npos ? parts->back() : "index.html";
       }
     }
     // /playback/<format>/<record_id>/…: a format with its own page (video).

@@ -179,4 +179,15 @@ bool ChecksumVerifier::verify(std::string_view callName, std::string_view rawQue
 
 ChecksumAlgorithm ChecksumVerifier::strongest() const { return *allowed_.rbegin(); }
 
+bool secretEquals(std::string_view given, std::string_view expected) {
+  return !expected.empty() && given.size() == expected.size() &&
+         CRYPTO_memcmp(given.data(), expected.data(), given.size()) == 0;
+}
+
+bool bearerIs(std::string_view authorization, std::string_view token) {
+  static constexpr std::string_view kBearer = "Bearer ";
+  if (!authorization.starts_with(kBearer)) return false;
+  return secretEquals(authorization.substr(kBearer.size()), token);
+}
+
 }  // namespace sb

@@ -29,6 +29,12 @@ std::string computeChecksum(ChecksumAlgorithm algorithm, std::string_view callNa
 // The raw query with the checksum parameter removed, by bbb-web's replacement rule.
 std::string removeChecksumParam(std::string_view rawQuery, std::string_view checksum);
 
+// Whether `given` equals the secret `expected`, in time independent of where they differ; never
+// true for an empty `expected` (an unset secret opens nothing).
+bool secretEquals(std::string_view given, std::string_view expected);
+// Whether an Authorization header is "Bearer <token>" (secretEquals on the token).
+bool bearerIs(std::string_view authorization, std::string_view token);
+
 class ChecksumVerifier {
  public:
   // `secrets` must not be empty (an empty verifier rejects everything). `allowed` empty means all.

@@ -1,5 +1,7 @@
 #include "core/server_admin.h"
 
+#include "core/checksum.h"
+
 #include <curl/curl.h>  // the URL parser only: no I/O happens here
 #include <openssl/crypto.h>
 
@@ -28,8 +30,7 @@ std::optional<Error> registrationRefusal(const Server& server, ServerAdmin::Regi
 
 // Constant time: the registration token's holder proves with its BBB secret which server it is.
 bool sameSecret(const std::string& given, const std::string& stored) {
-  return !stored.empty() && given.size() == stored.size() &&
-         CRYPTO_memcmp(given.data(), stored.data(), given.size()) == 0;
+  return secretEquals(given, stored);
 }
 
 bool hasControlBytes(std::string_view text) {

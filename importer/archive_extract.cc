@@ -13,15 +13,13 @@
 #include <utility>
 #include <vector>
 
+#include "importer/file_io.h"
+
 namespace sb {
 namespace {
 
 Error refused(const std::string& why) {
   return Error::of(ErrorCode::kValidationError, "archive: " + why);
-}
-
-Error ioFailure(const std::string& what, int err) {
-  return Error::of(ErrorCode::kInternalError, what + ": " + std::strerror(err));
 }
 
 // Closes a descriptor when it goes out of scope.

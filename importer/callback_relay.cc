@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/recordings/recording_ready.h"
+#include "importer/file_io.h"
 
 namespace sb {
 namespace fs = std::filesystem;
@@ -21,12 +22,6 @@ namespace {
 
 constexpr long kTimeoutMs = 10'000;
 constexpr long kConnectTimeoutMs = 5'000;
-
-int64_t nowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 nlohmann::json toJson(const PendingCallback& c) {
   return {
@@ -51,17 +46,8 @@ std::optional<PendingCallback> readCallback(const std::string& path) {
 }
 
 void writeCallback(const std::string& path, const PendingCallback& c) {
-  const std::string temporary = path + ".switchboard-tmp";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << toJson(c).dump(2) << "\n";
-    if (!out) {
-      spdlog::error("recording-ready callback of {}: cannot write {}", c.recordId, temporary);
-      return;
-    }
-  }
-  if (::rename(temporary.c_str(), path.c_str()) != 0) {
-    spdlog::error("recording-ready callback of {}: cannot write {}", c.recordId, path);
+  if (auto s = replaceFile(path, toJson(c).dump(2) + "\n"); !s) {
+    spdlog::error("recording-ready callback of {}: {}", c.recordId, s.error().message);
   }
 }
 
@@ -155,17 +141,16 @@ int CallbackRelay::deliverDue() {
       continue;
     }
     auto c = readCallback(file);
-    if (c && c->nextAttemptMs <= nowMs() && fs::exists(file, ec)) {
+    if (c && c->nextAttemptMs <= unixNowMs() && fs::exists(file, ec)) {
       if (deliver(file, *c)) {
         ::unlink(file.c_str());
         ++delivered;
         if (metrics_) metrics_->countCallback("delivered");
       } else {
         c->attempts += 1;
-        auto wait = config_.importPollInterval * (int64_t{1} << std::min(c->attempts - 1, 20));
-        wait = std::min(wait, config_.importRetryMax);
         c->nextAttemptMs =
-            nowMs() + std::chrono::duration_cast<std::chrono::milliseconds>(wait).count();
+            unixNowMs() +
+            retryWait(config_.importPollInterval, c->attempts, config_.importRetryMax).count();
         if (c->attempts >= kMaxAttempts) {
           fs::create_directories(folder() + "/failed", ec);
           writeCallback(folder() + "/failed/" + c->recordId + ".json", *c);

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "importer/file_io.h"
 #include "importer/metadata_xml.h"
 
 namespace sb {
@@ -22,14 +23,6 @@ constexpr RecordingState kStates[] = {RecordingState::kPublished, RecordingState
                                       RecordingState::kDeleted};
 // metadata.xml files are a few KiB; a larger one is not BBB's.
 constexpr std::uintmax_t kMaxMetadataBytes = 16 << 20;
-
-Error ioFailure(const std::string& what, int err) {
-  return Error::of(ErrorCode::kInternalError, what + ": " + std::strerror(err));
-}
-
-Error ioFailure(const std::string& what, const std::error_code& ec) {
-  return Error::of(ErrorCode::kInternalError, what + ": " + ec.message());
-}
 
 // Makes a rename in `folder` durable (the folder's entry list reaches the disk).
 void syncFolder(const std::string& folder) {
@@ -49,49 +42,6 @@ int visibility(RecordingState s) {
     default:
       return 2;
   }
-}
-
-Result<std::string> readSmallFile(const fs::path& path) {
-  std::error_code ec;
-  auto size = fs::file_size(path, ec);
-  if (ec) return ioFailure("cannot read", ec);
-  if (size > kMaxMetadataBytes) return Error::of(ErrorCode::kValidationError, "too large");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return ioFailure("cannot open", errno);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// Writes `text` to `path` through a temporary file and a rename: readers see the old or the
-// new file, never a part.
-Status replaceFile(const std::string& path, const std::string& text) {
-  std::string temporary = path + ".switchboard-tmp";
-  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return ioFailure("cannot write " + temporary, errno);
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      ::unlink(temporary.c_str());
-      return ioFailure("cannot write " + temporary, err);
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    int err = errno;
-    ::unlink(temporary.c_str());
-    return ioFailure("cannot write " + temporary, err);
-  }
-  if (::rename(temporary.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(temporary.c_str());
-    return ioFailure("cannot replace " + path, err);
-  }
-  return Status::Ok();
 }
 
 }  // namespace
@@ -191,7 +141,7 @@ Status RecordingFolder::saveMetadata(const Recording& recording) {
     std::string folder = locate(format.type, recording.recordId);
     if (folder.empty()) continue;
     std::string path = folder + "/metadata.xml";
-    auto text = readSmallFile(path);
+    auto text = readSmallFile(path, kMaxMetadataBytes);
     if (!text) return Error::of(text.error().code, path + ": " + text.error().message);
     auto updated = metadataXmlWithMeta(*text, recording.metadata);
     if (!updated) return updated.error();
@@ -210,7 +160,7 @@ std::vector<Recording> RecordingFolder::scan(std::vector<std::string>& problems)
       for (const auto& folder : fs::directory_iterator(format.path(), inner)) {
         if (!folder.is_directory()) continue;
         fs::path file = folder.path() / "metadata.xml";
-        auto text = readSmallFile(file);
+        auto text = readSmallFile(file.string(), kMaxMetadataBytes);
         if (!text) {
           problems.push_back(file.string() + ": " + text.error().message);
           continue;

@@ -18,6 +18,7 @@
 
 #include "core/recordings/recording_import.h"
 #include "importer/archive_extract.h"
+#include "importer/file_io.h"
 #include "importer/metadata_xml.h"
 
 namespace sb {
@@ -43,17 +44,7 @@ bool isFormatName(std::string_view name) {
   });
 }
 
-int64_t nowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 Error refused(const std::string& why) { return Error::of(ErrorCode::kValidationError, why); }
-
-Error ioFailure(const std::string& what, int err) {
-  return Error::of(ErrorCode::kInternalError, what + ": " + std::strerror(err));
-}
 
 // Removes a staging folder when it goes out of scope.
 class StagingFolder {
@@ -71,18 +62,6 @@ class StagingFolder {
   std::string path_;
 };
 
-Result<std::string> readMetadataFile(const fs::path& path) {
-  std::error_code ec;
-  auto size = fs::file_size(path, ec);
-  if (ec) return refused(path.parent_path().filename().string() + " has no metadata.xml");
-  if (size > kMaxMetadataBytes) return refused(path.string() + " is too large");
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (!in && !in.eof()) return ioFailure("cannot read " + path.string(), errno);
-  return text.str();
-}
-
 // The recordings of an unpacked archive: <format>/<record_id>/metadata.xml, one Recording per
 // record ID with its formats. Anything else in the layout is refused.
 Result<std::vector<Recording>> recordingsIn(const std::string& staging) {
@@ -99,7 +78,10 @@ Result<std::vector<Recording>> recordingsIn(const std::string& staging) {
         return refused("archive: '" + formatName + "/" + recordId +
                        "' is not a recording's folder");
       }
-      auto text = readMetadataFile(folder.path() / "metadata.xml");
+      auto text = readSmallFile((folder.path() / "metadata.xml").string(), kMaxMetadataBytes);
+      if (!text && text.error().code == ErrorCode::kNotFound) {
+        return refused(recordId + " has no metadata.xml");
+      }
       if (!text) return text.error();
       auto read = recordingFromMetadataXml(*text, recordId);
       if (!read) return read.error();
@@ -158,18 +140,6 @@ FailedImport readFailed(const std::string& folder, const std::string& archive) {
   std::error_code ec;
   f.size = fs::file_size(folder + "/" + archive, ec);
   return f;
-}
-
-Status writeJsonFile(const std::string& path, const nlohmann::json& j) {
-  std::string temporary = path + ".switchboard-tmp";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << j.dump(2) << "\n";
-    if (!out) return ioFailure("cannot write " + temporary, errno);
-  }
-  if (::rename(temporary.c_str(), path.c_str()) != 0)
-    return ioFailure("cannot write " + path, errno);
-  return Status::Ok();
 }
 
 }  // namespace
@@ -273,15 +243,15 @@ void RecordingImporter::keepFailed(const std::string& archive, const std::string
     }
     f = readFailed(folder, name);
   }
-  const int64_t now = nowMs();
+  const int64_t now = unixNowMs();
   f.reason = why.message;
   f.attempts += 1;
   if (f.firstFailedMs == 0) f.firstFailedMs = now;
   f.lastFailedMs = now;
-  auto wait = folder_.config().importPollInterval * (int64_t{1} << std::min(f.attempts - 1, 20));
-  wait = std::min(wait, folder_.config().importRetryMax);
+  const auto wait =
+      retryWait(folder_.config().importPollInterval, f.attempts, folder_.config().importRetryMax);
   f.nextAttemptMs = now + std::chrono::duration_cast<std::chrono::milliseconds>(wait).count();
-  if (auto s = writeJsonFile(target + ".json", failedJson(f)); !s) {
+  if (auto s = replaceFile(target + ".json", failedJson(f).dump(2) + "\n"); !s) {
     spdlog::error("cannot record why the import of {} failed: {}", name, s.error().message);
   }
   spdlog::warn(
@@ -346,7 +316,7 @@ SpoolPass RecordingImporter::importSpool() {
     pass.imported += r > 0;
     pass.failed += r < 0;
   }
-  const int64_t now = nowMs();
+  const int64_t now = unixNowMs();
   for (const auto& f : failedImports()) {
     if (f.nextAttemptMs > now) continue;
     {
@@ -401,7 +371,8 @@ Status RecordingImporter::retryNow(const std::string& name) {
   const std::string folder = folder_.failedFolder();
   FailedImport f = readFailed(folder, name);
   f.nextAttemptMs = 0;
-  if (auto s = writeJsonFile(folder + "/" + name + ".json", failedJson(f)); !s) return s;
+  if (auto s = replaceFile(folder + "/" + name + ".json", failedJson(f).dump(2) + "\n"); !s)
+    return s;
   woken_ = true;
   wakeUp_.notify_all();
   return Status::Ok();

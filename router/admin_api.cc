@@ -13,6 +13,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "core/checksum.h"
 #include "core/headroom.h"
 #include "core/query_string.h"
 
@@ -265,11 +266,7 @@ AdminApi::AdminApi(ServerAdmin& admin, ServerStore& servers, MeetingStore& meeti
       workers_(workers) {}
 
 bool AdminApi::bearerIs(const HttpRequest& request, const std::string& token) {
-  static constexpr std::string_view kBearer = "Bearer ";
-  std::string_view auth = request.authorization;
-  if (token.empty() || !auth.starts_with(kBearer)) return false;
-  auth.remove_prefix(kBearer.size());
-  return auth.size() == token.size() && CRYPTO_memcmp(auth.data(), token.data(), auth.size()) == 0;
+  return sb::bearerIs(request.authorization, token);
 }
 
 void AdminApi::setImporter(RecordingImporter* importer, std::string uploadToken,

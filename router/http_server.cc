@@ -1,7 +1,5 @@
 #include "router/http_server.h"
 
-#include <openssl/crypto.h>
-
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
 #include <pistache/peer.h>
@@ -19,6 +17,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "core/checksum.h"
 #include "router/answer_queue.h"
 #include "router/pistache_private.h"
 #include "router/request_reader.h"
@@ -287,14 +286,8 @@ constexpr std::string_view kUploadPath = "recordings/upload";  // under kAdminPr
 
 // Whether `authorization` is "Bearer <one of tokens>" (constant time per token).
 bool bearerOneOf(std::string_view authorization, const std::vector<std::string>& tokens) {
-  static constexpr std::string_view kBearer = "Bearer ";
-  if (!authorization.starts_with(kBearer)) return false;
-  authorization.remove_prefix(kBearer.size());
   bool match = false;
-  for (const auto& t : tokens) {
-    match |= !t.empty() && t.size() == authorization.size() &&
-             CRYPTO_memcmp(t.data(), authorization.data(), t.size()) == 0;
-  }
+  for (const auto& t : tokens) match |= bearerIs(authorization, t);
   return match;
 }
 

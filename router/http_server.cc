@@ -162,6 +162,9 @@ class PieceSender : public std::enable_shared_from_this<PieceSender> {
   void start(std::string head) {
     size_t first = std::min(kAnswerPieceBytes, body_.size());
     if (!body_.append(head, 0, first)) {
+      // A file that cannot be read any more: no answer can be given, close rather than leave
+      // the client waiting.
+      if (output_->open) ::shutdown(fd_, SHUT_RDWR);
       stop();
       return;
     }

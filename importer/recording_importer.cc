@@ -142,6 +142,29 @@ FailedImport readFailed(const std::string& folder, const std::string& archive) {
   return f;
 }
 
+// Moves `from` to `to`, which appears whole: a rename, or for an upload staged on another file
+// system, a copy to a hidden name in the target folder and then a rename.
+Status moveInto(const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) == 0) return Status::Ok();
+  if (errno != EXDEV) return ioFailure("cannot move " + from + " to " + to, errno);
+  const fs::path target(to);
+  const std::string partial =
+      (target.parent_path() / ("." + target.filename().string() + ".part")).string();
+  std::error_code ec;
+  fs::copy_file(from, partial, fs::copy_options::overwrite_existing, ec);
+  if (ec) {
+    fs::remove(partial, ec);
+    return ioFailure("cannot copy " + from, ec);
+  }
+  if (::rename(partial.c_str(), to.c_str()) != 0) {
+    int err = errno;
+    fs::remove(partial, ec);
+    return ioFailure("cannot move " + partial + " to " + to, err);
+  }
+  fs::remove(from, ec);
+  return Status::Ok();
+}
+
 }  // namespace
 
 // An archive claimed by this process: an exclusive lock on the open file, which the kernel
@@ -223,26 +246,14 @@ Result<ImportedArchive> RecordingImporter::importArchive(const std::string& arch
   return out;
 }
 
+// The record is written before the archive appears in the failed folder (by one rename), so a
+// listing never shows a failed archive without its reason.
 void RecordingImporter::keepFailed(const std::string& archive, const std::string& name,
                                    const Error& why) {
   std::lock_guard lock(mutex_);
   const std::string folder = folder_.failedFolder();
   const std::string target = folder + "/" + name;
   FailedImport f = readFailed(folder, name);
-  if (archive != target) {
-    std::error_code ec;
-    if (::rename(archive.c_str(), target.c_str()) != 0) {
-      // An upload staged on another file system than the spool folder: copy, then remove.
-      fs::copy_file(archive, target, fs::copy_options::overwrite_existing, ec);
-      if (ec) {
-        spdlog::error("recording import of {} failed ({}) and it cannot be kept in {}: {}", name,
-                      why.message, folder, ec.message());
-        return;
-      }
-      fs::remove(archive, ec);
-    }
-    f = readFailed(folder, name);
-  }
   const int64_t now = unixNowMs();
   f.reason = why.message;
   f.attempts += 1;
@@ -253,6 +264,14 @@ void RecordingImporter::keepFailed(const std::string& archive, const std::string
   f.nextAttemptMs = now + std::chrono::duration_cast<std::chrono::milliseconds>(wait).count();
   if (auto s = replaceFile(target + ".json", failedJson(f).dump(2) + "\n"); !s) {
     spdlog::error("cannot record why the import of {} failed: {}", name, s.error().message);
+  }
+  if (archive != target) {
+    if (auto s = moveInto(archive, target); !s) {
+      spdlog::error("recording import of {} failed ({}) and it cannot be kept in {}: {}", name,
+                    why.message, folder, s.error().message);
+      ::unlink((target + ".json").c_str());
+      return;
+    }
   }
   spdlog::warn(
       "recording import of {} failed (attempt {}): {}; kept in {}, next attempt in {:.1f} s", name,

@@ -68,6 +68,8 @@ struct Service::Impl {
   bool callbacksRunning = false;
   std::optional<bool> runImporter;
   RecordingLibrary recordings;
+  RecordingProtection protection;
+  TextTracks textTracks;
   std::unique_ptr<BbbApi> api;
   std::unique_ptr<AdminApi> adminApi;
   std::unique_ptr<OpsApi> opsApi;
@@ -100,7 +102,9 @@ struct Service::Impl {
         importer(recordingFolder, stores->recordings(), &metrics),
         callbacks(config.recordings, config.api.secrets.empty() ? "" : config.api.secrets.front(),
                   &metrics),
-        recordings(stores->recordings(), &recordingFolder) {}
+        recordings(stores->recordings(), &recordingFolder),
+        protection(config.recordings.protection, &stores->recordings()),
+        textTracks(stores->recordings(), &recordingFolder) {}
 
   // The recordings folder: made when this process writes to it (an importer, or the embedded
   // store, whose index is the folder: read here at start-up); other processes only use what is
@@ -165,7 +169,10 @@ Service::Service(Config config, ServiceOptions options, std::unique_ptr<StoreBun
   Impl& i = *impl_;
   i.workers = std::make_unique<WorkerPool>(
       i.config.http.workerThreads, i.config.http.workerThreadsMax, i.config.http.workerQueueMax);
-  i.api = std::make_unique<BbbApi>(i.router, i.config.api, *i.workers, &i.recordings);
+  i.api = std::make_unique<BbbApi>(
+      i.router, i.config.api, *i.workers,
+      RecordingCalls{
+          .library = &i.recordings, .protection = &i.protection, .textTracks = &i.textTracks});
   i.adminApi = std::make_unique<AdminApi>(i.admin, i.stores->servers(), i.stores->meetings(),
                                           i.router, i.config.admin, *i.workers, &i.recordings);
   i.opsApi = std::make_unique<OpsApi>(
@@ -181,9 +188,10 @@ Service::Service(Config config, ServiceOptions options, std::unique_ptr<StoreBun
   for (const auto& token : {i.config.recordings.uploadToken, i.config.admin.token}) {
     if (!token.empty()) handlers.uploads.tokens.push_back(token);
   }
-  i.playback = std::make_unique<PlaybackFiles>(PlaybackConfig{i.config.recordings.published(),
-                                                              i.config.recordings.player(),
-                                                              i.config.recordings.playbackFormats});
+  i.playback = std::make_unique<PlaybackFiles>(
+      PlaybackConfig{i.config.recordings.published(), i.config.recordings.player(),
+                     i.config.recordings.playbackFormats, i.config.recordings.captions()},
+      &i.recordings, &i.protection, i.workers.get());
   handlers.playback = i.playback.get();
   if (!handlers.uploads.tokens.empty()) {
     handlers.uploads.folder = i.recordingFolder.uploadFolder();
@@ -192,7 +200,11 @@ Service::Service(Config config, ServiceOptions options, std::unique_ptr<StoreBun
   i.http = std::make_unique<HttpServer>(i.config.http, std::move(handlers));
 }
 
-Service::~Service() { stop(); }
+Service::~Service() {
+  stop();
+  // Queued tasks use the APIs and playback: they finish while those still exist.
+  if (impl_) impl_->workers.reset();
+}
 
 Status Service::start() {
   if (auto s = impl_->stores->prepare(); !s) return s;

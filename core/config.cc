@@ -124,7 +124,8 @@ Status readRecordings(const EnvLookup& env, RecordingsConfig& r) {
         std::pair{"RECORDING_WORK_DIR", &r.workDir},
         std::pair{"RECORDING_PUBLISH_DIR", &r.publishDir},
         std::pair{"RECORDING_UNPUBLISH_DIR", &r.unpublishDir},
-        std::pair{"RECORDING_DELETED_DIR", &r.deletedDir}}) {
+        std::pair{"RECORDING_DELETED_DIR", &r.deletedDir},
+        std::pair{"RECORDING_CAPTIONS_DIR", &r.captionsDir}}) {
     auto v = env(name);
     if (!v || v->empty()) continue;
     if (v->front() != '/') return badValue(name, *v, "an absolute path");
@@ -157,13 +158,22 @@ Status readRecordings(const EnvLookup& env, RecordingsConfig& r) {
     *target = static_cast<uint64_t>(n);
   }
   if (auto v = env("RECORDING_UPLOAD_TOKEN")) r.uploadToken = *v;
+  r.protection.enabled = truthy(env("PROTECTED_RECORDINGS_ENABLED"));
+  for (auto [name, target] :
+       {std::pair{"PROTECTED_RECORDINGS_TOKEN_TIMEOUT", &r.protection.linkLifetime},
+        std::pair{"PROTECTED_RECORDINGS_TIMEOUT", &r.protection.cookieLifetime}}) {
+    long minutes = static_cast<long>(target->count() / 60);
+    if (auto s = readInt(env, name, 1, 525600, minutes); !s) return s;
+    *target = std::chrono::minutes(minutes);
+  }
+  if (auto v = env("SECRET_KEY_BASE")) r.protection.key = *v;
   if (auto v = env("RECORDING_PLAYBACK_FORMATS"); v && !v->empty()) {
     r.playbackFormats = split(*v, ":,");
     for (const auto& f : r.playbackFormats) {
       const bool name = std::all_of(f.begin(), f.end(), [](char c) {
         return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
       });
-      if (!name || f == "playback") {
+      if (!name || f == "playback" || f == "recording" || f == "captions") {
         return badValue("RECORDING_PLAYBACK_FORMATS", *v,
                         "format names such as presentation:video");
       }
@@ -411,6 +421,11 @@ Result<Config> loadConfig(const EnvLookup& env) {
     return s.error();
   }
   if (auto s = readRecordings(env, c.recordings); !s) return s.error();
+  // Every router signs protected-recording links and cookies alike: with SECRET_KEY_BASE, else
+  // with a key derived from the secret they share.
+  if (c.recordings.protection.key.empty() && !c.api.secrets.empty()) {
+    c.recordings.protection.key = RecordingProtection::derivedKey(c.api.secrets.front());
+  }
   if (auto v = env("LOG_LEVEL"); v && !v->empty()) c.logLevel = *v;
   if (auto v = env("ACCESS_LOG"); v && !v->empty()) c.accessLog = truthy(v);
   if (auto v = env("LOG_FORMAT"); v && !v->empty()) {

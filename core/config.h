@@ -15,6 +15,7 @@
 
 #include "core/checksum.h"
 #include "core/query_string.h"
+#include "core/recordings/recording_protection.h"
 #include "core/result.h"
 
 namespace sb {
@@ -236,6 +237,9 @@ struct RecordingsConfig {
   // RECORDING_PUBLISH_DIR, RECORDING_UNPUBLISH_DIR, RECORDING_DELETED_DIR (defaults
   // <root>/published, <root>/unpublished, <root>/deleted): <format>/<record_id>/ of each state.
   std::string publishDir, unpublishDir, deletedDir;
+  // RECORDING_CAPTIONS_DIR (default <root>/captions, BBB's folder): <record_id>/ holds the
+  // recording's text tracks (<kind>_<lang>.vtt) and their list (captions.json).
+  std::string captionsDir;
   // RECORDING_IMPORTER (on/off; default on with the embedded store, off with Redis + PostgreSQL,
   // where `switchboard importer` runs): whether `serve` imports the spool folder itself.
   std::optional<bool> importerInServe;
@@ -262,6 +266,9 @@ struct RecordingsConfig {
   // RECORDING_PLAYER_DIR (default <root>): where BBB's players are, as BBB installs them
   // (<dir>/playback/presentation/2.3/…), served at /playback/….
   std::string playerDir;
+  // PROTECTED_RECORDINGS_ENABLED, PROTECTED_RECORDINGS_TOKEN_TIMEOUT,
+  // PROTECTED_RECORDINGS_TIMEOUT (minutes) and SECRET_KEY_BASE, as Scalelite names them.
+  ProtectionConfig protection;
   std::string player() const { return playerDir.empty() ? root : playerDir; }
 
   std::string spool() const { return spoolDir.empty() ? root + "/spool" : spoolDir; }
@@ -271,6 +278,7 @@ struct RecordingsConfig {
     return unpublishDir.empty() ? root + "/unpublished" : unpublishDir;
   }
   std::string deleted() const { return deletedDir.empty() ? root + "/deleted" : deletedDir; }
+  std::string captions() const { return captionsDir.empty() ? root + "/captions" : captionsDir; }
 };
 
 struct Config {

@@ -34,6 +34,16 @@ std::string_view messageKey(ErrorCode code) {
       return "serverTagUnavailable";
     case ErrorCode::kStoreUnavailable:
       return "internalError";
+    case ErrorCode::kNoRecordings:
+      return "noRecordings";
+    case ErrorCode::kInvalidKind:
+      return "invalidKind";
+    case ErrorCode::kInvalidLang:
+      return "invalidLang";
+    case ErrorCode::kEmptyTextTrack:
+      return "empty_uploaded_text_track";
+    case ErrorCode::kTextTrackFailed:
+      return "upload_text_track_failed";
     case ErrorCode::kInvalidArgument:
       return "invalidArgument";
     case ErrorCode::kAlreadyExists:
@@ -79,6 +89,16 @@ std::string_view defaultMessage(ErrorCode code) {
       return "There is no available server with the required tag.";
     case ErrorCode::kStoreUnavailable:
       return "The meeting store is unavailable.";
+    case ErrorCode::kNoRecordings:
+      return "No recording found";
+    case ErrorCode::kInvalidKind:
+      return "Invalid kind parameter, expected='subtitles|captions'";
+    case ErrorCode::kInvalidLang:
+      return "Malformed lang param";
+    case ErrorCode::kEmptyTextTrack:
+      return "Empty uploaded text track.";
+    case ErrorCode::kTextTrackFailed:
+      return "Text track upload failed.";
     case ErrorCode::kInvalidArgument:
       return "Invalid argument";
     case ErrorCode::kAlreadyExists:

@@ -26,6 +26,11 @@ enum class ErrorCode {
   kServerUnavailable,       // serverUnavailable (meeting's server offline/disabled)
   kServerTagUnavailable,    // serverTagUnavailable
   kStoreUnavailable,        // internalError (state store unreachable)
+  kNoRecordings,            // noRecordings (the text-track calls' unknown recording)
+  kInvalidKind,             // invalidKind (putRecordingTextTrack)
+  kInvalidLang,             // invalidLang (putRecordingTextTrack)
+  kEmptyTextTrack,          // empty_uploaded_text_track (putRecordingTextTrack)
+  kTextTrackFailed,         // upload_text_track_failed (putRecordingTextTrack)
   kInvalidArgument,         // admin: 400
   kAlreadyExists,           // admin: 409
   kUnauthorized,            // admin: 401

@@ -11,6 +11,15 @@ namespace {
 
 using nlohmann::json;
 
+json textTracksOf(const Recording& r) {
+  json tracks = json::array();
+  for (const auto& t : r.textTracks) {
+    tracks.push_back(
+        {{"kind", t.kind}, {"lang", t.lang}, {"label", t.label}, {"source", t.source}});
+  }
+  return tracks;
+}
+
 // The document of a recording as stored in `doc` (its own format: field names are ours).
 json documentOf(const Recording& r) {
   json formats = json::array();
@@ -42,7 +51,9 @@ json documentOf(const Recording& r) {
               {"raw_size", r.rawSize},
               {"metadata", metadata},
               {"formats", formats},
-              {"tenant", r.tenant}};
+              {"tenant", r.tenant},
+              {"protected", r.isProtected},
+              {"text_tracks", textTracksOf(r)}};
   if (r.participants) doc["participants"] = *r.participants;
   return doc;
 }
@@ -79,6 +90,11 @@ Recording recordingOf(const json& doc) {
     r.formats.push_back(std::move(format));
   }
   r.tenant = doc.value("tenant", "");
+  r.isProtected = doc.value("protected", false);
+  for (const auto& t : doc.value("text_tracks", json::array())) {
+    r.textTracks.push_back(TextTrack{t.value("kind", ""), t.value("lang", ""), t.value("label", ""),
+                                     t.value("source", "upload")});
+  }
   return r;
 }
 

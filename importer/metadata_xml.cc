@@ -139,6 +139,7 @@ Result<Recording> recordingFromMetadataXml(std::string_view xml, std::string_vie
     if (!n) return n.error();
     r.participants = static_cast<int>(*n);
   }
+  r.isProtected = textOf(recording.child("protected")) == "true";
   for (pugi::xml_node entry : meta.children()) {
     if (entry.type() != pugi::node_element) continue;
     r.setMeta(entry.name(), textOf(entry));
@@ -151,22 +152,23 @@ Result<Recording> recordingFromMetadataXml(std::string_view xml, std::string_vie
   return r;
 }
 
-Result<std::string> metadataXmlWithMeta(
-    std::string_view xml, const std::vector<std::pair<std::string, std::string>>& metadata) {
+Result<std::string> metadataXmlOf(std::string_view xml, const Recording& recording) {
   if (xmlNestingDepth(xml, kMaxDepth) > kMaxDepth) return refused("nested too deeply");
   pugi::xml_document doc;
   pugi::xml_parse_result parsed = doc.load_buffer(
       xml.data(), xml.size(), pugi::parse_default | pugi::parse_declaration, pugi::encoding_utf8);
   if (!parsed) return refused(std::string("not XML (") + parsed.description() + ")");
-  pugi::xml_node recording = doc.child("recording");
-  if (!recording) return refused("no <recording> element");
-  pugi::xml_node meta = recording.child("meta");
-  if (!meta) meta = recording.append_child("meta");
+  pugi::xml_node root = doc.child("recording");
+  if (!root) return refused("no <recording> element");
+  pugi::xml_node meta = root.child("meta");
+  if (!meta) meta = root.append_child("meta");
   while (pugi::xml_node child = meta.first_child()) meta.remove_child(child);
-  for (const auto& [key, value] : metadata) {
+  for (const auto& [key, value] : recording.metadata) {
     if (!isXmlElementName(key)) return refused("metadata key " + xmlSafeText(key) + " is no name");
     meta.append_child(key.c_str()).text().set(value.c_str());
   }
+  while (pugi::xml_node mark = root.child("protected")) root.remove_child(mark);
+  if (recording.isProtected) root.append_child("protected").text().set("true");
   std::ostringstream out;
   doc.save(out, "  ", pugi::format_default, pugi::encoding_utf8);
   return out.str();

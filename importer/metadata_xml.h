@@ -24,10 +24,10 @@ namespace sb {
 // <extensions><preview><images><image width height alt>url</image>).
 Result<Recording> recordingFromMetadataXml(std::string_view xml, std::string_view recordId = {});
 
-// `xml` (a metadata.xml) with its <meta> children replaced by `metadata`, in order, the rest
-// untouched: what BBB's updateRecordings does to the file. Refused as above when `xml` is not
-// one, or a key is no XML element name.
-Result<std::string> metadataXmlWithMeta(
-    std::string_view xml, const std::vector<std::pair<std::string, std::string>>& metadata);
+// `xml` (a metadata.xml) with its <meta> children replaced by `recording.metadata`, in order,
+// and Switchboard's <protected>true</protected> child of <recording> present exactly when
+// `recording.isProtected`, the rest untouched: what BBB's updateRecordings does to the file.
+// Refused as above when `xml` is not one, or a key is no XML element name.
+Result<std::string> metadataXmlOf(std::string_view xml, const Recording& recording);
 
 }  // namespace sb

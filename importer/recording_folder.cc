@@ -12,6 +12,8 @@
 #include <sstream>
 #include <system_error>
 
+#include <nlohmann/json.hpp>
+
 #include "importer/file_io.h"
 #include "importer/metadata_xml.h"
 
@@ -51,7 +53,7 @@ RecordingFolder::RecordingFolder(RecordingsConfig config) : config_(std::move(co
 Status RecordingFolder::prepare() const {
   for (const std::string& folder :
        {config_.spool(), failedFolder(), config_.work(), uploadFolder(), config_.published(),
-        config_.unpublished(), config_.deleted()}) {
+        config_.unpublished(), config_.deleted(), config_.captions()}) {
     std::error_code ec;
     fs::create_directories(folder, ec);
     if (ec) return ioFailure("cannot make the recordings folder " + folder, ec);
@@ -143,7 +145,7 @@ Status RecordingFolder::saveMetadata(const Recording& recording) {
     std::string path = folder + "/metadata.xml";
     auto text = readSmallFile(path, kMaxMetadataBytes);
     if (!text) return Error::of(text.error().code, path + ": " + text.error().message);
-    auto updated = metadataXmlWithMeta(*text, recording.metadata);
+    auto updated = metadataXmlOf(*text, recording);
     if (!updated) return updated.error();
     if (auto s = replaceFile(path, *updated); !s) return s;
   }
@@ -176,13 +178,81 @@ std::vector<Recording> RecordingFolder::scan(std::vector<std::string>& problems)
         Recording& kept = it->second;
         for (auto& f : read->formats) kept.formats.push_back(std::move(f));
         if (visibility(state) < visibility(kept.state)) kept.state = state;
+        kept.isProtected = kept.isProtected || read->isProtected;
       }
     }
   }
   std::vector<Recording> out;
   out.reserve(found.size());
-  for (auto& [id, r] : found) out.push_back(std::move(r));
+  for (auto& [id, r] : found) {
+    r.textTracks = readTextTracks(id);
+    out.push_back(std::move(r));
+  }
   return out;
+}
+
+std::string RecordingFolder::textTrackPath(const std::string& recordId,
+                                           const TextTrack& track) const {
+  return config_.captions() + "/" + recordId + "/" + track.fileName();
+}
+
+Status RecordingFolder::saveTextTrack(const Recording& recording, const TextTrack& track,
+                                      std::string_view vtt) {
+  std::lock_guard lock(mutex_);
+  const std::string folder = config_.captions() + "/" + recording.recordId;
+  std::error_code ec;
+  fs::create_directories(folder, ec);
+  if (ec) return ioFailure("cannot make " + folder, ec);
+  if (auto s = replaceFile(textTrackPath(recording.recordId, track), std::string(vtt)); !s) {
+    return s;
+  }
+  return saveTextTrackList(recording);
+}
+
+Status RecordingFolder::removeTextTrack(const Recording& recording, const TextTrack& track) {
+  std::lock_guard lock(mutex_);
+  const std::string path = textTrackPath(recording.recordId, track);
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return ioFailure("cannot remove " + path, errno);
+  }
+  return saveTextTrackList(recording);
+}
+
+Status RecordingFolder::saveTextTrackList(const Recording& recording) {
+  const std::string folder = config_.captions() + "/" + recording.recordId;
+  if (recording.textTracks.empty()) {
+    std::error_code ec;
+    fs::remove(folder + "/captions.json", ec);
+    fs::remove(folder, ec);  // only when empty
+    return Status::Ok();
+  }
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& t : recording.textTracks) {
+    list.push_back({{"kind", t.kind}, {"lang", t.lang}, {"label", t.label}, {"source", t.source}});
+  }
+  return replaceFile(folder + "/captions.json", list.dump(2) + "\n");
+}
+
+std::vector<TextTrack> RecordingFolder::readTextTracks(const std::string& recordId) const {
+  std::vector<TextTrack> tracks;
+  auto text = readSmallFile(config_.captions() + "/" + recordId + "/captions.json", 1 << 20);
+  if (!text) return tracks;
+  auto list = nlohmann::json::parse(*text, nullptr, false);
+  if (!list.is_array()) return tracks;
+  for (const auto& item : list) {
+    if (!item.is_object()) continue;
+    try {
+      TextTrack t;
+      t.kind = item.value("kind", "");
+      t.lang = item.value("lang", "");
+      t.label = item.value("label", t.lang);
+      t.source = item.value("source", "upload");
+      if (!t.kind.empty() && !t.lang.empty()) tracks.push_back(std::move(t));
+    } catch (const nlohmann::json::exception&) {
+      // a field of another type: not one of ours, skipped
+    }
+  }
+  return tracks;
 }
 
 }  // namespace sb

@@ -2,6 +2,7 @@
 //   <published>/<format>/<record_id>/…    served (nginx, or `serve` itself)
 //   <unpublished>/<format>/<record_id>/…  kept, never served
 //   <deleted>/<format>/<record_id>/…      kept until an operator removes them, never served
+//   <captions>/<record_id>/…              text tracks (<kind>_<lang>.vtt) and captions.json
 //   <work>/…                              staging of imports (same file system: moves rename)
 //   <spool>/<name>.tar                    archives waiting; <spool>/failed/ the failed ones
 // Every change is a rename(2), so a format's folder is always whole in exactly one place, even
@@ -41,6 +42,11 @@ class RecordingFolder : public RecordingFiles {
   // RecordingFiles.
   Status moveTo(const Recording& recording, RecordingState state) override;
   Status saveMetadata(const Recording& recording) override;
+  Status saveTextTrack(const Recording& recording, const TextTrack& track,
+                       std::string_view vtt) override;
+  Status removeTextTrack(const Recording& recording, const TextTrack& track) override;
+  // The file of `track` of `recordId` (whether or not it exists).
+  std::string textTrackPath(const std::string& recordId, const TextTrack& track) const;
 
   // Every recording in the state folders, read from their metadata.xml files: one per record
   // ID with its formats together, in the state of the folder it is in (a recording found in
@@ -49,6 +55,10 @@ class RecordingFolder : public RecordingFiles {
   std::vector<Recording> scan(std::vector<std::string>& problems) const;
 
  private:
+  // Writes the list of `recording`'s text tracks (captions.json; none: removed).
+  Status saveTextTrackList(const Recording& recording);
+  // The text tracks listed in the captions folder of `recordId` (none when there is no list).
+  std::vector<TextTrack> readTextTracks(const std::string& recordId) const;
   // Where `format` of `recordId` is now ("" when nowhere).
   std::string locate(const std::string& format, const std::string& recordId) const;
 

@@ -229,15 +229,16 @@ Result<ImportedArchive> RecordingImporter::importArchive(const std::string& arch
     if (!existing->empty()) before = existing->front();
     std::vector<std::string> formats;
     for (const auto& f : incoming.formats) formats.push_back(f.type);
-    Recording merged =
-        mergeImportedRecording(before, std::move(incoming), config.importUnpublished);
+    Recording merged = mergeImportedRecording(before, std::move(incoming), config.importUnpublished,
+                                              config.protection.enabled);
     for (const auto& format : formats) {
       std::string staged = staging.path() + "/" + format + "/" + merged.recordId;
       if (auto s = folder_.place(staged, format, merged.recordId, merged.state); !s)
         return s.error();
     }
-    // BBB's copy of the metadata is older than an updateRecordings here: the files follow.
-    if (before) {
+    // BBB's copy of the metadata is older than an updateRecordings here, and knows nothing of
+    // protection: the files follow.
+    if (before || merged.isProtected) {
       if (auto s = folder_.saveMetadata(merged); !s) return s.error();
     }
     if (auto s = store_.put(merged); !s) return s.error();

@@ -532,8 +532,16 @@ json recordingJson(const Recording& r) {
               {"end_time_ms", r.endTimeMs},
               {"size", r.size()},
               {"formats", formats},
-              {"metadata", metadata}};
+              {"metadata", metadata},
+              {"protected", r.isProtected}};
   if (r.participants) out["participants"] = *r.participants;
+  if (!r.textTracks.empty()) {
+    json tracks = json::array();
+    for (const auto& t : r.textTracks) {
+      tracks.push_back({{"kind", t.kind}, {"lang", t.lang}, {"label", t.label}});
+    }
+    out["text_tracks"] = tracks;
+  }
   return out;
 }
 

@@ -10,7 +10,9 @@
 #include <optional>
 #include <set>
 
+#include "core/clock.h"
 #include "router/content_encoding.h"
+#include "router/multipart.h"
 #include "router/owed_reply.h"
 #include "router/xml_render.h"
 
@@ -57,9 +59,11 @@ HttpResponse xmlResponse(std::string body) {
 }
 
 BbbApi::BbbApi(MeetingRouter& router, const ApiConfig& config, WorkerPool& workers,
-               RecordingLibrary* recordings)
+               RecordingCalls recordings)
     : router_(router),
-      recordings_(config.recordingDisabled ? nullptr : recordings),
+      recordings_(config.recordingDisabled ? nullptr : recordings.library),
+      protection_(recordings.protection),
+      textTracks_(config.recordingDisabled ? nullptr : recordings.textTracks),
       config_(config),
       workers_(workers),
       verifier_(config.secrets, config.checksumAlgorithms),
@@ -86,8 +90,11 @@ Result<ApiRequest> BbbApi::admit(const HttpRequest& request, const Call& spec) c
   std::string media = lowerMediaType(request.contentType);
   bool xmlBody = false;
   bool formBody = false;
+  bool multipartBody = false;
   if (post && !request.body.empty()) {
-    if (spec.body == Call::Body::kXml) {
+    if (spec.body == Call::Body::kMultipart && multipartBoundary(request.contentType)) {
+      multipartBody = true;
+    } else if (spec.body == Call::Body::kXml) {
       if (!isXml(media)) return Error::of(ErrorCode::kUnsupportedContentType);
       xmlBody = true;
     } else if (spec.body == Call::Body::kXmlOrForm && isXml(media)) {
@@ -130,6 +137,9 @@ Result<ApiRequest> BbbApi::admit(const HttpRequest& request, const Call& spec) c
   if (xmlBody) {
     api.body = request.body;
     api.contentType = "application/xml";
+  } else if (multipartBody) {
+    api.body = request.body;
+    api.contentType = request.contentType;
   }
   return api;
 }
@@ -159,21 +169,27 @@ void BbbApi::handle(const HttpRequest& request, const std::string& call, const R
     return;
   }
   if (call == "getRecordings" && !recordings_) {  // RECORDING_DISABLED: Scalelite's answer
-    reply(noted(xmlResponse(renderRecordings({}, "", false)), call, "SUCCESS(disabled)"));
+    reply(noted(xmlResponse(renderRecordings({}, {}, false)), call, "SUCCESS(disabled)"));
     return;
   }
   auto api = admit(request, *spec);
   if (!api) {
-    reply(noted(errorResponse(api.error()), call, ""));
+    reply(noted(spec->answer == Call::Answer::kJson ? jsonErrorResponse(api.error())
+                                                    : errorResponse(api.error()),
+                call, ""));
     return;
   }
-  CallContext context{.acceptsGzip = acceptsGzip(request.acceptEncoding)};
+  CallContext context;
+  context.acceptsGzip = acceptsGzip(request.acceptEncoding);
+  context.origin = publicOrigin(request, config_.urlHost);
   // Owed: whatever happens to the task that holds it (an exception in a use-case, a store or
   // the BBB client), the client gets one answer, BBB's FAILED envelope at worst.
   const Reply owed =
-      owedReply(reply, [call, meetingId = std::string(api->params.get("meetingID").value_or(""))] {
-        HttpResponse r = errorResponse(
-            Error::of(ErrorCode::kInternalError, "The router could not complete this call."));
+      owedReply(reply, [call, json = spec->answer == Call::Answer::kJson,
+                        meetingId = std::string(api->params.get("meetingID").value_or(""))] {
+        const Error failed =
+            Error::of(ErrorCode::kInternalError, "The router could not complete this call.");
+        HttpResponse r = json ? jsonErrorResponse(failed) : errorResponse(failed);
         r.access.call = call;
         r.access.meetingId = meetingId;
         r.access.result = "internalError(exception)";
@@ -265,6 +281,26 @@ HttpResponse errorResponse(const Error& error) {
   return r;
 }
 
+HttpResponse jsonResponse(const nlohmann::json& response) {
+  HttpResponse r;
+  r.contentType = "application/json";
+  r.body = nlohmann::json{{"response", response}}.dump(-1, ' ', false,
+                                                       nlohmann::json::error_handler_t::replace);
+  return r;
+}
+
+HttpResponse jsonErrorResponse(const Error& error) {
+  const std::string key(messageKey(error.code));
+  HttpResponse r =
+      jsonResponse({{"returncode", "FAILED"},
+                    {"messageKey", key},
+                    {"message", error.message.empty() ? std::string(defaultMessage(error.code))
+                                                      : error.message}});
+  r.access.result = key;
+  r.access.storeError = error.code == ErrorCode::kStoreUnavailable;
+  return r;
+}
+
 namespace {
 
 // `r` with its access note: call, meeting, server, result (an empty result keeps r's).
@@ -296,18 +332,29 @@ const BbbApi::Call* BbbApi::findCall(std::string_view name) {
   // The BBB API calls Switchboard answers: methods, body rules and handler of each. A call not in
   // this table answers unsupportedRequest before its checksum is looked at, as BBB does.
   static const Call kCalls[] = {
-      {"create", true, true, Call::Body::kXmlOrForm, &BbbApi::create},
-      {"join", true, false, Call::Body::kForm, &BbbApi::join},
-      {"end", true, true, Call::Body::kForm, &BbbApi::end},
-      {"isMeetingRunning", true, true, Call::Body::kForm, &BbbApi::isMeetingRunning},
-      {"getMeetingInfo", true, true, Call::Body::kForm, &BbbApi::getMeetingInfo},
-      {"getMeetings", true, true, Call::Body::kForm, &BbbApi::getMeetings},
-      {"insertDocument", false, true, Call::Body::kXml, &BbbApi::insertDocument},
-      {"sendChatMessage", true, true, Call::Body::kForm, &BbbApi::sendChatMessage},
-      {"getRecordings", true, false, Call::Body::kForm, &BbbApi::getRecordings},
-      {"publishRecordings", true, false, Call::Body::kForm, &BbbApi::publishRecordings},
-      {"updateRecordings", true, true, Call::Body::kForm, &BbbApi::updateRecordings},
-      {"deleteRecordings", true, false, Call::Body::kForm, &BbbApi::deleteRecordings},
+      {"create", true, true, Call::Body::kXmlOrForm, Call::Answer::kXml, &BbbApi::create},
+      {"join", true, false, Call::Body::kForm, Call::Answer::kXml, &BbbApi::join},
+      {"end", true, true, Call::Body::kForm, Call::Answer::kXml, &BbbApi::end},
+      {"isMeetingRunning", true, true, Call::Body::kForm, Call::Answer::kXml,
+       &BbbApi::isMeetingRunning},
+      {"getMeetingInfo", true, true, Call::Body::kForm, Call::Answer::kXml,
+       &BbbApi::getMeetingInfo},
+      {"getMeetings", true, true, Call::Body::kForm, Call::Answer::kXml, &BbbApi::getMeetings},
+      {"insertDocument", false, true, Call::Body::kXml, Call::Answer::kXml,
+       &BbbApi::insertDocument},
+      {"sendChatMessage", true, true, Call::Body::kForm, Call::Answer::kXml,
+       &BbbApi::sendChatMessage},
+      {"getRecordings", true, false, Call::Body::kForm, Call::Answer::kXml, &BbbApi::getRecordings},
+      {"publishRecordings", true, false, Call::Body::kForm, Call::Answer::kXml,
+       &BbbApi::publishRecordings},
+      {"updateRecordings", true, true, Call::Body::kForm, Call::Answer::kXml,
+       &BbbApi::updateRecordings},
+      {"deleteRecordings", true, false, Call::Body::kForm, Call::Answer::kXml,
+       &BbbApi::deleteRecordings},
+      {"getRecordingTextTracks", true, true, Call::Body::kForm, Call::Answer::kJson,
+       &BbbApi::getRecordingTextTracks},
+      {"putRecordingTextTrack", false, true, Call::Body::kMultipart, Call::Answer::kJson,
+       &BbbApi::putRecordingTextTrack},
   };
   for (const auto& call : kCalls) {
     if (call.name == name) return &call;
@@ -384,15 +431,19 @@ const Error kRecordingsNotFound = Error::of(ErrorCode::kNotFound, "We could not 
 
 }  // namespace
 
-void BbbApi::getRecordings(ApiRequest api, const CallContext&, const Reply& reply) {
-  onWorker(std::move(api), reply, [this](const ApiRequest& a) {
+void BbbApi::getRecordings(ApiRequest api, const CallContext& context, const Reply& reply) {
+  onWorker(std::move(api), reply, [this, origin = context.origin](const ApiRequest& a) {
     if (config_.recordingsApiFiltered && !a.params.has("recordID") && !a.params.has("meetingID")) {
       return recordingsFailed(a, Error::of(ErrorCode::kMissingParameters));
     }
     auto page = recordings_->getRecordings(a.params);
     if (!page) return recordingsFailed(a, page.error());
     bool paged = a.params.has("offset") || a.params.has("limit");
-    return notedFor(xmlResponse(renderRecordings(*page, config_.urlHost, paged)), a,
+    PlaybackLinks links;
+    links.origin = origin;
+    links.protection = protection_;
+    links.nowMs = SystemClock().nowMs();
+    return notedFor(xmlResponse(renderRecordings(*page, links, paged)), a,
                     page->recordings.empty() ? "SUCCESS(noRecordings)" : "SUCCESS", "");
   });
 }
@@ -411,6 +462,12 @@ void BbbApi::updateRecordings(ApiRequest api, const CallContext&, const Reply& r
     if (!recordings_) return recordingsFailed(a, kRecordingsNotFound);
     auto updated = recordings_->update(a.params);
     if (!updated) return recordingsFailed(a, updated.error());
+    if (protection_ && a.params.has("protect")) {
+      // This router's answer about their files changes at once (others' within seconds).
+      if (auto ids = RecordingLibrary::recordIds(a.params)) {
+        for (const auto& id : *ids) protection_->forget(id);
+      }
+    }
     return notedFor(xmlResponse(renderRecordingsChange("updated", *updated)), a, "SUCCESS", "");
   });
 }
@@ -422,6 +479,60 @@ void BbbApi::deleteRecordings(ApiRequest api, const CallContext&, const Reply& r
       return recordingsFailed(a, removed.error());
     }
     return notedFor(xmlResponse(renderRecordingsChange("deleted", true)), a, "SUCCESS", "");
+  });
+}
+
+namespace {
+
+HttpResponse textTracksFailed(const ApiRequest& a, const Error& error) {
+  return notedFor(jsonErrorResponse(error), a, "", "");
+}
+
+const Error kNoTextTracks = Error::of(ErrorCode::kNoRecordings, "No recording found");
+
+}  // namespace
+
+void BbbApi::getRecordingTextTracks(ApiRequest api, const CallContext& context,
+                                    const Reply& reply) {
+  onWorker(std::move(api), reply, [this, origin = context.origin](const ApiRequest& a) {
+    if (!textTracks_) return textTracksFailed(a, kNoTextTracks);
+    auto tracks = textTracks_->list(a.params);
+    if (!tracks) return textTracksFailed(a, tracks.error());
+    const std::string recordId(a.params.get("recordID").value_or(""));
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& t : *tracks) {
+      list.push_back({{"href", origin + "/captions/" + recordId + "/" + t.fileName()},
+                      {"kind", t.kind},
+                      {"label", t.label},
+                      {"lang", t.lang},
+                      {"source", t.source}});
+    }
+    return notedFor(jsonResponse({{"returncode", "SUCCESS"}, {"tracks", list}}), a, "SUCCESS", "");
+  });
+}
+
+void BbbApi::putRecordingTextTrack(ApiRequest api, const CallContext&, const Reply& reply) {
+  onWorker(std::move(api), reply, [this](const ApiRequest& a) {
+    if (!textTracks_) return textTracksFailed(a, kNoTextTracks);
+    std::optional<std::string_view> file;
+    if (!a.body.empty()) {
+      auto boundary = multipartBoundary(a.contentType);
+      auto parts = boundary ? parseMultipart(a.body, *boundary) : std::nullopt;
+      if (!parts) {
+        return textTracksFailed(a, Error::of(ErrorCode::kTextTrackFailed,
+                                             "The body is not a whole multipart/form-data one."));
+      }
+      for (const auto& part : *parts) {
+        if (part.name == "file") file = part.data;
+      }
+    }
+    auto recordId = textTracks_->put(a.params, file);
+    if (!recordId) return textTracksFailed(a, recordId.error());
+    return notedFor(jsonResponse({{"messageKey", "upload_text_track_success"},
+                                  {"message", "Text track uploaded successfully"},
+                                  {"recordId", *recordId},
+                                  {"returncode", "SUCCESS"}}),
+                    a, "SUCCESS", "");
   });
 }
 

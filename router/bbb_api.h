@@ -12,15 +12,26 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 #include "core/checksum.h"
 #include "core/config.h"
 #include "core/meeting_router.h"
 #include "core/recordings/recording_library.h"
+#include "core/recordings/recording_protection.h"
+#include "core/recordings/text_tracks.h"
 #include "router/http_types.h"
 #include "router/join_cache_refresher.h"
 #include "router/worker_pool.h"
 
 namespace sb {
+
+// What answers the recordings calls (any may be null: RECORDING_DISABLED, no protection).
+struct RecordingCalls {
+  RecordingLibrary* library = nullptr;
+  RecordingProtection* protection = nullptr;
+  TextTracks* textTracks = nullptr;
+};
 
 class BbbApi {
  public:
@@ -30,9 +41,9 @@ class BbbApi {
   using ListingTurns = std::counting_semaphore<1024>;
 
   // Sets `router`'s listing renderer to getMeetings' envelope (before any request is served).
-  // `recordings` answers the recordings calls (nullptr: as with RECORDING_DISABLED).
+  // `recordings` answers the recordings calls (none: as with RECORDING_DISABLED).
   BbbApi(MeetingRouter& router, const ApiConfig& config, WorkerPool& workers,
-         RecordingLibrary* recordings = nullptr);
+         RecordingCalls recordings = {});
 
   // `call` is the path after "/bigbluebutton/api/" ("" for the API root).
   void handle(const HttpRequest& request, const std::string& call, const Reply& reply);
@@ -45,18 +56,23 @@ class BbbApi {
   // What a handler knows of its request besides the decoded call.
   struct CallContext {
     bool acceptsGzip = false;
+    std::string origin;  // publicOrigin(): where playback URLs point
   };
   // A call's handler: answers on the calling (reactor) thread when it needs no I/O, else on the
   // worker pool. `reply` is owed: called exactly once.
   using Handler = void (BbbApi::*)(ApiRequest, const CallContext&, const Reply&);
   // One row of the table of BBB API calls (findCall).
   struct Call {
-    // What a POST body may be: a form (or nothing), or XML (slides), or XML only.
-    enum class Body { kForm, kXmlOrForm, kXml };
+    // What a POST body may be: a form (or nothing), or XML (slides), or XML only, or a
+    // multipart/form-data file (its checksum is the URL's only).
+    enum class Body { kForm, kXmlOrForm, kXml, kMultipart };
+    // How the call answers, errors included: BBB's XML, or JSON (the text-track calls).
+    enum class Answer { kXml, kJson };
     std::string_view name;
     bool get;   // GET (and HEAD) allowed
     bool post;  // POST allowed
     Body body;
+    Answer answer;
     Handler handler;
   };
   // The call named `name`, nullptr when Switchboard does not answer it.
@@ -80,6 +96,8 @@ class BbbApi {
   void publishRecordings(ApiRequest api, const CallContext& context, const Reply& reply);
   void updateRecordings(ApiRequest api, const CallContext& context, const Reply& reply);
   void deleteRecordings(ApiRequest api, const CallContext& context, const Reply& reply);
+  void getRecordingTextTracks(ApiRequest api, const CallContext& context, const Reply& reply);
+  void putRecordingTextTrack(ApiRequest api, const CallContext& context, const Reply& reply);
 
   // getMeetings' answer, gzip-compressed when the client accepts it and it is large enough to
   // gain (a pool's listing is megabytes of XML; Pistache holds each answer in memory until sent).
@@ -90,6 +108,8 @@ class BbbApi {
 
   MeetingRouter& router_;
   RecordingLibrary* recordings_;
+  RecordingProtection* protection_;
+  TextTracks* textTracks_;
   const ApiConfig& config_;
   WorkerPool& workers_;
   ChecksumVerifier verifier_;
@@ -107,5 +127,8 @@ class BbbApi {
 HttpResponse xmlResponse(std::string body);
 // BBB's FAILED envelope; the access note's result is the messageKey.
 HttpResponse errorResponse(const Error& error);
+// The JSON answers of the text-track calls: {"response": response}, and their FAILED one.
+HttpResponse jsonResponse(const nlohmann::json& response);
+HttpResponse jsonErrorResponse(const Error& error);
 
 }  // namespace sb

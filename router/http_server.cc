@@ -375,8 +375,9 @@ class Front : public Http::Handler {
  public:
   HTTP_PROTOTYPE(Front)
   Front(std::shared_ptr<const RouterHandlers> handlers, RequestLimits limits, size_t maxBodyBytes,
-        size_t maxConnections, std::shared_ptr<std::atomic<size_t>> open)
+        size_t maxConnections, std::shared_ptr<std::atomic<size_t>> open, bool tls)
       : handlers_(std::move(handlers)),
+        tls_(tls),
         limits_(limits),
         maxBodyBytes_(maxBodyBytes),
         maxConnections_(maxConnections),
@@ -385,6 +386,7 @@ class Front : public Http::Handler {
   Front(const Front& other)
       : Http::Handler(other),
         handlers_(other.handlers_),
+        tls_(other.tls_),
         limits_(other.limits_),
         maxBodyBytes_(other.maxBodyBytes_),
         maxConnections_(other.maxConnections_),
@@ -503,6 +505,11 @@ class Front : public Http::Handler {
       req.body = std::move(request_.body);
       req.bodyFile = std::move(request_.bodyFile);
       req.range = std::move(request_.range);
+      req.tls = tls_;
+      req.host = std::move(request_.host);
+      req.forwardedProto = std::move(request_.forwardedProto);
+      req.cookie = std::move(request_.cookie);
+      req.originalUri = std::move(request_.originalUri);
       req.contentType = std::move(request_.contentType);
       req.authorization = std::move(request_.authorization);
       req.acceptEncoding = std::move(request_.acceptEncoding);
@@ -526,6 +533,7 @@ class Front : public Http::Handler {
   }
 
   std::shared_ptr<const RouterHandlers> handlers_;
+  bool tls_;  // served over HTTPS
   RequestLimits limits_;
   size_t maxBodyBytes_;
   size_t maxConnections_;
@@ -637,9 +645,9 @@ Status HttpServer::start() {
     RequestLimits limits;
     limits.maxHeadBytes = impl_->config.maxRequestBytes;
     size_t maxConnections = connectionBound();
-    impl_->endpoint->setHandler(Http::make_handler<Front>(impl_->handlers, limits,
-                                                          impl_->config.maxRequestBytes,
-                                                          maxConnections, impl_->openConnections));
+    impl_->endpoint->setHandler(
+        Http::make_handler<Front>(impl_->handlers, limits, impl_->config.maxRequestBytes,
+                                  maxConnections, impl_->openConnections, impl_->config.tls()));
     impl_->endpoint->serveThreaded();
   } catch (const std::exception& e) {
     impl_->endpoint.reset();

@@ -25,6 +25,13 @@ struct HttpRequest {
   // the file and removes or moves it.
   std::string bodyFile;
   std::string range;  // the Range header ("bytes=0-99"), "" when absent
+  // The host the client asked for (X-Forwarded-Host, else Host) and X-Forwarded-Proto: for URLs
+  // in answers only. The Cookie header(s), and nginx's X-Original-URI of an auth_request.
+  std::string host;
+  std::string forwardedProto;
+  std::string cookie;
+  std::string originalUri;
+  bool tls = false;  // it came over HTTPS (to this process)
 };
 
 // A file, or a byte range of it, sent as an answer's body: read in pieces as it goes out, never
@@ -93,5 +100,23 @@ inline HttpResponse noted(HttpResponse r, std::string call, std::string result,
 
 // Called exactly once per request, from any thread.
 using Reply = std::function<void(HttpResponse)>;
+
+// Whether the client reached the public side over HTTPS: this process's TLS, or a proxy's
+// X-Forwarded-Proto.
+inline bool viaHttps(const HttpRequest& r) { return r.tls || r.forwardedProto == "https"; }
+
+// The origin URLs in answers point at: https://<urlHost> when configured (URL_HOST), else the
+// host the client asked for with its scheme ("http://localhost:8090"); "" when the request named
+// no usable host (letters, digits, ".-:[]" only).
+inline std::string publicOrigin(const HttpRequest& r, const std::string& urlHost) {
+  if (!urlHost.empty()) return "https://" + urlHost;
+  if (r.host.empty()) return "";
+  for (char c : r.host) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
+    if (!ok) return "";
+  }
+  return (viaHttps(r) ? "https://" : "http://") + r.host;
+}
 
 }  // namespace sb

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <climits>
@@ -12,6 +13,7 @@
 #include <memory>
 #include <optional>
 
+#include "core/clock.h"
 #include "core/query_string.h"
 
 namespace sb {
@@ -116,6 +118,8 @@ int openUnder(const std::string& base, std::string path, struct stat& st) {
   return -1;
 }
 
+constexpr std::string_view kAccessPath = "/switchboard/playback-access";
+
 HttpResponse notFound() { return noted(textResponse(404, "Not found\n"), "playback", "404"); }
 
 // The answer of a file: whole, or the range the request asks for.
@@ -191,48 +195,153 @@ bool PlaybackFiles::isFormat(const std::string& name) const {
 }
 
 bool PlaybackFiles::handle(const HttpRequest& request, const Reply& reply) const {
+  if (request.path == kAccessPath) {
+    reply(access(request));
+    return true;
+  }
   auto parts = segmentsOf(request.path);
   if (!parts || parts->empty()) return false;
-  const bool player = (*parts)[0] == "playback";
-  if (!player && !isFormat((*parts)[0])) return false;
+  const std::string& first = (*parts)[0];
+  if (first != "recording" && first != "captions" && first != "playback" && !isFormat(first)) {
+    return false;
+  }
   if (request.method != "GET" && request.method != "HEAD") {
     reply(noted(textResponse(405, "Use GET\n"), "playback", "405"));
     return true;
   }
+  if (!workers_) {
+    reply(answer(request, *parts));
+    return true;
+  }
+  // Store lookups and disk: never on the reactor thread that called.
+  workers_->post(
+      [this, request, parts = std::move(*parts), reply] { reply(answer(request, parts)); });
+  return true;
+}
+
+HttpResponse PlaybackFiles::answer(const HttpRequest& request,
+                                   const std::vector<std::string>& parts) const {
+  if (parts[0] == "recording") {
+    if (parts.size() != 3) return notFound();
+    return play(request, parts[1], parts[2]);
+  }
+  if (parts[0] == "captions") {
+    if (parts.size() != 3) return notFound();
+    return textTrack(request, parts[1], parts[2]);
+  }
+  return serveFile(request, parts);
+}
+
+HttpResponse PlaybackFiles::textTrack(const HttpRequest& request, const std::string& recordId,
+                                      const std::string& file) const {
+  if (!library_ || config_.captionsDir.empty() || !file.ends_with(".vtt")) return notFound();
+  auto found = library_->find(recordId);
+  if (!found) {
+    return noted(textResponse(503, "Recordings cannot be read now; try again\n"), "playback",
+                 "503");
+  }
+  // A protected recording's tracks are not served: no cookie of its formats reaches this path.
+  if (!*found || !(*found)->published() ||
+      (protection_ && protection_->enabled() && (*found)->isProtected)) {
+    return notFound();
+  }
+  struct stat st {};
+  int fd = openUnder(config_.captionsDir, config_.captionsDir + "/" + recordId + "/" + file, st);
+  if (fd < 0) return notFound();
+  return fileAnswer(fd, st, file, request.range, false);
+}
+
+std::optional<std::pair<std::string, std::string>> PlaybackFiles::recordingOf(
+    const std::vector<std::string>& parts) const {
+  const size_t first = parts[0] == "playback" ? 1 : 0;
+  if (parts.size() < first + 3 || !isFormat(parts[first])) return std::nullopt;
+  return std::pair{parts[first], parts[first + 1]};
+}
+
+bool PlaybackFiles::mayServe(const HttpRequest& request,
+                             const std::vector<std::string>& parts) const {
+  if (!protection_ || !protection_->enabled()) return true;
+  auto recording = recordingOf(parts);
+  if (!recording) return true;
+  return protection_->mayServe(recording->second, recording->first, request.cookie,
+                               SystemClock().nowMs());
+}
+
+HttpResponse PlaybackFiles::serveFile(const HttpRequest& request,
+                                      const std::vector<std::string>& parts) const {
   struct stat st {};
   int fd = -1;
   std::string name;
   bool attachment = false;
-  if (player) {
+  if (parts[0] == "playback") {
     // /playback/<format>/<version>/…: BBB's player, its index.html for a recording's path.
-    if (parts->size() >= 3 && !config_.playerDir.empty()) {
-      const std::string version =
-          config_.playerDir + "/playback/" + (*parts)[1] + "/" + (*parts)[2];
+    if (parts.size() >= 3 && !config_.playerDir.empty()) {
+      const std::string version = config_.playerDir + "/playback/" + parts[1] + "/" + parts[2];
       struct stat dir {};
       if (::stat(version.c_str(), &dir) == 0 && S_ISDIR(dir.st_mode)) {
-        fd = openUnder(config_.playerDir, joined(config_.playerDir, *parts, 0), st);
+        fd = openUnder(config_.playerDir, joined(config_.playerDir, parts, 0), st);
         if (fd < 0) fd = openUnder(config_.playerDir, version + "/index.html", st);
-        name =
-            fd >= 0 && parts->back().find('.') != std::string::npos ? parts->back() : "index.html";
+        name = fd >= 0 && parts.back().find('.') != std::string::npos ? parts.back() : "index.html";
       }
     }
     // /playback/<format>/<record_id>/…: a format with its own page (video).
-    if (fd < 0 && parts->size() >= 3 && isFormat((*parts)[1])) {
-      std::vector<std::string> rest(parts->begin() + 1, parts->end());
+    if (fd < 0 && parts.size() >= 3 && isFormat(parts[1])) {
+      if (!mayServe(request, parts)) return notFound();
+      std::vector<std::string> rest(parts.begin() + 1, parts.end());
       fd = openUnder(config_.publishedDir, joined(config_.publishedDir, rest, 0), st);
       name = rest.back().empty() ? "index.html" : rest.back();
     }
-  } else if (parts->size() >= 3) {
-    fd = openUnder(config_.publishedDir, joined(config_.publishedDir, *parts, 0), st);
-    name = parts->back().empty() ? "index.html" : parts->back();
-    attachment = !shownInPlace((*parts)[0]);
+  } else if (parts.size() >= 3) {
+    if (!mayServe(request, parts)) return notFound();
+    fd = openUnder(config_.publishedDir, joined(config_.publishedDir, parts, 0), st);
+    name = parts.back().empty() ? "index.html" : parts.back();
+    attachment = !shownInPlace(parts[0]);
   }
-  if (fd < 0) {
-    reply(notFound());
-    return true;
+  if (fd < 0) return notFound();
+  return fileAnswer(fd, st, name, request.range, attachment);
+}
+
+HttpResponse PlaybackFiles::play(const HttpRequest& request, const std::string& recordId,
+                                 const std::string& format) const {
+  if (!library_) return notFound();
+  auto found = library_->find(recordId);
+  if (!found) {
+    return noted(textResponse(503, "Recordings cannot be read now; try again\n"), "playback",
+                 "503");
   }
-  reply(fileAnswer(fd, st, name, request.range, attachment));
-  return true;
+  if (!*found || !(*found)->published()) return notFound();
+  const Recording& recording = **found;
+  auto f = std::find_if(recording.formats.begin(), recording.formats.end(),
+                        [&](const PlaybackFormat& p) { return p.type == format; });
+  if (f == recording.formats.end()) return notFound();
+  HttpResponse r = textResponse(307, "");
+  // Sent as file answers are (an empty one): with its own headers, Set-Cookie twice included.
+  r.file = std::make_shared<FileBody>(-1, 0, 0);
+  if (protection_ && protection_->enabled() && recording.isProtected) {
+    auto query = QueryString::parse(request.rawQuery);
+    std::string token = query ? std::string(query->get("token").value_or("")) : "";
+    const int64_t now = SystemClock().nowMs();
+    if (!protection_->redeemLink(token, recordId, format, now)) return notFound();
+    for (auto& cookie : protection_->cookiesFor(recordId, format, now, viaHttps(request))) {
+      r.headers.emplace_back("Set-Cookie", std::move(cookie.header));
+    }
+    r.headers.emplace_back("Cache-Control", "no-store");
+  }
+  // The player on this host: the stored URL's path (the recording server's host is not public).
+  const size_t scheme = f->url.find("://");
+  const size_t path = scheme == std::string::npos ? 0 : f->url.find('/', scheme + 3);
+  r.headers.emplace_back("Location", path == std::string::npos ? "/" : f->url.substr(path));
+  return noted(std::move(r), "playback", "307");
+}
+
+HttpResponse PlaybackFiles::access(const HttpRequest& request) const {
+  std::string_view uri = request.originalUri;
+  uri = uri.substr(0, uri.find('?'));
+  auto parts = segmentsOf(uri);
+  HttpResponse allowed = textResponse(204, "");
+  if (!parts || parts->empty()) return noted(textResponse(403, ""), "playback-access", "403");
+  if (!mayServe(request, *parts)) return noted(textResponse(403, ""), "playback-access", "403");
+  return noted(std::move(allowed), "playback-access", "204");
 }
 
 }  // namespace sb

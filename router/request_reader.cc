@@ -278,6 +278,7 @@ RequestReader::Step RequestReader::parseHead(std::string_view head) {
   bool close = false;
   bool keepAlive = false;
   bool haveLength = false;
+  bool forwardedHost = false;
   size_t headers = 0;
   for (line = nextLine(); !line.empty(); line = nextLine()) {
     if (++headers > limits_.maxHeaders) return refuse(431, "Request header fields too large\n");
@@ -319,10 +320,23 @@ RequestReader::Step RequestReader::parseHead(std::string_view head) {
       appendListValue(current_.forwardedFor, value);
     } else if (equalsLower(name, "range")) {
       current_.range = std::string(value.substr(0, 256));
+    } else if (equalsLower(name, "host")) {
+      if (!forwardedHost) current_.host = std::string(value.substr(0, 256));
+    } else if (equalsLower(name, "x-forwarded-host")) {
+      forwardedHost = true;
+      current_.host = std::string(value.substr(0, std::min(value.find(','), size_t{256})));
+    } else if (equalsLower(name, "x-forwarded-proto")) {
+      current_.forwardedProto = std::string(value.substr(0, 16));
+    } else if (equalsLower(name, "cookie")) {
+      if (!current_.cookie.empty()) current_.cookie += "; ";
+      current_.cookie += value;
+    } else if (equalsLower(name, "x-original-uri")) {
+      current_.originalUri = std::string(value.substr(0, 4096));
     } else if (equalsLower(name, "expect")) {
       current_.expectsContinue = equalsLower(value, "100-continue");
     }
-    if (current_.acceptEncoding.size() + current_.forwardedFor.size() > limits_.maxHeadBytes) {
+    if (current_.acceptEncoding.size() + current_.forwardedFor.size() + current_.cookie.size() >
+        limits_.maxHeadBytes) {
       return refuse(431, "Request header fields too large\n");
     }
   }

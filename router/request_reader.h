@@ -37,6 +37,12 @@ struct RequestHead {
   std::string acceptEncoding;  // "" when absent
   std::string forwardedFor;    // X-Forwarded-For, "" when absent (trusted only behind a proxy)
   std::string range;           // Range ("bytes=0-99"), "" when absent (playback files)
+  // The public host the client asked for: X-Forwarded-Host (a proxy's) or else Host; "" when
+  // absent. And X-Forwarded-Proto as sent. Both for URLs in answers only, never for trust.
+  std::string host;
+  std::string forwardedProto;
+  std::string cookie;       // Cookie (several headers joined with "; "), "" when absent
+  std::string originalUri;  // X-Original-URI (nginx's auth_request), "" when absent
   size_t contentLength = 0;
   bool expectsContinue = false;  // "Expect: 100-continue" (HTTP/1.1): the client waits for it
   std::string body;

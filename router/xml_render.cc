@@ -93,34 +93,46 @@ std::string renderMeetings(std::string_view meetingsXml) {
 
 namespace {
 
-// `url` with its scheme and authority replaced by https://<host> ("" keeps it as it is).
-std::string onHost(const std::string& url, const std::string& host) {
-  if (host.empty()) return url;
+// `url` with its scheme and authority replaced by `origin` ("" keeps it as it is).
+std::string onOrigin(const std::string& url, const std::string& origin) {
+  if (origin.empty()) return url;
   size_t scheme = url.find("://");
   if (scheme == std::string::npos) return url;
   size_t path = url.find('/', scheme + 3);
-  return "https://" + host + (path == std::string::npos ? "" : url.substr(path));
+  return origin + (path == std::string::npos ? "" : url.substr(path));
 }
 
-void renderFormat(pugi::xml_node playback, const PlaybackFormat& f, const std::string& host) {
+void renderFormat(pugi::xml_node playback, const Recording& r, const PlaybackFormat& f,
+                  const PlaybackLinks& links, bool protectedLink) {
   pugi::xml_node format = playback.append_child("format");
   setText(format.append_child("type"), f.type);
-  setText(format.append_child("url"), onHost(f.url, host));
+  if (protectedLink) {
+    // On the recording server's origin only when the request named no host (HTTP/1.0).
+    const std::string origin = links.origin.empty()
+                                   ? f.url.substr(0, f.url.find('/', f.url.find("://") + 3))
+                                   : links.origin;
+    setText(format.append_child("url"),
+            origin + "/recording/" + r.recordId + "/" + f.type +
+                "?token=" + links.protection->linkToken(r.recordId, f.type, links.nowMs));
+  } else {
+    setText(format.append_child("url"), onOrigin(f.url, links.origin));
+  }
   format.append_child("processingTime").text().set(static_cast<long long>(f.processingTimeMs));
   format.append_child("length").text().set(static_cast<long long>(f.lengthMinutes));
   format.append_child("size").text().set(static_cast<long long>(f.size));
-  if (f.previews.empty()) return;
+  if (f.previews.empty() || protectedLink) return;
   pugi::xml_node images = format.append_child("preview").append_child("images");
   for (const auto& image : f.previews) {
     pugi::xml_node i = images.append_child("image");
     setText(i.append_attribute("alt"), image.alt);
     i.append_attribute("height").set_value(image.height);
     i.append_attribute("width").set_value(image.width);
-    setText(i, onHost(image.url, host));
+    setText(i, onOrigin(image.url, links.origin));
   }
 }
 
-void renderRecording(pugi::xml_node parent, const Recording& r, const std::string& host) {
+void renderRecording(pugi::xml_node parent, const Recording& r, const PlaybackLinks& links) {
+  const bool protection = links.protection && links.protection->enabled();
   pugi::xml_node x = parent.append_child("recording");
   setText(x.append_child("recordID"), r.recordId);
   setText(x.append_child("meetingID"), r.meetingId);
@@ -129,6 +141,7 @@ void renderRecording(pugi::xml_node parent, const Recording& r, const std::strin
   x.append_child("isBreakout").text().set(r.isBreakout ? "true" : "false");
   if (r.isBreakout) setText(x.append_child("parentMeetingId"), r.parentMeetingId);
   x.append_child("published").text().set(r.published() ? "true" : "false");
+  if (protection) x.append_child("protected").text().set(r.isProtected ? "true" : "false");
   x.append_child("state").text().set(std::string(recordingStateName(r.state)).c_str());
   x.append_child("startTime").text().set(static_cast<long long>(r.startTimeMs));
   x.append_child("endTime").text().set(static_cast<long long>(r.endTimeMs));
@@ -144,17 +157,17 @@ void renderRecording(pugi::xml_node parent, const Recording& r, const std::strin
   }
   x.append_child("size").text().set(static_cast<long long>(r.size()));
   pugi::xml_node playback = x.append_child("playback");
-  for (const auto& f : r.formats) renderFormat(playback, f, host);
+  for (const auto& f : r.formats) renderFormat(playback, r, f, links, protection && r.isProtected);
   x.append_child("data");
 }
 
 }  // namespace
 
-std::string renderRecordings(const RecordingPage& page, const std::string& urlHost, bool paged) {
+std::string renderRecordings(const RecordingPage& page, const PlaybackLinks& links, bool paged) {
   pugi::xml_document doc;
   pugi::xml_node r = response(doc, "SUCCESS");
   pugi::xml_node recordings = r.append_child("recordings");
-  for (const auto& recording : page.recordings) renderRecording(recordings, recording, urlHost);
+  for (const auto& recording : page.recordings) renderRecording(recordings, recording, links);
   if (paged)
     r.append_child("totalElements").text().set(static_cast<unsigned long long>(page.total));
   if (page.recordings.empty()) {

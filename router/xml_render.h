@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/recordings/recording_protection.h"
 #include "core/recordings/recording_store.h"
 
 namespace sb {
@@ -21,10 +22,21 @@ std::string renderNotRunning();
 // getMeetings: the <meeting> elements of every server (concatenated, as the poller printed them
 // from parsed answers: well-formed by construction) in BBB's envelope; noMeetings when empty.
 std::string renderMeetings(std::string_view meetingsXml);
+// How getRecordings shows playback URLs.
+struct PlaybackLinks {
+  // Replaces the origin of playback and preview URLs ("https://lb.example.org"; "" keeps the
+  // URLs as the recording server wrote them).
+  std::string origin;
+  // When set and enabled: every recording shows <protected>, and a protected one's playback URL
+  // is a one-time link <origin>/recording/<record_id>/<format>?token=… without previews
+  // (Scalelite's shape).
+  const RecordingProtection* protection = nullptr;
+  int64_t nowMs = 0;
+};
+
 // getRecordings, element for element as BBB 3.0 writes it; noRecordings when the page is empty.
-// `urlHost` ("" = as stored) replaces the origin of playback and preview URLs with
-// https://<urlHost>. `paged`: the request asked for offset or limit (then <totalElements>).
-std::string renderRecordings(const RecordingPage& page, const std::string& urlHost, bool paged);
+// `paged`: the request asked for offset or limit (then <totalElements>).
+std::string renderRecordings(const RecordingPage& page, const PlaybackLinks& links, bool paged);
 // publishRecordings / updateRecordings / deleteRecordings: SUCCESS and <name>value</name>.
 std::string renderRecordingsChange(const char* name, bool value);
 

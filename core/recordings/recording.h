@@ -37,6 +37,17 @@ struct PlaybackFormat {
   std::vector<RecordingImage> previews;
 };
 
+// A caption or subtitle file of a recording (putRecordingTextTrack), kept as WebVTT beside the
+// recording's files (RecordingFiles) and listed by getRecordingTextTracks.
+struct TextTrack {
+  std::string kind;   // "subtitles" or "captions"
+  std::string lang;   // BCP 47, e.g. "en-US"
+  std::string label;  // what the player shows ("English")
+  std::string source = "upload";
+  // "<kind>_<lang>.vtt", as BBB names the file.
+  std::string fileName() const { return kind + "_" + lang + ".vtt"; }
+};
+
 struct Recording {
   std::string recordId;           // "<internal meeting id>", e.g. "<sha1>-<ms>"
   std::string meetingId;          // the frontend's meetingID
@@ -54,6 +65,10 @@ struct Recording {
   std::vector<std::pair<std::string, std::string>> metadata;
   std::vector<PlaybackFormat> formats;
   std::string tenant;  // empty until tenants exist (issue 20)
+  // Protected (Greenlight's `protect`): its playback links work once and its files need the
+  // cookie of such a link (core/recordings/recording_protection.h).
+  bool isProtected = false;
+  std::vector<TextTrack> textTracks;  // one per kind and language
 
   bool published() const { return state == RecordingState::kPublished; }
   // The value of metadata `key`, nullopt when absent.

@@ -3,6 +3,8 @@
 // what is served (the published folder) is exactly what the store says is published.
 #pragma once
 
+#include <string_view>
+
 #include "core/recordings/recording.h"
 #include "core/result.h"
 
@@ -19,6 +21,12 @@ class RecordingFiles {
   // Writes `recording`'s metadata (updateRecordings) into its files, as BBB does, so that the
   // change survives a re-import and a rebuild of the index from the folder.
   virtual Status saveMetadata(const Recording& recording) = 0;
+  // Keeps `vtt` as the file of `track` of `recording` (replacing an earlier one), with the list
+  // of the recording's tracks (`recording.textTracks`, already changed) beside it.
+  virtual Status saveTextTrack(const Recording& recording, const TextTrack& track,
+                               std::string_view vtt) = 0;
+  // Removes the file of `track`; the list follows `recording.textTracks` (already changed).
+  virtual Status removeTextTrack(const Recording& recording, const TextTrack& track) = 0;
 };
 
 }  // namespace sb

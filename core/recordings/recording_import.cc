@@ -14,13 +14,16 @@ bool settled(RecordingState s) {
 }  // namespace
 
 Recording mergeImportedRecording(const std::optional<Recording>& existing, Recording incoming,
-                                 bool importUnpublished) {
+                                 bool importUnpublished, bool protectNew) {
   // BBB hands over published formats; processing states mean "done" once they arrive here.
   if (!settled(incoming.state)) incoming.state = RecordingState::kPublished;
   if (importUnpublished && incoming.state == RecordingState::kPublished) {
     incoming.state = RecordingState::kUnpublished;
   }
-  if (!existing) return incoming;
+  if (!existing) {
+    incoming.isProtected = protectNew;
+    return incoming;
+  }
   for (const auto& kept : existing->formats) {
     bool carried = std::any_of(incoming.formats.begin(), incoming.formats.end(),
                                [&](const PlaybackFormat& f) { return f.type == kept.type; });
@@ -29,6 +32,8 @@ Recording mergeImportedRecording(const std::optional<Recording>& existing, Recor
   if (settled(existing->state)) incoming.state = existing->state;
   incoming.metadata = existing->metadata;
   incoming.tenant = existing->tenant;
+  incoming.isProtected = existing->isProtected;
+  incoming.textTracks = existing->textTracks;
   return incoming;
 }
 

@@ -15,9 +15,11 @@ namespace sb {
 //   frontend's decision outlives a re-import), else what BBB wrote (processing states become
 //   published), with published made unpublished when `importUnpublished` (Scalelite's
 //   RECORDING_IMPORT_UNPUBLISHED);
-// - metadata and tenant: `existing`'s (updateRecordings changes them, BBB's copy is older);
+// - metadata, tenant, protection and text tracks: `existing`'s (updateRecordings changes them,
+// BBB's copy is
+//   older); a new recording is protected when `protectNew` (PROTECTED_RECORDINGS_ENABLED);
 // - everything else: `incoming`'s.
 Recording mergeImportedRecording(const std::optional<Recording>& existing, Recording incoming,
-                                 bool importUnpublished);
+                                 bool importUnpublished, bool protectNew = false);
 
 }  // namespace sb

@@ -131,9 +131,22 @@ Result<bool> RecordingLibrary::publish(const QueryString& params, const std::str
 Result<bool> RecordingLibrary::update(const QueryString& params, const std::string& tenant) {
   auto found = existing(params, tenant);
   if (!found) return found.error();
+  // Greenlight's `protect` (Scalelite's extension), applied to every listed recording (Scalelite
+  // applies it to the first one only); values other than true and false are ignored.
+  std::optional<bool> protect;
+  if (auto p = params.get("protect")) {
+    std::string lowered(*p);
+    std::transform(lowered.begin(), lowered.end(), lowered.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (lowered == "true" || lowered == "false") protect = lowered == "true";
+  }
   bool changed = false;
   for (auto& r : *found) {
     bool mine = false;
+    if (protect && r.isProtected != *protect) {
+      r.isProtected = *protect;
+      mine = true;
+    }
     for (const auto& p : params.params()) {
       if (!p.name.starts_with(kMetaPrefix) || p.name.size() == kMetaPrefix.size()) continue;
       std::string key = p.name.substr(kMetaPrefix.size());

@@ -41,9 +41,10 @@ class RecordingLibrary {
   // The getRecordings query of `params` (exposed for tests and the admin API).
   static Result<RecordingQuery> queryOf(const QueryString& params, const std::string& tenant);
 
- private:
   // The distinct record IDs of `recordID`, or missingParamRecordID.
   static Result<std::vector<std::string>> recordIds(const QueryString& params);
+
+ private:
   // The recordings with those exact IDs, or notFound when there are none.
   Result<std::vector<Recording>> existing(const QueryString& params, const std::string& tenant);
 

@@ -28,7 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(sb::recordingFromMetadataXml(xml, read->recordId).ok());
   FUZZ_CHECK(!sb::recordingFromMetadataXml(xml, read->recordId + "x").ok());
 
-  auto written = sb::metadataXmlWithMeta(xml, read->metadata);
+  auto written = sb::metadataXmlOf(xml, *read);
   if (!written) return 0;  // a key that is no element name (refused, as said)
   auto again = sb::recordingFromMetadataXml(*written, read->recordId);
   FUZZ_CHECK(again.ok());

@@ -375,6 +375,104 @@ TEST_F(RecordingImportTest, PublishedFilesArePlayedAndNothingElseIs) {
   EXPECT_EQ(statusOf(get(file)), 404);
 }
 
+// Protected recordings (PROTECTED_RECORDINGS_ENABLED): getRecordings hands out a link that
+// works once; it sets the recording's cookie and leads to the player; the files need that
+// cookie, here and through nginx's auth_request (the same check at /switchboard/playback-access).
+TEST_F(RecordingImportTest, AProtectedRecordingPlaysOnceThroughItsLinkAndItsFilesNeedTheCookie) {
+  router_.reset();
+  router_ = std::make_unique<Router>([&](sb::Config& c) {
+    c.recordings.root = root_.path() + "/recordings";
+    c.recordings.uploadToken = kUploadToken;
+    c.recordings.protection.enabled = true;
+    c.recordings.protection.key = "shared-key";
+  });
+  ASSERT_EQ(upload(slurp(archive(kId))).status, 200);
+  ASSERT_EQ(upload(slurp(archive(kId2, "m2"))).status, 200);
+  const uint16_t port = router_->service().port();
+  auto get = [&](const std::string& path, const std::string& extra = "") {
+    return roundTrip(port,
+                     "GET " + path + " HTTP/1.1\r\nHost: lb.example.org\r\n" + extra + "\r\n");
+  };
+  const std::string file = "/presentation/" + kId + "/video/webcams.webm";
+  // New recordings are protected: no way to the files without the cookie.
+  EXPECT_EQ(statusOf(get(file)), 404);
+  auto listing = router_->call("getRecordings", "recordID=" + kId);
+  EXPECT_EQ(xmlField(listing.body, "protected"), "true") << listing.body;
+  EXPECT_EQ(listing.body.find("<preview>"), std::string::npos) << "no previews of protected ones";
+  std::string url = xmlField(listing.body, "url");
+  const std::string prefix = "/recording/" + kId + "/presentation?token=";
+  ASSERT_NE(url.find(prefix), std::string::npos) << url;
+  EXPECT_EQ(url.find("bbb1.example.com"), std::string::npos) << "never the recording server";
+  const std::string link = url.substr(url.find(prefix));
+  // A forged or foreign token is refused; the real one leads to the player with the cookies.
+  EXPECT_EQ(statusOf(get("/recording/" + kId + "/presentation?token=x.y.z")), 404);
+  EXPECT_EQ(statusOf(get("/recording/" + kId2 +
+                         "/presentation?token=" + link.substr(link.find('=') + 1))),
+            404)
+      << "a link names its recording";
+  std::string visit = get(link);
+  ASSERT_EQ(statusOf(visit), 307) << visit.substr(0, 400);
+  EXPECT_NE(visit.find("Location: /playback/presentation/2.3/" + kId), std::string::npos);
+  EXPECT_NE(visit.find("Path=/presentation/" + kId), std::string::npos) << visit.substr(0, 800);
+  EXPECT_NE(visit.find("HttpOnly"), std::string::npos);
+  const std::string name = "recording_presentation_" + kId + "=";
+  size_t at = visit.find("Set-Cookie: " + name);
+  ASSERT_NE(at, std::string::npos);
+  at += 12;
+  const std::string cookie = visit.substr(at, visit.find(';', at) - at);
+  EXPECT_EQ(statusOf(get(file, "Cookie: other=1; " + cookie + "\r\n")), 200);
+  EXPECT_EQ(statusOf(get(link)), 404) << "a link works once";
+  // The cookie is this recording's only.
+  const std::string other = "/presentation/" + kId2 + "/video/webcams.webm";
+  std::string foreign = "recording_presentation_" + kId2 + "=" + cookie.substr(name.size());
+  EXPECT_EQ(statusOf(get(other, "Cookie: " + foreign + "\r\n")), 404);
+  // nginx's question for its own playback locations.
+  auto access = [&](const std::string& uri, const std::string& cookies) {
+    return statusOf(get("/switchboard/playback-access",
+                        "X-Original-URI: " + uri + "\r\n" +
+                            (cookies.empty() ? "" : "Cookie: " + cookies + "\r\n")));
+  };
+  EXPECT_EQ(access(file, cookie), 204);
+  EXPECT_EQ(access(file + "?x=1", ""), 403);
+  EXPECT_EQ(access("/playback/presentation/2.3/" + kId, ""), 204) << "the player itself is public";
+  // Unprotected (Greenlight's protect=false): plain URLs and files for anyone.
+  ASSERT_EQ(router_->call("updateRecordings", "recordID=" + kId2 + "&protect=false").status, 200);
+  auto open = router_->call("getRecordings", "recordID=" + kId2);
+  EXPECT_EQ(xmlField(open.body, "protected"), "false");
+  EXPECT_EQ(xmlField(open.body, "url"), router_->base() + "/playback/presentation/2.3/" + kId2)
+      << "on the host the frontend called";
+  EXPECT_EQ(statusOf(get(other)), 200);
+  EXPECT_EQ(access(other, ""), 204);
+  // The embedded store keeps the protection across a restart (the folder is its truth).
+  router_.reset();
+  router_ = std::make_unique<Router>([&](sb::Config& c) {
+    c.recordings.root = root_.path() + "/recordings";
+    c.recordings.protection.enabled = true;
+    c.recordings.protection.key = "shared-key";
+  });
+  auto again = router_->call("getRecordings", "recordID=" + kId + "," + kId2);
+  EXPECT_NE(again.body.find("<protected>true</protected>"), std::string::npos) << again.body;
+  EXPECT_NE(again.body.find("<protected>false</protected>"), std::string::npos) << again.body;
+  EXPECT_EQ(
+      statusOf(roundTrip(router_->service().port(),
+                         "GET " + file + " HTTP/1.1\r\nHost: x\r\nCookie: " + cookie + "\r\n\r\n")),
+      200)
+      << "another router with the same key accepts the cookie";
+}
+
+// Without PROTECTED_RECORDINGS_ENABLED nothing is protected and getRecordings shows no
+// <protected> (as Scalelite), whatever protect= said.
+TEST_F(RecordingImportTest, WithoutProtectionEveryPublishedFileIsServed) {
+  ASSERT_EQ(upload(slurp(archive(kId))).status, 200);
+  ASSERT_EQ(router_->call("updateRecordings", "recordID=" + kId + "&protect=true").status, 200);
+  auto listing = router_->call("getRecordings", "recordID=" + kId);
+  EXPECT_EQ(listing.body.find("<protected>"), std::string::npos) << listing.body;
+  const uint16_t port = router_->service().port();
+  EXPECT_EQ(statusOf(roundTrip(port, "GET /presentation/" + kId +
+                                         "/video/webcams.webm HTTP/1.1\r\nHost: x\r\n\r\n")),
+            200);
+}
+
 // The recording-ready callback of a recording whose create named one (BBB kept it as
 // switchboard-recording-ready-url): delivered once the recording is imported, signed as
 // Greenlight verifies it, retried when the frontend fails, listed meanwhile.

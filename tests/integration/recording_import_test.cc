@@ -473,6 +473,90 @@ TEST_F(RecordingImportTest, WithoutProtectionEveryPublishedFileIsServed) {
             200);
 }
 
+// Text tracks (BBB 2.5+): putRecordingTextTrack takes a multipart upload signed over its URL,
+// both calls answer JSON as BBB does, the track is served at its href while the recording is
+// published, and the embedded store finds it again after a restart.
+TEST_F(RecordingImportTest, TextTracksAreUploadedListedServedAndKept) {
+  ASSERT_EQ(upload(slurp(archive(kId))).status, 200);
+  auto put = [&](const std::string& query, const std::string& file, bool withFile = true) {
+    const std::string boundary = "----sbBoundary7MA4YWxk";
+    std::string body;
+    if (withFile) {
+      body = "--" + boundary +
+             "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"track\"\r\n"
+             "Content-Type: application/octet-stream\r\n\r\n" +
+             file + "\r\n--" + boundary + "--\r\n";
+    }
+    return httpRequest("POST", router_->apiUrl("putRecordingTextTrack", query), body,
+                       withFile ? "multipart/form-data; boundary=" + boundary
+                                : "application/x-www-form-urlencoded");
+  };
+  auto json = [](const HttpResult& r) {
+    auto j = nlohmann::json::parse(r.body, nullptr, false);
+    return j.is_object() && j.contains("response") ? j["response"] : nlohmann::json();
+  };
+  const std::string srt = "1\r\n00:00:01,000 --> 00:00:02,500\r\nHello\r\n";
+  auto stored = put("recordID=" + kId + "&kind=subtitles&lang=en_US&label=English", srt);
+  EXPECT_EQ(stored.status, 200);
+  EXPECT_NE(stored.contentType.find("application/json"), std::string::npos);
+  EXPECT_EQ(json(stored), (nlohmann::json{{"messageKey", "upload_text_track_success"},
+                                          {"message", "Text track uploaded successfully"},
+                                          {"recordId", kId},
+                                          {"returncode", "SUCCESS"}}))
+      << stored.body;
+  auto listed = json(router_->call("getRecordingTextTracks", "recordID=" + kId));
+  ASSERT_EQ(listed["returncode"], "SUCCESS") << listed;
+  ASSERT_EQ(listed["tracks"].size(), 1u);
+  const auto track = listed["tracks"][0];
+  EXPECT_EQ(track["kind"], "subtitles");
+  EXPECT_EQ(track["lang"], "en-US");
+  EXPECT_EQ(track["label"], "English");
+  EXPECT_EQ(track["source"], "upload");
+  const std::string href = track["href"];
+  EXPECT_EQ(href, router_->base() + "/captions/" + kId + "/subtitles_en-US.vtt");
+  auto served = httpRequest("GET", href, "", "");
+  EXPECT_EQ(served.status, 200);
+  EXPECT_EQ(served.body, "WEBVTT\n\n1\n00:00:01.000 --> 00:00:02.500\nHello\n");
+  EXPECT_NE(served.contentType.find("text/vtt"), std::string::npos);
+  // BBB's keys, in JSON, checksum first.
+  auto key = [&](const HttpResult& r) { return std::string(json(r).value("messageKey", "")); };
+  EXPECT_EQ(key(httpRequest("POST",
+                            router_->base() + "/bigbluebutton/api/putRecordingTextTrack?recordID=" +
+                                kId + "&kind=captions&lang=en&checksum=0000",
+                            "", "application/x-www-form-urlencoded")),
+            "checksumError");
+  EXPECT_EQ(key(put("recordID=" + kId + "&kind=chapters&lang=en", srt)), "invalidKind");
+  EXPECT_EQ(key(put("recordID=" + kId + "&kind=captions&lang=e%20n", srt)), "invalidLang");
+  EXPECT_EQ(key(put("recordID=nope&kind=captions&lang=en", srt)), "noRecordings");
+  EXPECT_EQ(key(put("recordID=" + kId + "&kind=captions&lang=en", "")),
+            "empty_uploaded_text_track");
+  EXPECT_EQ(key(put("recordID=" + kId + "&kind=captions&lang=en", "\x01\x02binary")),
+            "upload_text_track_failed");
+  EXPECT_EQ(key(router_->call("getRecordingTextTracks", "recordID=nope")), "noRecordings");
+  EXPECT_EQ(key(router_->call("getRecordingTextTracks", "")), "missingParamRecordID");
+  // Nothing but .vtt files of published recordings.
+  EXPECT_EQ(
+      httpRequest("GET", router_->base() + "/captions/" + kId + "/captions.json", "", "").status,
+      404);
+  ASSERT_EQ(router_->call("publishRecordings", "recordID=" + kId + "&publish=false").status, 200);
+  EXPECT_EQ(httpRequest("GET", href, "", "").status, 404);
+  ASSERT_EQ(router_->call("publishRecordings", "recordID=" + kId + "&publish=true").status, 200);
+  // A restart finds the track again (the folder is the embedded store's truth).
+  start();
+  listed = json(router_->call("getRecordingTextTracks", "recordID=" + kId));
+  ASSERT_EQ(listed["tracks"].size(), 1u) << listed;
+  EXPECT_EQ(
+      httpRequest("GET", router_->base() + "/captions/" + kId + "/subtitles_en-US.vtt", "", "")
+          .status,
+      200);
+  // No file: the track is removed.
+  auto removed = put("recordID=" + kId + "&kind=subtitles&lang=en-US", "", false);
+  EXPECT_EQ(json(removed)["returncode"], "SUCCESS") << removed.body;
+  listed = json(router_->call("getRecordingTextTracks", "recordID=" + kId));
+  EXPECT_TRUE(listed["tracks"].empty()) << listed;
+  EXPECT_FALSE(fs::exists(recordings("captions/" + kId + "/subtitles_en-US.vtt")));
+}
+
 // The recording-ready callback of a recording whose create named one (BBB kept it as
 // switchboard-recording-ready-url): delivered once the recording is imported, signed as
 // Greenlight verifies it, retried when the frontend fails, listed meanwhile.

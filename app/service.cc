@@ -100,8 +100,7 @@ struct Service::Impl {
         accessLog(config.logJson, STDOUT_FILENO, &metrics),
         recordingFolder(config.recordings),
         importer(recordingFolder, stores->recordings(), &metrics),
-        callbacks(config.recordings, config.api.secrets.empty() ? "" : config.api.secrets.front(),
-                  &metrics),
+        callbacks(config.recordings, config.api.secrets, &metrics),
         recordings(stores->recordings(), &recordingFolder),
         protection(config.recordings.protection, &stores->recordings()),
         textTracks(stores->recordings(), &recordingFolder) {}
@@ -169,10 +168,11 @@ Service::Service(Config config, ServiceOptions options, std::unique_ptr<StoreBun
   Impl& i = *impl_;
   i.workers = std::make_unique<WorkerPool>(
       i.config.http.workerThreads, i.config.http.workerThreadsMax, i.config.http.workerQueueMax);
-  i.api = std::make_unique<BbbApi>(
-      i.router, i.config.api, *i.workers,
-      RecordingCalls{
-          .library = &i.recordings, .protection = &i.protection, .textTracks = &i.textTracks});
+  i.api = std::make_unique<BbbApi>(i.router, i.config.api, *i.workers,
+                                   RecordingCalls{.library = &i.recordings,
+                                                  .protection = &i.protection,
+                                                  .textTracks = &i.textTracks,
+                                                  .callbacks = &i.callbacks});
   i.adminApi = std::make_unique<AdminApi>(i.admin, i.stores->servers(), i.stores->meetings(),
                                           i.router, i.config.admin, *i.workers, &i.recordings);
   i.opsApi = std::make_unique<OpsApi>(

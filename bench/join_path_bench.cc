@@ -138,7 +138,9 @@ int main(int argc, char** argv) {
       query + "&checksum=" + computeChecksum(ChecksumAlgorithm::kSha1, "join", query, secret);
 
   // A first join reads the store and fills the cache.
-  ApiRequest first{"join", *QueryString::parse(query), "", ""};
+  ApiRequest first;
+  first.call = "join";
+  first.params = *QueryString::parse(query);
   if (!router.joinUrl(first)) {
     std::cerr << "join-path-bench: the meeting is not joinable\n";
     return 1;

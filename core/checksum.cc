@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <algorithm>
 #include <cctype>
@@ -158,23 +159,51 @@ ChecksumVerifier::ChecksumVerifier(std::vector<std::string> secrets,
   }
 }
 
-bool ChecksumVerifier::verify(std::string_view callName, std::string_view rawQueryWithoutChecksum,
-                              std::string_view checksum) const {
+const std::string* ChecksumVerifier::signer(std::string_view callName,
+                                            std::string_view rawQueryWithoutChecksum,
+                                            std::string_view checksum) const {
   auto algorithm = algorithmForChecksumLength(checksum.size());
-  if (!algorithm || !allowed_.contains(*algorithm)) return false;
+  if (!algorithm || !allowed_.contains(*algorithm)) return nullptr;
   // Fixed buffers: this runs for every API call.
   char provided[2 * EVP_MAX_MD_SIZE];
   // ASCII lower case, inline (a hex digest is ASCII; anything else fails the comparison anyway).
   std::transform(checksum.begin(), checksum.end(), provided,
                  [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; });
-  bool match = false;
+  const std::string* match = nullptr;
   // Every secret is tried (no early exit) so timing does not reveal which one matched.
   for (const auto& secret : secrets_) {
     char expected[2 * EVP_MAX_MD_SIZE];
     size_t len = checksumInto(*algorithm, callName, rawQueryWithoutChecksum, secret, expected);
-    match |= len == checksum.size() && CRYPTO_memcmp(expected, provided, len) == 0;
+    const bool same = len == checksum.size() && CRYPTO_memcmp(expected, provided, len) == 0;
+    if (same && !match) match = &secret;
   }
   return match;
+}
+
+std::string derivedKey(std::string_view secret, std::string_view purpose) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const unsigned char*>(purpose.data()), purpose.size(), mac, &length);
+  return std::string(reinterpret_cast<const char*>(mac), length);
+}
+
+std::string secretId(std::string_view secret) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  const std::string key = derivedKey(secret, "switchboard secret id");
+  std::string id;
+  for (size_t i = 0; i < 8; ++i) {
+    id += kHex[static_cast<unsigned char>(key[i]) >> 4];
+    id += kHex[static_cast<unsigned char>(key[i]) & 15];
+  }
+  return id;
+}
+
+const std::string* secretWithId(const std::vector<std::string>& secrets, std::string_view id) {
+  for (const auto& s : secrets) {
+    if (secretId(s) == id) return &s;
+  }
+  return nullptr;
 }
 
 ChecksumAlgorithm ChecksumVerifier::strongest() const { return *allowed_.rbegin(); }

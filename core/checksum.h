@@ -42,7 +42,13 @@ class ChecksumVerifier {
 
   // True when `checksum` signs callName + rawQueryWithoutChecksum with one of the secrets.
   bool verify(std::string_view callName, std::string_view rawQueryWithoutChecksum,
-              std::string_view checksum) const;
+              std::string_view checksum) const {
+    return signer(callName, rawQueryWithoutChecksum, checksum) != nullptr;
+  }
+  // The secret `checksum` was made with (the first such; it lives as long as the verifier),
+  // nullptr when none.
+  const std::string* signer(std::string_view callName, std::string_view rawQueryWithoutChecksum,
+                            std::string_view checksum) const;
 
   // The strongest allowed algorithm (used to sign calls this process makes itself).
   ChecksumAlgorithm strongest() const;
@@ -51,5 +57,14 @@ class ChecksumVerifier {
   std::vector<std::string> secrets_;
   std::set<ChecksumAlgorithm> allowed_;
 };
+
+// A secret's public name: 16 hex digits of a hash, so a callback can be signed later with the
+// secret that signed the create without the secret being written anywhere.
+std::string secretId(std::string_view secret);
+// The secret of `secrets` named `id`; nullptr when none is (it was rotated out).
+const std::string* secretWithId(const std::vector<std::string>& secrets, std::string_view id);
+// A key for `purpose` derived from `secret` (HMAC-SHA256), so the shared secret itself never
+// signs anything but checksums.
+std::string derivedKey(std::string_view secret, std::string_view purpose);
 
 }  // namespace sb

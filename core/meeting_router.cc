@@ -168,8 +168,13 @@ QueryString MeetingRouter::createParamsFor(const ApiRequest& request) const {
                                 config_.api.overrideCreateParams, config_.api.createExcludeParams);
   q.remove(kServerTagParam);
   q.removeIf([](const QueryParam& p) { return !isMetaKeptByBbb(p.name); });
-  // Switchboard calls the recording-ready URL once it has imported the recording.
-  keepRecordingReadyUrl(q);
+  // Switchboard calls the recording-ready URL once it has imported the recording, and relays
+  // the analytics callback signed with the create's own secret.
+  CallbackRelaying relaying;
+  relaying.secretId = request.secretId;
+  relaying.origin = request.origin;
+  if (!config_.api.secrets.empty()) relaying.relayKey = analyticsRelayKey(config_.api.secrets[0]);
+  keepCallbackUrls(q, relaying);
   int max = config_.api.maxMeetingDuration;
   if (max > 0) {
     auto d = q.get("duration");

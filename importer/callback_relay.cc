@@ -7,12 +7,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "core/checksum.h"
 #include "core/recordings/recording_ready.h"
 #include "importer/file_io.h"
 
@@ -24,9 +26,16 @@ constexpr long kTimeoutMs = 10'000;
 constexpr long kConnectTimeoutMs = 5'000;
 
 nlohmann::json toJson(const PendingCallback& c) {
-  return {
-      {"record_id", c.recordId}, {"meeting_id", c.meetingId},          {"url", c.url},
-      {"attempts", c.attempts},  {"next_attempt_ms", c.nextAttemptMs}, {"last_error", c.lastError}};
+  nlohmann::json j = {{"kind", c.kind},
+                      {"record_id", c.recordId},
+                      {"meeting_id", c.meetingId},
+                      {"url", c.url},
+                      {"secret_id", c.secretId},
+                      {"attempts", c.attempts},
+                      {"next_attempt_ms", c.nextAttemptMs},
+                      {"last_error", c.lastError}};
+  if (!c.body.empty()) j["body"] = c.body;
+  return j;
 }
 
 std::optional<PendingCallback> readCallback(const std::string& path) {
@@ -35,13 +44,20 @@ std::optional<PendingCallback> readCallback(const std::string& path) {
   auto j = nlohmann::json::parse(in, nullptr, false);
   if (!j.is_object()) return std::nullopt;
   PendingCallback c;
-  c.recordId = j.value("record_id", "");
-  c.meetingId = j.value("meeting_id", "");
-  c.url = j.value("url", "");
-  c.attempts = j.value("attempts", 0);
-  c.nextAttemptMs = j.value("next_attempt_ms", int64_t{0});
-  c.lastError = j.value("last_error", "");
-  if (c.recordId.empty() || c.url.empty()) return std::nullopt;
+  try {
+    c.kind = j.value("kind", "recording-ready");
+    c.recordId = j.value("record_id", "");
+    c.meetingId = j.value("meeting_id", "");
+    c.url = j.value("url", "");
+    c.secretId = j.value("secret_id", "");
+    c.body = j.value("body", "");
+    c.attempts = j.value("attempts", 0);
+    c.nextAttemptMs = j.value("next_attempt_ms", int64_t{0});
+    c.lastError = j.value("last_error", "");
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;  // a field of another type: not one of ours
+  }
+  if (c.url.empty() || (c.kind == "recording-ready" && c.recordId.empty())) return std::nullopt;
   return c;
 }
 
@@ -58,8 +74,9 @@ size_t discard(char*, size_t size, size_t count, void*) { return size * count; }
 
 }  // namespace
 
-CallbackRelay::CallbackRelay(const RecordingsConfig& config, std::string secret, Metrics* metrics)
-    : config_(config), secret_(std::move(secret)), metrics_(metrics) {}
+CallbackRelay::CallbackRelay(const RecordingsConfig& config, std::vector<std::string> secrets,
+                             Metrics* metrics)
+    : config_(config), secrets_(std::move(secrets)), metrics_(metrics) {}
 
 CallbackRelay::~CallbackRelay() { stop(); }
 
@@ -72,10 +89,60 @@ void CallbackRelay::recordingImported(const Recording& r) {
   c.recordId = r.recordId;
   c.meetingId = r.meetingId;
   c.url = std::string(*url);
+  c.secretId = std::string(r.meta(kSecretIdMeta).value_or(""));
   writeCallback(folder() + "/" + r.recordId + ".json", c);
+  wake();
+}
+
+bool CallbackRelay::queueAnalytics(const std::string& url, const std::string& secretId,
+                                   const std::string& body) {
+  if (!running()) return false;
+  std::error_code ec;
+  fs::create_directories(folder(), ec);
+  PendingCallback c;
+  c.kind = "analytics";
+  c.url = url;
+  c.secretId = secretId;
+  c.body = body;
+  try {
+    auto posted = nlohmann::json::parse(body);
+    if (posted.is_object()) c.meetingId = posted.value("meeting_id", "");
+  } catch (const nlohmann::json::exception&) {
+    // passed on as it came
+  }
+  static std::atomic<uint64_t> sequence{0};
+  const std::string name = "analytics-" + std::to_string(unixNowMs()) + "-" +
+                           std::to_string(::getpid()) + "-" +
+                           std::to_string(sequence.fetch_add(1)) + ".json";
+  if (auto s = replaceFile(folder() + "/" + name, toJson(c).dump(2) + "\n"); !s) {
+    spdlog::error("analytics callback to {} cannot be kept: {}", withoutQuery(url),
+                  s.error().message);
+    return false;
+  }
+  wake();
+  return true;
+}
+
+bool CallbackRelay::running() const {
+  std::lock_guard lock(mutex_);
+  return thread_.joinable();
+}
+
+void CallbackRelay::wake() {
   std::lock_guard lock(mutex_);
   woken_ = true;
   wake_.notify_all();
+}
+
+const std::string& CallbackRelay::secretFor(const PendingCallback& c) const {
+  if (const std::string* s = secretWithId(secrets_, c.secretId)) return *s;
+  if (!c.secretId.empty()) {
+    spdlog::warn(
+        "callback of meeting {}: the secret that signed its create is not configured "
+        "any more; signed with the first LOADBALANCER_SECRET",
+        c.meetingId);
+  }
+  return secrets_.front();
 }
 
 bool CallbackRelay::deliver(const std::string& file, PendingCallback& c) {
@@ -83,10 +150,22 @@ bool CallbackRelay::deliver(const std::string& file, PendingCallback& c) {
     c.lastError = "not an http(s) URL";
     return false;
   }
+  const bool analytics = c.kind == "analytics";
+  const std::string& secret = secretFor(c);
   const std::string body =
-      "signed_parameters=" + recordingReadyJwt(c.meetingId, c.recordId, secret_);
+      analytics ? c.body
+                : "signed_parameters=" + recordingReadyJwt(c.meetingId, c.recordId, secret);
   std::unique_ptr<CURL, void (*)(CURL*)> easy(curl_easy_init(), curl_easy_cleanup);
   if (!easy) return false;
+  std::unique_ptr<curl_slist, void (*)(curl_slist*)> headers(nullptr, curl_slist_free_all);
+  if (analytics) {
+    const std::string authorization =
+        "Authorization: " + analyticsAuthorization(secret, unixNowMs());
+    curl_slist* list = curl_slist_append(nullptr, "Content-Type: application/json");
+    if (list) list = curl_slist_append(list, authorization.c_str());
+    headers.reset(list);
+    curl_easy_setopt(easy.get(), CURLOPT_HTTPHEADER, headers.get());
+  }
   char error[CURL_ERROR_SIZE] = {};
   curl_easy_setopt(easy.get(), CURLOPT_URL, c.url.c_str());
   curl_easy_setopt(easy.get(), CURLOPT_POSTFIELDS, body.c_str());
@@ -98,7 +177,8 @@ bool CallbackRelay::deliver(const std::string& file, PendingCallback& c) {
 #if LIBCURL_VERSION_NUM >= 0x075500
   curl_easy_setopt(easy.get(), CURLOPT_PROTOCOLS_STR, "http,https");
 #endif
-  curl_easy_setopt(easy.get(), CURLOPT_USERAGENT, "Switchboard recording-ready");
+  curl_easy_setopt(easy.get(), CURLOPT_USERAGENT,
+                   analytics ? "BigBlueButton Analytics Callback" : "Switchboard recording-ready");
   curl_easy_setopt(easy.get(), CURLOPT_WRITEFUNCTION, discard);
   curl_easy_setopt(easy.get(), CURLOPT_ERRORBUFFER, error);
   CURLcode code = curl_easy_perform(easy.get());
@@ -110,8 +190,8 @@ bool CallbackRelay::deliver(const std::string& file, PendingCallback& c) {
     return false;
   }
   if ((status >= 200 && status < 300) || status == 404 || status == 410) {
-    spdlog::info("recording-ready callback of {} (meeting {}) to {}: HTTP {}", c.recordId,
-                 c.meetingId, withoutQuery(c.url), status);
+    spdlog::info("{} callback of {} (meeting {}) to {}: HTTP {}", c.kind, c.recordId, c.meetingId,
+                 withoutQuery(c.url), status);
     return true;
   }
   c.lastError = "HTTP " + std::to_string(status);
@@ -119,7 +199,7 @@ bool CallbackRelay::deliver(const std::string& file, PendingCallback& c) {
 }
 
 int CallbackRelay::deliverDue() {
-  if (secret_.empty()) return 0;
+  if (secrets_.empty()) return 0;
   int delivered = 0;
   std::error_code ec;
   std::vector<std::string> files;
@@ -153,15 +233,15 @@ int CallbackRelay::deliverDue() {
             retryWait(config_.importPollInterval, c->attempts, config_.importRetryMax).count();
         if (c->attempts >= kMaxAttempts) {
           fs::create_directories(folder() + "/failed", ec);
-          writeCallback(folder() + "/failed/" + c->recordId + ".json", *c);
+          writeCallback(folder() + "/failed/" + fs::path(file).filename().string(), *c);
           ::unlink(file.c_str());
-          spdlog::error("recording-ready callback of {} to {} given up after {} attempts: {}",
-                        c->recordId, withoutQuery(c->url), c->attempts, c->lastError);
+          spdlog::error("{} callback of meeting {} to {} given up after {} attempts: {}", c->kind,
+                        c->meetingId, withoutQuery(c->url), c->attempts, c->lastError);
           if (metrics_) metrics_->countCallback("given_up");
         } else {
           writeCallback(file, *c);
-          spdlog::warn("recording-ready callback of {} to {} failed (attempt {}): {}", c->recordId,
-                       withoutQuery(c->url), c->attempts, c->lastError);
+          spdlog::warn("{} callback of meeting {} to {} failed (attempt {}): {}", c->kind,
+                       c->meetingId, withoutQuery(c->url), c->attempts, c->lastError);
           if (metrics_) metrics_->countCallback("failed");
         }
       }
@@ -192,7 +272,7 @@ std::vector<PendingCallback> CallbackRelay::pending() const {
 void CallbackRelay::start() {
   std::lock_guard lock(mutex_);
   if (thread_.joinable()) return;
-  if (secret_.empty()) {
+  if (secrets_.empty()) {
     spdlog::warn("recording-ready callbacks wait: LOADBALANCER_SECRET is not set here");
   }
   stopping_ = false;

@@ -1,8 +1,11 @@
-// Recording-ready callbacks (core/recordings/recording_ready.h), delivered once a recording is
-// imported: one JSON file per recording in <spool>/callbacks/, so a delivery survives a restart
-// and any process sharing the recordings folder delivers it (a file lock keeps two from sending
-// the same one at once). Each is POSTed (form field `signed_parameters`, HS256 with
-// LOADBALANCER_SECRET) until the frontend answers 2xx, or 404/410 (it does not want it, as
+// Callbacks to frontends (core/recordings/recording_ready.h): recording-ready, queued once a
+// recording is imported, and learning-analytics posts relayed from BBB servers. One JSON file per
+// callback in <spool>/callbacks/, so a delivery survives a restart and any process sharing the
+// recordings folder delivers it (a file lock keeps two from sending the same one at once).
+// Recording-ready is POSTed as the form field `signed_parameters` (HS256), analytics as BBB's
+// JSON with a Bearer JWT (HS512), each signed with the secret that signed the meeting's create
+// (its ID kept with the meeting; the first LOADBALANCER_SECRET when that secret was rotated
+// out), until the frontend answers 2xx, or 404/410 (it does not want it, as
 // Scalelite stops there too); after a failure the next attempt waits the import poll interval,
 // then twice as long each time up to RECORDING_IMPORT_RETRY_MAX; after kMaxAttempts it moves to
 // <spool>/callbacks/failed/ for the operator. A frontend that never answers holds up nothing
@@ -24,9 +27,12 @@
 namespace sb {
 
 struct PendingCallback {
-  std::string recordId;
+  std::string kind = "recording-ready";  // or "analytics"
+  std::string recordId;                  // recording-ready only
   std::string meetingId;
   std::string url;
+  std::string secretId;  // of the secret to sign with ("": the first)
+  std::string body;      // analytics: BBB's JSON, passed on as it came
   int attempts = 0;
   int64_t nextAttemptMs = 0;
   std::string lastError;
@@ -37,14 +43,22 @@ class CallbackRelay {
  public:
   static constexpr int kMaxAttempts = 20;
 
-  // `secret` signs the callbacks ("" : they wait, with a warning, until a secret is set).
-  CallbackRelay(const RecordingsConfig& config, std::string secret, Metrics* metrics = nullptr);
+  // `secrets` sign the callbacks (none: they wait, with a warning, until a secret is set).
+  CallbackRelay(const RecordingsConfig& config, std::vector<std::string> secrets,
+                Metrics* metrics = nullptr);
   ~CallbackRelay();
   CallbackRelay(const CallbackRelay&) = delete;
   CallbackRelay& operator=(const CallbackRelay&) = delete;
 
   // Queues `r`'s recording-ready callback when its metadata names one (due at once).
   void recordingImported(const Recording& r);
+  // Queues an analytics post of `body` to `url` (due at once); false when it cannot be kept
+  // (no callbacks folder here).
+  bool queueAnalytics(const std::string& url, const std::string& secretId, const std::string& body);
+  // Whether this process keeps callbacks (its recordings folder is there).
+  bool running() const;
+  // One attempt at `c` now, kept nowhere: true when it is settled (delivered or refused).
+  bool deliverNow(PendingCallback& c) { return !secrets_.empty() && deliver("", c); }
   // Sends every callback that is due; how many were delivered.
   int deliverDue();
   std::vector<PendingCallback> pending() const;
@@ -57,9 +71,12 @@ class CallbackRelay {
   std::string folder() const { return config_.spool() + "/callbacks"; }
   // One attempt at the callback in `file`: true when it is settled (delivered or refused).
   bool deliver(const std::string& file, PendingCallback& c);
+  // The secret to sign `c` with.
+  const std::string& secretFor(const PendingCallback& c) const;
+  void wake();
 
   RecordingsConfig config_;
-  std::string secret_;
+  std::vector<std::string> secrets_;
   Metrics* metrics_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "core/clock.h"
+#include "core/recordings/recording_ready.h"
 #include "router/content_encoding.h"
 #include "router/multipart.h"
 #include "router/owed_reply.h"
@@ -64,6 +65,8 @@ BbbApi::BbbApi(MeetingRouter& router, const ApiConfig& config, WorkerPool& worke
       recordings_(config.recordingDisabled ? nullptr : recordings.library),
       protection_(recordings.protection),
       textTracks_(config.recordingDisabled ? nullptr : recordings.textTracks),
+      callbacks_(recordings.callbacks),
+      relayKey_(config.secrets.empty() ? "" : analyticsRelayKey(config.secrets.front())),
       config_(config),
       workers_(workers),
       verifier_(config.secrets, config.checksumAlgorithms),
@@ -110,9 +113,10 @@ Result<ApiRequest> BbbApi::admit(const HttpRequest& request, const Call& spec) c
   // be read by decoding it (such bodies are small: see querySigned).
   std::string checksum = findChecksum(request.rawQuery);
   bool signedQuery = !checksum.empty();
-  if (signedQuery &&
-      !verifier_.verify(call, removeChecksumParam(request.rawQuery, checksum), checksum)) {
-    return Error::of(ErrorCode::kChecksumError);
+  const std::string* signer = nullptr;
+  if (signedQuery) {
+    signer = verifier_.signer(call, removeChecksumParam(request.rawQuery, checksum), checksum);
+    if (!signer) return Error::of(ErrorCode::kChecksumError);
   }
   QueryString form;
   if (formBody) {
@@ -122,15 +126,15 @@ Result<ApiRequest> BbbApi::admit(const HttpRequest& request, const Call& spec) c
   }
   if (!signedQuery) {
     checksum = std::string(form.get("checksum").value_or(""));
-    if (checksum.empty() || !verifier_.verify(call, request.rawQuery, checksum)) {
-      return Error::of(ErrorCode::kChecksumError);
-    }
+    if (!checksum.empty()) signer = verifier_.signer(call, request.rawQuery, checksum);
+    if (!signer) return Error::of(ErrorCode::kChecksumError);
   }
 
   auto query = QueryString::parse(request.rawQuery);
   if (!query) return query.error();
   ApiRequest api;
   api.call = call;
+  if (call == "create") api.secretId = secretId(*signer);  // its callbacks are signed with it
   api.params = std::move(*query);
   for (const auto& p : form.params()) api.params.append(p.name, p.value);
   api.params.remove("checksum");
@@ -145,6 +149,11 @@ Result<ApiRequest> BbbApi::admit(const HttpRequest& request, const Call& spec) c
 }
 
 bool BbbApi::querySigned(const HttpRequest& request, const std::string& call) const {
+  if (call == "analytics_callback") {
+    auto query = QueryString::parse(request.rawQuery);
+    return query && !relayKey_.empty() &&
+           readAnalyticsRelayToken(query->get("target").value_or(""), relayKey_).has_value();
+  }
   std::string checksum = findChecksum(request.rawQuery);
   return !checksum.empty() &&
          verifier_.verify(call, removeChecksumParam(request.rawQuery, checksum), checksum);
@@ -157,6 +166,10 @@ void BbbApi::handle(const HttpRequest& request, const std::string& call, const R
       return;
     }
     reply(noted(xmlResponse(renderVersion(config_.buildNumber)), "api", "SUCCESS"));
+    return;
+  }
+  if (call == "analytics_callback") {
+    analyticsCallback(request, reply);
     return;
   }
   const Call* spec = findCall(call);
@@ -182,6 +195,7 @@ void BbbApi::handle(const HttpRequest& request, const std::string& call, const R
   CallContext context;
   context.acceptsGzip = acceptsGzip(request.acceptEncoding);
   context.origin = publicOrigin(request, config_.urlHost);
+  api->origin = context.origin;
   // Owed: whatever happens to the task that holds it (an exception in a use-case, a store or
   // the BBB client), the client gets one answer, BBB's FAILED envelope at worst.
   const Reply owed =
@@ -533,6 +547,33 @@ void BbbApi::putRecordingTextTrack(ApiRequest api, const CallContext&, const Rep
                                   {"recordId", *recordId},
                                   {"returncode", "SUCCESS"}}),
                     a, "SUCCESS", "");
+  });
+}
+
+void BbbApi::analyticsCallback(const HttpRequest& request, const Reply& reply) {
+  auto answer = [&](HttpResponse r, const char* result) {
+    reply(noted(std::move(r), "analytics_callback", result));
+  };
+  if (request.method != "POST") {
+    return answer(errorResponse(Error::of(ErrorCode::kUnsupportedRequest)), "");
+  }
+  auto query = QueryString::parse(request.rawQuery);
+  auto target = query && !relayKey_.empty()
+                    ? readAnalyticsRelayToken(query->get("target").value_or(""), relayKey_)
+                    : std::nullopt;
+  if (!target) return answer(errorResponse(Error::of(ErrorCode::kChecksumError)), "");
+  if (callbacks_ && callbacks_->queueAnalytics(target->url, target->secretId, request.body)) {
+    return answer(textResponse(204, ""), "queued");
+  }
+  // No callbacks folder on this router: one attempt now, on a worker.
+  workers_.post([this, target = *target, body = request.body, reply] {
+    PendingCallback c;
+    c.kind = "analytics";
+    c.url = target.url;
+    c.secretId = target.secretId;
+    c.body = body;
+    const bool sent = CallbackRelay(RecordingsConfig{}, config_.secrets).deliverNow(c);
+    reply(noted(textResponse(204, ""), "analytics_callback", sent ? "delivered" : "failed"));
   });
 }
 

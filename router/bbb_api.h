@@ -20,6 +20,7 @@
 #include "core/recordings/recording_library.h"
 #include "core/recordings/recording_protection.h"
 #include "core/recordings/text_tracks.h"
+#include "importer/callback_relay.h"
 #include "router/http_types.h"
 #include "router/join_cache_refresher.h"
 #include "router/worker_pool.h"
@@ -31,6 +32,7 @@ struct RecordingCalls {
   RecordingLibrary* library = nullptr;
   RecordingProtection* protection = nullptr;
   TextTracks* textTracks = nullptr;
+  CallbackRelay* callbacks = nullptr;  // relays analytics posts (null: sent at once, no retry)
 };
 
 class BbbApi {
@@ -98,6 +100,10 @@ class BbbApi {
   void deleteRecordings(ApiRequest api, const CallContext& context, const Reply& reply);
   void getRecordingTextTracks(ApiRequest api, const CallContext& context, const Reply& reply);
   void putRecordingTextTrack(ApiRequest api, const CallContext& context, const Reply& reply);
+  // POST analytics_callback?target=<relay token>: a BBB server's learning-analytics post, passed
+  // on to the frontend signed with its create's secret. No checksum: the token, which only
+  // Switchboard can sign, names where it goes.
+  void analyticsCallback(const HttpRequest& request, const Reply& reply);
 
   // getMeetings' answer, gzip-compressed when the client accepts it and it is large enough to
   // gain (a pool's listing is megabytes of XML; Pistache holds each answer in memory until sent).
@@ -110,6 +116,8 @@ class BbbApi {
   RecordingLibrary* recordings_;
   RecordingProtection* protection_;
   TextTracks* textTracks_;
+  CallbackRelay* callbacks_;
+  std::string relayKey_;  // analytics relay tokens (core/recordings/recording_ready.h)
   const ApiConfig& config_;
   WorkerPool& workers_;
   ChecksumVerifier verifier_;

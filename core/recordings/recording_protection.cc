@@ -1,11 +1,10 @@
 #include "core/recordings/recording_protection.h"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <nlohmann/json.hpp>
 
+#include "core/checksum.h"
 #include "core/jwt.h"
 
 namespace sb {
@@ -56,12 +55,7 @@ RecordingProtection::RecordingProtection(ProtectionConfig config, RecordingStore
 }
 
 std::string RecordingProtection::derivedKey(std::string_view secret) {
-  static constexpr std::string_view kPurpose = "switchboard protected recordings";
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(kPurpose.data()), kPurpose.size(), mac, &length);
-  return std::string(reinterpret_cast<const char*>(mac), length);
+  return sb::derivedKey(secret, "switchboard protected recordings");
 }
 
 std::string RecordingProtection::linkToken(std::string_view recordId, std::string_view format,

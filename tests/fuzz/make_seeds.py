@@ -207,3 +207,9 @@ api('create_bbb_failed', 'GET create', 'meetingID=m2&name=x', '@@BBB@@\n<respons
 api('end_bbb_garbage', 'GET end', 'meetingID=m1&password=mp', '@@BBB@@\n<html>502</html>')
 # An invariant of the target was wrong here (asterisk-form targets pass, for any method).
 raw('asterisk_target', 'GET * HTTP/1.1\r\n\r\nOPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n')
+# text_track_fuzz: a lang line, then a multipart body (boundary "b") with SubRip and WebVTT files.
+put('text_track_fuzz', 'srt_and_vtt',
+    'en_US\r\n--b\r\nContent-Disposition: form-data; name="file"; filename="a.srt"\r\n\r\n'
+    '1\r\n00:00:01,000 --> 00:00:02,500\r\nHello\r\n\r\n--b\r\n\r\n'
+    'WEBVTT\n\n00:01.000 --> 00:02.000\nHi\n\r\n--b--\r\n')
+put('text_track_fuzz', 'bad_lang_cut_body', 'zh-Hant-TW-x\r\n--b\r\nContent-Type: text/vtt\r\n\r\nWEBVTT')

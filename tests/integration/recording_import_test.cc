@@ -18,6 +18,8 @@
 #include <thread>
 #include <tuple>
 
+#include "core/checksum.h"
+#include "core/jwt.h"
 #include "core/recordings/recording_ready.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/raw_http.h"
@@ -66,6 +68,81 @@ class TempFolder {
  private:
   std::string path_;
   std::vector<std::string> mounts_;
+};
+
+// A frontend on loopback that takes HTTP requests (head and Content-Length body), answers each
+// with the next status of `statuses` (the last one repeated), and keeps them.
+class FakeFrontend {
+ public:
+  explicit FakeFrontend(std::vector<int> statuses) : statuses_(std::move(statuses)) {
+    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(listener_, 8) != 0) {
+      throw std::runtime_error("cannot listen on loopback");
+    }
+    socklen_t len = sizeof addr;
+    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~FakeFrontend() {
+    ::shutdown(listener_, SHUT_RDWR);
+    ::close(listener_);
+    thread_.join();
+  }
+  std::string url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+  // The requests received once there are `n` (waiting at most 5 s).
+  std::vector<std::string> received(size_t n) {
+    for (int i = 0; i < 200; ++i) {
+      {
+        std::lock_guard lock(mu_);
+        if (received_.size() >= n) return received_;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    std::lock_guard lock(mu_);
+    return received_;
+  }
+
+ private:
+  void serve() {
+    for (size_t call = 0;; ++call) {
+      int fd = ::accept(listener_, nullptr, nullptr);
+      if (fd < 0) return;
+      std::string request;
+      char buf[4096];
+      for (;;) {
+        size_t head = request.find("\r\n\r\n");
+        if (head != std::string::npos) {
+          size_t cl = request.find("Content-Length: ");
+          size_t length = cl == std::string::npos ? 0 : std::stoul(request.substr(cl + 16));
+          if (request.size() >= head + 4 + length) break;
+        }
+        ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        request.append(buf, static_cast<size_t>(n));
+      }
+      const int status = statuses_[std::min(call, statuses_.size() - 1)];
+      const std::string answer =
+          "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Length: 0\r\n\r\n";
+      ::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL);
+      ::close(fd);
+      std::lock_guard lock(mu_);
+      received_.push_back(request);
+    }
+  }
+
+  std::vector<int> statuses_;
+  int listener_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+  std::mutex mu_;
+  std::vector<std::string> received_;
 };
 
 class RecordingImportTest : public ::testing::Test {
@@ -561,64 +638,19 @@ TEST_F(RecordingImportTest, TextTracksAreUploadedListedServedAndKept) {
 // switchboard-recording-ready-url): delivered once the recording is imported, signed as
 // Greenlight verifies it, retried when the frontend fails, listed meanwhile.
 TEST_F(RecordingImportTest, TheRecordingReadyCallbackReachesTheFrontendSignedWithItsSecret) {
-  // A frontend on loopback: fails its first call, then accepts.
-  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(::listen(listener, 8), 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
-  const int frontendPort = ntohs(addr.sin_port);
-  std::vector<std::string> received;
-  std::mutex mu;
-  std::thread frontend([&] {
-    for (int call = 0; call < 2; ++call) {
-      int fd = ::accept(listener, nullptr, nullptr);
-      if (fd < 0) return;
-      std::string request;
-      char buf[4096];
-      while (request.find("signed_parameters=") == std::string::npos || request.back() == '=') {
-        ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-        if (n <= 0) break;
-        request.append(buf, static_cast<size_t>(n));
-        size_t head = request.find("\r\n\r\n");
-        if (head != std::string::npos) {
-          size_t cl = request.find("Content-Length: ");
-          size_t length = cl == std::string::npos ? 0 : std::stoul(request.substr(cl + 16));
-          if (request.size() >= head + 4 + length) break;
-        }
-      }
-      std::string answer = call == 0 ? "HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n"
-                                     : "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
-      ::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL);
-      ::close(fd);
-      std::lock_guard lock(mu);
-      received.push_back(request);
-    }
-  });
+  FakeFrontend frontend({500, 200});  // fails its first call, then accepts
   std::string path = root_.path() + "/cb.tar";
   {
     sb::TarWriter tar(path);
     tar.dir("presentation/" + kId);
     tar.file("presentation/" + kId + "/metadata.xml",
              sb::sampleMetadataXml(kId, "m1", "presentation",
-                                   "<switchboard-recording-ready-url>http://127.0.0.1:" +
-                                       std::to_string(frontendPort) +
-                                       "/recording_ready?t=1</switchboard-recording-ready-url>"));
+                                   "<switchboard-recording-ready-url>" +
+                                       frontend.url("/recording_ready?t=1") +
+                                       "</switchboard-recording-ready-url>"));
   }
   ASSERT_EQ(upload(slurp(path)).status, 200);
-  for (int i = 0; i < 200; ++i) {
-    {
-      std::lock_guard lock(mu);
-      if (received.size() == 2) break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  }
-  ::shutdown(listener, SHUT_RDWR);
-  ::close(listener);
-  frontend.join();
+  auto received = frontend.received(2);
   ASSERT_EQ(received.size(), 2u) << "the failed first call is retried";
   const std::string& call = received[1];
   EXPECT_EQ(call.rfind("POST /recording_ready?t=1 HTTP/1.1", 0), 0u) << call;
@@ -629,6 +661,79 @@ TEST_F(RecordingImportTest, TheRecordingReadyCallbackReachesTheFrontendSignedWit
       << "HS256 over meeting_id and record_id with the frontend's secret";
   auto pending = nlohmann::json::parse(router_->admin("GET", "/recordings/callbacks").body);
   EXPECT_EQ(pending["callbacks"].size(), 0u) << "nothing left once delivered";
+}
+
+// With several secrets (rotation), a meeting's callbacks are signed with the secret that signed
+// its create: recording-ready (the secret's ID travels with BBB's recording metadata) and the
+// learning-analytics post, which BBB sends to a router (the create's URL was replaced by the
+// relay's) and the router passes on with an HS512 Bearer token, as Moodle verifies it.
+TEST_F(RecordingImportTest, CallbacksAreSignedWithTheSecretThatSignedTheCreate) {
+  const std::string second = "second-secret";
+  router_.reset();
+  router_ = std::make_unique<Router>([&](sb::Config& c) {
+    c.recordings.root = root_.path() + "/recordings";
+    c.recordings.uploadToken = kUploadToken;
+    c.recordings.importPollInterval = std::chrono::milliseconds(100);
+    c.api.secrets.push_back(second);
+  });
+  Sim sim(1);
+  router_->addServers(sim);
+  FakeFrontend moodle({200});
+  const std::string analyticsUrl = moodle.url("/mod/bigbluebuttonbn/bbb_broker.php?a=1");
+  const std::string escaped = sb::urlEncode(analyticsUrl);
+  auto created = httpRequest(
+      "GET",
+      router_->apiUrl("create", "meetingID=a1&name=A&meta_analytics-callback-url=" + escaped,
+                      sb::ChecksumAlgorithm::kSha256, second),
+      "", "");
+  ASSERT_EQ(xmlField(created.body, "returncode"), "SUCCESS") << created.body;
+  auto info = router_->call("getMeetingInfo", "meetingID=a1");
+  const std::string relay = xmlField(info.body, "analytics-callback-url");
+  EXPECT_EQ(relay.rfind(router_->base() + "/bigbluebutton/api/analytics_callback?target=", 0), 0u)
+      << info.body;
+  EXPECT_EQ(xmlField(info.body, "switchboard-secret-id"), sb::secretId(second));
+  // BBB posts the meeting's data there; the router passes it on.
+  const std::string data = R"({"meeting_id":"a1","data":{"duration":60}})";
+  auto posted = httpRequest("POST", relay, data, "application/json", "Bearer from-bbb");
+  EXPECT_EQ(posted.status, 204) << posted.body;
+  auto calls = moodle.received(1);
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].rfind("POST /mod/bigbluebuttonbn/bbb_broker.php?a=1 HTTP/1.1", 0), 0u)
+      << calls[0];
+  EXPECT_EQ(calls[0].substr(calls[0].find("\r\n\r\n") + 4), data);
+  EXPECT_NE(calls[0].find("Content-Type: application/json"), std::string::npos);
+  const size_t bearer = calls[0].find("Authorization: Bearer ");
+  ASSERT_NE(bearer, std::string::npos) << calls[0];
+  const std::string token =
+      calls[0].substr(bearer + 22, calls[0].find("\r\n", bearer) - bearer - 22);
+  EXPECT_TRUE(sb::jwtVerify(token, second, sb::JwtAlgorithm::kHs512)) << "HS512, create's secret";
+  EXPECT_FALSE(sb::jwtVerify(token, Router::kSecret, sb::JwtAlgorithm::kHs512));
+  // A target the router did not sign relays nothing.
+  auto forged =
+      httpRequest("POST",
+                  router_->base() + "/bigbluebutton/api/analytics_callback?target=" +
+                      sb::analyticsRelayToken({"http://127.0.0.1:1/x", ""}, "guessed-key"),
+                  data, "application/json");
+  EXPECT_EQ(xmlField(forged.body, "messageKey"), "checksumError");
+
+  // Recording-ready: the recording's metadata carries the secret's ID, as BBB keeps it.
+  FakeFrontend greenlight({200});
+  std::string path = root_.path() + "/cb2.tar";
+  {
+    sb::TarWriter tar(path);
+    tar.dir("presentation/" + kId);
+    tar.file("presentation/" + kId + "/metadata.xml",
+             sb::sampleMetadataXml(kId, "a1", "presentation",
+                                   "<switchboard-recording-ready-url>" +
+                                       greenlight.url("/recording_ready") +
+                                       "</switchboard-recording-ready-url><switchboard-secret-id>" +
+                                       sb::secretId(second) + "</switchboard-secret-id>"));
+  }
+  ASSERT_EQ(upload(slurp(path)).status, 200);
+  auto ready = greenlight.received(1);
+  ASSERT_EQ(ready.size(), 1u);
+  EXPECT_EQ(ready[0].substr(ready[0].find("signed_parameters=") + 18),
+            sb::recordingReadyJwt("a1", kId, second));
 }
 
 // deploy/bbb-node/switchboard-recording-upload, as the BBB server's post_publish hook and timer

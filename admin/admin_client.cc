@@ -272,6 +272,14 @@ ApiResult AdminClient::uploadRecording(const std::string& file, std::string_view
 
 ApiResult AdminClient::failedImports() { return request("GET", "/recordings/failed", nullptr); }
 
+ApiResult AdminClient::pendingCallbacks() {
+  return request("GET", "/recordings/callbacks", nullptr);
+}
+
+ApiResult AdminClient::retryCallbacks() {
+  return request("POST", "/recordings/callbacks/retry", nullptr);
+}
+
 ApiResult AdminClient::retryImport(std::string_view name) {
   return request("POST", "/recordings/failed/" + escape(name) + "/retry", nullptr);
 }

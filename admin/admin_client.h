@@ -143,6 +143,8 @@ class AdminClient {
   // it in failed/ should it fail. {"imported":[recording...],"bytes"}.
   ApiResult uploadRecording(const std::string& file, std::string_view name);
   ApiResult failedImports();                          // {"failed":[{archive,reason,attempts,...}]}
+  ApiResult pendingCallbacks();                       // {"callbacks":[{kind,meeting_id,url,...}]}
+  ApiResult retryCallbacks();                         // {"retried": n}
   ApiResult retryImport(std::string_view name);       // {"retry": name}
   ApiResult dropFailedImport(std::string_view name);  // {"removed": name}
 

@@ -605,6 +605,31 @@ drop->callback(guarded([connection, archive] {
   printResult(*connection, unwrap(client.dropFailedImport(*archive), client), "OK");
 }));
 
+auto retryAll = std::make_shared<bool>(false);
+CLI::App* callbacks = recordings->add_subcommand(
+    "callbacks",
+    "List the recording-ready and analytics callbacks waiting for their frontend (or given up)");
+callbacks->fallthrough();
+callbacks->add_flag("--retry", *retryAll,
+                    "Deliver every waiting callback now, and the given-up ones again");
+callbacks->callback(guarded([connection, retryAll] {
+  AdminClient client = makeClient(*connection);
+  if (*retryAll) {
+    json answer = unwrap(client.retryCallbacks(), client);
+    if (connection->json) return printJson(std::move(answer));
+    std::cout << "OK: " << integerField(answer, "retried") << " callbacks due now" << std::endl;
+    return;
+  }
+  json answer = unwrap(client.pendingCallbacks(), client);
+  if (connection->json) return printJson(std::move(answer));
+  const json& rows = requireArray(answer, "callbacks");
+  if (rows.empty()) {
+    std::cerr << "No callbacks waiting." << std::endl;
+    return;
+  }
+  std::cout << callbacksTable(rows).render() << std::flush;
+}));
+
 addLeafFooters(*recordings);
 recordings->footer(connectionFooter("recordings"));
 }  // namespace

@@ -263,6 +263,25 @@ Table failedImportsTable(const json& failed) {
   return table;
 }
 
+Table callbacksTable(const json& callbacks) {
+  Table table({{"KIND"},
+               {"MEETING"},
+               {"RECORDING"},
+               {"URL"},
+               {"ATTEMPTS", Align::kRight},
+               {"NEXT ATTEMPT"},
+               {"LAST ERROR"}});
+  for (const json& c : arrayOrEmpty(callbacks)) {
+    const bool givenUp = c.is_object() && c.value("given_up", false);
+    table.addRow({orNone(stringField(c, "kind")), orNone(stringField(c, "meeting_id")),
+                  orNone(stringField(c, "record_id")), orNone(stringField(c, "url")),
+                  std::to_string(integerField(c, "attempts")),
+                  givenUp ? "given up" : formatIsoUtc(integerField(c, "next_attempt_ms")),
+                  orNone(stringField(c, "last_error"))});
+  }
+  return table;
+}
+
 std::string panicSummary(const json& panicAnswer, bool failover) {
   std::int64_t ended = integerField(panicAnswer, "meetings_ended");
   if (!failover) return "OK: ended " + countOf(ended, "meeting");

@@ -61,6 +61,8 @@ Table recordingsTable(const nlohmann::json& recordings);
 // The failed imports of GET /recordings/failed: archive, attempts, last failure, next attempt,
 // size, reason.
 Table failedImportsTable(const nlohmann::json& failed);
+// `recordings callbacks`: the callbacks waiting for delivery or given up.
+Table callbacksTable(const nlohmann::json& callbacks);
 
 // What `servers panic` prints for the answer {"server", "meetings_ended", "meetings_failed_over"}:
 // "OK: ended 3 meetings", or with failover "OK: failed over 3 meetings" (plus ", ended N" when

@@ -269,6 +269,30 @@ std::vector<PendingCallback> CallbackRelay::pending() const {
   return out;
 }
 
+int CallbackRelay::retryAll() {
+  int retried = 0;
+  for (const auto& [dir, failed] : {std::pair{folder(), false}, {folder() + "/failed", true}}) {
+    std::error_code ec;
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      if (entry.is_regular_file(ec) && entry.path().extension() == ".json") {
+        files.push_back(entry.path());
+      }
+    }
+    for (const auto& file : files) {
+      auto c = readCallback(file.string());
+      if (!c) continue;
+      c->nextAttemptMs = 0;
+      if (failed) c->attempts = 0;
+      writeCallback(folder() + "/" + file.filename().string(), *c);
+      if (failed) fs::remove(file, ec);
+      ++retried;
+    }
+  }
+  if (retried > 0) wake();
+  return retried;
+}
+
 void CallbackRelay::start() {
   std::lock_guard lock(mutex_);
   if (thread_.joinable()) return;

@@ -62,6 +62,9 @@ class CallbackRelay {
   // Sends every callback that is due; how many were delivered.
   int deliverDue();
   std::vector<PendingCallback> pending() const;
+  // Makes every waiting callback due now, and gives the given-up ones a new round of attempts.
+  // How many.
+  int retryAll();
 
   // Runs deliverDue on a thread of its own (every second, and at once after a queueing).
   void start();

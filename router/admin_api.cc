@@ -612,7 +612,8 @@ std::optional<HttpResponse> AdminApi::failedImportsRoute(const HttpRequest& requ
     if (!callbacks_) return jsonError(404, "Recording callbacks are off on this router");
     json arr = json::array();
     for (const auto& c : callbacks_->pending()) {
-      arr.push_back(json{{"record_id", c.recordId},
+      arr.push_back(json{{"kind", c.kind},
+                         {"record_id", c.recordId},
                          {"meeting_id", c.meetingId},
                          {"url", c.url.substr(0, c.url.find('?'))},
                          {"attempts", c.attempts},
@@ -621,6 +622,11 @@ std::optional<HttpResponse> AdminApi::failedImportsRoute(const HttpRequest& requ
                          {"given_up", c.failed}});
     }
     return jsonResponse(200, json{{"callbacks", arr}});
+  }
+  if (parts.size() == 3 && parts[0] == "recordings" && parts[1] == "callbacks" &&
+      parts[2] == "retry" && request.method == "POST") {
+    if (!callbacks_) return jsonError(404, "Recording callbacks are off on this router");
+    return jsonResponse(200, json{{"retried", callbacks_->retryAll()}});
   }
   if (parts.size() < 2 || parts[0] != "recordings" || parts[1] != "failed" || parts.size() > 4) {
     return std::nullopt;

@@ -79,7 +79,13 @@ struct Pool {
   sb::MeetingRouter router{servers, meetings, bbb, clock, strategy, config};
   sb::MemoryRecordingStore recordings;
   sb::RecordingLibrary library{recordings};
-  sb::BbbApi api{router, config.api, workers(), &library};
+  sb::TextTracks textTracks{recordings, nullptr};
+  sb::BbbApi api{router, config.api, workers(), [this] {
+                   sb::RecordingCalls calls;
+                   calls.library = &library;
+                   calls.textTracks = &textTracks;
+                   return calls;
+                 }()};
 };
 
 std::string_view nextLine(std::string_view& input) {

@@ -663,6 +663,53 @@ TEST_F(RecordingImportTest, TheRecordingReadyCallbackReachesTheFrontendSignedWit
   EXPECT_EQ(pending["callbacks"].size(), 0u) << "nothing left once delivered";
 }
 
+// Operators see the callbacks a frontend has not taken yet and send them again at once.
+TEST_F(RecordingImportTest, OperatorsSeeAndRetryWaitingCallbacks) {
+  router_.reset();
+  router_ = std::make_unique<Router>([&](sb::Config& c) {
+    c.recordings.root = root_.path() + "/recordings";
+    c.recordings.uploadToken = kUploadToken;
+    c.recordings.importPollInterval = std::chrono::hours(1);  // the retry would wait an hour
+  });
+  FakeFrontend frontend({500, 200});
+  std::string path = root_.path() + "/cb.tar";
+  {
+    sb::TarWriter tar(path);
+    tar.dir("presentation/" + kId);
+    tar.file("presentation/" + kId + "/metadata.xml",
+             sb::sampleMetadataXml(kId, "m1", "presentation",
+                                   "<switchboard-recording-ready-url>" +
+                                       frontend.url("/ready?token=hidden") +
+                                       "</switchboard-recording-ready-url>"));
+  }
+  ASSERT_EQ(upload(slurp(path)).status, 200);
+  ASSERT_EQ(frontend.received(1).size(), 1u);
+  const std::string cli = "SWITCHBOARD_URL=" + router_->base() +
+                          " SWITCHBOARD_ADMIN_TOKEN=" + Router::kToken +
+                          " " SB_BIN_DIR "/switchboard recordings callbacks";
+  CommandResult listed;
+  for (int i = 0; i < 100; ++i) {  // the failed attempt is written down just after the answer
+    listed = runCommand(cli);
+    if (listed.out.find("HTTP 500") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(listed.exitCode, 0) << listed.out;
+  EXPECT_NE(listed.out.find("recording-ready"), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find("HTTP 500"), std::string::npos) << listed.out;
+  EXPECT_EQ(listed.out.find("hidden"), std::string::npos) << "a URL's query is not shown";
+  CommandResult retried = runCommand(cli + " --retry");
+  EXPECT_EQ(retried.exitCode, 0) << retried.out;
+  EXPECT_NE(retried.out.find("OK: 1 callbacks due now"), std::string::npos) << retried.out;
+  EXPECT_EQ(frontend.received(2).size(), 2u) << "delivered at once, not in an hour";
+  CommandResult after;
+  for (int i = 0; i < 100; ++i) {
+    after = runCommand(cli);
+    if (after.out.find("No callbacks waiting.") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_NE(after.out.find("No callbacks waiting."), std::string::npos) << after.out;
+}
+
 // With several secrets (rotation), a meeting's callbacks are signed with the secret that signed
 // its create: recording-ready (the secret's ID travels with BBB's recording metadata) and the
 // learning-analytics post, which BBB sends to a router (the create's URL was replaced by the

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -148,14 +149,29 @@ class FakeFrontend {
 class RecordingImportTest : public ::testing::Test {
  protected:
   void SetUp() override { start(); }
-  void start(size_t uploadMax = 0) {
+  // A new router on the same recordings folder; `tweak` changes its configuration further.
+  void start(size_t uploadMax = 0, const std::function<void(sb::Config&)>& tweak = {}) {
     router_.reset();
     router_ = std::make_unique<Router>([&](sb::Config& c) {
       c.recordings.root = root_.path() + "/recordings";
       c.recordings.uploadToken = kUploadToken;
       c.recordings.importPollInterval = std::chrono::milliseconds(100);
       if (uploadMax) c.recordings.uploadMaxBytes = uploadMax;
+      if (tweak) tweak(c);
     });
+  }
+  // An archive of `kId` whose metadata (as BBB keeps a create's meta_ parameters) names the
+  // recording-ready `url`, and `extraMeta` besides.
+  std::string callbackArchive(const std::string& url, const std::string& meeting = "m1",
+                              const std::string& extraMeta = "") {
+    std::string path = root_.path() + "/cb-" + std::to_string(++made_) + ".tar";
+    sb::TarWriter tar(path);
+    tar.dir("presentation/" + kId);
+    tar.file("presentation/" + kId + "/metadata.xml",
+             sb::sampleMetadataXml(kId, meeting, "presentation",
+                                   "<switchboard-recording-ready-url>" + url +
+                                       "</switchboard-recording-ready-url>" + extraMeta));
+    return path;
   }
   std::string recordings(const std::string& sub) const {
     return root_.path() + "/recordings/" + sub;
@@ -456,13 +472,11 @@ TEST_F(RecordingImportTest, PublishedFilesArePlayedAndNothingElseIs) {
 // works once; it sets the recording's cookie and leads to the player; the files need that
 // cookie, here and through nginx's auth_request (the same check at /switchboard/playback-access).
 TEST_F(RecordingImportTest, AProtectedRecordingPlaysOnceThroughItsLinkAndItsFilesNeedTheCookie) {
-  router_.reset();
-  router_ = std::make_unique<Router>([&](sb::Config& c) {
-    c.recordings.root = root_.path() + "/recordings";
-    c.recordings.uploadToken = kUploadToken;
+  auto protectedRouter = [](sb::Config& c) {
     c.recordings.protection.enabled = true;
     c.recordings.protection.key = "shared-key";
-  });
+  };
+  start(0, protectedRouter);
   ASSERT_EQ(upload(slurp(archive(kId))).status, 200);
   ASSERT_EQ(upload(slurp(archive(kId2, "m2"))).status, 200);
   const uint16_t port = router_->service().port();
@@ -521,12 +535,7 @@ TEST_F(RecordingImportTest, AProtectedRecordingPlaysOnceThroughItsLinkAndItsFile
   EXPECT_EQ(statusOf(get(other)), 200);
   EXPECT_EQ(access(other, ""), 204);
   // The embedded store keeps the protection across a restart (the folder is its truth).
-  router_.reset();
-  router_ = std::make_unique<Router>([&](sb::Config& c) {
-    c.recordings.root = root_.path() + "/recordings";
-    c.recordings.protection.enabled = true;
-    c.recordings.protection.key = "shared-key";
-  });
+  start(0, protectedRouter);
   auto again = router_->call("getRecordings", "recordID=" + kId + "," + kId2);
   EXPECT_NE(again.body.find("<protected>true</protected>"), std::string::npos) << again.body;
   EXPECT_NE(again.body.find("<protected>false</protected>"), std::string::npos) << again.body;
@@ -639,17 +648,7 @@ TEST_F(RecordingImportTest, TextTracksAreUploadedListedServedAndKept) {
 // Greenlight verifies it, retried when the frontend fails, listed meanwhile.
 TEST_F(RecordingImportTest, TheRecordingReadyCallbackReachesTheFrontendSignedWithItsSecret) {
   FakeFrontend frontend({500, 200});  // fails its first call, then accepts
-  std::string path = root_.path() + "/cb.tar";
-  {
-    sb::TarWriter tar(path);
-    tar.dir("presentation/" + kId);
-    tar.file("presentation/" + kId + "/metadata.xml",
-             sb::sampleMetadataXml(kId, "m1", "presentation",
-                                   "<switchboard-recording-ready-url>" +
-                                       frontend.url("/recording_ready?t=1") +
-                                       "</switchboard-recording-ready-url>"));
-  }
-  ASSERT_EQ(upload(slurp(path)).status, 200);
+  ASSERT_EQ(upload(slurp(callbackArchive(frontend.url("/recording_ready?t=1")))).status, 200);
   auto received = frontend.received(2);
   ASSERT_EQ(received.size(), 2u) << "the failed first call is retried";
   const std::string& call = received[1];
@@ -665,24 +664,11 @@ TEST_F(RecordingImportTest, TheRecordingReadyCallbackReachesTheFrontendSignedWit
 
 // Operators see the callbacks a frontend has not taken yet and send them again at once.
 TEST_F(RecordingImportTest, OperatorsSeeAndRetryWaitingCallbacks) {
-  router_.reset();
-  router_ = std::make_unique<Router>([&](sb::Config& c) {
-    c.recordings.root = root_.path() + "/recordings";
-    c.recordings.uploadToken = kUploadToken;
+  start(0, [](sb::Config& c) {
     c.recordings.importPollInterval = std::chrono::hours(1);  // the retry would wait an hour
   });
   FakeFrontend frontend({500, 200});
-  std::string path = root_.path() + "/cb.tar";
-  {
-    sb::TarWriter tar(path);
-    tar.dir("presentation/" + kId);
-    tar.file("presentation/" + kId + "/metadata.xml",
-             sb::sampleMetadataXml(kId, "m1", "presentation",
-                                   "<switchboard-recording-ready-url>" +
-                                       frontend.url("/ready?token=hidden") +
-                                       "</switchboard-recording-ready-url>"));
-  }
-  ASSERT_EQ(upload(slurp(path)).status, 200);
+  ASSERT_EQ(upload(slurp(callbackArchive(frontend.url("/ready?token=hidden")))).status, 200);
   ASSERT_EQ(frontend.received(1).size(), 1u);
   const std::string cli = "SWITCHBOARD_URL=" + router_->base() +
                           " SWITCHBOARD_ADMIN_TOKEN=" + Router::kToken +
@@ -716,13 +702,7 @@ TEST_F(RecordingImportTest, OperatorsSeeAndRetryWaitingCallbacks) {
 // relay's) and the router passes on with an HS512 Bearer token, as Moodle verifies it.
 TEST_F(RecordingImportTest, CallbacksAreSignedWithTheSecretThatSignedTheCreate) {
   const std::string second = "second-secret";
-  router_.reset();
-  router_ = std::make_unique<Router>([&](sb::Config& c) {
-    c.recordings.root = root_.path() + "/recordings";
-    c.recordings.uploadToken = kUploadToken;
-    c.recordings.importPollInterval = std::chrono::milliseconds(100);
-    c.api.secrets.push_back(second);
-  });
+  start(0, [&](sb::Config& c) { c.api.secrets.push_back(second); });
   Sim sim(1);
   router_->addServers(sim);
   FakeFrontend moodle({200});
@@ -765,18 +745,11 @@ TEST_F(RecordingImportTest, CallbacksAreSignedWithTheSecretThatSignedTheCreate) 
 
   // Recording-ready: the recording's metadata carries the secret's ID, as BBB keeps it.
   FakeFrontend greenlight({200});
-  std::string path = root_.path() + "/cb2.tar";
-  {
-    sb::TarWriter tar(path);
-    tar.dir("presentation/" + kId);
-    tar.file("presentation/" + kId + "/metadata.xml",
-             sb::sampleMetadataXml(kId, "a1", "presentation",
-                                   "<switchboard-recording-ready-url>" +
-                                       greenlight.url("/recording_ready") +
-                                       "</switchboard-recording-ready-url><switchboard-secret-id>" +
-                                       sb::secretId(second) + "</switchboard-secret-id>"));
-  }
-  ASSERT_EQ(upload(slurp(path)).status, 200);
+  ASSERT_EQ(upload(slurp(callbackArchive(greenlight.url("/recording_ready"), "a1",
+                                         "<switchboard-secret-id>" + sb::secretId(second) +
+                                             "</switchboard-secret-id>")))
+                .status,
+            200);
   auto ready = greenlight.received(1);
   ASSERT_EQ(ready.size(), 1u);
   EXPECT_EQ(ready[0].substr(ready[0].find("signed_parameters=") + 18),

@@ -476,8 +476,15 @@ class Front : public Http::Handler {
   void answer(Http::ResponseWriter writer) {
     auto shared = std::make_shared<Http::ResponseWriter>(std::move(writer));
     Reply reply = [transport = transport(), output = output_, ticket = output_->answers.reserve(),
-                   shared, keepAlive = !refusal_ && request_.keepAlive,
+                   shared, keepAlive = !refusal_ && request_.keepAlive, peer = peer_,
                    head = !refusal_ && request_.method == "HEAD"](HttpResponse r) {
+      if (!keepAlive && !r.onSent) {
+        // "Connection: close" (asked for, or HTTP/1.0 without keep-alive): the connection ends
+        // with this answer (RFC 9112 §9.6), while it is still this client's (see the refusal).
+        r.onSent = [peer, output] {
+          if (peer && output->open) ::shutdown(peer->fd(), SHUT_RDWR);
+        };
+      }
       output->answers.deliver(ticket, [transport, output, shared, r = std::move(r), keepAlive,
                                        head](AnswerQueue::Done done) mutable {
         try {
@@ -491,9 +498,11 @@ class Front : public Http::Handler {
     };
     if (refusal_) {
       HttpResponse r = textResponse(refusal_->status, refusal_->text);
-      // Nothing more is read from this connection: close it once the answer is out.
-      r.onSent = [peer = peer_] {
-        if (peer) ::shutdown(peer->fd(), SHUT_RDWR);
+      // Nothing more is read from this connection: close it once the answer is out. Only while
+      // it is still open (set on this reactor thread, where onSent runs): once Pistache closed
+      // it, its descriptor number may already belong to another client's connection.
+      r.onSent = [peer = peer_, output = output_] {
+        if (peer && output && output->open) ::shutdown(peer->fd(), SHUT_RDWR);
       };
       reply(std::move(r));
       return;

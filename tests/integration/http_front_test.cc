@@ -118,6 +118,34 @@ TEST_F(HttpFrontTest, HeadAnswersHaveNoBodyAndKeepAliveGoesOn) {
   }
 }
 
+// "Connection: close" and HTTP/1.0 without keep-alive: the router closes the connection once the
+// answer is out (RFC 9112 §9.6), for every kind of answer, instead of saying so and keeping it.
+TEST_F(HttpFrontTest, AConnectionCloseRequestEndsTheConnectionAfterItsAnswer) {
+  for (std::string request :
+       {"GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n", "GET /healthz HTTP/1.0\r\n\r\n",
+        "GET /bigbluebutton/api HTTP/1.1\r\nConnection: close\r\n\r\n",
+        "GET /nothing-here HTTP/1.1\r\nConnection: close\r\n\r\n"}) {
+    int fd = connectLoopback(port_);
+    ASSERT_GE(fd, 0);
+    sendAll(fd, request);
+    const auto started = std::chrono::steady_clock::now();
+    std::string answer;
+    char buf[4096];
+    ssize_t n = 0;
+    timeval wait{3, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+    while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) answer.append(buf, static_cast<size_t>(n));
+    ::close(fd);
+    EXPECT_EQ(n, 0) << "closed by the router (not a read timeout): " << request;
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2)) << request;
+    EXPECT_NE(statusOf(answer), 0) << request;
+    std::string lowered = answer.substr(0, answer.find("\r\n\r\n"));
+    for (char& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    EXPECT_NE(lowered.find("connection: close"), std::string::npos) << answer;
+  }
+  EXPECT_TRUE(healthy());
+}
+
 // Item 10: an unsigned body is refused before it is read or kept: a 32 MB POST without a valid
 // checksum is answered at once from its head, without the router reading 32 MB.
 TEST_F(HttpFrontTest, UnsignedBodiesAreRefusedBeforeTheyAreRead) {

@@ -478,10 +478,14 @@ class Front : public Http::Handler {
     Reply reply = [transport = transport(), output = output_, ticket = output_->answers.reserve(),
                    shared, keepAlive = !refusal_ && request_.keepAlive, peer = peer_,
                    head = !refusal_ && request_.method == "HEAD"](HttpResponse r) {
-      if (!keepAlive && !r.onSent) {
-        // "Connection: close" (asked for, or HTTP/1.0 without keep-alive): the connection ends
-        // with this answer (RFC 9112 §9.6), while it is still this client's (see the refusal).
-        r.onSent = [peer, output] {
+      if (!keepAlive) {
+        // "Connection: close" (asked for, HTTP/1.0 without keep-alive, or a refusal): the
+        // connection ends with this answer (RFC 9112 §9.6), after whatever the answer itself
+        // does once sent. Only while it is still open (the flag is set on this reactor thread,
+        // where onSent runs): once Pistache closed it, its descriptor number may already belong
+        // to another client's connection.
+        r.onSent = [peer, output, then = std::move(r.onSent)] {
+          if (then) then();
           if (peer && output->open) ::shutdown(peer->fd(), SHUT_RDWR);
         };
       }
@@ -497,13 +501,9 @@ class Front : public Http::Handler {
       });
     };
     if (refusal_) {
+      // Nothing more is read from this connection: it is closed once the answer is out (a
+      // refusal's answer is never kept alive, see `reply`).
       HttpResponse r = textResponse(refusal_->status, refusal_->text);
-      // Nothing more is read from this connection: close it once the answer is out. Only while
-      // it is still open (set on this reactor thread, where onSent runs): once Pistache closed
-      // it, its descriptor number may already belong to another client's connection.
-      r.onSent = [peer = peer_, output = output_] {
-        if (peer && output && output->open) ::shutdown(peer->fd(), SHUT_RDWR);
-      };
       reply(std::move(r));
       return;
     }

@@ -93,13 +93,20 @@ std::string renderMeetings(std::string_view meetingsXml) {
 
 namespace {
 
+// Where the path of `url` starts (its length when it has none), 0 when it has no scheme.
+size_t pathStart(const std::string& url) {
+  size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return 0;
+  return std::min(url.find('/', scheme + 3), url.size());
+}
+
+// The scheme and authority of `url` ("" when it has none).
+std::string originOf(const std::string& url) { return url.substr(0, pathStart(url)); }
+
 // `url` with its scheme and authority replaced by `origin` ("" keeps it as it is).
 std::string onOrigin(const std::string& url, const std::string& origin) {
-  if (origin.empty()) return url;
-  size_t scheme = url.find("://");
-  if (scheme == std::string::npos) return url;
-  size_t path = url.find('/', scheme + 3);
-  return origin + (path == std::string::npos ? "" : url.substr(path));
+  if (origin.empty() || url.find("://") == std::string::npos) return url;
+  return origin + url.substr(pathStart(url));
 }
 
 void renderFormat(pugi::xml_node playback, const Recording& r, const PlaybackFormat& f,
@@ -108,9 +115,7 @@ void renderFormat(pugi::xml_node playback, const Recording& r, const PlaybackFor
   setText(format.append_child("type"), f.type);
   if (protectedLink) {
     // On the recording server's origin only when the request named no host (HTTP/1.0).
-    const std::string origin = links.origin.empty()
-                                   ? f.url.substr(0, f.url.find('/', f.url.find("://") + 3))
-                                   : links.origin;
+    const std::string origin = links.origin.empty() ? originOf(f.url) : links.origin;
     setText(format.append_child("url"),
             origin + "/recording/" + r.recordId + "/" + f.type +
                 "?token=" + links.protection->linkToken(r.recordId, f.type, links.nowMs));

@@ -7,6 +7,14 @@
 namespace sb {
 namespace {
 
+// ASCII lower case: meta_ keys and true/false values are matched so, as BBB does.
+std::string lowerCase(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
 // The non-empty items of a comma-separated value, each once, in order.
 std::vector<std::string> csv(std::string_view value) {
   std::vector<std::string> items;
@@ -56,9 +64,7 @@ Result<RecordingQuery> RecordingLibrary::queryOf(const QueryString& params,
   }
   for (const auto& p : params.params()) {
     if (!p.name.starts_with(kMetaPrefix) || p.name.size() == kMetaPrefix.size()) continue;
-    std::string key = p.name.substr(kMetaPrefix.size());
-    std::transform(key.begin(), key.end(), key.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::string key = lowerCase(std::string_view(p.name).substr(kMetaPrefix.size()));
     auto values = csv(p.value);
     if (values.empty()) continue;
     auto same = std::find_if(q.meta.begin(), q.meta.end(), [&](auto& m) { return m.first == key; });
@@ -109,10 +115,7 @@ Result<bool> RecordingLibrary::publish(const QueryString& params, const std::str
   if (!ids) return ids.error();
   auto value = params.get("publish");
   if (!value || value->empty()) return Error::of(ErrorCode::kMissingParamPublish);
-  std::string lowered(*value);
-  std::transform(lowered.begin(), lowered.end(), lowered.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  const bool publish = lowered == "true";
+  const bool publish = lowerCase(*value) == "true";
   auto found = existing(params, tenant);
   if (!found) return found.error();
   // Only published or unpublished recordings change (processing and deleted ones stay).
@@ -135,9 +138,7 @@ Result<bool> RecordingLibrary::update(const QueryString& params, const std::stri
   // applies it to the first one only); values other than true and false are ignored.
   std::optional<bool> protect;
   if (auto p = params.get("protect")) {
-    std::string lowered(*p);
-    std::transform(lowered.begin(), lowered.end(), lowered.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const std::string lowered = lowerCase(*p);
     if (lowered == "true" || lowered == "false") protect = lowered == "true";
   }
   bool changed = false;
@@ -149,10 +150,8 @@ Result<bool> RecordingLibrary::update(const QueryString& params, const std::stri
     }
     for (const auto& p : params.params()) {
       if (!p.name.starts_with(kMetaPrefix) || p.name.size() == kMetaPrefix.size()) continue;
-      std::string key = p.name.substr(kMetaPrefix.size());
-      std::transform(key.begin(), key.end(), key.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      mine = r.setMeta(key, p.value) || mine;
+      mine = r.setMeta(lowerCase(std::string_view(p.name).substr(kMetaPrefix.size())), p.value) ||
+             mine;
     }
     if (!mine) continue;
     changed = true;

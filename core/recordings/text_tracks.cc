@@ -1,5 +1,7 @@
 #include "core/recordings/text_tracks.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cctype>
 
@@ -155,7 +157,12 @@ Result<std::string> TextTracks::put(const QueryString& params, std::optional<std
   if (vtt) r.textTracks.push_back(track);
   if (files_) {
     auto s = vtt ? files_->saveTextTrack(r, track, *vtt) : files_->removeTextTrack(r, track);
-    if (!s) return Error::of(ErrorCode::kTextTrackFailed, s.error().message);
+    if (!s) {
+      // The cause names folders of this host: the log has it, the client a plain message.
+      spdlog::error("text track {} of recording {} not kept: {}", track.fileName(), recordId,
+                    s.error().message);
+      return Error::of(ErrorCode::kTextTrackFailed, "Text track could not be kept.");
+    }
   }
   if (auto s = store_.put(r); !s) return s.error();
   return recordId;

@@ -10,45 +10,69 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
+# Each phase prints how long it took, and the run ends with the list: CI's budget is 45 minutes
+# on 2 cores, and these figures show where it goes.
+phase_names=()
+phase_seconds=()
+phase_started=$SECONDS
+phase_name="install"
+phase() {
+  local took=$((SECONDS - phase_started))
+  phase_names+=("$phase_name")
+  phase_seconds+=("$took")
+  echo "   ($phase_name: ${took} s)"
+  phase_name=$1
+  phase_started=$SECONDS
+  phase "$1"
+}
+phase_summary() {
+  phase ""
+  echo "== phase times (s)"
+  local i
+  for i in "${!phase_names[@]}"; do printf '%6d  %s\n' "${phase_seconds[$i]}" "${phase_names[$i]}"; done
+  printf '%6d  total\n' "$SECONDS"
+}
+
 scripts/install-deps.sh --test
 source scripts/lib/stores.sh
 start_stores
 
-echo "== compose.yml check"
+phase "compose.yml check"
 scripts/check-compose.sh
 
-echo "== format check"
+phase "format check"
 git ls-files '*.cc' '*.h' | xargs clang-format --dry-run -Werror
 
-echo "== build"
+phase "build"
 BUILD_DIR=build scripts/build.sh
-echo "== tests"
+phase "tests"
 (cd build && ctest --output-on-failure -j 2 --timeout 300)
-echo "== bbb-sim smoke test (the simulator the other tests rely on)"
+phase "bbb-sim smoke test (the simulator the other tests rely on)"
 python3 tests/sim/smoke_test.py build/bin/bbb-sim
 
-echo "== end-to-end with a third-party BBB client library"
+phase "end-to-end with a third-party BBB client library"
 # README's run command uses the embedded store: keep the test stores out of it.
 env -u REDIS_URL -u DATABASE_URL tests/e2e/run.sh "$root/build/bin"
 
-echo "== fault suite, short mode (2 routers, 2 pollers, Redis, PostgreSQL, 6 bbb-sim servers; see tests/chaos/README.md)"
+phase "fault suite, short mode (2 routers, 2 pollers, Redis, PostgreSQL, 6 bbb-sim servers; see tests/chaos/README.md)"
 tests/chaos/run.sh --short "$root/build/bin"
 
-echo "== benchmark smoke runs (figures only, no thresholds; see bench/README.md)"
+phase "benchmark smoke runs (figures only, no thresholds; see bench/README.md)"
 bench/poll.sh --smoke
 bench/run-all.sh --smoke --no-poll
 
-echo "== fuzz targets, 10 s each (tests/fuzz/README.md)"
+phase "fuzz targets, 10 s each (tests/fuzz/README.md)"
 tests/fuzz/run.sh 10
 
 if [[ "${QUICK:-0}" != "1" ]]; then
-  echo "== sanitizer build (ASan + UBSan)"
+  phase "sanitizer build (ASan + UBSan)"
   BUILD_DIR=build-asan BUILD_TYPE=Debug scripts/build.sh -DSWITCHBOARD_SANITIZE=ON
-  echo "== sanitizer tests"
+  phase "sanitizer tests"
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   export LSAN_OPTIONS="suppressions=$root/tests/lsan.supp:print_suppressions=0"
   (cd build-asan && ctest --output-on-failure -j 2 --timeout 600)
-  echo "== ThreadSanitizer build and tests (scripts/tsan.sh)"
+  phase "ThreadSanitizer build and tests (scripts/tsan.sh)"
   (unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; scripts/tsan.sh)
 fi
+phase_summary
 echo "== all tests passed"

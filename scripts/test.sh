@@ -23,7 +23,7 @@ phase() {
   echo "   ($phase_name: ${took} s)"
   phase_name=$1
   phase_started=$SECONDS
-  phase "$1"
+  echo "== $1"
 }
 phase_summary() {
   phase ""

@@ -16,6 +16,7 @@
 #include "core/meeting_router.h"
 #include "core/metrics.h"
 #include "core/rtc_balancer.h"
+#include "importer/callback_folder.h"
 #include "router/access_log.h"
 #include "router/admin_api.h"
 #include "router/bbb_api.h"
@@ -63,6 +64,8 @@ struct Service::Impl {
   std::unique_ptr<WorkerPool> workers;
   RecordingFolder recordingFolder;
   RecordingImporter importer;
+  // Callbacks wait in the stores' queue (PostgreSQL) when they have one, else in the spool.
+  FolderCallbackQueue callbackFolder;
   CallbackRelay callbacks;
   bool importerRunning = false;
   bool callbacksRunning = false;
@@ -100,7 +103,9 @@ struct Service::Impl {
         accessLog(config.logJson, STDOUT_FILENO, &metrics),
         recordingFolder(config.recordings),
         importer(recordingFolder, stores->recordings(), &metrics),
-        callbacks(config.recordings, config.api.secrets, &metrics),
+        callbackFolder(config.recordings.spool() + "/callbacks"),
+        callbacks(stores->callbackQueue() ? *stores->callbackQueue() : callbackFolder,
+                  config.recordings, config.api.secrets, &metrics),
         recordings(stores->recordings(), &recordingFolder),
         protection(config.recordings.protection, &stores->recordings()),
         textTracks(stores->recordings(), &recordingFolder) {}
@@ -116,6 +121,10 @@ struct Service::Impl {
     // that receives them.
     const bool uploads =
         options.runHttp && (!config.recordings.uploadToken.empty() || !config.admin.token.empty());
+    // A shared queue is delivered by every router and importer (analytics posts reach any
+    // router); the folder's by the processes that share the folder.
+    const bool sharedCallbacks = stores->callbackQueue() != nullptr;
+    if (sharedCallbacks && (options.runHttp || importing)) startCallbacks();
     if (!embedded && !importing && !uploads) return Status::Ok();
     if (auto s = recordingFolder.prepare(); !s) {
       if (!options.runHttp) return s;
@@ -126,11 +135,10 @@ struct Service::Impl {
       return Status::Ok();
     }
     if (embedded) loadRecordingIndex();
-    // Whatever this process imports (spool or uploads) queues its recording-ready callback; the
-    // relay delivers the queue of the shared folder.
+    if (sharedCallbacks) moveFolderCallbacks();
+    // Whatever this process imports (spool or uploads) queues its recording-ready callback.
     importer.onImported([this](const Recording& r) { callbacks.recordingImported(r); });
-    callbacks.start();
-    callbacksRunning = true;
+    startCallbacks();
     if (importing) {
       importer.start();
       importerRunning = true;
@@ -140,6 +148,25 @@ struct Service::Impl {
                    config.recordings.published());
     }
     return Status::Ok();
+  }
+
+  void startCallbacks() {
+    if (callbacksRunning) return;
+    callbacks.start();
+    callbacksRunning = true;
+  }
+
+  // Callbacks an earlier version (or the embedded default) left in the spool go to the shared
+  // queue, once.
+  void moveFolderCallbacks() {
+    auto moved = callbackFolder.moveTo(*stores->callbackQueue());
+    if (!moved) {
+      spdlog::warn("recordings: the callbacks in {} stay there for now: {}",
+                   callbackFolder.folder(), moved.error().message);
+    } else if (*moved > 0) {
+      spdlog::info("recordings: {} waiting callbacks moved from {} to the database", *moved,
+                   callbackFolder.folder());
+    }
   }
 
   // The embedded store's recordings, read back from the folder (which outlives the process).

@@ -6,6 +6,7 @@
 #include "db/memory_recording_store.h"
 #include "db/memory_store.h"
 #include "db/migrator.h"
+#include "db/pg_callback_queue.h"
 #include "db/pg_connection.h"
 #include "db/pg_recording_store.h"
 #include "db/pg_store.h"
@@ -68,6 +69,7 @@ class SharedBundle final : public StoreBundle {
         pgMeetings_(pg_),
         pgLease_(pg_),
         recordings_(pg_),
+        callbackQueue_(pg_),
         servers_(redisServers_, pgServers_),
         meetings_(redisMeetings_, pgMeetings_),
         lease_(redisLease_, pgLease_) {}
@@ -77,6 +79,7 @@ class SharedBundle final : public StoreBundle {
   LeaderLease& lease() override { return lease_; }
   MeetingsSnapshotStore& snapshots() override { return snapshots_; }
   RecordingStore& recordings() override { return recordings_; }
+  CallbackQueue* callbackQueue() override { return &callbackQueue_; }
 
   Health health() override {
     Health h;
@@ -146,6 +149,7 @@ class SharedBundle final : public StoreBundle {
   PgMeetingStore pgMeetings_;
   PgLeaderLease pgLease_;
   PgRecordingStore recordings_;
+  PgCallbackQueue callbackQueue_;
   DurableServerStore servers_;
   DurableMeetingStore meetings_;
   DurableLeaderLease lease_;

@@ -11,6 +11,7 @@
 #include "core/leader_lease.h"
 #include "core/meeting_store.h"
 #include "core/meetings_snapshot.h"
+#include "core/recordings/callback_queue.h"
 #include "core/recordings/recording_store.h"
 #include "core/result.h"
 #include "core/server_store.h"
@@ -27,6 +28,9 @@ class StoreBundle {
   // Recordings: PostgreSQL with Redis + PostgreSQL; process memory in the embedded default
   // (until the importer rebuilds it from the recordings folder at start-up: issue 19).
   virtual RecordingStore& recordings() = 0;
+  // Callbacks to frontends waiting for delivery: PostgreSQL with Redis + PostgreSQL; nullptr in
+  // the embedded default, which keeps them in the recordings spool (importer/callback_folder.h).
+  virtual CallbackQueue* callbackQueue() { return nullptr; }
   // Which stores answer (for /readyz, /stat and the degraded gauge). `down` names each store
   // that does not, with the reason; the router serves while one of them answers.
   struct Health {

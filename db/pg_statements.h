@@ -199,6 +199,53 @@ inline constexpr Statement kQueryRecordings{
 
 #undef SB_PG_RECORDING_FILTER
 
+// ---- pending callbacks
+// ----------------------------------------------------------------------------
+
+#define SB_PG_CALLBACK_COLUMNS                                                                 \
+  "id, kind, tenant, record_id, meeting_id, url, secret_id, body, attempts, next_attempt_ms, " \
+  "last_error, given_up"
+
+inline constexpr Statement kAddCallback{
+    "add_callback",
+    "INSERT INTO pending_callbacks (" SB_PG_CALLBACK_COLUMNS
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
+    "ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, tenant = EXCLUDED.tenant, "
+    "record_id = EXCLUDED.record_id, meeting_id = EXCLUDED.meeting_id, url = EXCLUDED.url, "
+    "secret_id = EXCLUDED.secret_id, body = EXCLUDED.body, attempts = EXCLUDED.attempts, "
+    "next_attempt_ms = EXCLUDED.next_attempt_ms, last_error = EXCLUDED.last_error, "
+    "given_up = EXCLUDED.given_up, held_until_ms = 0"};
+
+// $1 now, $2 held until (Unix ms). SKIP LOCKED: relays racing for the same row take different
+// ones instead of waiting for each other.
+inline constexpr Statement kClaimCallback{
+    "claim_callback",
+    "UPDATE pending_callbacks SET held_until_ms = $2 WHERE id = (SELECT id FROM pending_callbacks "
+    "WHERE NOT given_up AND next_attempt_ms <= $1 AND held_until_ms <= $1 "
+    "ORDER BY next_attempt_ms, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+    "RETURNING " SB_PG_CALLBACK_COLUMNS};
+
+inline constexpr Statement kSettleCallback{"settle_callback",
+                                           "DELETE FROM pending_callbacks WHERE id = $1"};
+
+inline constexpr Statement kRescheduleCallback{
+    "reschedule_callback",
+    "UPDATE pending_callbacks SET attempts = $2, next_attempt_ms = $3, last_error = $4, "
+    "given_up = $5, held_until_ms = 0 WHERE id = $1"};
+
+inline constexpr Statement kListCallbacks{"list_callbacks",
+                                          "SELECT " SB_PG_CALLBACK_COLUMNS
+                                          " FROM pending_callbacks "
+                                          "ORDER BY record_id COLLATE \"C\", id COLLATE \"C\""};
+
+inline constexpr Statement kRetryCallbacks{
+    "retry_callbacks",
+    "WITH retried AS (UPDATE pending_callbacks SET next_attempt_ms = 0, held_until_ms = 0, "
+    "attempts = CASE WHEN given_up THEN 0 ELSE attempts END, given_up = false RETURNING 1) "
+    "SELECT count(*) FROM retried"};
+
+#undef SB_PG_CALLBACK_COLUMNS
+
 inline constexpr const Statement* kStoreStatements[] = {
     &kListServers,      &kGetServer,          &kInsertServer,          &kServersWithIdOrUrl,
     &kLockServer,       &kOtherServerWithUrl, &kUpdateServerInventory, &kDeleteServer,
@@ -206,7 +253,8 @@ inline constexpr const Statement* kStoreStatements[] = {
     &kFindMeeting,      &kClaimMeeting,       &kClaimMeetings,         &kRemoveMeeting,
     &kOrphanMeetingsOf, &kListMeetings,       &kListMeetingsOf,        &kListPlacedMeetings,
     &kAcquireLease,     &kReleaseLease,       &kPutRecording,          &kFindRecordings,
-    &kCountRecordings,  &kQueryRecordings};
+    &kCountRecordings,  &kQueryRecordings,    &kAddCallback,           &kClaimCallback,
+    &kSettleCallback,   &kRescheduleCallback, &kListCallbacks,         &kRetryCallbacks};
 
 #undef SB_PG_SERVER_COLUMNS
 #undef SB_PG_MEETING_COLUMNS

@@ -1,15 +1,16 @@
-// Callbacks to frontends (core/recordings/recording_ready.h): recording-ready, queued once a
-// recording is imported, and learning-analytics posts relayed from BBB servers. One JSON file per
-// callback in <spool>/callbacks/, so a delivery survives a restart and any process sharing the
-// recordings folder delivers it (a file lock keeps two from sending the same one at once).
+// Delivers the callbacks to frontends that wait in a CallbackQueue
+// (core/recordings/callback_queue.h: PostgreSQL in production, the spool folder in the embedded
+// default): recording-ready, queued once a recording is imported, and learning-analytics posts
+// relayed from BBB servers. Every process running a relay on the same queue shares the work;
+// a claim keeps two from sending the same callback at once.
 // Recording-ready is POSTed as the form field `signed_parameters` (HS256), analytics as BBB's
 // JSON with a Bearer JWT (HS512), each signed with the secret that signed the meeting's create
 // (its ID kept with the meeting; the first LOADBALANCER_SECRET when that secret was rotated
 // out), until the frontend answers 2xx, or 404/410 (it does not want it, as
 // Scalelite stops there too); after a failure the next attempt waits the import poll interval,
-// then twice as long each time up to RECORDING_IMPORT_RETRY_MAX; after kMaxAttempts it moves to
-// <spool>/callbacks/failed/ for the operator. A frontend that never answers holds up nothing
-// but its own callback (10 s per attempt, on the relay's own thread).
+// then twice as long each time up to RECORDING_IMPORT_RETRY_MAX; after kMaxAttempts it is given
+// up and waits for the operator's retry. A frontend that never answers holds up nothing but its
+// own callback (10 s per attempt, on the relay's own thread).
 // Thread-safety: every method may be called from any thread.
 #pragma once
 
@@ -22,30 +23,19 @@
 
 #include "core/config.h"
 #include "core/metrics.h"
+#include "core/recordings/callback_queue.h"
 #include "core/recordings/recording.h"
 
 namespace sb {
-
-struct PendingCallback {
-  std::string kind = "recording-ready";  // or "analytics"
-  std::string recordId;                  // recording-ready only
-  std::string meetingId;
-  std::string url;
-  std::string secretId;  // of the secret to sign with ("": the first)
-  std::string body;      // analytics: BBB's JSON, passed on as it came
-  int attempts = 0;
-  int64_t nextAttemptMs = 0;
-  std::string lastError;
-  bool failed = false;  // gave up (in callbacks/failed/)
-};
 
 class CallbackRelay {
  public:
   static constexpr int kMaxAttempts = 20;
 
   // `secrets` sign the callbacks (none: they wait, with a warning, until a secret is set).
-  CallbackRelay(const RecordingsConfig& config, std::vector<std::string> secrets,
-                Metrics* metrics = nullptr);
+  // `queue` must outlive the relay.
+  CallbackRelay(CallbackQueue& queue, const RecordingsConfig& config,
+                std::vector<std::string> secrets, Metrics* metrics = nullptr);
   ~CallbackRelay();
   CallbackRelay(const CallbackRelay&) = delete;
   CallbackRelay& operator=(const CallbackRelay&) = delete;
@@ -53,31 +43,30 @@ class CallbackRelay {
   // Queues `r`'s recording-ready callback when its metadata names one (due at once).
   void recordingImported(const Recording& r);
   // Queues an analytics post of `body` to `url` (due at once); false when it cannot be kept
-  // (no callbacks folder here).
+  // (this process runs no relay, or the queue failed).
   bool queueAnalytics(const std::string& url, const std::string& secretId, const std::string& body);
-  // Whether this process keeps callbacks (its recordings folder is there).
+  // Whether this process delivers callbacks (start() was called).
   bool running() const;
-  // One attempt at `c` now, kept nowhere: true when it is settled (delivered or refused).
-  bool deliverNow(PendingCallback& c) { return !secrets_.empty() && deliver("", c); }
+  // One attempt at `c` now, signed with one of `secrets`, kept nowhere: true when it is settled
+  // (delivered or refused). For a router that runs no relay.
+  static bool deliverOnce(PendingCallback& c, const std::vector<std::string>& secrets);
   // Sends every callback that is due; how many were delivered.
   int deliverDue();
-  std::vector<PendingCallback> pending() const;
+  Result<std::vector<PendingCallback>> pending() const;
   // Makes every waiting callback due now, and gives the given-up ones a new round of attempts.
   // How many.
-  int retryAll();
+  Result<int> retryAll();
 
   // Runs deliverDue on a thread of its own (every second, and at once after a queueing).
   void start();
   void stop();
 
  private:
-  std::string folder() const { return config_.spool() + "/callbacks"; }
-  // One attempt at the callback in `file`: true when it is settled (delivered or refused).
-  bool deliver(const std::string& file, PendingCallback& c);
-  // The secret to sign `c` with.
-  const std::string& secretFor(const PendingCallback& c) const;
+  // Settles or reschedules the held callback `c` after an attempt that `delivered` it or not.
+  void afterAttempt(PendingCallback& c, bool delivered);
   void wake();
 
+  CallbackQueue& queue_;
   RecordingsConfig config_;
   std::vector<std::string> secrets_;
   Metrics* metrics_;

@@ -610,8 +610,10 @@ std::optional<HttpResponse> AdminApi::failedImportsRoute(const HttpRequest& requ
   if (parts.size() == 2 && parts[0] == "recordings" && parts[1] == "callbacks" &&
       request.method == "GET") {
     if (!callbacks_) return jsonError(404, "Recording callbacks are off on this router");
+    auto pending = callbacks_->pending();
+    if (!pending) return fromError(pending.error());
     json arr = json::array();
-    for (const auto& c : callbacks_->pending()) {
+    for (const auto& c : *pending) {
       arr.push_back(json{{"kind", c.kind},
                          {"record_id", c.recordId},
                          {"meeting_id", c.meetingId},
@@ -626,7 +628,9 @@ std::optional<HttpResponse> AdminApi::failedImportsRoute(const HttpRequest& requ
   if (parts.size() == 3 && parts[0] == "recordings" && parts[1] == "callbacks" &&
       parts[2] == "retry" && request.method == "POST") {
     if (!callbacks_) return jsonError(404, "Recording callbacks are off on this router");
-    return jsonResponse(200, json{{"retried", callbacks_->retryAll()}});
+    auto retried = callbacks_->retryAll();
+    if (!retried) return fromError(retried.error());
+    return jsonResponse(200, json{{"retried", *retried}});
   }
   if (parts.size() < 2 || parts[0] != "recordings" || parts[1] != "failed" || parts.size() > 4) {
     return std::nullopt;

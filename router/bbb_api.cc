@@ -565,14 +565,14 @@ void BbbApi::analyticsCallback(const HttpRequest& request, const Reply& reply) {
   if (callbacks_ && callbacks_->queueAnalytics(target->url, target->secretId, request.body)) {
     return answer(textResponse(204, ""), "queued");
   }
-  // No callbacks folder on this router: one attempt now, on a worker.
+  // No relay runs on this router: one attempt now, on a worker.
   workers_.post([this, target = *target, body = request.body, reply] {
     PendingCallback c;
     c.kind = "analytics";
     c.url = target.url;
     c.secretId = target.secretId;
     c.body = body;
-    const bool sent = CallbackRelay(RecordingsConfig{}, config_.secrets).deliverNow(c);
+    const bool sent = CallbackRelay::deliverOnce(c, config_.secrets);
     reply(noted(textResponse(204, ""), "analytics_callback", sent ? "delivered" : "failed"));
   });
 }

@@ -13,6 +13,7 @@ test_pkgs=(
   libgtest-dev libgmock-dev redis-server postgresql postgresql-client
   docker-compose clang-format python3 python3-prometheus-client nginx wrk
   clang libclang-rt-14-dev llvm  # libFuzzer targets (tests/fuzz)
+  ruby  # BBB's post_publish hook (deploy/bbb-node/switchboard_post_publish.rb)
 )
 
 want=("${build_pkgs[@]}")

@@ -211,7 +211,15 @@ Router::Router(const std::function<void(sb::Config&)>& tweak) {
   recordingsRoot_ = root;
   c.recordings.root = root;
   if (tweak) tweak(c);
-  service_ = std::make_unique<sb::Service>(c, sb::ServiceOptions{.runPoller = false});
+  // A tweak that names Redis and PostgreSQL gets the shared store (migrated beforehand).
+  std::unique_ptr<sb::StoreBundle> stores;
+  if (c.store.shared()) {
+    auto opened = sb::openStores(c);
+    if (!opened) throw std::runtime_error(opened.error().message);
+    stores = std::move(opened).value();
+  }
+  service_ =
+      std::make_unique<sb::Service>(c, sb::ServiceOptions{.runPoller = false}, std::move(stores));
   if (auto sink = SecretScan::instance().sink()) service_->accessLogger().sinks().push_back(sink);
   auto s = service_->start();
   if (!s) throw std::runtime_error(s.error().message);

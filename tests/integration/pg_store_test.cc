@@ -37,10 +37,12 @@
 #include <vector>
 
 #include "db/migrator.h"
+#include "db/pg_callback_queue.h"
 #include "db/pg_connection.h"
 #include "db/pg_recording_store.h"
 #include "db/pg_store.h"
 #include "tests/integration/store_expectations.h"
+#include "tests/unit/callback_queue_contract.h"
 #include "tests/unit/recording_store_contract.h"
 
 namespace sb {
@@ -1548,6 +1550,53 @@ TEST(PgRecordingStoreTest, AwkwardTextIsKeptAndPrefixesAreNotPatterns) {
   RecordingQuery byMeta;
   byMeta.meta = {{"quote", {"it's \"x\" \\ y"}}};
   EXPECT_EQ(store.query(byMeta)->total, 1u);
+}
+
+// ---- the callback queue contract (tests/unit/callback_queue_contract.h) on PostgreSQL ----------
+
+// A migrated scratch database; its queues share it as the routers of a pool do.
+class PgCallbackStorage {
+ public:
+  PgCallbackStorage() {
+    std::string error = db_.create();
+    EXPECT_EQ(error, "");
+    pg_ = std::make_unique<PgConnection>(optionsFor(db_.url()));
+    auto applied = Migrator(*pg_, embeddedMigrations()).migrate();
+    EXPECT_TRUE(applied.ok()) << (applied.ok() ? "" : applied.error().message);
+  }
+  ~PgCallbackStorage() { pg_.reset(); }
+  std::unique_ptr<CallbackQueue> make() { return std::make_unique<PgCallbackQueue>(*pg_); }
+
+ private:
+  ScratchDatabase db_;
+  std::unique_ptr<PgConnection> pg_;
+};
+
+}  // namespace
+
+INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, CallbackQueueContract, PgCallbackStorage);
+
+namespace {
+
+// A relay that died mid-attempt holds its callback only until its hold passes.
+TEST(PgCallbackQueueTest, AClaimOfARelayThatDiedIsTakenOverAfterItsHold) {
+  PgCallbackStorage storage;
+  auto dead = storage.make();
+  auto alive = storage.make();
+  PendingCallback c;
+  c.id = readyCallbackId("r1");
+  c.recordId = "r1";
+  c.url = "http://frontend/x";
+  ASSERT_TRUE(dead->add(c).ok());
+  auto held = dead->claimDue(1000, 61'000);
+  ASSERT_TRUE(held.ok() && held->has_value());
+  auto during = alive->claimDue(60'999, 120'000);
+  ASSERT_TRUE(during.ok());
+  EXPECT_FALSE(during->has_value()) << "held until 61,000";
+  auto after = alive->claimDue(61'000, 121'000);
+  ASSERT_TRUE(after.ok());
+  ASSERT_TRUE(after->has_value());
+  EXPECT_EQ((*after)->recordId, "r1");
 }
 
 }  // namespace

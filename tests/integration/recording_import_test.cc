@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -198,6 +199,16 @@ class RecordingImportTest : public ::testing::Test {
       ids.push_back(r.body.substr(at, r.body.find('<', at) - at));
     }
     return ids;
+  }
+  // The callback files in the spool folder (the embedded default's queue).
+  std::vector<std::string> callbackFiles() const {
+    std::vector<std::string> files;
+    std::error_code ec;
+    for (const auto& e :
+         fs::recursive_directory_iterator(root_.path() + "/recordings/spool/callbacks", ec)) {
+      if (e.path().extension() == ".json") files.push_back(e.path().string());
+    }
+    return files;
   }
   bool uploadsEmpty() const {
     std::error_code ec;
@@ -756,6 +767,73 @@ TEST_F(RecordingImportTest, CallbacksAreSignedWithTheSecretThatSignedTheCreate) 
             sb::recordingReadyJwt("a1", kId, second));
 }
 
+// With Redis + PostgreSQL, callbacks wait in PostgreSQL: a router that stops after a failed
+// attempt leaves its callback to the others (listed, retried and delivered by another router),
+// and an analytics post reaching any router is queued there and delivered.
+TEST_F(RecordingImportTest, WithTheSharedStoreCallbacksWaitInPostgresForAnyRouter) {
+  const char* redis = std::getenv("REDIS_URL");
+  const char* database = std::getenv("DATABASE_URL");
+  ASSERT_TRUE(redis && database) << "REDIS_URL and DATABASE_URL must point at test servers "
+                                    "(scripts/test.sh starts them)";
+  auto shared = [&](sb::Config& c) {
+    c.store.redisUrl = redis;
+    c.store.databaseUrl = database;
+    c.store.redisNamespace = "sbcallbacks" + std::to_string(::getpid());
+    c.recordings.importPollInterval = std::chrono::hours(1);  // no retry by itself here
+  };
+  {
+    sb::Config c = *sb::loadConfig([](const std::string&) { return std::nullopt; });
+    shared(c);
+    auto migrated = sb::migrateDatabase(c);
+    ASSERT_TRUE(migrated.ok()) << migrated.error().message;
+    ASSERT_EQ(runCommand("psql '" + std::string(database) +
+                         "' -qc 'TRUNCATE pending_callbacks, recordings'")
+                  .exitCode,
+              0);
+  }
+  FakeFrontend greenlight({500, 200});
+  start(0, shared);
+  ASSERT_EQ(upload(slurp(callbackArchive(greenlight.url("/recording_ready")))).status, 200);
+  ASSERT_EQ(greenlight.received(1).size(), 1u);
+  auto waiting = [&] {
+    return nlohmann::json::parse(router_->admin("GET", "/recordings/callbacks").body)["callbacks"];
+  };
+  nlohmann::json listed;
+  for (int i = 0; i < 100; ++i) {  // the failed attempt is written down just after the answer
+    listed = waiting();
+    if (listed.size() == 1 && listed[0]["attempts"] == 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(listed.size(), 1u) << listed;
+  EXPECT_EQ(listed[0]["last_error"], "HTTP 500");
+  EXPECT_TRUE(callbackFiles().empty()) << "kept in PostgreSQL, not in the spool folder";
+
+  start(0, shared);  // another router (the first one is gone)
+  listed = waiting();
+  ASSERT_EQ(listed.size(), 1u) << "it survived its router";
+  EXPECT_EQ(listed[0]["record_id"], kId);
+  auto retried = router_->admin("POST", "/recordings/callbacks/retry");
+  EXPECT_EQ(nlohmann::json::parse(retried.body)["retried"], 1) << retried.body;
+  auto calls = greenlight.received(2);
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[1].substr(calls[1].find("signed_parameters=") + 18),
+            sb::recordingReadyJwt("m1", kId, Router::kSecret));
+  for (int i = 0; i < 100 && !waiting().empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(waiting().empty());
+
+  FakeFrontend moodle({200});
+  const std::string relay = router_->base() + "/bigbluebutton/api/analytics_callback?target=" +
+                            sb::analyticsRelayToken({moodle.url("/analytics"), ""},
+                                                    sb::analyticsRelayKey(Router::kSecret));
+  auto posted = httpRequest("POST", relay, R"({"meeting_id":"m1"})", "application/json");
+  EXPECT_EQ(posted.status, 204) << posted.body;
+  auto analytics = moodle.received(1);
+  ASSERT_EQ(analytics.size(), 1u);
+  EXPECT_EQ(analytics[0].substr(analytics[0].find("\r\n\r\n") + 4), R"({"meeting_id":"m1"})");
+}
+
 // deploy/bbb-node/switchboard-recording-upload, as the BBB server's post_publish hook and timer
 // run it: queued, kept while Switchboard cannot be reached, uploaded (every format) until
 // acknowledged, the server's copy deleted only then; a refused archive is not retried.
@@ -781,10 +859,31 @@ TEST_F(RecordingImportTest, TheBbbServersHookUploadsUntilSwitchboardAcknowledges
         runCommand(env + SB_SOURCE_DIR "/deploy/bbb-node/switchboard-recording-upload " + args);
     return std::make_pair(r.exitCode, r.out);
   };
+  // BBB runs the post_publish hook (Ruby) after each format it publishes: it queues the
+  // recording and starts the upload service.
+  std::ofstream(bbb + "/bin/systemctl") << "#!/bin/sh\necho \"$@\" >> " << bbb << "/systemctl\n";
+  fs::permissions(bbb + "/bin/systemctl", fs::perms::owner_all);
+  auto postPublish = [&](const std::string& id, const std::string& format) {
+    return runCommand("SWITCHBOARD_RECORDING_NO_DEFAULTS=1 PATH=" + bbb + "/bin:$PATH" +
+                      " QUEUE_DIR=" + bbb + "/queue" +
+                      " SWITCHBOARD_RECORDING_UPLOAD=" SB_SOURCE_DIR
+                      "/deploy/bbb-node/switchboard-recording-upload ruby " SB_SOURCE_DIR
+                      "/deploy/bbb-node/switchboard_post_publish.rb -m " +
+                      id + " -f " + format);
+  };
+  for (const char* format : {"presentation", "video"}) {
+    CommandResult hooked = postPublish(kId, format);
+    ASSERT_EQ(hooked.exitCode, 0) << hooked.out;
+  }
+  ASSERT_EQ(postPublish(kId2, "presentation").exitCode, 0);
+  EXPECT_TRUE(fs::exists(bbb + "/queue/queue/" + kId));
+  EXPECT_EQ(slurp(bbb + "/systemctl"),
+            std::string("start --no-block switchboard-recording-upload.service\n"
+                        "start --no-block switchboard-recording-upload.service\n"
+                        "start --no-block switchboard-recording-upload.service\n"));
+  EXPECT_NE(postPublish("../etc", "presentation").exitCode, 0) << "a record ID is a file name";
   auto [code, out] = hook("enqueue " + kId, "");
-  ASSERT_EQ(code, 0) << out;
-  std::tie(code, out) = hook("enqueue " + kId2, "");
-  ASSERT_EQ(code, 0) << out;
+  ASSERT_EQ(code, 0) << "queueing again is harmless: " << out;
   EXPECT_NE(hook("enqueue ../etc", "").first, 0) << "a record ID is a file name";
 
   // Switchboard unreachable: both stay queued, with a wait before the next attempt.

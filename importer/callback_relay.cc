@@ -2,12 +2,11 @@
 
 #include <curl/curl.h>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <chrono>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <set>
 
 #include "core/checksum.h"
@@ -123,9 +122,9 @@ bool CallbackRelay::queueAnalytics(const std::string& url, const std::string& se
                                    const std::string& body) {
   if (!running()) return false;
   PendingCallback c;
-  static std::atomic<uint64_t> sequence{0};
-  c.id = "analytics-" + std::to_string(unixNowMs()) + "-" + std::to_string(::getpid()) + "-" +
-         std::to_string(sequence.fetch_add(1));
+  // Unique across the pool's processes (in containers they all may be pid 1): a random part.
+  thread_local std::mt19937_64 random{std::random_device{}()};
+  c.id = fmt::format("analytics-{}-{:016x}", unixNowMs(), random());
   c.kind = "analytics";
   c.url = url;
   c.secretId = secretId;
@@ -200,9 +199,13 @@ int CallbackRelay::deliverDue() {
     const int64_t now = unixNowMs();
     auto claimed = queue_.claimDue(now, now + kHoldMs);
     if (!claimed) {
-      spdlog::warn("callbacks: the queue does not answer: {}", claimed.error().message);
+      // Once per outage, not once a second.
+      if (!queueFailing_.exchange(true)) {
+        spdlog::warn("callbacks wait: their queue does not answer: {}", claimed.error().message);
+      }
       break;
     }
+    if (queueFailing_.exchange(false)) spdlog::info("callbacks: their queue answers again");
     if (!*claimed) break;
     PendingCallback& c = **claimed;
     if (!tried.insert(c.id).second) {

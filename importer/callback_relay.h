@@ -14,6 +14,7 @@
 // Thread-safety: every method may be called from any thread.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -74,6 +75,7 @@ class CallbackRelay {
   std::condition_variable wake_;
   bool stopping_ = false;
   bool woken_ = false;
+  std::atomic<bool> queueFailing_{false};  // since the last claim failed
   std::thread thread_;
 };
 

@@ -107,7 +107,7 @@ struct Service::Impl {
         callbacks(stores->callbackQueue() ? *stores->callbackQueue() : callbackFolder,
                   config.recordings, config.api.secrets, &metrics),
         recordings(stores->recordings(), &recordingFolder),
-        protection(config.recordings.protection, &stores->recordings()),
+        protection(config.recordings.protection, &stores->recordings(), stores->linkRegistry()),
         textTracks(stores->recordings(), &recordingFolder) {}
 
   // The recordings folder: made when this process writes to it (an importer, or the embedded
@@ -172,16 +172,14 @@ struct Service::Impl {
   // The embedded store's recordings, read back from the folder (which outlives the process).
   void loadRecordingIndex() {
     const auto started = std::chrono::steady_clock::now();
-    std::vector<std::string> problems;
-    auto found = recordingFolder.scan(problems);
-    size_t stored = 0;
-    for (const auto& r : found) stored += stores->recordings().put(r).ok();
-    for (size_t n = 0; n < problems.size() && n < 20; ++n) {
-      spdlog::warn("recordings: skipped {}", problems[n]);
+    auto done = recordings.reindex();
+    if (!done) return;  // no folder: nothing to read
+    for (size_t n = 0; n < done->problems.size() && n < 20; ++n) {
+      spdlog::warn("recordings: skipped {}", done->problems[n]);
     }
-    spdlog::info("recordings: {} read from {} in {:.1f} s{}", stored, config.recordings.root,
+    spdlog::info("recordings: {} read from {} in {:.1f} s{}", done->stored, config.recordings.root,
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
-                 problems.empty() ? "" : fmt::format(" ({} skipped)", problems.size()));
+                 done->problems.empty() ? "" : fmt::format(" ({} skipped)", done->problems.size()));
   }
 };
 

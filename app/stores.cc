@@ -12,6 +12,7 @@
 #include "db/pg_store.h"
 #include "db/redis_connection.h"
 #include "db/redis_keys.h"
+#include "db/redis_link_registry.h"
 #include "db/redis_store.h"
 
 namespace sb {
@@ -65,6 +66,7 @@ class SharedBundle final : public StoreBundle {
         redisMeetings_(redis_, keys_),
         redisLease_(redis_, keys_),
         snapshots_(redis_, keys_, snapshotTtl(config)),
+        links_(redis_, keys_),
         pgServers_(pg_),
         pgMeetings_(pg_),
         pgLease_(pg_),
@@ -80,6 +82,7 @@ class SharedBundle final : public StoreBundle {
   MeetingsSnapshotStore& snapshots() override { return snapshots_; }
   RecordingStore& recordings() override { return recordings_; }
   CallbackQueue* callbackQueue() override { return &callbackQueue_; }
+  LinkRegistry* linkRegistry() override { return &links_; }
 
   Health health() override {
     Health h;
@@ -145,6 +148,7 @@ class SharedBundle final : public StoreBundle {
   RedisMeetingStore redisMeetings_;
   RedisLeaderLease redisLease_;
   RedisSnapshotStore snapshots_;
+  RedisLinkRegistry links_;
   PgServerStore pgServers_;
   PgMeetingStore pgMeetings_;
   PgLeaderLease pgLease_;

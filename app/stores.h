@@ -12,6 +12,7 @@
 #include "core/meeting_store.h"
 #include "core/meetings_snapshot.h"
 #include "core/recordings/callback_queue.h"
+#include "core/recordings/link_registry.h"
 #include "core/recordings/recording_store.h"
 #include "core/result.h"
 #include "core/server_store.h"
@@ -31,6 +32,9 @@ class StoreBundle {
   // Callbacks to frontends waiting for delivery: PostgreSQL with Redis + PostgreSQL; nullptr in
   // the embedded default, which keeps them in the recordings spool (importer/callback_folder.h).
   virtual CallbackQueue* callbackQueue() { return nullptr; }
+  // Which protected recordings' links were used, across the pool: Redis with the shared store;
+  // nullptr in the embedded default (the process remembers them itself).
+  virtual LinkRegistry* linkRegistry() { return nullptr; }
   // Which stores answer (for /readyz, /stat and the degraded gauge). `down` names each store
   // that does not, with the reason; the router serves while one of them answers.
   struct Health {

@@ -38,6 +38,10 @@ std::string RedisKeys::meetingsSnapshot(std::string_view serverId) const {
 
 std::string RedisKeys::filledMark() const { return ns_ + ":filled"; }
 
+std::string RedisKeys::usedLink(std::string_view linkId) const {
+  return ns_ + ":used_link:" + std::string(linkId);
+}
+
 std::string RedisKeys::ended(std::string_view meetingId) const {
   return ns_ + ":ended:" + std::string(meetingId);
 }

@@ -16,6 +16,8 @@
 //                                          (epoch ms), kept for a day (MeetingStore::endedAt)
 //   <ns>:filled                    string  set once Redis holds every PostgreSQL record: its
 //                                          absence means Redis lost its data (app/stores.cc)
+//   <ns>:used_link:<id>            string  a protected recording's one-time link was used (PX:
+//                                          until the link expires; core/recordings/link_registry.h)
 //
 // The Lua scripts in redis_store.cc receive the prefixes below as arguments rather than spelling
 // key names themselves, so this file stays the only place that does.
@@ -46,6 +48,7 @@ class RedisKeys {
   std::string lease(std::string_view name) const;
   std::string meetingsSnapshot(std::string_view serverId) const;
   std::string filledMark() const;
+  std::string usedLink(std::string_view linkId) const;
   std::string ended(std::string_view meetingId) const;
 
   // A SCAN MATCH pattern for every key of the namespace ("<ns>:*", glob characters in the

@@ -1,6 +1,7 @@
 #include "core/recordings/recording_protection.h"
 
 #include <openssl/rand.h>
+#include <spdlog/spdlog.h>
 
 #include <nlohmann/json.hpp>
 
@@ -43,8 +44,9 @@ std::optional<nlohmann::json> validClaims(std::string_view token, std::string_vi
 
 }  // namespace
 
-RecordingProtection::RecordingProtection(ProtectionConfig config, RecordingStore* store)
-    : config_(std::move(config)), store_(store) {
+RecordingProtection::RecordingProtection(ProtectionConfig config, RecordingStore* store,
+                                         LinkRegistry* links)
+    : config_(std::move(config)), store_(store), links_(links) {
   if (config_.key.empty()) {
     // No key configured (no shared secret either): one of this process's own, never none.
     unsigned char bytes[32];
@@ -73,11 +75,19 @@ bool RecordingProtection::redeemLink(std::string_view token, std::string_view re
   if (!claims || !(*claims).contains("jti") || !(*claims)["jti"].is_string()) return false;
   const std::string id = (*claims)["jti"].get<std::string>();
   const int64_t expiresMs = (*claims)["exp"].get<int64_t>() * 1000;
-  std::lock_guard lock(mutex_);
-  if (redeemed_.size() >= kMaxRemembered) {
-    std::erase_if(redeemed_, [&](const auto& e) { return e.second <= nowMs; });
+  if (links_) {
+    auto first = links_->useOnce(id, nowMs, expiresMs);
+    if (first) {
+      (void)localLinks_.useOnce(id, nowMs, expiresMs);  // for an outage of the registry later
+      return *first;
+    }
+    spdlog::warn(
+        "protected recordings: used links cannot be checked across routers ({}); "
+        "this link is checked on this router only",
+        first.error().message);
   }
-  return redeemed_.emplace(id, expiresMs).second;
+  auto first = localLinks_.useOnce(id, nowMs, expiresMs);  // never fails
+  return first && *first;
 }
 
 std::vector<ProtectionCookie> RecordingProtection::cookiesFor(std::string_view recordId,

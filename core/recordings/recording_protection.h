@@ -7,9 +7,10 @@
 // router through auth_request).
 //
 // Links and cookies are HS256 JWTs signed with one key that every router shares, so any router
-// can check what another handed out. A link is redeemed once per router process (the redeemed
-// link IDs are kept in memory until they expire): with several routers behind a balancer a
-// copied link works at most once on each, within its lifetime.
+// can check what another handed out. A link is redeemed once in the pool: its ID goes into a
+// LinkRegistry (Redis with the shared store). While that registry does not answer, links are
+// redeemed once per router process instead (a copied link then works at most once on each
+// router), so playback does not stop with Redis.
 // Thread-safety: every member may be called concurrently.
 #pragma once
 
@@ -22,6 +23,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/recordings/link_registry.h"
 #include "core/recordings/recording_store.h"
 
 namespace sb {
@@ -47,15 +49,17 @@ struct ProtectionCookie {
 
 class RecordingProtection {
  public:
-  // `store` answers whether a recording is protected (may be null: nothing is protected).
-  RecordingProtection(ProtectionConfig config, RecordingStore* store);
+  // `store` answers whether a recording is protected (may be null: nothing is protected);
+  // `links` remembers used links across the pool (null: this process's memory only).
+  RecordingProtection(ProtectionConfig config, RecordingStore* store,
+                      LinkRegistry* links = nullptr);
 
   bool enabled() const { return config_.enabled; }
 
   // The link token for `format` of `recordId`, valid linkLifetime from `nowMs`.
   std::string linkToken(std::string_view recordId, std::string_view format, int64_t nowMs) const;
-  // Whether `token` is a link for `format` of `recordId`, unexpired and not redeemed before on
-  // this process; redeems it.
+  // Whether `token` is a link for `format` of `recordId`, unexpired and not redeemed before;
+  // redeems it.
   bool redeemLink(std::string_view token, std::string_view recordId, std::string_view format,
                   int64_t nowMs);
 
@@ -91,8 +95,9 @@ class RecordingProtection {
 
   ProtectionConfig config_;
   RecordingStore* store_;
+  LinkRegistry* links_;
+  MemoryLinkRegistry localLinks_;  // without `links`, and while it does not answer
   mutable std::mutex mutex_;
-  std::unordered_map<std::string, int64_t> redeemed_;  // link ID → its expiry (ms)
   struct Known {
     bool isProtected;
     int64_t untilMs;

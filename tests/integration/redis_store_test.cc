@@ -35,6 +35,7 @@
 
 #include "db/redis_connection.h"
 #include "db/redis_keys.h"
+#include "db/redis_link_registry.h"
 #include "db/redis_store.h"
 #include "tests/integration/store_expectations.h"
 
@@ -365,9 +366,27 @@ TEST(RedisKeysTest, EveryKeyIsUnderTheNamespace) {
   EXPECT_EQ(keys.serverMeetings("s"), "ns1:server_meetings:s");
   EXPECT_EQ(keys.serverMeetings("s"), keys.serverMeetingsPrefix() + "s");
   EXPECT_EQ(keys.lease("poller"), "ns1:lease:poller");
+  EXPECT_EQ(keys.usedLink("j1"), "ns1:used_link:j1");
   EXPECT_EQ(keys.pattern(), "ns1:*");
   EXPECT_EQ(RedisKeys("a*b[c]").pattern(), "a\\*b\\[c\\]:*");
   EXPECT_EQ(RedisKeys().ns(), "switchboard");
+}
+
+// A protected recording's link is used once across the routers sharing Redis, and forgotten
+// once it has expired (the link is refused by then anyway).
+TEST_F(RedisTest, ALinkIsUsedOnceAndForgottenWhenItExpires) {
+  RedisLinkRegistry a(redis_, keys_), b(redis_, keys_);
+  auto first = a.useOnce("link-1", 1000, 1300);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_TRUE(*first);
+  EXPECT_FALSE(*b.useOnce("link-1", 1000, 1300)) << "the other router sees it used";
+  EXPECT_TRUE(*b.useOnce("link-2", 1000, 1300));
+  auto ttl = redis_->command({"PTTL", keys_.usedLink("link-1")});
+  ASSERT_TRUE(ttl.ok());
+  EXPECT_GT(ttl->integer, 0);
+  EXPECT_LE(ttl->integer, 300) << "kept only until the link expires";
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  EXPECT_TRUE(*a.useOnce("link-1", 1400, 1700)) << "forgotten after its expiry";
 }
 
 // ---- servers: the memory store's contract -----------------------------------------------------

@@ -49,6 +49,29 @@ TEST_F(RecordingProtectionTest, ALinkWorksOnceForItsRecordingAndFormatUntilItExp
       << "another key";
 }
 
+// A registry that does not answer (Redis down).
+class DownLinkRegistry : public LinkRegistry {
+ public:
+  Result<bool> useOnce(const std::string&, int64_t, int64_t) override {
+    return Error::of(ErrorCode::kStoreUnavailable, "redis down");
+  }
+};
+
+// Two routers sharing a registry (Redis): a link used on one is refused on the other. While the
+// registry does not answer, each router still redeems a link once.
+TEST_F(RecordingProtectionTest, ALinkWorksOnceAcrossRoutersSharingTheirUsedLinks) {
+  MemoryLinkRegistry shared;
+  RecordingProtection a(config_, &store_, &shared), b(config_, &store_, &shared);
+  const std::string link = a.linkToken("r1", "presentation", kNow);
+  EXPECT_TRUE(b.redeemLink(link, "r1", "presentation", kNow));
+  EXPECT_FALSE(a.redeemLink(link, "r1", "presentation", kNow)) << "used on the other router";
+  DownLinkRegistry down;
+  RecordingProtection c(config_, &store_, &down);
+  const std::string other = a.linkToken("r1", "presentation", kNow);
+  EXPECT_TRUE(c.redeemLink(other, "r1", "presentation", kNow));
+  EXPECT_FALSE(c.redeemLink(other, "r1", "presentation", kNow)) << "once on this router";
+}
+
 TEST_F(RecordingProtectionTest, AProtectedRecordingsFilesNeedItsCookie) {
   auto p = make();
   auto cookies = p.cookiesFor("r1", "presentation", kNow, true);

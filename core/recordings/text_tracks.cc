@@ -51,6 +51,127 @@ bool isSubRipTiming(std::string_view line) {
   return time(line.substr(0, arrow)) && time(end);
 }
 
+// SSA/ASS "H:MM:SS.cc" as WebVTT's "HH:MM:SS.mmm"; nullopt when it is not such a time.
+std::optional<std::string> vttTimeOfSsa(std::string_view t) {
+  while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
+  while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+  size_t colon1 = t.find(':'), colon2 = t.find(':', colon1 + 1), dot = t.find('.');
+  if (colon1 == 0 || colon1 > 2 || colon2 != colon1 + 3 || dot != colon2 + 3 ||
+      t.size() > dot + 4 || t.size() < dot + 2) {
+    return std::nullopt;
+  }
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (i != colon1 && i != colon2 && i != dot && !std::isdigit(static_cast<unsigned char>(t[i]))) {
+      return std::nullopt;
+    }
+  }
+  std::string fraction(t.substr(dot + 1));
+  fraction.resize(3, '0');  // centiseconds (or tenths) as milliseconds
+  std::string hours(t.substr(0, colon1));
+  if (hours.size() < 2) hours.insert(0, "0");
+  return hours + std::string(t.substr(colon1, dot - colon1)) + "." + fraction;
+}
+
+// The text of an SSA/ASS dialogue as WebVTT cue text: override blocks ({\b1} …) dropped, \N and
+// \n made line breaks, \h a space, '&' and '<' escaped, empty lines left out.
+std::string vttTextOfSsa(std::string_view text) {
+  std::string plain;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '{') {
+      size_t close = text.find('}', i);
+      if (close != std::string_view::npos) {
+        i = close;
+        continue;
+      }
+    }
+    if (c == '\\' && i + 1 < text.size()) {
+      const char next = text[i + 1];
+      if (next == 'N' || next == 'n' || next == 'h') {
+        plain += next == 'h' ? ' ' : '\n';
+        ++i;
+        continue;
+      }
+    }
+    if (c == '&') {
+      plain += "&amp;";
+    } else if (c == '<') {
+      plain += "&lt;";
+    } else {
+      plain += c;
+    }
+  }
+  std::string out;
+  for (std::string_view line : linesOf(plain)) {
+    while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
+    while (!line.empty() && line.back() == ' ') line.remove_suffix(1);
+    if (line.empty()) continue;
+    if (!out.empty()) out += '\n';
+    out += line;
+  }
+  return out;
+}
+
+// SubStation Alpha (SSA/ASS) as WebVTT: the Dialogue lines of its [Events] section, read by the
+// section's Format line, in order of their start; nullopt when `lines` are no such file.
+std::optional<std::string> webVttOfSsa(const std::vector<std::string_view>& lines) {
+  size_t first = 0;
+  while (first < lines.size() && lines[first].empty()) ++first;
+  if (first == lines.size() || lines[first] != "[Script Info]") return std::nullopt;
+  struct Cue {
+    std::string start, end, text;
+  };
+  std::vector<Cue> cues;
+  bool inEvents = false;
+  std::vector<std::string> format;
+  for (size_t i = first; i < lines.size(); ++i) {
+    std::string_view line = lines[i];
+    if (line.starts_with("[")) {
+      inEvents = line == "[Events]";
+      continue;
+    }
+    if (!inEvents) continue;
+    if (line.starts_with("Format:")) {
+      format.clear();
+      std::string_view fields = line.substr(7);
+      while (true) {
+        size_t comma = fields.find(',');
+        std::string name(fields.substr(0, comma));
+        name.erase(std::remove(name.begin(), name.end(), ' '), name.end());
+        format.push_back(name);
+        if (comma == std::string_view::npos) break;
+        fields.remove_prefix(comma + 1);
+      }
+      continue;
+    }
+    if (!line.starts_with("Dialogue:") || format.empty() || format.back() != "Text") continue;
+    std::string_view rest = line.substr(9);
+    std::vector<std::string_view> values;
+    for (size_t f = 0; f + 1 < format.size(); ++f) {  // the last field (Text) may hold commas
+      size_t comma = rest.find(',');
+      if (comma == std::string_view::npos) break;
+      values.push_back(rest.substr(0, comma));
+      rest.remove_prefix(comma + 1);
+    }
+    if (values.size() + 1 != format.size()) continue;
+    std::optional<std::string> start, end;
+    for (size_t f = 0; f < values.size(); ++f) {
+      if (format[f] == "Start") start = vttTimeOfSsa(values[f]);
+      if (format[f] == "End") end = vttTimeOfSsa(values[f]);
+    }
+    std::string text = vttTextOfSsa(rest);
+    if (!start || !end || text.empty()) continue;
+    cues.push_back({*start, *end, std::move(text)});
+  }
+  if (format.empty()) return std::nullopt;
+  std::stable_sort(cues.begin(), cues.end(), [](const Cue& a, const Cue& b) {
+    return a.start.size() != b.start.size() ? a.start.size() < b.start.size() : a.start < b.start;
+  });
+  std::string vtt = "WEBVTT\n";
+  for (const auto& cue : cues) vtt += "\n" + cue.start + " --> " + cue.end + "\n" + cue.text + "\n";
+  return vtt;
+}
+
 }  // namespace
 
 std::optional<std::string> TextTracks::languageTag(std::string_view lang) {
@@ -82,8 +203,9 @@ std::optional<std::string> TextTracks::webVttOf(std::string_view file) {
                                      text[6] == ' ' || text[6] == '\t')) {
     return std::string(text);
   }
-  // SubRip: blocks of a number, a timing line, text lines.
   std::vector<std::string_view> lines = linesOf(text);
+  if (auto ssa = webVttOfSsa(lines)) return ssa;
+  // SubRip: blocks of a number, a timing line, text lines.
   size_t firstLine = 0;
   while (firstLine < lines.size() && lines[firstLine].empty()) ++firstLine;
   if (firstLine + 1 >= lines.size() || !isSubRipTiming(lines[firstLine + 1])) return std::nullopt;
@@ -143,7 +265,7 @@ Result<std::string> TextTracks::put(const QueryString& params, std::optional<std
     vtt = webVttOf(*file);
     if (!vtt) {
       return Error::of(ErrorCode::kTextTrackFailed,
-                       "Text track format not supported (WebVTT and SubRip are).");
+                       "Text track format not supported (WebVTT, SubRip and SSA/ASS are).");
     }
   }
   auto found = store_.findExact(std::span<const std::string>(&recordId, 1), tenant);

@@ -30,13 +30,14 @@ class TextTracks {
 
   // putRecordingTextTrack: `recordID`, `kind` (subtitles or captions: invalidKind), `lang`
   // (BCP 47: invalidLang), `label` (default: the language). `file` is the uploaded file: WebVTT
-  // or SubRip (converted to WebVTT), else upload_text_track_failed; empty:
+  // SubRip or SSA/ASS (converted to WebVTT), else upload_text_track_failed; empty:
   // empty_uploaded_text_track; nullopt (no file part): the track is removed. The record ID.
   Result<std::string> put(const QueryString& params, std::optional<std::string_view> file,
                           const std::string& tenant = "");
 
   // `file` as WebVTT: WebVTT as it is, SubRip converted (cue numbers kept as identifiers,
-  // "," in times made "."); nullopt for anything else.
+  // "," in times made "."), SSA/ASS converted (its dialogues as cues, styling left out: BBB's
+  // ffmpeg conversion keeps no more); nullopt for anything else.
   static std::optional<std::string> webVttOf(std::string_view file);
   // `lang` as a BCP 47 tag with '-' ("en_US" → "en-US"); nullopt when it is none.
   static std::optional<std::string> languageTag(std::string_view lang);

@@ -26,6 +26,7 @@ class MemoryFiles : public RecordingFiles {
     lists[r.recordId] = r.textTracks.size();
     return Status::Ok();
   }
+  std::vector<Recording> scan(std::vector<std::string>&) const override { return {}; }
   std::map<std::string, std::string> files;
   std::map<std::string, size_t> lists;
   bool fail = false;
@@ -111,6 +112,29 @@ TEST_F(TextTracksTest, SubRipBecomesWebVtt) {
   EXPECT_EQ(TextTracks::webVttOf("1\n00:00:01 --> 00:00:02\nx"), std::nullopt);
   EXPECT_EQ(TextTracks::webVttOf("1"), std::nullopt);
   EXPECT_EQ(TextTracks::webVttOf(""), std::nullopt);
+}
+
+// SSA/ASS (which BBB converts with ffmpeg): dialogues become cues in order of their start,
+// styling and override tags left out, line breaks kept, '<' and '&' escaped.
+TEST_F(TextTracksTest, SubStationAlphaBecomesWebVtt) {
+  const std::string ass =
+      "\xEF\xBB\xBF[Script Info]\r\nTitle: Lecture\r\nScriptType: v4.00+\r\n\r\n"
+      "[V4+ Styles]\r\nFormat: Name, Fontname, Fontsize\r\nStyle: Default,Arial,20\r\n\r\n"
+      "[Events]\r\n"
+      "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\r\n"
+      "Comment: 0,0:00:00.00,0:00:01.00,Default,,0,0,0,,not shown\r\n"
+      "Dialogue: 0,0:01:02.50,0:01:04.00,Default,,0,0,0,,Second, {\\i1}later{\\i0}\r\n"
+      "Dialogue: 0,0:00:01.00,0:00:02.25,Default,,0,0,0,,First\\Nline two\\h<b> & co\r\n"
+      "Dialogue: 0,0:00:03.00,0:00:04.00,Default,,0,0,0,,{\\pos(1,2)}\r\n"
+      "Dialogue: 0,bad,0:00:04.00,Default,,0,0,0,,bad time\r\n";
+  EXPECT_EQ(TextTracks::webVttOf(ass),
+            "WEBVTT\n\n00:00:01.000 --> 00:00:02.250\nFirst\nline two &lt;b> &amp; co\n\n"
+            "00:01:02.500 --> 00:01:04.000\nSecond, later\n");
+  // SSA v4 (no "+"), with fewer fields, and hours past 9.
+  EXPECT_EQ(TextTracks::webVttOf("[Script Info]\n[Events]\nFormat: Marked, Start, End, Text\n"
+                                 "Dialogue: Marked=0,10:00:00.5,10:00:01.00,Late\n"),
+            "WEBVTT\n\n10:00:00.500 --> 10:00:01.000\nLate\n");
+  EXPECT_EQ(TextTracks::webVttOf("[Script Info]\nTitle: no events\n"), std::nullopt);
 }
 
 TEST(MultipartTest, PartsAreReadAsBrowsersAndCurlSendThem) {

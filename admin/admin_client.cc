@@ -276,6 +276,14 @@ ApiResult AdminClient::pendingCallbacks() {
   return request("GET", "/recordings/callbacks", nullptr);
 }
 
+ApiResult AdminClient::reindexRecordings() {
+  // Reading a large folder into PostgreSQL takes minutes, not the usual seconds.
+  const auto usual = std::exchange(options_.totalTimeout, std::chrono::hours(2));
+  ApiResult answer = request("POST", "/recordings/reindex", nullptr);
+  options_.totalTimeout = usual;
+  return answer;
+}
+
 ApiResult AdminClient::retryCallbacks() {
   return request("POST", "/recordings/callbacks/retry", nullptr);
 }

@@ -142,9 +142,10 @@ class AdminClient {
   // its import, without the total timeout (only a stall of 10 minutes ends it). `name` names
   // it in failed/ should it fail. {"imported":[recording...],"bytes"}.
   ApiResult uploadRecording(const std::string& file, std::string_view name);
-  ApiResult failedImports();                          // {"failed":[{archive,reason,attempts,...}]}
-  ApiResult pendingCallbacks();                       // {"callbacks":[{kind,meeting_id,url,...}]}
-  ApiResult retryCallbacks();                         // {"retried": n}
+  ApiResult failedImports();      // {"failed":[{archive,reason,attempts,...}]}
+  ApiResult pendingCallbacks();   // {"callbacks":[{kind,meeting_id,url,...}]}
+  ApiResult retryCallbacks();     // {"retried": n}
+  ApiResult reindexRecordings();  // {"stored","failed","skipped","problems","seconds"}
   ApiResult retryImport(std::string_view name);       // {"retry": name}
   ApiResult dropFailedImport(std::string_view name);  // {"removed": name}
 

@@ -630,6 +630,25 @@ callbacks->callback(guarded([connection, retryAll] {
   std::cout << callbacksTable(rows).render() << std::flush;
 }));
 
+CLI::App* reindex = recordings->add_subcommand(
+    "reindex",
+    "Read every recording in the router's recordings folder into the store (the folder is the "
+    "truth): after restoring PostgreSQL, or moving from the embedded default");
+reindex->fallthrough();
+reindex->callback(guarded([connection] {
+  AdminClient client = makeClient(*connection);
+  json answer = unwrap(client.reindexRecordings(), client);
+  if (connection->json) return printJson(std::move(answer));
+  for (const json& p : answer.value("problems", json::array())) {
+    if (p.is_string()) std::cerr << "skipped " << p.get<std::string>() << "\n";
+  }
+  std::cout << "OK: " << integerField(answer, "stored") << " recordings stored, "
+            << integerField(answer, "failed") << " failed, " << integerField(answer, "skipped")
+            << " skipped" << std::endl;
+  if (integerField(answer, "failed") > 0)
+    fail(1, "the store refused some recordings (see its log)");
+}));
+
 addLeafFooters(*recordings);
 recordings->footer(connectionFooter("recordings"));
 }  // namespace

@@ -380,7 +380,8 @@ start_router() {
   local log=router-$store-$bench_router_n
   local -a envs=(LOADBALANCER_SECRET="$SB_SECRET" PORT="$port" BIND=127.0.0.1
     SWITCHBOARD_ADMIN_TOKEN="$SB_TOKEN" SWITCHBOARD_URL="$SB_URL" POLL_INTERVAL="$poll"
-    SERVER_URL_ALLOWED_NETS=127.0.0.0/8 RECORDING_DIR="$bench_work/recordings-$bench_router_n"
+    SERVER_URL_ALLOWED_NETS=127.0.0.0/8
+    RECORDING_DIR="${BENCH_RECORDING_DIR:-$bench_work/recordings-$bench_router_n}"
     LOG_LEVEL="${BENCH_LOG_LEVEL:-info}")
   case $store in
     memory)

@@ -9,6 +9,8 @@
 #     store's index) is printed, with its RSS.
 #  3. getRecordings on them (embedded store), one client at a time: one meeting's recordings
 #     (target p50 <= 5 ms) and a page of 100 with state=any and a meta_ filter (p50 <= 20 ms).
+#  4. The same on PostgreSQL (Redis + PostgreSQL started on loopback): the folder read into it by
+#     `switchboard recordings reindex` (its time printed), then the same two queries.
 #   bench/recordings.sh            full run
 #   bench/recordings.sh --smoke    a 64 MiB archive and 2,000 recordings, no threshold (CI)
 # Exit 0 whether or not the target is met; non-zero when the benchmark itself broke.
@@ -123,21 +125,40 @@ startup_line="recordings[startup]: recordings=$recordings index_seconds=$index_s
 echo "$startup_line"
 
 # ---- 3. getRecordings over them (embedded store), one client, sequential -----------------------
-meetings=$((recordings / 10))
-one=$("$BENCH_PYTHON" "$BENCH_PY" latency "http://127.0.0.1:$port" getRecordings \
-  "meetingID=m{i}" "$SB_SECRET" --count 300 --spread "$meetings") ||
-  die "getRecordings of one meeting failed: $one"
-page=$("$BENCH_PYTHON" "$BENCH_PY" latency "http://127.0.0.1:$port" getRecordings \
-  "state=any&meta_course=c{i}&limit=100" "$SB_SECRET" --count 100 --spread 100) ||
-  die "getRecordings of a page failed: $page"
-v=$(verdict "$smoke" "le $(sed -n 's/.*p50_ms=\([0-9.]*\).*/\1/p' <<<"$one") 5" \
-  "le $(sed -n 's/.*p50_ms=\([0-9.]*\).*/\1/p' <<<"$page") 20")
-query_line="recordings[getRecordings,memory]: recordings=$recordings one_meeting: $one page_of_100_state_any_meta: $page target=p50<=5ms/20ms $v"
+# query_figures STORE URL: one meeting's recordings and a page of 100 with state=any and a meta_
+# filter, one client at a time; prints the figures line with its verdict.
+query_figures() {
+  local store=$1 url=$2 one page v
+  one=$("$BENCH_PYTHON" "$BENCH_PY" latency "$url" getRecordings \
+    "meetingID=m{i}" "$SB_SECRET" --count 300 --spread "$((recordings / 10))") ||
+    die "getRecordings of one meeting failed: $one"
+  page=$("$BENCH_PYTHON" "$BENCH_PY" latency "$url" getRecordings \
+    "state=any&meta_course=c{i}&limit=100" "$SB_SECRET" --count 100 --spread 100) ||
+    die "getRecordings of a page failed: $page"
+  v=$(verdict "$smoke" "le $(sed -n 's/.*p50_ms=\([0-9.]*\).*/\1/p' <<<"$one") 5" \
+    "le $(sed -n 's/.*p50_ms=\([0-9.]*\).*/\1/p' <<<"$page") 20")
+  echo "recordings[getRecordings,$store]: recordings=$recordings one_meeting: $one page_of_100_state_any_meta: $page target=p50<=5ms/20ms $v"
+}
+query_line=$(query_figures memory "http://127.0.0.1:$port")
 echo "$query_line"
 bench_forget "$pid"
+
+# ---- 4. getRecordings on PostgreSQL ---------------------------------------------------------------
+echo "== getRecordings on PostgreSQL: $recordings recordings read in by recordings reindex"
+BENCH_RECORDING_DIR=$RECORDING_DIR_OVERRIDE RECORDING_IMPORTER=off start_router shared 60
+t0=$(now)
+SWITCHBOARD_URL=$SB_URL SWITCHBOARD_ADMIN_TOKEN=$SB_TOKEN "$SB_BIN" recordings reindex \
+  >"$bench_work/reindex.out" 2>&1 || die "recordings reindex failed: $(tail -3 "$bench_work/reindex.out")"
+reindex_s=$(secs "$t0" "$(now)")
+grep -q "OK: $recordings recordings stored" "$bench_work/reindex.out" ||
+  die "reindex stored other than $recordings: $(tail -3 "$bench_work/reindex.out")"
+pg_line="$(query_figures postgres "$SB_URL") reindex_seconds=$reindex_s"
+echo "$pg_line"
+stop_router
 
 echo "== summary"
 echo "$import_line"
 echo "$startup_line"
 echo "$query_line"
+echo "$pg_line"
 bench_ok=1

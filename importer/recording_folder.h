@@ -52,7 +52,7 @@ class RecordingFolder : public RecordingFiles {
   // ID with its formats together, in the state of the folder it is in (a recording found in
   // two, after a crash between two moves, takes the less visible: deleted, then unpublished).
   // What cannot be read is skipped and told in `problems` ("<path>: <why>").
-  std::vector<Recording> scan(std::vector<std::string>& problems) const;
+  std::vector<Recording> scan(std::vector<std::string>& problems) const override;
 
  private:
   // Writes the list of `recording`'s text tracks (captions.json; none: removed).

@@ -671,6 +671,26 @@ std::optional<HttpResponse> AdminApi::recordingsRoute(const HttpRequest& request
     for (const auto& r : page->recordings) arr.push_back(recordingJson(r));
     return jsonResponse(200, json{{"recordings", arr}, {"total", page->total}});
   }
+  if (parts.size() == 2 && parts[1] == "reindex" && m == "POST") {
+    const auto started = std::chrono::steady_clock::now();
+    auto done = recordings_->reindex();
+    if (!done) return fromError(done.error());
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    spdlog::info(
+        "admin: recordings reindexed from the folder: {} stored, {} failed, {} skipped "
+        "in {:.1f} s",
+        done->stored, done->failed, done->problems.size(), seconds);
+    json skipped = json::array();
+    for (size_t n = 0; n < done->problems.size() && n < 100; ++n) {
+      skipped.push_back(done->problems[n]);
+    }
+    return jsonResponse(200, json{{"stored", done->stored},
+                                  {"failed", done->failed},
+                                  {"skipped", done->problems.size()},
+                                  {"problems", skipped},
+                                  {"seconds", seconds}});
+  }
   QueryString ids;
   if (parts.size() >= 2) ids.append("recordID", parts[1]);
   if (parts.size() == 2 && m == "GET") {

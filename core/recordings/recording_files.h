@@ -3,7 +3,9 @@
 // what is served (the published folder) is exactly what the store says is published.
 #pragma once
 
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/recordings/recording.h"
 #include "core/result.h"
@@ -27,6 +29,9 @@ class RecordingFiles {
                                std::string_view vtt) = 0;
   // Removes the file of `track`; the list follows `recording.textTracks` (already changed).
   virtual Status removeTextTrack(const Recording& recording, const TextTrack& track) = 0;
+  // Every recording the files hold, read back from them (the truth the store indexes). What
+  // cannot be read is skipped and told in `problems` ("<path>: <why>").
+  virtual std::vector<Recording> scan(std::vector<std::string>& problems) const = 0;
 };
 
 }  // namespace sb

@@ -163,6 +163,19 @@ Result<bool> RecordingLibrary::update(const QueryString& params, const std::stri
   return changed;
 }
 
+Result<RecordingLibrary::Reindexed> RecordingLibrary::reindex() {
+  if (!files_) return Error::of(ErrorCode::kInvalidArgument, "no recordings folder here");
+  Reindexed done;
+  for (const auto& r : files_->scan(done.problems)) {
+    if (store_.put(r)) {
+      ++done.stored;
+    } else {
+      ++done.failed;
+    }
+  }
+  return done;
+}
+
 Status RecordingLibrary::remove(const QueryString& params, const std::string& tenant) {
   auto found = existing(params, tenant);
   if (!found) return found.error();

@@ -34,6 +34,17 @@ class RecordingLibrary {
   // deleteRecordings: marks the recordings deleted (they stay listed with state=deleted/any).
   Status remove(const QueryString& params, const std::string& tenant = "");
 
+  // What reindex did.
+  struct Reindexed {
+    size_t stored = 0;                  // recordings put into the store
+    size_t failed = 0;                  // found but not stored (the store refused)
+    std::vector<std::string> problems;  // files that could not be read, "<path>: <why>"
+  };
+  // Puts every recording the files hold into the store (the files are the truth): the embedded
+  // store's index at start-up, and an operator's rebuild of PostgreSQL's from the recordings
+  // folder (after a restore, or moving from the embedded default). Recordings the store has and
+  // the files do not are left alone. kInvalidArgument when there are no files to read.
+  Result<Reindexed> reindex();
   // The recording with exactly this ID, in any state; nullopt when there is none.
   Result<std::optional<Recording>> find(const std::string& recordId,
                                         const std::string& tenant = "");

@@ -200,6 +200,30 @@ class RecordingImportTest : public ::testing::Test {
     }
     return ids;
   }
+  // A configuration tweak for Redis + PostgreSQL (the test servers of scripts/test.sh), migrated,
+  // with no recordings or callbacks; empty when the servers are not there (the test fails).
+  std::function<void(sb::Config&)> sharedStores() {
+    const char* redis = std::getenv("REDIS_URL");
+    const char* database = std::getenv("DATABASE_URL");
+    EXPECT_TRUE(redis && database) << "REDIS_URL and DATABASE_URL must point at test servers "
+                                      "(scripts/test.sh starts them)";
+    if (!redis || !database) return {};
+    auto tweak = [redis = std::string(redis), database = std::string(database)](sb::Config& c) {
+      c.store.redisUrl = redis;
+      c.store.databaseUrl = database;
+      c.store.redisNamespace = "sbrecordings" + std::to_string(::getpid());
+      c.recordings.importPollInterval = std::chrono::hours(1);  // no retry by itself here
+    };
+    sb::Config c = *sb::loadConfig([](const std::string&) { return std::nullopt; });
+    tweak(c);
+    auto migrated = sb::migrateDatabase(c);
+    EXPECT_TRUE(migrated.ok()) << migrated.error().message;
+    EXPECT_EQ(runCommand("psql '" + c.store.databaseUrl +
+                         "' -qc 'TRUNCATE pending_callbacks, recordings'")
+                  .exitCode,
+              0);
+    return tweak;
+  }
   // The callback files in the spool folder (the embedded default's queue).
   std::vector<std::string> callbackFiles() const {
     std::vector<std::string> files;
@@ -771,26 +795,8 @@ TEST_F(RecordingImportTest, CallbacksAreSignedWithTheSecretThatSignedTheCreate) 
 // attempt leaves its callback to the others (listed, retried and delivered by another router),
 // and an analytics post reaching any router is queued there and delivered.
 TEST_F(RecordingImportTest, WithTheSharedStoreCallbacksWaitInPostgresForAnyRouter) {
-  const char* redis = std::getenv("REDIS_URL");
-  const char* database = std::getenv("DATABASE_URL");
-  ASSERT_TRUE(redis && database) << "REDIS_URL and DATABASE_URL must point at test servers "
-                                    "(scripts/test.sh starts them)";
-  auto shared = [&](sb::Config& c) {
-    c.store.redisUrl = redis;
-    c.store.databaseUrl = database;
-    c.store.redisNamespace = "sbcallbacks" + std::to_string(::getpid());
-    c.recordings.importPollInterval = std::chrono::hours(1);  // no retry by itself here
-  };
-  {
-    sb::Config c = *sb::loadConfig([](const std::string&) { return std::nullopt; });
-    shared(c);
-    auto migrated = sb::migrateDatabase(c);
-    ASSERT_TRUE(migrated.ok()) << migrated.error().message;
-    ASSERT_EQ(runCommand("psql '" + std::string(database) +
-                         "' -qc 'TRUNCATE pending_callbacks, recordings'")
-                  .exitCode,
-              0);
-  }
+  auto shared = sharedStores();
+  ASSERT_TRUE(shared);
   FakeFrontend greenlight({500, 200});
   start(0, shared);
   ASSERT_EQ(upload(slurp(callbackArchive(greenlight.url("/recording_ready")))).status, 200);
@@ -832,6 +838,31 @@ TEST_F(RecordingImportTest, WithTheSharedStoreCallbacksWaitInPostgresForAnyRoute
   auto analytics = moodle.received(1);
   ASSERT_EQ(analytics.size(), 1u);
   EXPECT_EQ(analytics[0].substr(analytics[0].find("\r\n\r\n") + 4), R"({"meeting_id":"m1"})");
+}
+
+// An operator rebuilds PostgreSQL's recordings from the folder (the truth): after a restore, or
+// moving from the embedded default. What cannot be read is skipped and named.
+TEST_F(RecordingImportTest, OperatorsReindexTheStoreFromTheRecordingsFolder) {
+  ASSERT_EQ(upload(slurp(archive(kId))).status, 200);  // the embedded default keeps it
+  fs::create_directories(recordings("published/presentation/" + kId2));
+  std::ofstream(recordings("published/presentation/" + kId2 + "/metadata.xml")) << "<recording";
+  auto shared = sharedStores();
+  ASSERT_TRUE(shared);
+  start(0, shared);  // the same folder, now with PostgreSQL: its recordings table is empty
+  EXPECT_TRUE(listed().empty());
+  CommandResult reindexed = runCommand("SWITCHBOARD_URL=" + router_->base() +
+                                       " SWITCHBOARD_ADMIN_TOKEN=" + Router::kToken +
+                                       " " SB_BIN_DIR "/switchboard recordings reindex 2>&1");
+  EXPECT_EQ(reindexed.exitCode, 0) << reindexed.out;
+  EXPECT_NE(reindexed.out.find("OK: 1 recordings stored, 0 failed, 1 skipped"), std::string::npos)
+      << reindexed.out;
+  EXPECT_NE(reindexed.out.find("skipped " + recordings("published/presentation/" + kId2)),
+            std::string::npos)
+      << reindexed.out;
+  EXPECT_EQ(listed(), std::vector<std::string>{kId});
+  auto again = router_->admin("POST", "/recordings/reindex");
+  EXPECT_EQ(nlohmann::json::parse(again.body)["stored"], 1) << "a second run changes nothing";
+  EXPECT_EQ(listed(), std::vector<std::string>{kId});
 }
 
 // deploy/bbb-node/switchboard-recording-upload, as the BBB server's post_publish hook and timer

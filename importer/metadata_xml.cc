@@ -31,7 +31,18 @@ Error refused(const std::string& why) {
   return Error::of(ErrorCode::kValidationError, "metadata.xml: " + why);
 }
 
-std::string textOf(pugi::xml_node node) { return node.text().as_string(); }
+// The text of `node` as an XML reader sees it: every text and CDATA child in order. node.text()
+// is only the first, so "<id>a<!-- x -->b</id>" read "a", and once written back (comments are
+// not kept) the same file read "ab" (found by metadata_xml_fuzz).
+std::string textOf(pugi::xml_node node) {
+  std::string text;
+  for (pugi::xml_node child : node.children()) {
+    if (child.type() == pugi::node_pcdata || child.type() == pugi::node_cdata) {
+      text += child.value();
+    }
+  }
+  return text;
+}
 
 // A whole number written in digits (an optional leading '-'), nullopt otherwise.
 std::optional<int64_t> numberOf(std::string_view text) {
@@ -48,7 +59,7 @@ std::optional<int64_t> numberOf(std::string_view text) {
 Result<int64_t> numberField(pugi::xml_node parent, const char* name) {
   pugi::xml_node node = parent.child(name);
   if (!node) return int64_t{0};
-  auto n = numberOf(node.text().as_string());
+  auto n = numberOf(textOf(node));
   if (!n) return refused(std::string("<") + name + "> is not a number");
   return *n;
 }

@@ -44,7 +44,9 @@ phase "format check"
 git ls-files '*.cc' '*.h' | xargs clang-format --dry-run -Werror
 
 phase "build"
-BUILD_DIR=build scripts/build.sh
+# Line tables only (-g1) in CI's builds: about a third less compile time than -g, and still
+# file:line in every backtrace and sanitizer report.
+BUILD_DIR=build scripts/build.sh -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG"
 phase "tests"
 (cd build && ctest --output-on-failure -j 2 --timeout 300)
 phase "bbb-sim smoke test (the simulator the other tests rely on)"
@@ -66,7 +68,8 @@ tests/fuzz/run.sh 10
 
 if [[ "${QUICK:-0}" != "1" ]]; then
   phase "sanitizer build (ASan + UBSan)"
-  BUILD_DIR=build-asan BUILD_TYPE=Debug scripts/build.sh -DSWITCHBOARD_SANITIZE=ON
+  BUILD_DIR=build-asan BUILD_TYPE=Debug scripts/build.sh -DSWITCHBOARD_SANITIZE=ON \
+    -DCMAKE_CXX_FLAGS_DEBUG="-g1"
   phase "sanitizer tests"
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   export LSAN_OPTIONS="suppressions=$root/tests/lsan.supp:print_suppressions=0"

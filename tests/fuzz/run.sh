@@ -5,6 +5,7 @@
 # kept in <build-dir>/fuzz-findings/ (see tests/fuzz/README.md).
 #   tests/fuzz/run.sh [seconds-per-target] [build-dir]      defaults: 20, build-fuzz
 #   FUZZ_TARGETS="bbb_xml_fuzz" tests/fuzz/run.sh 600       only these targets
+#   FUZZ_PARALLEL=1 tests/fuzz/run.sh 600                   one target at a time (default 2)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
@@ -29,15 +30,22 @@ trap 'rm -rf "$work"' EXIT
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-failed=()
-for target in $targets; do
-  seeds="tests/fuzz/corpus/$target"
+# Targets run FUZZ_PARALLEL at a time (default: 2, the CI machine's cores); each is one process.
+parallel=${FUZZ_PARALLEL:-2}
+run_target() {
+  local target=$1 seeds="tests/fuzz/corpus/$1"
   mkdir -p "$work/$target"
-  echo "== $target: ${seconds}s from $(ls "$seeds" | wc -l) seeds"
   # The first corpus directory gets the new inputs; the seeds are only read.
   if "$build_dir/fuzz/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$findings/$target-" \
     "$work/$target" "$seeds" >"$work/$target.log" 2>&1; then
+    touch "$work/$target.passed"
+  fi
+}
+report() {
+  local target=$1
+  echo "== $target: ${seconds}s from $(ls "tests/fuzz/corpus/$target" | wc -l) seeds"
+  if [[ -f "$work/$target.passed" ]]; then
     grep -E '^(stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb)' \
       "$work/$target.log" | tr '\n' ' '
     grep -E '#[0-9]+[[:space:]]+DONE' "$work/$target.log" | tail -1 || true
@@ -45,6 +53,21 @@ for target in $targets; do
     tail -n 60 "$work/$target.log"
     failed+=("$target")
   fi
+}
+failed=()
+running=()
+for target in $targets; do
+  run_target "$target" &
+  running+=("$target:$!")
+  if ((${#running[@]} >= parallel)); then
+    wait "${running[0]##*:}" || true
+    report "${running[0]%%:*}"
+    running=("${running[@]:1}")
+  fi
+done
+for entry in "${running[@]}"; do
+  wait "${entry##*:}" || true
+  report "${entry%%:*}"
 done
 
 if ((${#failed[@]} > 0)); then

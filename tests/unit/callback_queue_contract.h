@@ -45,6 +45,18 @@ class CallbackQueueContract : public ::testing::Test {
     return c.ok() ? *c : std::nullopt;
   }
 
+  // "gone", given up after 20 attempts, and "waiting", due an hour after `now`.
+  void giveUpOneKeepOneWaiting(int64_t now) {
+    ASSERT_TRUE(queue_->add(ready("gone")).ok());
+    ASSERT_TRUE(queue_->add(ready("waiting", now + 3'600'000)).ok());
+    auto c = claim(now);
+    ASSERT_TRUE(c.has_value());
+    EXPECT_EQ(c->recordId, "gone");
+    c->attempts = 20;
+    c->failed = true;
+    ASSERT_TRUE(queue_->reschedule(*c).ok());
+  }
+
   T storage_;
   std::unique_ptr<CallbackQueue> queue_;
 };
@@ -139,14 +151,7 @@ TYPED_TEST_P(CallbackQueueContract, ARescheduledCallbackKeepsItsAttemptAndComesB
 
 TYPED_TEST_P(CallbackQueueContract, AGivenUpCallbackWaitsForRetryAll) {
   const int64_t now = 1'000'000;
-  ASSERT_TRUE(this->queue_->add(this->ready("gone")).ok());
-  ASSERT_TRUE(this->queue_->add(this->ready("waiting", now + 3'600'000)).ok());
-  auto c = this->claim(now);
-  ASSERT_TRUE(c.has_value());
-  c->attempts = 20;
-  c->failed = true;
-  c->nextAttemptMs = now;
-  ASSERT_TRUE(this->queue_->reschedule(*c).ok());
+  ASSERT_NO_FATAL_FAILURE(this->giveUpOneKeepOneWaiting(now));
   auto waiting = this->claim(now + 7'200'000);
   ASSERT_TRUE(waiting.has_value());
   EXPECT_EQ(waiting->recordId, "waiting");
@@ -161,13 +166,7 @@ TYPED_TEST_P(CallbackQueueContract, AGivenUpCallbackWaitsForRetryAll) {
 
 TYPED_TEST_P(CallbackQueueContract, RetryAllMakesEveryCallbackDueWithANewRound) {
   const int64_t now = 1'000'000;
-  ASSERT_TRUE(this->queue_->add(this->ready("gone")).ok());
-  ASSERT_TRUE(this->queue_->add(this->ready("waiting", now + 3'600'000)).ok());
-  auto c = this->claim(now);
-  ASSERT_TRUE(c.has_value());
-  c->attempts = 20;
-  c->failed = true;
-  ASSERT_TRUE(this->queue_->reschedule(*c).ok());
+  ASSERT_NO_FATAL_FAILURE(this->giveUpOneKeepOneWaiting(now));
   auto retried = this->queue_->retryAll();
   ASSERT_TRUE(retried.ok());
   EXPECT_EQ(*retried, 2);

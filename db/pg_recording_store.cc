@@ -109,12 +109,19 @@ json metaObjectOf(const Recording& r) {
 json filterOf(const RecordingQuery& q) {
   json states = json::array();
   for (RecordingState s : q.states) states.push_back(recordingStateName(s));
-  json meta = json::object();
-  for (const auto& [key, values] : q.meta) meta[key] = values;
+  json all = json::object(), any = json::object();
+  for (const auto& [key, values] : q.meta) {
+    if (values.size() == 1) {
+      all[key] = values.front();
+    } else {
+      any[key] = values;
+    }
+  }
   return {{"states", states},
           {"prefixes", q.recordIdPrefixes},
           {"meetings", q.meetingIds},
-          {"meta", meta}};
+          {"meta_all", all},
+          {"meta_any", any}};
 }
 
 // Text the JSON encoder can write: invalid UTF-8 is replaced (a client's bytes must not make a
@@ -156,11 +163,15 @@ Result<RecordingPage> PgRecordingStore::query(const RecordingQuery& q) {
   // One transaction: the total and the page see the same rows.
   return pg_.transact([&](pqxx::work& txn) -> Result<RecordingPage> {
     RecordingPage page;
-    page.total = pg_.exec(txn, pgsql::kCountRecordings, q.tenant, filter)[0][0].as<size_t>();
-    for (const auto& row :
-         pg_.exec(txn, pgsql::kQueryRecordings, q.tenant, filter, offset, limit)) {
+    const bool byMeeting = !q.meetingIds.empty();
+    const auto& count = byMeeting ? pgsql::kCountRecordingsOfMeetings : pgsql::kCountRecordings;
+    const auto& select = byMeeting ? pgsql::kQueryRecordingsOfMeetings : pgsql::kQueryRecordings;
+    auto rows = pg_.exec(txn, select, q.tenant, filter, offset, limit);
+    for (const auto& row : rows) {
       page.recordings.push_back(recordingOf(json::parse(row[0].c_str())));
     }
+    page.total = rows.empty() ? pg_.exec(txn, count, q.tenant, filter)[0][0].as<size_t>()
+                              : rows[0][1].as<size_t>();
     return page;
   });
 }

@@ -175,28 +175,45 @@ inline constexpr Statement kFindRecordings{
     "(SELECT jsonb_array_elements_text($2::jsonb))"};
 
 // getRecordings' filter (core's RecordingQuery::matches, in SQL): $1 the tenant, $2 a JSON
-// object {"states": [...], "prefixes": [...], "meetings": [...], "meta": {key: [values]}}; an
-// empty list does not filter; every meta key must have one of its values.
-#define SB_PG_RECORDING_FILTER                                                                    \
-  " FROM recordings WHERE tenant = $1"                                                            \
+// object {"states": [...], "prefixes": [...], "meetings": [...], "meta_all": {key: value},
+// "meta_any": {key: [values]}}; an empty list does not filter; a meta_ key with one value is in
+// meta_all (one containment test, which the GIN index answers), one with several in meta_any.
+// Asked for meetings, the rows come from the two meeting indexes (= ANY of an array computed once,
+// so the planner can use them; an OR with "no meetings asked" could not), else from the tenant's
+// newest-first index.
+#define SB_PG_RECORDING_FILTER_REST                                                               \
   " AND (jsonb_array_length($2::jsonb->'states') = 0 OR state IN "                                \
   "(SELECT jsonb_array_elements_text($2::jsonb->'states')))"                                      \
   " AND (jsonb_array_length($2::jsonb->'prefixes') = 0 OR EXISTS (SELECT 1 FROM "                 \
   "jsonb_array_elements_text($2::jsonb->'prefixes') p WHERE starts_with(record_id, p)))"          \
-  " AND (jsonb_array_length($2::jsonb->'meetings') = 0 OR meeting_id IN "                         \
-  "(SELECT jsonb_array_elements_text($2::jsonb->'meetings')) OR internal_meeting_id IN "          \
-  "(SELECT jsonb_array_elements_text($2::jsonb->'meetings')))"                                    \
-  " AND NOT EXISTS (SELECT 1 FROM jsonb_each($2::jsonb->'meta') f WHERE (meta ->> f.key) IS NULL" \
-  " OR NOT (f.value ? (meta ->> f.key)))"
+  " AND meta @> ($2::jsonb->'meta_all')"                                                          \
+  " AND NOT EXISTS (SELECT 1 FROM jsonb_each($2::jsonb->'meta_any') f WHERE (meta ->> f.key) IS " \
+  "NULL OR NOT (f.value ? (meta ->> f.key)))"
+#define SB_PG_RECORDING_FILTER " FROM recordings WHERE tenant = $1" SB_PG_RECORDING_FILTER_REST
+#define SB_PG_RECORDING_FILTER_BY_MEETING                                                  \
+  " FROM recordings WHERE tenant = $1 AND (meeting_id = ANY(ARRAY(SELECT "                 \
+  "jsonb_array_elements_text($2::jsonb->'meetings'))) OR internal_meeting_id = ANY(ARRAY(" \
+  "SELECT jsonb_array_elements_text($2::jsonb->'meetings'))))" SB_PG_RECORDING_FILTER_REST
 
 inline constexpr Statement kCountRecordings{"count_recordings",
                                             "SELECT count(*)" SB_PG_RECORDING_FILTER};
 
 // Newest first, then by record ID (core's newerRecordingFirst). $3 offset, $4 limit (NULL: all).
+// Each row carries the count of every match (one scan for the page and its total; a page past
+// the end has no row, and kCountRecordings tells the total then).
 inline constexpr Statement kQueryRecordings{
-    "query_recordings", "SELECT doc" SB_PG_RECORDING_FILTER
+    "query_recordings", "SELECT doc, count(*) OVER ()" SB_PG_RECORDING_FILTER
                         " ORDER BY start_time_ms DESC, record_id OFFSET $3 LIMIT $4"};
 
+inline constexpr Statement kCountRecordingsOfMeetings{
+    "count_recordings_of_meetings", "SELECT count(*)" SB_PG_RECORDING_FILTER_BY_MEETING};
+
+inline constexpr Statement kQueryRecordingsOfMeetings{
+    "query_recordings_of_meetings", "SELECT doc, count(*) OVER ()" SB_PG_RECORDING_FILTER_BY_MEETING
+                                    " ORDER BY start_time_ms DESC, record_id OFFSET $3 LIMIT $4"};
+
+#undef SB_PG_RECORDING_FILTER_REST
+#undef SB_PG_RECORDING_FILTER_BY_MEETING
 #undef SB_PG_RECORDING_FILTER
 
 // ---- pending callbacks
@@ -246,15 +263,40 @@ inline constexpr Statement kRetryCallbacks{
 
 #undef SB_PG_CALLBACK_COLUMNS
 
-inline constexpr const Statement* kStoreStatements[] = {
-    &kListServers,      &kGetServer,          &kInsertServer,          &kServersWithIdOrUrl,
-    &kLockServer,       &kOtherServerWithUrl, &kUpdateServerInventory, &kDeleteServer,
-    &kServerExists,     &kCompareAndSetState, &kUpdateLiveState,       &kReserve,
-    &kFindMeeting,      &kClaimMeeting,       &kClaimMeetings,         &kRemoveMeeting,
-    &kOrphanMeetingsOf, &kListMeetings,       &kListMeetingsOf,        &kListPlacedMeetings,
-    &kAcquireLease,     &kReleaseLease,       &kPutRecording,          &kFindRecordings,
-    &kCountRecordings,  &kQueryRecordings,    &kAddCallback,           &kClaimCallback,
-    &kSettleCallback,   &kRescheduleCallback, &kListCallbacks,         &kRetryCallbacks};
+inline constexpr const Statement* kStoreStatements[] = {&kListServers,
+                                                        &kGetServer,
+                                                        &kInsertServer,
+                                                        &kServersWithIdOrUrl,
+                                                        &kLockServer,
+                                                        &kOtherServerWithUrl,
+                                                        &kUpdateServerInventory,
+                                                        &kDeleteServer,
+                                                        &kServerExists,
+                                                        &kCompareAndSetState,
+                                                        &kUpdateLiveState,
+                                                        &kReserve,
+                                                        &kFindMeeting,
+                                                        &kClaimMeeting,
+                                                        &kClaimMeetings,
+                                                        &kRemoveMeeting,
+                                                        &kOrphanMeetingsOf,
+                                                        &kListMeetings,
+                                                        &kListMeetingsOf,
+                                                        &kListPlacedMeetings,
+                                                        &kAcquireLease,
+                                                        &kReleaseLease,
+                                                        &kPutRecording,
+                                                        &kFindRecordings,
+                                                        &kCountRecordings,
+                                                        &kQueryRecordings,
+                                                        &kCountRecordingsOfMeetings,
+                                                        &kQueryRecordingsOfMeetings,
+                                                        &kAddCallback,
+                                                        &kClaimCallback,
+                                                        &kSettleCallback,
+                                                        &kRescheduleCallback,
+                                                        &kListCallbacks,
+                                                        &kRetryCallbacks};
 
 #undef SB_PG_SERVER_COLUMNS
 #undef SB_PG_MEETING_COLUMNS

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "importer/file_io.h"
@@ -92,6 +93,20 @@ bool stillNamed(int fd, const fs::path& path) {
   }, named{};
   return ::fstat(fd, &open) == 0 && ::stat(path.c_str(), &named) == 0 &&
          open.st_ino == named.st_ino && open.st_dev == named.st_dev;
+}
+
+// Calls `fn(file, callback)` for every callback kept in `folder`, then in its failed/ (files that
+// are not callbacks of ours are skipped); stops at the first error `fn` returns.
+Status forEachKept(const std::string& folder,
+                   const std::function<Status(const fs::path&, PendingCallback&)>& fn) {
+  for (bool failed : {false, true}) {
+    for (const auto& file : callbackFiles(failed ? folder + "/failed" : folder)) {
+      auto c = readCallback(file, failed);
+      if (!c) continue;
+      if (auto s = fn(file, *c); !s) return s;
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -178,12 +193,10 @@ Status FolderCallbackQueue::reschedule(const PendingCallback& c) {
 
 Result<std::vector<PendingCallback>> FolderCallbackQueue::list() {
   std::vector<PendingCallback> out;
-  for (bool failed : {false, true}) {
-    const std::string dir = failed ? folder_ + "/failed" : folder_;
-    for (const auto& file : callbackFiles(dir)) {
-      if (auto c = readCallback(file, failed)) out.push_back(std::move(*c));
-    }
-  }
+  (void)forEachKept(folder_, [&](const fs::path&, PendingCallback& c) {
+    out.push_back(std::move(c));
+    return Status::Ok();
+  });
   std::sort(out.begin(), out.end(), [](const PendingCallback& a, const PendingCallback& b) {
     return std::tie(a.recordId, a.id) < std::tie(b.recordId, b.id);
   });
@@ -192,39 +205,34 @@ Result<std::vector<PendingCallback>> FolderCallbackQueue::list() {
 
 Result<int> FolderCallbackQueue::retryAll() {
   int retried = 0;
-  for (bool failed : {false, true}) {
-    const std::string dir = failed ? folder_ + "/failed" : folder_;
-    for (const auto& file : callbackFiles(dir)) {
-      auto c = readCallback(file, failed);
-      if (!c) continue;
-      c->nextAttemptMs = 0;
-      if (failed) c->attempts = 0;
-      c->failed = false;
-      if (auto s = replaceFile(pathOf(file.stem().string(), false), toJson(*c).dump(2) + "\n");
-          !s) {
-        return s.error();
-      }
-      std::error_code ec;
-      if (failed) fs::remove(file, ec);
-      ++retried;
+  Status s = forEachKept(folder_, [&](const fs::path& file, PendingCallback& c) -> Status {
+    const bool wasGivenUp = c.failed;
+    c.nextAttemptMs = 0;
+    if (wasGivenUp) c.attempts = 0;
+    c.failed = false;
+    if (auto written = replaceFile(pathOf(file.stem().string(), false), toJson(c).dump(2) + "\n");
+        !written) {
+      return written;
     }
-  }
+    std::error_code ec;
+    if (wasGivenUp) fs::remove(file, ec);
+    ++retried;
+    return Status::Ok();
+  });
+  if (!s) return s.error();
   return retried;
 }
 
 Result<int> FolderCallbackQueue::moveTo(CallbackQueue& to) {
   int moved = 0;
-  for (bool failed : {false, true}) {
-    const std::string dir = failed ? folder_ + "/failed" : folder_;
-    for (const auto& file : callbackFiles(dir)) {
-      auto c = readCallback(file, failed);
-      if (!c) continue;
-      if (auto s = to.add(*c); !s) return s.error();
-      std::error_code ec;
-      fs::remove(file, ec);
-      ++moved;
-    }
-  }
+  Status s = forEachKept(folder_, [&](const fs::path& file, PendingCallback& c) -> Status {
+    if (auto added = to.add(c); !added) return added;
+    std::error_code ec;
+    fs::remove(file, ec);
+    ++moved;
+    return Status::Ok();
+  });
+  if (!s) return s.error();
   return moved;
 }
 

@@ -153,10 +153,15 @@ ChecksumVerifier::ChecksumVerifier(std::vector<std::string> secrets,
                                    std::set<ChecksumAlgorithm> allowed)
     : secrets_(std::move(secrets)), allowed_(std::move(allowed)) {
   secrets_.erase(std::remove(secrets_.begin(), secrets_.end(), std::string()), secrets_.end());
+  for (const auto& s : secrets_) secretIds_.push_back(secretId(s));
   if (allowed_.empty()) {
     allowed_ = {ChecksumAlgorithm::kSha1, ChecksumAlgorithm::kSha256, ChecksumAlgorithm::kSha384,
                 ChecksumAlgorithm::kSha512};
   }
+}
+
+const std::string& ChecksumVerifier::idOf(const std::string* secret) const {
+  return secretIds_.at(static_cast<size_t>(secret - secrets_.data()));
 }
 
 const std::string* ChecksumVerifier::signer(std::string_view callName,

@@ -50,11 +50,15 @@ class ChecksumVerifier {
   const std::string* signer(std::string_view callName, std::string_view rawQueryWithoutChecksum,
                             std::string_view checksum) const;
 
+  // secretId() of a secret signer() returned (computed once, at construction).
+  const std::string& idOf(const std::string* secret) const;
+
   // The strongest allowed algorithm (used to sign calls this process makes itself).
   ChecksumAlgorithm strongest() const;
 
  private:
   std::vector<std::string> secrets_;
+  std::vector<std::string> secretIds_;  // secretId() of each of secrets_
   std::set<ChecksumAlgorithm> allowed_;
 };
 

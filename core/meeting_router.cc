@@ -171,8 +171,8 @@ QueryString MeetingRouter::createParamsFor(const ApiRequest& request) const {
   // Switchboard calls the recording-ready URL once it has imported the recording, and relays
   // the analytics callback signed with the create's own secret.
   CallbackRelaying relaying;
-  relaying.secretId = request.secretId;
-  relaying.origin = request.origin;
+  relaying.secretId = request.context.secretId;
+  relaying.origin = request.context.origin;
   if (!config_.api.secrets.empty()) relaying.relayKey = analyticsRelayKey(config_.api.secrets[0]);
   keepCallbackUrls(q, relaying);
   int max = config_.api.maxMeetingDuration;

@@ -30,6 +30,7 @@
 #include "core/meetings_snapshot.h"
 #include "core/metrics.h"
 #include "core/query_string.h"
+#include "core/request_context.h"
 #include "core/result.h"
 #include "core/server_call_limit.h"
 #include "core/server_store.h"
@@ -41,10 +42,7 @@ struct ApiRequest {
   QueryString params;       // query and form-body parameters, decoded, checksum removed
   std::string body;         // an XML body (create with slides, insertDocument), else empty
   std::string contentType;  // of `body`
-  // The ID of the secret that signed the call (core/checksum.h secretId) and the origin BBB
-  // servers reach routers at: a create's callbacks are relayed with them.
-  std::string secretId;
-  std::string origin;
+  RequestContext context;   // who is calling (router/ resolves it)
 };
 
 // BBB's XML answer, passed through to the client as it came (made strict XML text by the BBB

@@ -134,7 +134,8 @@ Result<ApiRequest> BbbApi::admit(const HttpRequest& request, const Call& spec) c
   if (!query) return query.error();
   ApiRequest api;
   api.call = call;
-  if (call == "create") api.secretId = secretId(*signer);  // its callbacks are signed with it
+  api.context.secretId = verifier_.idOf(signer);
+  api.context.algorithm = algorithmForChecksumLength(checksum.size());
   api.params = std::move(*query);
   for (const auto& p : form.params()) api.params.append(p.name, p.value);
   api.params.remove("checksum");
@@ -195,7 +196,7 @@ void BbbApi::handle(const HttpRequest& request, const std::string& call, const R
   CallContext context;
   context.acceptsGzip = acceptsGzip(request.acceptEncoding);
   context.origin = publicOrigin(request, config_.urlHost);
-  api->origin = context.origin;
+  api->context.origin = context.origin;
   // Owed: whatever happens to the task that holds it (an exception in a use-case, a store or
   // the BBB client), the client gets one answer, BBB's FAILED envelope at worst.
   const Reply owed =

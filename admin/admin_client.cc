@@ -225,6 +225,35 @@ ApiResult AdminClient::listMeetings(std::optional<std::string_view> serverId) {
   return request("GET", path, nullptr);
 }
 
+ApiResult AdminClient::listTenants() { return request("GET", "/tenants", nullptr); }
+
+ApiResult AdminClient::getTenant(std::string_view name, bool secrets) {
+  return request("GET", "/tenants/" + escape(name) + (secrets ? "?secrets=true" : ""), nullptr);
+}
+
+ApiResult AdminClient::addTenant(const nlohmann::json& tenant) {
+  return request("POST", "/tenants", &tenant);
+}
+
+ApiResult AdminClient::updateTenant(std::string_view name, const nlohmann::json& changes) {
+  return request("PATCH", "/tenants/" + escape(name), &changes);
+}
+
+ApiResult AdminClient::removeTenant(std::string_view name, bool force) {
+  return request("DELETE", "/tenants/" + escape(name) + (force ? "?force=true" : ""), nullptr);
+}
+
+ApiResult AdminClient::rotateTenantSecret(std::string_view name, std::string_view secret,
+                                          bool dropOthers) {
+  nlohmann::json body = {{"drop_others", dropOthers}};
+  if (!secret.empty()) body["secret"] = std::string(secret);
+  return request("POST", "/tenants/" + escape(name) + "/secrets", &body);
+}
+
+ApiResult AdminClient::tenantUsage(std::string_view name) {
+  return request("GET", "/tenants/" + escape(name) + "/usage", nullptr);
+}
+
 ApiResult AdminClient::endMeeting(std::string_view meetingId) {
   return request("POST", "/meetings/" + escape(meetingId) + "/end", nullptr);
 }

@@ -148,6 +148,15 @@ class AdminClient {
   ApiResult reindexRecordings();  // {"stored","failed","skipped","problems","seconds"}
   ApiResult retryImport(std::string_view name);       // {"retry": name}
   ApiResult dropFailedImport(std::string_view name);  // {"removed": name}
+  // Tenants (core/tenants/tenant_json.h is their JSON form).
+  ApiResult listTenants();                                   // {"tenants":[Tenant]}
+  ApiResult getTenant(std::string_view name, bool secrets);  // Tenant
+  ApiResult addTenant(const nlohmann::json& tenant);         // Tenant (201)
+  ApiResult updateTenant(std::string_view name, const nlohmann::json& changes);  // Tenant
+  ApiResult removeTenant(std::string_view name, bool force);  // {"removed","meetings"}
+  // {"tenant", "secret"}: `secret` empty = the router makes one.
+  ApiResult rotateTenantSecret(std::string_view name, std::string_view secret, bool dropOthers);
+  ApiResult tenantUsage(std::string_view name);  // {"tenant","meetings","limits"}
 
  private:
   // Sends `method` to <baseUrl>/switchboard/api/v1<path>; `path` is already encoded. A null body

@@ -7,7 +7,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -653,6 +655,228 @@ addLeafFooters(*recordings);
 recordings->footer(connectionFooter("recordings"));
 }  // namespace
 
+// ---- tenants ------------------------------------------------------------------------------
+
+// What `tenants add` and `tenants update` may set; each field only when its option was given.
+struct TenantArgs {
+  std::string name;
+  std::vector<std::string> secrets, hosts, tags;
+  std::vector<std::string> defaultCreate, overrideCreate, defaultJoin, overrideJoin;
+  bool noFallback = false, fallback = false, disable = false, enable = false;
+  int maxMeetings = 0, maxParticipants = 0, createsPerMinute = 0;
+};
+
+// "name=value" options as a JSON object of parameters.
+json paramsJson(const std::vector<std::string>& pairs, const char* option) {
+  json out = json::object();
+  for (const auto& p : pairs) {
+    size_t eq = p.find('=');
+    if (eq == 0 || eq == std::string::npos) {
+      fail(kExitFailure, std::string(option) + " takes name=value, got \"" + p + "\"");
+    }
+    out[p.substr(0, eq)] = p.substr(eq + 1);
+  }
+  return out;
+}
+
+void addTenantOptions(CLI::App& command, TenantArgs& a) {
+  command.add_option("--secret", a.secrets,
+                     "A secret its frontend signs calls with (repeat for several; \"-\" reads one "
+                     "from standard input)");
+  command.add_option("--host", a.hosts,
+                     "A host name answered as this tenant besides <name>.<TENANT_BASE_DOMAIN>");
+  command.add_option("--tag", a.tags,
+                     "A server tag its meetings are placed by (the first is "
+                     "used when a create names none)");
+  command.add_flag("--no-fallback", a.noFallback,
+                   "Never place its meetings outside its tagged servers");
+  command.add_flag("--fallback", a.fallback, "Place on untagged servers when its tags are full");
+  command.add_option("--default-create", a.defaultCreate,
+                     "name=value: a create parameter's "
+                     "default (repeatable)");
+  command.add_option("--override-create", a.overrideCreate,
+                     "name=value: a create parameter "
+                     "that always applies (repeatable)");
+  command.add_option("--default-join", a.defaultJoin, "name=value: a join parameter's default");
+  command.add_option("--override-join", a.overrideJoin,
+                     "name=value: a join parameter that "
+                     "always applies");
+  command.add_option("--max-meetings", a.maxMeetings, "Meetings at once (0: no limit)")
+      ->check(CLI::Range(0, 10'000'000));
+  command.add_option("--max-participants", a.maxParticipants, "Participants at once (0: no limit)")
+      ->check(CLI::Range(0, 10'000'000));
+  command
+      .add_option("--creates-per-minute", a.createsPerMinute,
+                  "New meetings per minute (0: no limit)")
+      ->check(CLI::Range(0, 10'000'000));
+  command.add_flag("--disable", a.disable, "Answer its calls checksumError (meetings run on)");
+  command.add_flag("--enable", a.enable, "Answer its calls again");
+}
+
+// The JSON of the options given on `command` (tenant_json.h's fields).
+json tenantChanges(const CLI::App& command, const TenantArgs& a) {
+  json j = json::object();
+  auto given = [&](const char* option) { return command.count(option) > 0; };
+  if (given("--secret")) {
+    json secrets = json::array();
+    for (const auto& s : a.secrets) secrets.push_back(resolveSecret(s));
+    j["secrets"] = secrets;
+  }
+  if (given("--host")) j["hosts"] = a.hosts;
+  if (given("--tag")) j["server_tags"] = a.tags;
+  if (a.noFallback) j["tag_fallback"] = false;
+  if (a.fallback) j["tag_fallback"] = true;
+  if (a.disable) j["enabled"] = false;
+  if (a.enable) j["enabled"] = true;
+  for (auto [option, field, values] :
+       {std::tuple{"--default-create", "default_create_params", &a.defaultCreate},
+        std::tuple{"--override-create", "override_create_params", &a.overrideCreate},
+        std::tuple{"--default-join", "default_join_params", &a.defaultJoin},
+        std::tuple{"--override-join", "override_join_params", &a.overrideJoin}}) {
+    if (given(option)) j[field] = paramsJson(*values, option);
+  }
+  for (auto [option, field, value] :
+       {std::tuple{"--max-meetings", "max_meetings", a.maxMeetings},
+        std::tuple{"--max-participants", "max_participants", a.maxParticipants},
+        std::tuple{"--creates-per-minute", "creates_per_minute", a.createsPerMinute}}) {
+    if (given(option)) j["limits"][field] = value;
+  }
+  return j;
+}
+
+Table tenantsTable(const json& rows) {
+  Table t({{"NAME"},
+           {"ENABLED"},
+           {"SECRETS", Align::kRight},
+           {"HOSTS"},
+           {"TAGS"},
+           {"MAX MEETINGS", Align::kRight},
+           {"MAX PARTICIPANTS", Align::kRight}});
+  auto list = [](const json& a) {
+    std::string out;
+    for (const auto& v : a) out += (out.empty() ? "" : ",") + v.get<std::string>();
+    return out.empty() ? std::string("-") : out;
+  };
+  for (const auto& r : rows) {
+    const json& l = r.value("limits", json::object());
+    t.addRow({r.value("name", ""), r.value("enabled", true) ? "yes" : "no",
+              std::to_string(r.value("secrets_count", 0)), list(r.value("hosts", json::array())),
+              list(r.value("server_tags", json::array())),
+              std::to_string(l.value("max_meetings", 0)),
+              std::to_string(l.value("max_participants", 0))});
+  }
+  return t;
+}
+
+void registerTenants(CLI::App& app) {
+  auto connection = std::make_shared<Connection>();
+  CLI::App* tenants =
+      app.add_subcommand("tenants",
+                         "Manage tenants (MULTITENANCY_ENABLED): add, list, show, update, remove, "
+                         "rotate secrets, usage");
+  tenants->require_subcommand(1);
+  addConnectionOptions(*tenants, *connection);
+
+  CLI::App* list = tenants->add_subcommand("list", "List the tenants");
+  list->fallthrough();
+  list->callback(guarded([connection] {
+    AdminClient client = makeClient(*connection);
+    json answer = unwrap(client.listTenants(), client);
+    if (connection->json) return printJson(std::move(answer));
+    const json& rows = requireArray(answer, "tenants");
+    if (rows.empty()) {
+      std::cerr << "No tenants." << std::endl;
+      return;
+    }
+    std::cout << tenantsTable(rows).render() << std::flush;
+  }));
+
+  auto name = std::make_shared<std::string>();
+  auto showSecrets = std::make_shared<bool>(false);
+  CLI::App* show = tenants->add_subcommand("show", "Show one tenant as JSON");
+  show->fallthrough();
+  show->add_option("NAME", *name, "The tenant's name")->required();
+  show->add_flag("--secrets", *showSecrets, "Include its secrets");
+  show->callback(guarded([connection, name, showSecrets] {
+    AdminClient client = makeClient(*connection);
+    json answer = unwrap(client.getTenant(*name, *showSecrets), client);
+    std::cout << answer.dump(2) << std::endl;  // its secrets only when asked for
+  }));
+
+  for (bool adding : {true, false}) {
+    auto args = std::make_shared<TenantArgs>();
+    CLI::App* cmd = tenants->add_subcommand(
+        adding ? "add" : "update",
+        adding ? "Add a tenant (a DNS label as its name, at least one --secret)"
+               : "Change a tenant's settings (only the options given change)");
+    cmd->fallthrough();
+    cmd->add_option("NAME", args->name, "The tenant's name")->required();
+    addTenantOptions(*cmd, *args);
+    cmd->callback(guarded([connection, args, cmd, adding] {
+      json changes = tenantChanges(*cmd, *args);
+      AdminClient client = makeClient(*connection);
+      if (adding) {
+        changes["name"] = args->name;
+        printResult(*connection, unwrap(client.addTenant(changes), client), "OK");
+      } else {
+        printResult(*connection, unwrap(client.updateTenant(args->name, changes), client), "OK");
+      }
+    }));
+  }
+
+  auto force = std::make_shared<bool>(false);
+  CLI::App* remove = tenants->add_subcommand(
+      "remove", "Remove a tenant (refused while it has meetings, unless --force)");
+  remove->fallthrough();
+  remove->add_option("NAME", *name, "The tenant's name")->required();
+  remove->add_flag("--force", *force,
+                   "Remove it even with meetings running (they run on until they end; its "
+                   "frontend can no longer reach them)");
+  remove->callback(guarded([connection, name, force] {
+    AdminClient client = makeClient(*connection);
+    json answer = unwrap(client.removeTenant(*name, *force), client);
+    printResult(
+        *connection, answer,
+        "OK (" + std::to_string(answer.value("meetings", 0)) + " meetings left to run out)");
+  }));
+
+  auto secret = std::make_shared<std::string>();
+  auto dropOld = std::make_shared<bool>(false);
+  CLI::App* rotate = tenants->add_subcommand(
+      "rotate",
+      "Give a tenant a new secret, first in its list (the old ones keep working "
+      "until --drop-old)");
+  rotate->fallthrough();
+  rotate->add_option("NAME", *name, "The tenant's name")->required();
+  rotate->add_option("--secret", *secret,
+                     "The new secret (\"-\" reads it from standard input; default: a new "
+                     "random one, printed once)");
+  rotate->add_flag("--drop-old", *dropOld, "Drop every other secret");
+  rotate->callback(guarded([connection, name, secret, dropOld] {
+    AdminClient client = makeClient(*connection);
+    json answer = unwrap(
+        client.rotateTenantSecret(*name, secret->empty() ? "" : resolveSecret(*secret), *dropOld),
+        client);
+    std::cout << "New secret of " << *name << ": " << answer.value("secret", "") << std::endl;
+  }));
+
+  CLI::App* usage = tenants->add_subcommand("usage", "What a tenant uses, against its limits");
+  usage->fallthrough();
+  usage->add_option("NAME", *name, "The tenant's name")->required();
+  usage->callback(guarded([connection, name] {
+    AdminClient client = makeClient(*connection);
+    json answer = unwrap(client.tenantUsage(*name), client);
+    if (connection->json) return printJson(std::move(answer));
+    const json& l = answer.value("limits", json::object());
+    auto limit = [](int n) { return n == 0 ? std::string("no limit") : std::to_string(n); };
+    std::cout << "meetings: " << answer.value("meetings", 0) << " of "
+              << limit(l.value("max_meetings", 0)) << std::endl;
+  }));
+
+  addLeafFooters(*tenants);
+  tenants->footer(connectionFooter("tenants"));
+}
+
 // ---- status -------------------------------------------------------------------------------
 
 void registerStatus(CLI::App& app) {
@@ -694,6 +918,7 @@ void registerAdminCommands(CLI::App& app) {
   registerServers(app);
   registerMeetings(app);
   registerRecordings(app);
+  registerTenants(app);
   registerStatus(app);
 }
 

@@ -16,6 +16,8 @@
 #include "core/meeting_router.h"
 #include "core/metrics.h"
 #include "core/rtc_balancer.h"
+#include "core/tenants/tenant_admin.h"
+#include "core/tenants/tenant_directory.h"
 #include "importer/callback_folder.h"
 #include "router/access_log.h"
 #include "router/admin_api.h"
@@ -30,6 +32,9 @@ namespace {
 constexpr auto kRouterTrimInterval = std::chrono::seconds(30);
 // How often every process checks that its stores lost nothing (StoreBundle::maintain).
 constexpr auto kStoreMaintenanceInterval = std::chrono::seconds(5);
+// How often a router reads the tenants again (a change made through another router is seen
+// within this).
+constexpr auto kTenantRefreshInterval = std::chrono::seconds(2);
 
 // What /readyz says of the stores: ready while one answers (joins and, with Redis down, creates
 // go on from the other), degraded when one does not.
@@ -73,6 +78,10 @@ struct Service::Impl {
   RecordingLibrary recordings;
   RecordingProtection protection;
   TextTracks textTracks;
+  // MULTITENANCY_ENABLED: the tenants every BBB API call is resolved against (null otherwise).
+  std::unique_ptr<TenantDirectory> tenants;
+  std::unique_ptr<TenantAdmin> tenantAdmin;
+  std::jthread tenantRefresher;
   std::unique_ptr<BbbApi> api;
   std::unique_ptr<AdminApi> adminApi;
   std::unique_ptr<OpsApi> opsApi;
@@ -193,11 +202,16 @@ Service::Service(Config config, ServiceOptions options, std::unique_ptr<StoreBun
   Impl& i = *impl_;
   i.workers = std::make_unique<WorkerPool>(
       i.config.http.workerThreads, i.config.http.workerThreadsMax, i.config.http.workerQueueMax);
+  if (i.config.api.multitenancy) {
+    i.tenants = std::make_unique<TenantDirectory>(
+        i.stores->tenants(), i.config.api.tenantBaseDomain, i.config.api.checksumAlgorithms);
+  }
   i.api = std::make_unique<BbbApi>(i.router, i.config.api, *i.workers,
                                    RecordingCalls{.library = &i.recordings,
                                                   .protection = &i.protection,
                                                   .textTracks = &i.textTracks,
-                                                  .callbacks = &i.callbacks});
+                                                  .callbacks = &i.callbacks},
+                                   i.tenants.get());
   i.adminApi = std::make_unique<AdminApi>(i.admin, i.stores->servers(), i.stores->meetings(),
                                           i.router, i.config.admin, *i.workers, &i.recordings);
   i.opsApi = std::make_unique<OpsApi>(
@@ -209,6 +223,11 @@ Service::Service(Config config, ServiceOptions options, std::unique_ptr<StoreBun
   handlers.ops = i.opsApi.get();
   handlers.metrics = &i.metrics;
   if (i.config.accessLog) handlers.accessLog = &i.accessLog;
+  if (i.tenants) {
+    i.tenantAdmin =
+        std::make_unique<TenantAdmin>(i.stores->tenants(), i.stores->meetings(), i.tenants.get());
+    i.adminApi->setTenants(i.tenantAdmin.get());
+  }
   i.adminApi->setImporter(&i.importer, i.config.recordings.uploadToken, &i.callbacks);
   for (const auto& token : {i.config.recordings.uploadToken, i.config.admin.token}) {
     if (!token.empty()) handlers.uploads.tokens.push_back(token);
@@ -233,6 +252,30 @@ Service::~Service() {
 
 Status Service::start() {
   if (auto s = impl_->stores->prepare(); !s) return s;
+  if (impl_->tenants) {
+    // Read before the first call is served; while the store does not answer, the router starts
+    // with none and the refresher keeps trying.
+    if (auto s = impl_->tenants->refresh(); !s) {
+      spdlog::warn("tenants could not be read yet: {}", s.error().message);
+    }
+    spdlog::info("multitenancy: {} tenants{}", impl_->tenants->size(),
+                 impl_->config.api.tenantBaseDomain.empty()
+                     ? " (no TENANT_BASE_DOMAIN: found by their own host names or /t/<tenant>/)"
+                     : " under " + impl_->config.api.tenantBaseDomain);
+    impl_->tenantRefresher = std::jthread([tenants = impl_->tenants.get()](std::stop_token stop) {
+      std::mutex mu;
+      std::condition_variable_any wake;
+      std::unique_lock lock(mu);
+      bool failing = false;
+      while (!wake.wait_for(lock, stop, kTenantRefreshInterval,
+                            [&] { return stop.stop_requested(); })) {
+        Status s = tenants->refresh();
+        if (!s.ok() && !failing) spdlog::warn("tenants not refreshed: {}", s.error().message);
+        if (s.ok() && failing) spdlog::info("tenants refreshed again");
+        failing = !s.ok();
+      }
+    });
+  }
   if (auto s = impl_->prepareRecordings(); !s) return s;
   if (impl_->options.runHttp) {
     if (auto s = impl_->http->start(); !s) return s;
@@ -266,6 +309,10 @@ Status Service::start() {
 
 void Service::stop() {
   if (!impl_) return;
+  if (impl_->tenantRefresher.joinable()) {
+    impl_->tenantRefresher.request_stop();
+    impl_->tenantRefresher.join();
+  }
   if (impl_->housekeeper.joinable()) {
     impl_->housekeeper.request_stop();
     impl_->housekeeper.join();

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "app/tenants_file.h"
 #include "db/durable_store.h"
 #include "db/memory_recording_store.h"
 #include "db/memory_store.h"
@@ -10,6 +11,7 @@
 #include "db/pg_connection.h"
 #include "db/pg_recording_store.h"
 #include "db/pg_store.h"
+#include "db/pg_tenant_store.h"
 #include "db/redis_connection.h"
 #include "db/redis_keys.h"
 #include "db/redis_link_registry.h"
@@ -20,13 +22,15 @@ namespace {
 
 class MemoryBundle final : public StoreBundle {
  public:
+  explicit MemoryBundle(const Config& config) : tenants_(config.store.tenantsFile) {}
   ServerStore& servers() override { return servers_; }
   MeetingStore& meetings() override { return meetings_; }
   LeaderLease& lease() override { return lease_; }
   MeetingsSnapshotStore& snapshots() override { return snapshots_; }
   RecordingStore& recordings() override { return recordings_; }
+  TenantStore& tenants() override { return tenants_; }
   Health health() override { return {}; }
-  Status prepare() override { return Status::Ok(); }
+  Status prepare() override { return tenants_.load(); }
   std::string describe() const override { return "embedded in-memory store"; }
 
  private:
@@ -35,6 +39,7 @@ class MemoryBundle final : public StoreBundle {
   LocalLeaderLease lease_;
   MemorySnapshotStore snapshots_;
   MemoryRecordingStore recordings_;
+  TenantsFile tenants_;
 };
 
 PgOptions pgOptions(const Config& config) {
@@ -72,6 +77,7 @@ class SharedBundle final : public StoreBundle {
         pgLease_(pg_),
         recordings_(pg_),
         callbackQueue_(pg_),
+        tenants_(pg_),
         servers_(redisServers_, pgServers_),
         meetings_(redisMeetings_, pgMeetings_),
         lease_(redisLease_, pgLease_) {}
@@ -82,6 +88,7 @@ class SharedBundle final : public StoreBundle {
   MeetingsSnapshotStore& snapshots() override { return snapshots_; }
   RecordingStore& recordings() override { return recordings_; }
   CallbackQueue* callbackQueue() override { return &callbackQueue_; }
+  TenantStore& tenants() override { return tenants_; }
   LinkRegistry* linkRegistry() override { return &links_; }
 
   Health health() override {
@@ -154,6 +161,7 @@ class SharedBundle final : public StoreBundle {
   PgLeaderLease pgLease_;
   PgRecordingStore recordings_;
   PgCallbackQueue callbackQueue_;
+  PgTenantStore tenants_;
   DurableServerStore servers_;
   DurableMeetingStore meetings_;
   DurableLeaderLease lease_;
@@ -162,7 +170,7 @@ class SharedBundle final : public StoreBundle {
 }  // namespace
 
 Result<std::unique_ptr<StoreBundle>> openStores(const Config& config) {
-  if (!config.store.shared()) return std::unique_ptr<StoreBundle>(new MemoryBundle());
+  if (!config.store.shared()) return std::unique_ptr<StoreBundle>(new MemoryBundle(config));
   auto redis = parseRedisUrl(config.store.redisUrl);
   if (!redis) return Error::of(ErrorCode::kInvalidArgument, "REDIS_URL: " + redis.error().message);
   redis->connectTimeout = config.store.timeout;

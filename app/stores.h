@@ -16,6 +16,7 @@
 #include "core/recordings/recording_store.h"
 #include "core/result.h"
 #include "core/server_store.h"
+#include "core/tenants/tenant_store.h"
 
 namespace sb {
 
@@ -35,6 +36,9 @@ class StoreBundle {
   // Which protected recordings' links were used, across the pool: Redis with the shared store;
   // nullptr in the embedded default (the process remembers them itself).
   virtual LinkRegistry* linkRegistry() { return nullptr; }
+  // Tenants (MULTITENANCY_ENABLED): PostgreSQL with Redis + PostgreSQL; TENANTS_FILE (or memory
+  // only) in the embedded default.
+  virtual TenantStore& tenants() = 0;
   // Which stores answer (for /readyz, /stat and the degraded gauge). `down` names each store
   // that does not, with the reason; the router serves while one of them answers.
   struct Health {

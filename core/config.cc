@@ -276,6 +276,12 @@ Result<Config> loadConfig(const EnvLookup& env) {
   c.api.recordingDisabled = truthy(env("RECORDING_DISABLED"));
   c.api.recordingsApiFiltered = truthy(env("GET_RECORDINGS_API_FILTERED"));
   if (auto v = env("URL_HOST")) c.api.urlHost = *v;
+  c.api.multitenancy = truthy(env("MULTITENANCY_ENABLED"));
+  if (auto v = env("TENANT_BASE_DOMAIN"); v && !v->empty()) {
+    c.api.tenantBaseDomain = *v;
+  } else {
+    c.api.tenantBaseDomain = c.api.urlHost.substr(0, c.api.urlHost.find(':'));
+  }
   if (auto s = readSeconds(env, "JOIN_CACHE_TTL", 0, 60, c.api.joinCacheTtl); !s) return s.error();
   if (auto s = readSeconds(env, "PLACEMENT_VIEW_TTL", 0, 60, c.api.placementViewTtl); !s) {
     return s.error();
@@ -413,6 +419,7 @@ Result<Config> loadConfig(const EnvLookup& env) {
   }
   if (auto v = env("REDIS_NAMESPACE"); v && !v->empty()) c.store.redisNamespace = *v;
   if (auto v = env("MIGRATIONS_DIR")) c.store.migrationsDir = *v;
+  if (auto v = env("TENANTS_FILE"); v && !v->empty()) c.store.tenantsFile = *v;
   if (auto v = env("DATABASE_PREPARED_STATEMENTS"); v && !v->empty()) {
     c.store.pgPreparedStatements = truthy(v);
   }

@@ -72,6 +72,14 @@ struct ApiConfig {
   // URL_HOST (default empty: URLs as the recording server wrote them): the public host
   // ("host" or "host:port") playback and preview URLs point at, over https (Scalelite's name).
   std::string urlHost;
+  // MULTITENANCY_ENABLED (default false, Scalelite's name): every call belongs to a tenant,
+  // found by host (<tenant>.<TENANT_BASE_DOMAIN>, or one of the tenant's own host names) or by
+  // path (/t/<tenant>/bigbluebutton/api/...), and signed with that tenant's secrets
+  // (core/tenants/). A call that names no tenant answers checksumError, as Scalelite's.
+  bool multitenancy = false;
+  // TENANT_BASE_DOMAIN (default URL_HOST's host, as Scalelite's): the domain tenants' host
+  // names are under.
+  std::string tenantBaseDomain;
   // JOIN_CACHE_TTL (seconds, default 1; 0 = off): how long a router answers joins from its own
   // memory of where a meeting runs (core/join_cache.h). Moves are acknowledged this long after
   // the store changed; a server that went offline or was disabled may still get joins of its
@@ -179,6 +187,10 @@ struct StoreConfig {
   bool pgPreparedStatements = true;
   // MIGRATIONS_DIR (default empty: the migrations compiled into the binary).
   std::string migrationsDir;
+  // TENANTS_FILE (default empty: in memory only): where the embedded default keeps its tenants
+  // across restarts (scripts/run.sh sets data/tenants.json); the shared store keeps them in
+  // PostgreSQL.
+  std::string tenantsFile;
 
   bool shared() const { return !redisUrl.empty() && !databaseUrl.empty(); }
 };

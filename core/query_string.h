@@ -54,6 +54,8 @@ class QueryString {
   // Percent-encodes the parameters in order ("a=1&b=x%20y").
   std::string encode() const;
 
+  bool operator==(const QueryString&) const = default;
+
  private:
   std::vector<QueryParam> params_;
 };

@@ -261,6 +261,22 @@ inline constexpr Statement kRetryCallbacks{
     "attempts = CASE WHEN given_up THEN 0 ELSE attempts END, given_up = false RETURNING 1) "
     "SELECT count(*) FROM retried"};
 
+// ---- tenants (migrations/0007_tenants.sql): each row's JSON form -------------------------------
+
+inline constexpr Statement kListTenants{
+    "list_tenants", "SELECT tenant::text FROM tenants ORDER BY name COLLATE \"C\""};
+inline constexpr Statement kFindTenant{"find_tenant",
+                                       "SELECT tenant::text FROM tenants WHERE name = $1"};
+inline constexpr Statement kAddTenant{
+    "add_tenant",
+    "INSERT INTO tenants (name, tenant) VALUES ($1, $2::jsonb) ON CONFLICT (name) DO NOTHING "
+    "RETURNING name"};
+inline constexpr Statement kUpdateTenant{
+    "update_tenant",
+    "UPDATE tenants SET tenant = $2::jsonb, updated_at = now() WHERE name = $1 RETURNING name"};
+inline constexpr Statement kRemoveTenant{"remove_tenant",
+                                         "DELETE FROM tenants WHERE name = $1 RETURNING name"};
+
 #undef SB_PG_CALLBACK_COLUMNS
 
 inline constexpr const Statement* kStoreStatements[] = {&kListServers,
@@ -296,7 +312,12 @@ inline constexpr const Statement* kStoreStatements[] = {&kListServers,
                                                         &kSettleCallback,
                                                         &kRescheduleCallback,
                                                         &kListCallbacks,
-                                                        &kRetryCallbacks};
+                                                        &kRetryCallbacks,
+                                                        &kListTenants,
+                                                        &kFindTenant,
+                                                        &kAddTenant,
+                                                        &kUpdateTenant,
+                                                        &kRemoveTenant};
 
 #undef SB_PG_SERVER_COLUMNS
 #undef SB_PG_MEETING_COLUMNS

@@ -37,9 +37,10 @@ Result<std::string> readSmallFile(const std::string& path, uintmax_t maxBytes) {
   return text.str();
 }
 
-Status replaceFile(const std::string& path, const std::string& text) {
+Status replaceFile(const std::string& path, const std::string& text, unsigned mode) {
   const std::string temporary = path + ".switchboard-tmp";
-  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  ::unlink(temporary.c_str());  // a leftover keeps its own mode: O_CREAT applies `mode` only anew
+  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return ioFailure("cannot write " + temporary, errno);
   size_t done = 0;
   while (done < text.size()) {

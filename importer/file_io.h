@@ -20,8 +20,9 @@ Error ioFailure(const std::string& what, const std::error_code& ec);
 Result<std::string> readSmallFile(const std::string& path, uintmax_t maxBytes);
 
 // Replaces the file at `path` with `text` through a temporary file, flushed, and a rename:
-// readers see the old file or the new one, never a part, even across a crash.
-Status replaceFile(const std::string& path, const std::string& text);
+// readers see the old file or the new one, never a part, even across a crash. `mode`: the new
+// file's permissions (0600 for a file that holds secrets).
+Status replaceFile(const std::string& path, const std::string& text, unsigned mode = 0644);
 
 // Unix time in milliseconds.
 int64_t unixNowMs();

@@ -1,5 +1,7 @@
 #include "router/admin_api.h"
 
+#include "core/tenants/tenant_json.h"
+
 #include <netdb.h>
 #include <netinet/in.h>
 #include <openssl/crypto.h>
@@ -470,6 +472,7 @@ HttpResponse AdminApi::route(const HttpRequest& request, const std::string& subp
     return jsonResponse(200, json{{"moved", moved->id}, {"server_id", moved->serverId}});
   }
   if (auto answer = recordingsRoute(request, parts)) return std::move(*answer);
+  if (auto answer = tenantsRoute(request, parts)) return std::move(*answer);
   if (parts.size() == 1 && parts[0] == "status" && m == "GET") {
     auto q = QueryString::parse(request.rawQuery);
     if (!q) return jsonError(400, "Invalid query string");
@@ -712,6 +715,99 @@ std::optional<HttpResponse> AdminApi::recordingsRoute(const HttpRequest& request
     return jsonResponse(200, json{{"id", parts[1]}, {"published", *published}});
   }
   return std::nullopt;
+}
+
+}  // namespace sb
+
+namespace sb {
+namespace {
+
+// A tenant's JSON for operators: its secrets only when asked (?secrets=true).
+json tenantView(const Tenant& t, const HttpRequest& request) {
+  auto q = QueryString::parse(request.rawQuery);
+  bool secrets = q && q->get("secrets").value_or("") == "true";
+  return tenantToJson(t, secrets);
+}
+
+// The tenant fields of a body: {"tenant": {...}} (Scalelite's clients) or the object itself.
+json tenantFields(const json& body) {
+  if (body.contains("tenant") && body["tenant"].is_object()) return body["tenant"];
+  return body;
+}
+
+}  // namespace
+
+std::optional<HttpResponse> AdminApi::tenantsRoute(const HttpRequest& request,
+                                                   const std::vector<std::string>& parts) {
+  if (parts.empty() || parts[0] != "tenants") return std::nullopt;
+  if (!tenants_) return jsonError(412, "Multitenancy is disabled: set MULTITENANCY_ENABLED=true");
+  const std::string& m = request.method;
+  auto body = parseBody(request);
+  if (!body) return fromError(body.error());
+  if (parts.size() == 1 && m == "GET") {
+    auto list = tenants_->list();
+    if (!list) return fromError(list.error());
+    json arr = json::array();
+    for (const auto& t : *list) arr.push_back(tenantView(t, request));
+    return jsonResponse(200, json{{"tenants", arr}});
+  }
+  if (parts.size() == 1 && m == "POST") {
+    auto t = tenantFromJson(tenantFields(*body));
+    if (!t) return fromError(t.error());
+    auto added = tenants_->add(*t);
+    if (!added) return fromError(added.error());
+    spdlog::info("admin: added tenant {}", added->name);
+    return jsonResponse(201, tenantToJson(*added, false));
+  }
+  if (parts.size() == 2) {
+    const std::string& name = parts[1];
+    if (m == "GET") {
+      auto t = tenants_->show(name);
+      return t ? jsonResponse(200, tenantView(*t, request)) : fromError(t.error());
+    }
+    if (m == "PATCH" || m == "PUT") {
+      auto t = tenants_->update(name, tenantFields(*body));
+      if (t) spdlog::info("admin: updated tenant {}", name);
+      return t ? jsonResponse(200, tenantToJson(*t, false)) : fromError(t.error());
+    }
+    if (m == "DELETE") {
+      auto q = QueryString::parse(request.rawQuery);
+      bool force = q && q->get("force").value_or("") == "true";
+      auto n = tenants_->remove(name, force);
+      if (!n) return fromError(n.error());
+      spdlog::warn("admin: removed tenant {} ({} meetings left to run out)", name, *n);
+      return jsonResponse(200, json{{"removed", name}, {"meetings", *n}});
+    }
+  }
+  if (parts.size() == 3 && parts[2] == "secrets" && m == "POST") {
+    std::string secret;
+    if (body->contains("secret")) {
+      if (!(*body)["secret"].is_string()) return jsonError(400, "secret must be a string");
+      secret = (*body)["secret"].get<std::string>();
+    }
+    std::optional<bool> dropOthers;
+    if (Status s = readBool(*body, "drop_others", dropOthers); !s) return fromError(s.error());
+    auto r = tenants_->rotateSecret(parts[1], secret, dropOthers.value_or(false));
+    if (!r) return fromError(r.error());
+    spdlog::info("admin: tenant {} has a new secret ({} in all)", parts[1],
+                 r->tenant.secrets.size());
+    return jsonResponse(200,
+                        json{{"tenant", tenantToJson(r->tenant, false)}, {"secret", r->secret}});
+  }
+  if (parts.size() == 3 && parts[2] == "usage" && m == "GET") {
+    auto t = tenants_->show(parts[1]);
+    if (!t) return fromError(t.error());
+    auto u = tenants_->usage(parts[1]);
+    if (!u) return fromError(u.error());
+    const auto& l = t->limits;
+    return jsonResponse(200, json{{"tenant", parts[1]},
+                                  {"meetings", u->meetings},
+                                  {"limits",
+                                   {{"max_meetings", l.maxMeetings},
+                                    {"max_participants", l.maxParticipants},
+                                    {"creates_per_minute", l.createsPerMinute}}}});
+  }
+  return jsonError(404, "Not found");
 }
 
 }  // namespace sb

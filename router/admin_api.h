@@ -17,6 +17,7 @@
 #include "core/recordings/recording_library.h"
 #include "core/server_admin.h"
 #include "core/server_store.h"
+#include "core/tenants/tenant_admin.h"
 #include "importer/callback_relay.h"
 #include "importer/recording_importer.h"
 #include "router/http_types.h"
@@ -36,6 +37,9 @@ class AdminApi {
   void setImporter(RecordingImporter* importer, std::string uploadToken,
                    CallbackRelay* callbacks = nullptr);
 
+  // /tenants (MULTITENANCY_ENABLED): answered by `tenants`; without it they answer 412.
+  void setTenants(TenantAdmin* tenants) { tenants_ = tenants; }
+
   // `subpath` is what follows "/switchboard/api/v1" ("/servers/abc/enable").
   void handle(const HttpRequest& request, const std::string& subpath, const Reply& reply);
 
@@ -44,6 +48,9 @@ class AdminApi {
   // /recordings[/<id>[/publish|/unpublish]]; nullopt when `parts` is not a recordings path.
   std::optional<HttpResponse> recordingsRoute(const HttpRequest& request,
                                               const std::vector<std::string>& parts);
+  // /tenants[/<name>[/secrets|/usage]]; nullopt when `parts` is not a tenants path.
+  std::optional<HttpResponse> tenantsRoute(const HttpRequest& request,
+                                           const std::vector<std::string>& parts);
   // POST /recordings/upload: the archive in the request's body file, imported now.
   HttpResponse upload(const HttpRequest& request);
   // /recordings/failed[/<name>[/retry]]; nullopt when `parts` is not such a path.
@@ -64,6 +71,7 @@ class AdminApi {
   RecordingLibrary* recordings_;
   RecordingImporter* importer_ = nullptr;
   CallbackRelay* callbacks_ = nullptr;
+  TenantAdmin* tenants_ = nullptr;
   std::string uploadToken_;
   const AdminConfig& config_;
   WorkerPool& workers_;

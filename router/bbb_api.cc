@@ -12,6 +12,7 @@
 
 #include "core/clock.h"
 #include "core/recordings/recording_ready.h"
+#include "core/tenants/tenant_scope.h"
 #include "router/content_encoding.h"
 #include "router/multipart.h"
 #include "router/owed_reply.h"
@@ -60,7 +61,7 @@ HttpResponse xmlResponse(std::string body) {
 }
 
 BbbApi::BbbApi(MeetingRouter& router, const ApiConfig& config, WorkerPool& workers,
-               RecordingCalls recordings)
+               RecordingCalls recordings, const TenantDirectory* tenants)
     : router_(router),
       recordings_(config.recordingDisabled ? nullptr : recordings.library),
       protection_(recordings.protection),
@@ -70,6 +71,7 @@ BbbApi::BbbApi(MeetingRouter& router, const ApiConfig& config, WorkerPool& worke
       config_(config),
       workers_(workers),
       verifier_(config.secrets, config.checksumAlgorithms),
+      tenants_(tenants),
       // Well inside the last quarter of the TTL in which entries are due.
       joinCacheRefresher_(router, std::min<std::chrono::milliseconds>(
                                       config.joinCacheTtl / 20, std::chrono::milliseconds(50))) {
@@ -80,7 +82,15 @@ BbbApi::BbbApi(MeetingRouter& router, const ApiConfig& config, WorkerPool& worke
   }
 }
 
-Result<ApiRequest> BbbApi::admit(const HttpRequest& request, const Call& spec) const {
+BbbApi::Signing BbbApi::signingFor(const HttpRequest& request, std::string_view pathTenant) const {
+  if (!tenants_) return pathTenant.empty() ? Signing{&verifier_, nullptr} : Signing{};
+  auto tenant = pathTenant.empty() ? tenants_->byHost(request.host) : tenants_->byName(pathTenant);
+  if (!tenant) return {};
+  return Signing{&tenant->verifier, tenant};
+}
+
+Result<ApiRequest> BbbApi::admit(const HttpRequest& request, const Call& spec,
+                                 std::string_view pathTenant) const {
   const std::string call(spec.name);
   bool post = request.method == "POST";
   // HEAD is answered as GET (BBB and Scalelite do); the HTTP front sends it without a body.
@@ -111,11 +121,14 @@ Result<ApiRequest> BbbApi::admit(const HttpRequest& request, const Call& spec) c
 
   // A checksum in the query is verified before the body is decoded; one in a form body can only
   // be read by decoding it (such bodies are small: see querySigned).
+  const Signing signing = signingFor(request, pathTenant);
+  if (!signing.verifier) return Error::of(ErrorCode::kChecksumError);
+  const ChecksumVerifier& verifier = *signing.verifier;
   std::string checksum = findChecksum(request.rawQuery);
   bool signedQuery = !checksum.empty();
   const std::string* signer = nullptr;
   if (signedQuery) {
-    signer = verifier_.signer(call, removeChecksumParam(request.rawQuery, checksum), checksum);
+    signer = verifier.signer(call, removeChecksumParam(request.rawQuery, checksum), checksum);
     if (!signer) return Error::of(ErrorCode::kChecksumError);
   }
   QueryString form;
@@ -126,7 +139,7 @@ Result<ApiRequest> BbbApi::admit(const HttpRequest& request, const Call& spec) c
   }
   if (!signedQuery) {
     checksum = std::string(form.get("checksum").value_or(""));
-    if (!checksum.empty()) signer = verifier_.signer(call, request.rawQuery, checksum);
+    if (!checksum.empty()) signer = verifier.signer(call, request.rawQuery, checksum);
     if (!signer) return Error::of(ErrorCode::kChecksumError);
   }
 
@@ -134,7 +147,7 @@ Result<ApiRequest> BbbApi::admit(const HttpRequest& request, const Call& spec) c
   if (!query) return query.error();
   ApiRequest api;
   api.call = call;
-  api.context.secretId = verifier_.idOf(signer);
+  api.context.secretId = verifier.idOf(signer);
   api.context.algorithm = algorithmForChecksumLength(checksum.size());
   api.params = std::move(*query);
   for (const auto& p : form.params()) api.params.append(p.name, p.value);
@@ -146,21 +159,29 @@ Result<ApiRequest> BbbApi::admit(const HttpRequest& request, const Call& spec) c
     api.body = request.body;
     api.contentType = request.contentType;
   }
+  if (signing.tenant) {
+    if (auto scoped = scopeToTenant(api, signing.tenant->tenant); !scoped.ok()) {
+      return scoped.error();
+    }
+  }
   return api;
 }
 
-bool BbbApi::querySigned(const HttpRequest& request, const std::string& call) const {
+bool BbbApi::querySigned(const HttpRequest& request, const std::string& call,
+                         std::string_view pathTenant) const {
   if (call == "analytics_callback") {
     auto query = QueryString::parse(request.rawQuery);
     return query && !relayKey_.empty() &&
            readAnalyticsRelayToken(query->get("target").value_or(""), relayKey_).has_value();
   }
+  const Signing signing = signingFor(request, pathTenant);
   std::string checksum = findChecksum(request.rawQuery);
-  return !checksum.empty() &&
-         verifier_.verify(call, removeChecksumParam(request.rawQuery, checksum), checksum);
+  return signing.verifier && !checksum.empty() &&
+         signing.verifier->verify(call, removeChecksumParam(request.rawQuery, checksum), checksum);
 }
 
-void BbbApi::handle(const HttpRequest& request, const std::string& call, const Reply& reply) {
+void BbbApi::handle(const HttpRequest& request, const std::string& call, const Reply& reply,
+                    std::string_view pathTenant) {
   if (call.empty()) {
     if (request.method != "GET" && request.method != "POST" && request.method != "HEAD") {
       reply(noted(errorResponse(Error::of(ErrorCode::kUnsupportedRequest)), "api", ""));
@@ -186,7 +207,7 @@ void BbbApi::handle(const HttpRequest& request, const std::string& call, const R
     reply(noted(xmlResponse(renderRecordings({}, {}, false)), call, "SUCCESS(disabled)"));
     return;
   }
-  auto api = admit(request, *spec);
+  auto api = admit(request, *spec, pathTenant);
   if (!api) {
     reply(noted(spec->answer == Call::Answer::kJson ? jsonErrorResponse(api.error())
                                                     : errorResponse(api.error()),
@@ -327,11 +348,12 @@ HttpResponse notedFor(HttpResponse r, const ApiRequest& a, std::string result, s
   return r;
 }
 
-// A BBB server's answer passed on, or the error that kept it from coming.
+// A BBB server's answer passed on (a tenant's meeting IDs given back unscoped), or the error that
+// kept it from coming.
 HttpResponse upstream(const ApiRequest& a, const Result<UpstreamAnswer>& r) {
   if (!r) return notedFor(errorResponse(r.error()), a, "", "");
-  return notedFor(xmlResponse(r->body), a, r->success ? "SUCCESS" : "FAILED(upstream)",
-                  r->serverId);
+  return notedFor(xmlResponse(unscopeAnswer(a.context.tenant, r->body)), a,
+                  r->success ? "SUCCESS" : "FAILED(upstream)", r->serverId);
 }
 
 // Every worker waits (on slow servers) and the queue holds its bound: refused at once.
@@ -430,7 +452,11 @@ void BbbApi::getMeetings(ApiRequest api, const CallContext& context, const Reply
     auto r = router_.getMeetings();
     if (!r) return notedFor(errorResponse(r.error()), a, "", "");
     HttpResponse answer;
-    answer.sharedBody = std::move(*r);  // the router's cached answer, sent without a copy
+    if (a.context.tenant.empty()) {
+      answer.sharedBody = std::move(*r);  // the router's cached answer, sent without a copy
+    } else {
+      answer.body = renderMeetings(tenantMeetings(a.context.tenant, **r));
+    }
     return notedFor(std::move(answer), a, "SUCCESS", "");
   });
 }

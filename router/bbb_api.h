@@ -20,6 +20,7 @@
 #include "core/recordings/recording_library.h"
 #include "core/recordings/recording_protection.h"
 #include "core/recordings/text_tracks.h"
+#include "core/tenants/tenant_directory.h"
 #include "importer/callback_relay.h"
 #include "router/http_types.h"
 #include "router/join_cache_refresher.h"
@@ -43,16 +44,21 @@ class BbbApi {
   using ListingTurns = std::counting_semaphore<1024>;
 
   // Sets `router`'s listing renderer to getMeetings' envelope (before any request is served).
-  // `recordings` answers the recordings calls (none: as with RECORDING_DISABLED).
+  // `recordings` answers the recordings calls (none: as with RECORDING_DISABLED). `tenants`:
+  // with multitenancy, where each call's tenant and secrets are found (null: one tenant, the
+  // LOADBALANCER_SECRETs).
   BbbApi(MeetingRouter& router, const ApiConfig& config, WorkerPool& workers,
-         RecordingCalls recordings = {});
+         RecordingCalls recordings = {}, const TenantDirectory* tenants = nullptr);
 
-  // `call` is the path after "/bigbluebutton/api/" ("" for the API root).
-  void handle(const HttpRequest& request, const std::string& call, const Reply& reply);
+  // `call` is the path after "/bigbluebutton/api/" ("" for the API root); `pathTenant` the
+  // tenant the path names ("/t/<tenant>/bigbluebutton/api/..."), "" when none.
+  void handle(const HttpRequest& request, const std::string& call, const Reply& reply,
+              std::string_view pathTenant = {});
 
   // True when the request's URL query carries a checksum that verifies for `call`: only then may
   // it carry a large body (the HTTP front reads at most a small bound of any other body).
-  bool querySigned(const HttpRequest& request, const std::string& call) const;
+  bool querySigned(const HttpRequest& request, const std::string& call,
+                   std::string_view pathTenant = {}) const;
 
  private:
   // What a handler knows of its request besides the decoded call.
@@ -80,8 +86,18 @@ class BbbApi {
   // The call named `name`, nullptr when Switchboard does not answer it.
   static const Call* findCall(std::string_view name);
 
-  // Checks method and content type, verifies the checksum and decodes the parameters.
-  Result<ApiRequest> admit(const HttpRequest& request, const Call& spec) const;
+  // Whose secrets verify a request: the single tenant's, or (multitenancy) those of the tenant
+  // named by the path, else by the host. No verifier when multitenancy is on and no enabled
+  // tenant matches (the call answers checksumError, as Scalelite's).
+  struct Signing {
+    const ChecksumVerifier* verifier = nullptr;
+    std::shared_ptr<const TenantDirectory::Entry> tenant;  // keeps `verifier` alive
+  };
+  Signing signingFor(const HttpRequest& request, std::string_view pathTenant) const;
+  // Checks method and content type, verifies the checksum, decodes the parameters and resolves
+  // the request context (a tenant's meeting IDs scoped: core/tenants/tenant_scope.h).
+  Result<ApiRequest> admit(const HttpRequest& request, const Call& spec,
+                           std::string_view pathTenant) const;
   // Replies with `answer(api)` computed on the worker pool (busy when its queue is full).
   void onWorker(ApiRequest api, const Reply& reply,
                 std::function<HttpResponse(const ApiRequest&)> answer);
@@ -121,6 +137,7 @@ class BbbApi {
   const ApiConfig& config_;
   WorkerPool& workers_;
   ChecksumVerifier verifier_;
+  const TenantDirectory* tenants_;  // null without multitenancy
   JoinCacheRefresher joinCacheRefresher_;
   // GET_MEETINGS_CONCURRENCY turns: getMeetings answers on their way out; null = no bound.
   std::shared_ptr<ListingTurns> listingSends_;

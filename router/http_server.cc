@@ -279,6 +279,24 @@ std::optional<std::string_view> under(std::string_view path, std::string_view pr
   return rest.substr(1);
 }
 
+// A BBB API call's path: "/bigbluebutton/api/<call>", or "/t/<tenant>/bigbluebutton/api/<call>"
+// for operators who name tenants by path (no wildcard DNS).
+struct ApiPath {
+  std::string_view call;
+  std::string_view tenant;  // "" when the path names none
+};
+std::optional<ApiPath> apiPathOf(std::string_view path) {
+  if (auto call = under(path, kApiPrefix)) return ApiPath{*call, {}};
+  constexpr std::string_view kTenantPrefix = "/t/";
+  if (!path.starts_with(kTenantPrefix)) return std::nullopt;
+  std::string_view rest = path.substr(kTenantPrefix.size());
+  size_t slash = rest.find('/');
+  if (slash == 0 || slash == std::string_view::npos) return std::nullopt;
+  auto call = under(rest.substr(slash), kApiPrefix);
+  if (!call) return std::nullopt;
+  return ApiPath{*call, rest.substr(0, slash)};
+}
+
 // Bodies of calls that need none, and of BBB calls whose query is not signed (their checksum may
 // travel in a form body): a small bound, so an unsigned client cannot make the router keep much.
 constexpr size_t kUnsignedBodyBytes = 16 * 1024;
@@ -301,8 +319,9 @@ BodyPlan bodyPlan(const RouterHandlers& h, const RequestHead& head, size_t maxBo
   HttpRequest request;
   request.method = head.method;
   splitTarget(head.target, request.path, request.rawQuery);
-  if (auto call = under(request.path, kApiPrefix)) {
-    bool isSigned = h.api && h.api->querySigned(request, std::string(*call));
+  request.host = head.host;
+  if (auto api = apiPathOf(request.path)) {
+    bool isSigned = h.api && h.api->querySigned(request, std::string(api->call), api->tenant);
     return isSigned ? maxBody : std::min(maxBody, kUnsignedBodyBytes);
   }
   if (auto admin = under(request.path, kAdminPrefix)) {
@@ -563,8 +582,8 @@ namespace {
 void dispatchRequest(const RouterHandlers& h, const HttpRequest& request, const Reply& reply) {
   const std::string& path = request.path;
   if (h.ops && h.ops->handle(request, reply)) return;
-  if (auto call = under(path, kApiPrefix)) {
-    h.api->handle(request, std::string(*call), reply);
+  if (auto api = apiPathOf(path)) {
+    h.api->handle(request, std::string(api->call), reply, api->tenant);
   } else if (under(path, kAdminPrefix)) {
     h.admin->handle(request, path.substr(kAdminPrefix.size()), reply);  // keeps the leading '/'
   } else if (path == "/" || path.empty()) {

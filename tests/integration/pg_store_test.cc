@@ -41,9 +41,11 @@
 #include "db/pg_connection.h"
 #include "db/pg_recording_store.h"
 #include "db/pg_store.h"
+#include "db/pg_tenant_store.h"
 #include "tests/integration/store_expectations.h"
 #include "tests/unit/callback_queue_contract.h"
 #include "tests/unit/recording_store_contract.h"
+#include "tests/unit/tenant_store_contract.h"
 
 namespace sb {
 namespace {
@@ -1554,27 +1556,35 @@ TEST(PgRecordingStoreTest, AwkwardTextIsKeptAndPrefixesAreNotPatterns) {
 
 // ---- the callback queue contract (tests/unit/callback_queue_contract.h) on PostgreSQL ----------
 
-// A migrated scratch database; its queues share it as the routers of a pool do.
-class PgCallbackStorage {
+// A migrated scratch database with stores of one port on it (each make(): another store on the
+// same database, as the routers of a pool see it).
+template <typename Port, typename Adapter>
+class ScratchPgStorage {
  public:
-  PgCallbackStorage() {
+  ScratchPgStorage() {
     std::string error = db_.create();
     EXPECT_EQ(error, "");
     pg_ = std::make_unique<PgConnection>(optionsFor(db_.url()));
     auto applied = Migrator(*pg_, embeddedMigrations()).migrate();
     EXPECT_TRUE(applied.ok()) << (applied.ok() ? "" : applied.error().message);
   }
-  ~PgCallbackStorage() { pg_.reset(); }
-  std::unique_ptr<CallbackQueue> make() { return std::make_unique<PgCallbackQueue>(*pg_); }
+  ~ScratchPgStorage() { pg_.reset(); }
+  std::unique_ptr<Port> make() { return std::make_unique<Adapter>(*pg_); }
 
  private:
   ScratchDatabase db_;
   std::unique_ptr<PgConnection> pg_;
 };
+using PgCallbackStorage = ScratchPgStorage<CallbackQueue, PgCallbackQueue>;
+using PgTenantStorage = ScratchPgStorage<TenantStore, PgTenantStore>;
 
 }  // namespace
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, CallbackQueueContract, PgCallbackStorage);
+
+// ---- the tenant store contract (tests/unit/tenant_store_contract.h) on PostgreSQL -------------
+
+INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, TenantStoreContract, PgTenantStorage);
 
 namespace {
 

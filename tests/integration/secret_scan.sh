@@ -17,6 +17,7 @@ secrets=(
   Sup3rSecretPw          # a PostgreSQL password in a store URL
   hunter2                # a PostgreSQL password in a store URL
   UrlPassw0rd            # a password inside a BBB server URL (http://user:pw@host)
+  tenant-secret          # the tenants' secrets (tenants_test.cc, pg_store_test.cc)
 )
 
 shopt -s nullglob

@@ -869,8 +869,12 @@ void registerTenants(CLI::App& app) {
     if (connection->json) return printJson(std::move(answer));
     const json& l = answer.value("limits", json::object());
     auto limit = [](int n) { return n == 0 ? std::string("no limit") : std::to_string(n); };
-    std::cout << "meetings: " << answer.value("meetings", 0) << " of "
-              << limit(l.value("max_meetings", 0)) << std::endl;
+    std::cout << "meetings:     " << answer.value("meetings", 0) << " of "
+              << limit(l.value("max_meetings", 0)) << "\n"
+              << "participants: " << answer.value("participants", 0) << " of "
+              << limit(l.value("max_participants", 0)) << "\n"
+              << "new meetings per minute: " << limit(l.value("creates_per_minute", 0))
+              << std::endl;
   }));
 
   addLeafFooters(*tenants);

@@ -18,6 +18,7 @@
 #include "core/rtc_balancer.h"
 #include "core/tenants/tenant_admin.h"
 #include "core/tenants/tenant_directory.h"
+#include "core/tenants/tenant_limits.h"
 #include "importer/callback_folder.h"
 #include "router/access_log.h"
 #include "router/admin_api.h"
@@ -81,6 +82,7 @@ struct Service::Impl {
   // MULTITENANCY_ENABLED: the tenants every BBB API call is resolved against (null otherwise).
   std::unique_ptr<TenantDirectory> tenants;
   std::unique_ptr<TenantAdmin> tenantAdmin;
+  std::unique_ptr<TenantLimitsGate> tenantLimits;
   std::jthread tenantRefresher;
   std::unique_ptr<BbbApi> api;
   std::unique_ptr<AdminApi> adminApi;
@@ -205,13 +207,15 @@ Service::Service(Config config, ServiceOptions options, std::unique_ptr<StoreBun
   if (i.config.api.multitenancy) {
     i.tenants = std::make_unique<TenantDirectory>(
         i.stores->tenants(), i.config.api.tenantBaseDomain, i.config.api.checksumAlgorithms);
+    i.tenantLimits = std::make_unique<TenantLimitsGate>(i.stores->tenantQuota(), i.clock);
+    i.poller.setTenantQuota(&i.stores->tenantQuota());
   }
   i.api = std::make_unique<BbbApi>(i.router, i.config.api, *i.workers,
                                    RecordingCalls{.library = &i.recordings,
                                                   .protection = &i.protection,
                                                   .textTracks = &i.textTracks,
                                                   .callbacks = &i.callbacks},
-                                   i.tenants.get());
+                                   TenantCalls{i.tenants.get(), i.tenantLimits.get()});
   i.adminApi = std::make_unique<AdminApi>(i.admin, i.stores->servers(), i.stores->meetings(),
                                           i.router, i.config.admin, *i.workers, &i.recordings);
   i.opsApi = std::make_unique<OpsApi>(
@@ -224,8 +228,13 @@ Service::Service(Config config, ServiceOptions options, std::unique_ptr<StoreBun
   handlers.metrics = &i.metrics;
   if (i.config.accessLog) handlers.accessLog = &i.accessLog;
   if (i.tenants) {
-    i.tenantAdmin =
-        std::make_unique<TenantAdmin>(i.stores->tenants(), i.stores->meetings(), i.tenants.get());
+    // Callbacks of a tenant's meetings are signed with its secrets, read when they are sent.
+    i.callbacks.signTenantsWith([&stores = *i.stores](const std::string& name) {
+      auto t = stores.tenants().findTenant(name);
+      return t && *t ? (*t)->secrets : std::vector<std::string>();
+    });
+    i.tenantAdmin = std::make_unique<TenantAdmin>(i.stores->tenants(), i.stores->meetings(),
+                                                  i.tenants.get(), &i.stores->tenantQuota());
     i.adminApi->setTenants(i.tenantAdmin.get());
   }
   i.adminApi->setImporter(&i.importer, i.config.recordings.uploadToken, &i.callbacks);

@@ -16,6 +16,7 @@
 #include "db/redis_keys.h"
 #include "db/redis_link_registry.h"
 #include "db/redis_store.h"
+#include "db/redis_tenant_quota.h"
 
 namespace sb {
 namespace {
@@ -29,6 +30,7 @@ class MemoryBundle final : public StoreBundle {
   MeetingsSnapshotStore& snapshots() override { return snapshots_; }
   RecordingStore& recordings() override { return recordings_; }
   TenantStore& tenants() override { return tenants_; }
+  TenantQuota& tenantQuota() override { return quota_; }
   Health health() override { return {}; }
   Status prepare() override { return tenants_.load(); }
   std::string describe() const override { return "embedded in-memory store"; }
@@ -40,6 +42,7 @@ class MemoryBundle final : public StoreBundle {
   MemorySnapshotStore snapshots_;
   MemoryRecordingStore recordings_;
   TenantsFile tenants_;
+  MemoryTenantQuota quota_;
 };
 
 PgOptions pgOptions(const Config& config) {
@@ -78,6 +81,7 @@ class SharedBundle final : public StoreBundle {
         recordings_(pg_),
         callbackQueue_(pg_),
         tenants_(pg_),
+        quota_(redis_, keys_),
         servers_(redisServers_, pgServers_),
         meetings_(redisMeetings_, pgMeetings_),
         lease_(redisLease_, pgLease_) {}
@@ -89,6 +93,7 @@ class SharedBundle final : public StoreBundle {
   RecordingStore& recordings() override { return recordings_; }
   CallbackQueue* callbackQueue() override { return &callbackQueue_; }
   TenantStore& tenants() override { return tenants_; }
+  TenantQuota& tenantQuota() override { return quota_; }
   LinkRegistry* linkRegistry() override { return &links_; }
 
   Health health() override {
@@ -162,6 +167,7 @@ class SharedBundle final : public StoreBundle {
   PgRecordingStore recordings_;
   PgCallbackQueue callbackQueue_;
   PgTenantStore tenants_;
+  RedisTenantQuota quota_;
   DurableServerStore servers_;
   DurableMeetingStore meetings_;
   DurableLeaderLease lease_;

@@ -16,6 +16,7 @@
 #include "core/recordings/recording_store.h"
 #include "core/result.h"
 #include "core/server_store.h"
+#include "core/tenants/tenant_quota.h"
 #include "core/tenants/tenant_store.h"
 
 namespace sb {
@@ -39,6 +40,9 @@ class StoreBundle {
   // Tenants (MULTITENANCY_ENABLED): PostgreSQL with Redis + PostgreSQL; TENANTS_FILE (or memory
   // only) in the embedded default.
   virtual TenantStore& tenants() = 0;
+  // What tenants use, against their limits: Redis with the shared store (every router counts
+  // in one place), process memory in the embedded default.
+  virtual TenantQuota& tenantQuota() = 0;
   // Which stores answer (for /readyz, /stat and the degraded gauge). `down` names each store
   // that does not, with the reason; the router serves while one of them answers.
   struct Health {

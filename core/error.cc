@@ -52,6 +52,8 @@ std::string_view messageKey(ErrorCode code) {
       return "unauthorized";
     case ErrorCode::kForbidden:
       return "forbidden";
+    case ErrorCode::kMaxConcurrent:
+      return "maxConcurrent";
   }
   return "internalError";
 }
@@ -107,6 +109,8 @@ std::string_view defaultMessage(ErrorCode code) {
       return "Unauthorized";
     case ErrorCode::kForbidden:
       return "Forbidden";
+    case ErrorCode::kMaxConcurrent:
+      return "The maximum number of concurrent meetings has been reached.";
   }
   return "Unknown error";
 }

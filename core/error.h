@@ -35,6 +35,7 @@ enum class ErrorCode {
   kAlreadyExists,           // admin: 409
   kUnauthorized,            // admin: 401
   kForbidden,               // admin: 403 (not allowed by the operator's settings or limits)
+  kMaxConcurrent,           // maxConcurrent (a tenant's limit: Moodle shows it as such)
 };
 
 struct Error {

@@ -173,6 +173,7 @@ QueryString MeetingRouter::createParamsFor(const ApiRequest& request) const {
   CallbackRelaying relaying;
   relaying.secretId = request.context.secretId;
   relaying.origin = request.context.origin;
+  relaying.tenant = request.context.tenant;
   if (!config_.api.secrets.empty()) relaying.relayKey = analyticsRelayKey(config_.api.secrets[0]);
   keepCallbackUrls(q, relaying);
   int max = config_.api.maxMeetingDuration;

@@ -122,6 +122,9 @@ class MeetingRouter {
   // router joins the meeting on its old server afterwards.
   Result<Meeting> moveMeeting(const std::string& meetingId, const std::string& serverId);
 
+  // meta_bbb-meeting-size-hint of a create (0 when absent or not a count).
+  static int sizeHintOf(const QueryString& params);
+
   // Creates' claims handed over that wait for the store write under way (tests, diagnostics).
   size_t claimsWaiting() { return claims_.handedOver(); }
 
@@ -182,7 +185,6 @@ class MeetingRouter {
   // Releases a claim and its reservation made by placeAndCreate/moveMeeting.
   void release(const Placement& p, const PlacementView::Pick& pick);
   JoinTarget signedJoin(const Server& server, const ApiRequest& request) const;
-  static int sizeHintOf(const QueryString& params);
 
   ServerStore& servers_;
   MeetingStore& meetings_;

@@ -38,6 +38,18 @@ std::string RedisKeys::meetingsSnapshot(std::string_view serverId) const {
 
 std::string RedisKeys::filledMark() const { return ns_ + ":filled"; }
 
+std::string RedisKeys::tenantMeetings(std::string_view tenant) const {
+  return ns_ + ":tenant_meetings:" + std::string(tenant);
+}
+
+std::string RedisKeys::tenantCreates(std::string_view tenant, int64_t minute) const {
+  return ns_ + ":tenant_creates:" + std::string(tenant) + ":" + std::to_string(minute);
+}
+
+std::string RedisKeys::tenantParticipants() const { return ns_ + ":tenant_participants"; }
+
+std::string RedisKeys::quotaTenants() const { return ns_ + ":quota_tenants"; }
+
 std::string RedisKeys::usedLink(std::string_view linkId) const {
   return ns_ + ":used_link:" + std::string(linkId);
 }

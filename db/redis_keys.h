@@ -24,6 +24,7 @@
 // Thread-safety: immutable after construction.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -50,6 +51,11 @@ class RedisKeys {
   std::string filledMark() const;
   std::string usedLink(std::string_view linkId) const;
   std::string ended(std::string_view meetingId) const;
+  // Tenant quotas (db/redis_tenant_quota.h).
+  std::string tenantMeetings(std::string_view tenant) const;  // zset: meeting → counted at ms
+  std::string tenantCreates(std::string_view tenant, int64_t minute) const;  // counter
+  std::string tenantParticipants() const;  // hash: tenant → participants
+  std::string quotaTenants() const;        // set: tenants with counted meetings
 
   // A SCAN MATCH pattern for every key of the namespace ("<ns>:*", glob characters in the
   // namespace escaped).

@@ -11,6 +11,7 @@
 
 #include "core/checksum.h"
 #include "core/recordings/recording_ready.h"
+#include "core/tenants/tenant.h"
 #include "importer/file_io.h"
 
 namespace sb {
@@ -106,7 +107,8 @@ void CallbackRelay::recordingImported(const Recording& r) {
   PendingCallback c;
   c.id = readyCallbackId(r.recordId);
   c.recordId = r.recordId;
-  c.meetingId = r.meetingId;
+  // The frontend's own meeting ID: a tenant's is scoped towards BBB (core/tenants/tenant.h).
+  c.meetingId = std::string(unscopedMeetingId(r.tenant, r.meetingId).value_or(r.meetingId));
   c.tenant = r.tenant;
   c.url = std::string(*url);
   c.secretId = std::string(r.meta(kSecretIdMeta).value_or(""));
@@ -118,8 +120,12 @@ void CallbackRelay::recordingImported(const Recording& r) {
   wake();
 }
 
+void CallbackRelay::signTenantsWith(TenantSecrets secretsOf) {
+  tenantSecrets_ = std::move(secretsOf);
+}
+
 bool CallbackRelay::queueAnalytics(const std::string& url, const std::string& secretId,
-                                   const std::string& body) {
+                                   const std::string& body, const std::string& tenant) {
   if (!running()) return false;
   PendingCallback c;
   // Unique across the pool's processes (in containers they all may be pid 1): a random part.
@@ -128,6 +134,7 @@ bool CallbackRelay::queueAnalytics(const std::string& url, const std::string& se
   c.kind = "analytics";
   c.url = url;
   c.secretId = secretId;
+  c.tenant = tenant;
   c.body = body;
   try {
     auto posted = nlohmann::json::parse(body);
@@ -212,7 +219,16 @@ int CallbackRelay::deliverDue() {
       (void)queue_.reschedule(c);  // lets go, unchanged, until the next round
       break;
     }
-    const bool settled = deliver(c, secrets_);
+    bool settled = false;
+    if (c.tenant.empty()) {
+      settled = deliver(c, secrets_);
+    } else if (auto secrets =
+                   tenantSecrets_ ? tenantSecrets_(c.tenant) : std::vector<std::string>();
+               !secrets.empty()) {
+      settled = deliver(c, secrets);
+    } else {
+      c.lastError = "tenant " + c.tenant + " has no secrets here (removed, or multitenancy off)";
+    }
     afterAttempt(c, settled);
     delivered += settled;
   }

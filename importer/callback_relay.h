@@ -17,6 +17,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -41,11 +42,17 @@ class CallbackRelay {
   CallbackRelay(const CallbackRelay&) = delete;
   CallbackRelay& operator=(const CallbackRelay&) = delete;
 
+  // The secrets of a tenant (empty when it has none: removed). Callbacks of a tenant's meetings
+  // are signed with its secrets; without this set they wait.
+  using TenantSecrets = std::function<std::vector<std::string>(const std::string& tenant)>;
+  void signTenantsWith(TenantSecrets secretsOf);
+
   // Queues `r`'s recording-ready callback when its metadata names one (due at once).
   void recordingImported(const Recording& r);
   // Queues an analytics post of `body` to `url` (due at once); false when it cannot be kept
   // (this process runs no relay, or the queue failed).
-  bool queueAnalytics(const std::string& url, const std::string& secretId, const std::string& body);
+  bool queueAnalytics(const std::string& url, const std::string& secretId, const std::string& body,
+                      const std::string& tenant = "");
   // Whether this process delivers callbacks (start() was called).
   bool running() const;
   // One attempt at `c` now, signed with one of `secrets`, kept nowhere: true when it is settled
@@ -70,6 +77,7 @@ class CallbackRelay {
   CallbackQueue& queue_;
   RecordingsConfig config_;
   std::vector<std::string> secrets_;
+  TenantSecrets tenantSecrets_;  // set before start()
   Metrics* metrics_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;

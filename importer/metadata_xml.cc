@@ -7,6 +7,7 @@
 #include <sstream>
 #include <string>
 
+#include "core/tenants/tenant.h"
 #include "core/xml_text.h"
 
 namespace sb {
@@ -154,6 +155,12 @@ Result<Recording> recordingFromMetadataXml(std::string_view xml, std::string_vie
   for (pugi::xml_node entry : meta.children()) {
     if (entry.type() != pugi::node_element) continue;
     r.setMeta(entry.name(), textOf(entry));
+  }
+  // A tenant's recording (core/tenants/tenant.h): its create set meta_tenant-id, and its
+  // meeting ID is scoped to that tenant.
+  if (auto tenant = r.meta("tenant-id");
+      tenant && validTenantName(*tenant).ok() && tenantOfMeetingId(r.meetingId) == *tenant) {
+    r.tenant = std::string(*tenant);
   }
   pugi::xml_node playback = recording.child("playback");
   if (!playback) return refused("no <playback>");

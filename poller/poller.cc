@@ -13,6 +13,7 @@
 #include "core/bbb_url.h"
 #include "core/health_tracker.h"
 #include "core/load_calculator.h"
+#include "core/tenants/tenant.h"
 
 namespace sb {
 
@@ -235,6 +236,8 @@ PollRoundStats Poller::pollOnce() {
     return at == placedOn.end() ? kNone : at->second;
   };
   bool storeRead = false;
+  const int64_t listedAtMs = clock_.nowMs();
+  std::map<std::string, int> tenantParticipants;  // multitenancy: summed from the answers
   if (auto all = meetings_.listPlacedMeetings(); all) {
     storeRead = true;
     for (auto& m : *all) placedOn[m.serverId].push_back(std::move(m));
@@ -266,6 +269,12 @@ PollRoundStats Poller::pollOnce() {
     HealthChange change = recordPollResult(live, poll.ok(), config_.poller);
     if (poll.ok()) {
       noteUnreadable(server, poll->unreadable);
+      if (quota_) {
+        for (const auto& m : poll->meetings) {
+          std::string_view tenant = tenantOfMeetingId(m.meetingId);
+          if (!tenant.empty()) tenantParticipants[std::string(tenant)] += m.participantCount;
+        }
+      }
       const std::vector<PlacedMeeting>& stored = placedOnServer(server.id);
       SizeHints hints;
       for (const auto& m : stored) {
@@ -316,6 +325,7 @@ PollRoundStats Poller::pollOnce() {
     if (live.online) ++stats.online;
     finishDrain(server, live, poll.ok());
   }
+  if (quota_ && storeRead) reportTenants(placedOn, tenantParticipants, listedAtMs);
   stats.servers = static_cast<int>(servers->size());
   stats.wallMs =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
@@ -324,6 +334,25 @@ PollRoundStats Poller::pollOnce() {
   spdlog::debug("poll round: {} servers, {} online, {} failed, {} meetings swept, {} ms",
                 stats.servers, stats.online, stats.failed, stats.meetingsSwept, stats.wallMs);
   return stats;
+}
+
+void Poller::reportTenants(
+    const std::unordered_map<std::string, std::vector<PlacedMeeting>>& placedOn,
+    const std::map<std::string, int>& participants, int64_t listedAtMs) {
+  std::map<std::string, std::vector<std::string>> running;
+  for (const auto& [serverId, placed] : placedOn) {
+    for (const auto& m : placed) {
+      std::string_view tenant = tenantOfMeetingId(m.id);
+      if (!tenant.empty()) running[std::string(tenant)].push_back(m.id);
+    }
+  }
+  // Meetings counted this long before the listing stay counted though it missed them: their
+  // creates may still be on their way to the store.
+  const int64_t graceMs =
+      std::max<int64_t>(30'000, 2 * static_cast<int64_t>(config_.poller.interval.count()));
+  Status s = quota_->reconcile(running, listedAtMs, graceMs);
+  if (s.ok()) s = quota_->setParticipants(participants);
+  if (!s.ok()) spdlog::warn("tenant usage not updated this round: {}", s.error().message);
 }
 
 void Poller::noteUnreadable(const Server& server, int unreadable) {

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string_view>
@@ -31,6 +32,7 @@
 #include "core/metrics.h"
 #include "core/server_admin.h"
 #include "core/server_store.h"
+#include "core/tenants/tenant_quota.h"
 
 namespace sb {
 
@@ -60,6 +62,9 @@ class Poller {
   // Runs on the poller's thread after every round of start()'s loop (set before start()): the
   // process returns the round's transient memory to the kernel there (app/service.cc).
   void setAfterRound(std::function<void()> afterRound) { afterRound_ = std::move(afterRound); }
+  // Multitenancy: each round gives `quota` every tenant's meetings (as the store lists them) and
+  // participants (as the servers answered), so tenant limits count what runs (set before start()).
+  void setTenantQuota(TenantQuota* quota) { quota_ = quota; }
   bool isActive() const { return active_.load(); }
 
  private:
@@ -108,6 +113,10 @@ class Poller {
   std::atomic<bool> active_{false};
 
   std::function<void()> afterRound_;
+  TenantQuota* quota_ = nullptr;
+  // Hands the round's per-tenant meetings and participants to quota_ (logged when it fails).
+  void reportTenants(const std::unordered_map<std::string, std::vector<PlacedMeeting>>& placedOn,
+                     const std::map<std::string, int>& participants, int64_t listedAtMs);
   std::string snapshotXml_;  // keepSnapshot's buffer, reused (pollOnce never runs concurrently)
   // Servers whose last answer had unreadable meeting elements, and how many (poller thread only).
   std::unordered_map<std::string, int> unreadable_;

@@ -802,6 +802,7 @@ std::optional<HttpResponse> AdminApi::tenantsRoute(const HttpRequest& request,
     const auto& l = t->limits;
     return jsonResponse(200, json{{"tenant", parts[1]},
                                   {"meetings", u->meetings},
+                                  {"participants", u->participants},
                                   {"limits",
                                    {{"max_meetings", l.maxMeetings},
                                     {"max_participants", l.maxParticipants},

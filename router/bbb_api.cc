@@ -61,7 +61,7 @@ HttpResponse xmlResponse(std::string body) {
 }
 
 BbbApi::BbbApi(MeetingRouter& router, const ApiConfig& config, WorkerPool& workers,
-               RecordingCalls recordings, const TenantDirectory* tenants)
+               RecordingCalls recordings, TenantCalls tenants)
     : router_(router),
       recordings_(config.recordingDisabled ? nullptr : recordings.library),
       protection_(recordings.protection),
@@ -71,7 +71,8 @@ BbbApi::BbbApi(MeetingRouter& router, const ApiConfig& config, WorkerPool& worke
       config_(config),
       workers_(workers),
       verifier_(config.secrets, config.checksumAlgorithms),
-      tenants_(tenants),
+      tenants_(tenants.directory),
+      limits_(tenants.limits),
       // Well inside the last quarter of the TTL in which entries are due.
       joinCacheRefresher_(router, std::min<std::chrono::milliseconds>(
                                       config.joinCacheTtl / 20, std::chrono::milliseconds(50))) {
@@ -409,13 +410,28 @@ void BbbApi::onWorker(ApiRequest api, const Reply& reply,
 }
 
 void BbbApi::create(ApiRequest api, const CallContext&, const Reply& reply) {
-  onWorker(std::move(api), reply,
-           [this](const ApiRequest& a) { return upstream(a, router_.create(a)); });
+  onWorker(std::move(api), reply, [this](const ApiRequest& a) {
+    auto tenant = limits_ && tenants_ && !a.context.tenant.empty()
+                      ? tenants_->byName(a.context.tenant)
+                      : nullptr;
+    const std::string meetingId(a.params.get("meetingID").value_or(""));
+    if (!tenant || meetingId.empty()) return upstream(a, router_.create(a));
+    auto ticket = limits_->admit(tenant->tenant, meetingId, MeetingRouter::sizeHintOf(a.params));
+    if (!ticket) return upstream(a, ticket.error());
+    auto created = router_.create(a);
+    limits_->settle(*ticket, created && created->success);
+    return upstream(a, created);
+  });
 }
 
 void BbbApi::end(ApiRequest api, const CallContext&, const Reply& reply) {
-  onWorker(std::move(api), reply,
-           [this](const ApiRequest& a) { return upstream(a, router_.end(a)); });
+  onWorker(std::move(api), reply, [this](const ApiRequest& a) {
+    auto ended = router_.end(a);
+    if (ended && ended->success && limits_ && !a.context.tenant.empty()) {
+      limits_->ended(a.context.tenant, std::string(a.params.get("meetingID").value_or("")));
+    }
+    return upstream(a, ended);
+  });
 }
 
 void BbbApi::getMeetingInfo(ApiRequest api, const CallContext&, const Reply& reply) {
@@ -477,22 +493,23 @@ void BbbApi::getRecordings(ApiRequest api, const CallContext& context, const Rep
     if (config_.recordingsApiFiltered && !a.params.has("recordID") && !a.params.has("meetingID")) {
       return recordingsFailed(a, Error::of(ErrorCode::kMissingParameters));
     }
-    auto page = recordings_->getRecordings(a.params);
+    auto page = recordings_->getRecordings(a.params, a.context.tenant);
     if (!page) return recordingsFailed(a, page.error());
     bool paged = a.params.has("offset") || a.params.has("limit");
     PlaybackLinks links;
     links.origin = origin;
     links.protection = protection_;
     links.nowMs = SystemClock().nowMs();
-    return notedFor(xmlResponse(renderRecordings(*page, links, paged)), a,
-                    page->recordings.empty() ? "SUCCESS(noRecordings)" : "SUCCESS", "");
+    return notedFor(
+        xmlResponse(unscopeAnswer(a.context.tenant, renderRecordings(*page, links, paged))), a,
+        page->recordings.empty() ? "SUCCESS(noRecordings)" : "SUCCESS", "");
   });
 }
 
 void BbbApi::publishRecordings(ApiRequest api, const CallContext&, const Reply& reply) {
   onWorker(std::move(api), reply, [this](const ApiRequest& a) {
     if (!recordings_) return recordingsFailed(a, kRecordingsNotFound);
-    auto published = recordings_->publish(a.params);
+    auto published = recordings_->publish(a.params, a.context.tenant);
     if (!published) return recordingsFailed(a, published.error());
     return notedFor(xmlResponse(renderRecordingsChange("published", *published)), a, "SUCCESS", "");
   });
@@ -501,7 +518,7 @@ void BbbApi::publishRecordings(ApiRequest api, const CallContext&, const Reply& 
 void BbbApi::updateRecordings(ApiRequest api, const CallContext&, const Reply& reply) {
   onWorker(std::move(api), reply, [this](const ApiRequest& a) {
     if (!recordings_) return recordingsFailed(a, kRecordingsNotFound);
-    auto updated = recordings_->update(a.params);
+    auto updated = recordings_->update(a.params, a.context.tenant);
     if (!updated) return recordingsFailed(a, updated.error());
     if (protection_ && a.params.has("protect")) {
       // This router's answer about their files changes at once (others' within seconds).
@@ -516,7 +533,7 @@ void BbbApi::updateRecordings(ApiRequest api, const CallContext&, const Reply& r
 void BbbApi::deleteRecordings(ApiRequest api, const CallContext&, const Reply& reply) {
   onWorker(std::move(api), reply, [this](const ApiRequest& a) {
     if (!recordings_) return recordingsFailed(a, kRecordingsNotFound);
-    if (auto removed = recordings_->remove(a.params); !removed.ok()) {
+    if (auto removed = recordings_->remove(a.params, a.context.tenant); !removed.ok()) {
       return recordingsFailed(a, removed.error());
     }
     return notedFor(xmlResponse(renderRecordingsChange("deleted", true)), a, "SUCCESS", "");
@@ -533,10 +550,18 @@ const Error kNoTextTracks = Error::of(ErrorCode::kNoRecordings, "No recording fo
 
 }  // namespace
 
+bool BbbApi::recordingOfCaller(const ApiRequest& a) const {
+  if (a.context.tenant.empty()) return true;
+  if (!recordings_) return false;
+  auto found =
+      recordings_->find(std::string(a.params.get("recordID").value_or("")), a.context.tenant);
+  return found && found->has_value();
+}
+
 void BbbApi::getRecordingTextTracks(ApiRequest api, const CallContext& context,
                                     const Reply& reply) {
   onWorker(std::move(api), reply, [this, origin = context.origin](const ApiRequest& a) {
-    if (!textTracks_) return textTracksFailed(a, kNoTextTracks);
+    if (!textTracks_ || !recordingOfCaller(a)) return textTracksFailed(a, kNoTextTracks);
     auto tracks = textTracks_->list(a.params);
     if (!tracks) return textTracksFailed(a, tracks.error());
     const std::string recordId(a.params.get("recordID").value_or(""));
@@ -554,7 +579,7 @@ void BbbApi::getRecordingTextTracks(ApiRequest api, const CallContext& context,
 
 void BbbApi::putRecordingTextTrack(ApiRequest api, const CallContext&, const Reply& reply) {
   onWorker(std::move(api), reply, [this](const ApiRequest& a) {
-    if (!textTracks_) return textTracksFailed(a, kNoTextTracks);
+    if (!textTracks_ || !recordingOfCaller(a)) return textTracksFailed(a, kNoTextTracks);
     std::optional<std::string_view> file;
     if (!a.body.empty()) {
       auto boundary = multipartBoundary(a.contentType);
@@ -589,7 +614,8 @@ void BbbApi::analyticsCallback(const HttpRequest& request, const Reply& reply) {
                     ? readAnalyticsRelayToken(query->get("target").value_or(""), relayKey_)
                     : std::nullopt;
   if (!target) return answer(errorResponse(Error::of(ErrorCode::kChecksumError)), "");
-  if (callbacks_ && callbacks_->queueAnalytics(target->url, target->secretId, request.body)) {
+  if (callbacks_ &&
+      callbacks_->queueAnalytics(target->url, target->secretId, request.body, target->tenant)) {
     return answer(textResponse(204, ""), "queued");
   }
   // No relay runs on this router: one attempt now, on a worker.
@@ -598,8 +624,14 @@ void BbbApi::analyticsCallback(const HttpRequest& request, const Reply& reply) {
     c.kind = "analytics";
     c.url = target.url;
     c.secretId = target.secretId;
+    c.tenant = target.tenant;
     c.body = body;
-    const bool sent = CallbackRelay::deliverOnce(c, config_.secrets);
+    std::vector<std::string> secrets = config_.secrets;
+    if (!target.tenant.empty()) {
+      auto tenant = tenants_ ? tenants_->byName(target.tenant) : nullptr;
+      secrets = tenant ? tenant->tenant.secrets : std::vector<std::string>();
+    }
+    const bool sent = CallbackRelay::deliverOnce(c, secrets);
     reply(noted(textResponse(204, ""), "analytics_callback", sent ? "delivered" : "failed"));
   });
 }

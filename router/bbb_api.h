@@ -21,12 +21,20 @@
 #include "core/recordings/recording_protection.h"
 #include "core/recordings/text_tracks.h"
 #include "core/tenants/tenant_directory.h"
+#include "core/tenants/tenant_limits.h"
 #include "importer/callback_relay.h"
 #include "router/http_types.h"
 #include "router/join_cache_refresher.h"
 #include "router/worker_pool.h"
 
 namespace sb {
+
+// Multitenancy (MULTITENANCY_ENABLED): where each call's tenant and secrets are found, and the
+// gate its creates pass (either may be null: one tenant; no limits).
+struct TenantCalls {
+  const TenantDirectory* directory = nullptr;
+  TenantLimitsGate* limits = nullptr;
+};
 
 // What answers the recordings calls (any may be null: RECORDING_DISABLED, no protection).
 struct RecordingCalls {
@@ -45,10 +53,9 @@ class BbbApi {
 
   // Sets `router`'s listing renderer to getMeetings' envelope (before any request is served).
   // `recordings` answers the recordings calls (none: as with RECORDING_DISABLED). `tenants`:
-  // with multitenancy, where each call's tenant and secrets are found (null: one tenant, the
-  // LOADBALANCER_SECRETs).
+  // with multitenancy (none: one tenant, the LOADBALANCER_SECRETs).
   BbbApi(MeetingRouter& router, const ApiConfig& config, WorkerPool& workers,
-         RecordingCalls recordings = {}, const TenantDirectory* tenants = nullptr);
+         RecordingCalls recordings = {}, TenantCalls tenants = {});
 
   // `call` is the path after "/bigbluebutton/api/" ("" for the API root); `pathTenant` the
   // tenant the path names ("/t/<tenant>/bigbluebutton/api/..."), "" when none.
@@ -116,6 +123,8 @@ class BbbApi {
   void deleteRecordings(ApiRequest api, const CallContext& context, const Reply& reply);
   void getRecordingTextTracks(ApiRequest api, const CallContext& context, const Reply& reply);
   void putRecordingTextTrack(ApiRequest api, const CallContext& context, const Reply& reply);
+  // Whether the recording `a` names (recordID) is the calling tenant's (always, without one).
+  bool recordingOfCaller(const ApiRequest& a) const;
   // POST analytics_callback?target=<relay token>: a BBB server's learning-analytics post, passed
   // on to the frontend signed with its create's secret. No checksum: the token, which only
   // Switchboard can sign, names where it goes.
@@ -138,6 +147,7 @@ class BbbApi {
   WorkerPool& workers_;
   ChecksumVerifier verifier_;
   const TenantDirectory* tenants_;  // null without multitenancy
+  TenantLimitsGate* limits_;        // null: no tenant limits
   JoinCacheRefresher joinCacheRefresher_;
   // GET_MEETINGS_CONCURRENCY turns: getMeetings answers on their way out; null = no bound.
   std::shared_ptr<ListingTurns> listingSends_;

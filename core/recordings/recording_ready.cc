@@ -22,7 +22,8 @@ void keepCallbackUrls(QueryString& params, const CallbackRelaying& relaying) {
   auto analytics = params.get(kAnalyticsCallbackParam);
   if (analytics && !analytics->empty() && !relaying.origin.empty() && !relaying.relayKey.empty()) {
     const std::string token = analyticsRelayToken(
-        AnalyticsTarget{std::string(*analytics), relaying.secretId}, relaying.relayKey);
+        AnalyticsTarget{std::string(*analytics), relaying.secretId, relaying.tenant},
+        relaying.relayKey);
     params.set(kAnalyticsCallbackParam,
                relaying.origin + std::string(kAnalyticsRelayPath) + "?target=" + token);
     kept = true;
@@ -41,7 +42,9 @@ std::string analyticsRelayKey(std::string_view firstSecret) {
 }
 
 std::string analyticsRelayToken(const AnalyticsTarget& target, std::string_view key) {
-  return jwtSign({{"use", "analytics"}, {"url", target.url}, {"sid", target.secretId}}, key);
+  nlohmann::json claims = {{"use", "analytics"}, {"url", target.url}, {"sid", target.secretId}};
+  if (!target.tenant.empty()) claims["tn"] = target.tenant;
+  return jwtSign(claims, key);
 }
 
 std::optional<AnalyticsTarget> readAnalyticsRelayToken(std::string_view token,
@@ -53,7 +56,9 @@ std::optional<AnalyticsTarget> readAnalyticsRelayToken(std::string_view token,
       !c["url"].is_string() || !c.contains("sid") || !c["sid"].is_string()) {
     return std::nullopt;
   }
-  return AnalyticsTarget{c["url"].get<std::string>(), c["sid"].get<std::string>()};
+  std::string tenant;
+  if (c.contains("tn") && c["tn"].is_string()) tenant = c["tn"].get<std::string>();
+  return AnalyticsTarget{c["url"].get<std::string>(), c["sid"].get<std::string>(), tenant};
 }
 
 std::string analyticsAuthorization(std::string_view secret, int64_t nowMs) {

@@ -42,6 +42,7 @@ struct CallbackRelaying {
   std::string secretId;  // of the secret that signed the create ("": none is kept)
   std::string origin;    // where BBB servers reach a router ("https://lb.example.org")
   std::string relayKey;  // signs analytics relay tokens (analyticsRelayKey)
+  std::string tenant;    // the create's tenant ("": none): its secrets sign the callbacks
 };
 
 // Rewrites a create's forwarded `params`: the recording-ready parameters become
@@ -59,6 +60,7 @@ std::string analyticsRelayKey(std::string_view firstSecret);
 struct AnalyticsTarget {
   std::string url;       // the frontend's analytics-callback-url
   std::string secretId;  // of the secret its create was signed with
+  std::string tenant;    // the create's tenant ("": none)
 };
 std::string analyticsRelayToken(const AnalyticsTarget& target, std::string_view key);
 // The target of a relay token signed with `key`; nullopt for anything else.

@@ -123,7 +123,11 @@ Result<TenantAdmin::Usage> TenantAdmin::usage(std::string_view name) {
   if (!current) return current.error();
   auto running = meetingsOf(name);
   if (!running) return running.error();
-  return Usage{*running};
+  Usage u{*running, 0};
+  if (quota_) {
+    if (auto p = quota_->participants(std::string(name)); p) u.participants = *p;
+  }
+  return u;
 }
 
 }  // namespace sb

@@ -17,15 +17,18 @@
 #include "core/meeting_store.h"
 #include "core/result.h"
 #include "core/tenants/tenant_directory.h"
+#include "core/tenants/tenant_quota.h"
 #include "core/tenants/tenant_store.h"
 
 namespace sb {
 
 class TenantAdmin {
  public:
-  // `directory` may be null (a process that serves no BBB API).
-  TenantAdmin(TenantStore& store, MeetingStore& meetings, TenantDirectory* directory)
-      : store_(store), meetings_(meetings), directory_(directory) {}
+  // `directory` may be null (a process that serves no BBB API); `quota` too (no participant
+  // counts in usage).
+  TenantAdmin(TenantStore& store, MeetingStore& meetings, TenantDirectory* directory,
+              TenantQuota* quota = nullptr)
+      : store_(store), meetings_(meetings), directory_(directory), quota_(quota) {}
 
   Result<std::vector<Tenant>> list();
   Result<Tenant> show(std::string_view name);
@@ -45,7 +48,8 @@ class TenantAdmin {
 
   // What a tenant uses now.
   struct Usage {
-    int meetings = 0;
+    int meetings = 0;      // in the meeting store now
+    int participants = 0;  // as the poller last counted them
   };
   Result<Usage> usage(std::string_view name);
 
@@ -57,6 +61,7 @@ class TenantAdmin {
   TenantStore& store_;
   MeetingStore& meetings_;
   TenantDirectory* directory_;
+  TenantQuota* quota_;
 };
 
 }  // namespace sb

@@ -39,17 +39,29 @@ void placeByTenantTags(QueryString& params, const Tenant& t) {
 Status scopeToTenant(ApiRequest& request, const Tenant& t) {
   request.context.tenant = t.name;
   const std::string& tenant = t.name;
-  auto id = request.params.get("meetingID");
-  if (id && !id->empty()) {
-    // Characters, not bytes: BBB counts characters (UTF-8 continuation bytes are not counted).
-    size_t chars = 0;
-    for (unsigned char c : *id) chars += (c & 0xC0) != 0x80;
-    if (chars > maxMeetingIdLength(tenant)) {
-      return Error::of(ErrorCode::kValidationError, "Meeting ID must be between 2 and " +
-                                                        std::to_string(maxMeetingIdLength(tenant)) +
-                                                        " characters");
+  auto ids = request.params.get("meetingID");
+  if (ids && !ids->empty()) {
+    // getRecordings takes several IDs, comma-separated (a comma is never part of a BBB ID).
+    const bool several = request.call == "getRecordings";
+    std::string scoped;
+    size_t start = 0;
+    while (start <= ids->size()) {
+      size_t end = several ? ids->find(',', start) : std::string_view::npos;
+      if (end == std::string_view::npos) end = ids->size();
+      std::string_view id = ids->substr(start, end - start);
+      // Characters, not bytes: BBB counts characters (UTF-8 continuation bytes are not counted).
+      size_t chars = 0;
+      for (unsigned char c : id) chars += (c & 0xC0) != 0x80;
+      if (chars > maxMeetingIdLength(tenant)) {
+        return Error::of(ErrorCode::kValidationError,
+                         "Meeting ID must be between 2 and " +
+                             std::to_string(maxMeetingIdLength(tenant)) + " characters");
+      }
+      if (!scoped.empty() || start > 0) scoped += ',';
+      if (!id.empty()) scoped += scopedMeetingId(tenant, id);
+      start = end + 1;
     }
-    request.params.set("meetingID", scopedMeetingId(tenant, *id));
+    request.params.set("meetingID", scoped);
   }
   if (request.call == "create") {
     layer(request.params, t.defaultCreateParams, t.overrideCreateParams);

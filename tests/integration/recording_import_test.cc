@@ -774,7 +774,7 @@ TEST_F(RecordingImportTest, CallbacksAreSignedWithTheSecretThatSignedTheCreate) 
   auto forged =
       httpRequest("POST",
                   router_->base() + "/bigbluebutton/api/analytics_callback?target=" +
-                      sb::analyticsRelayToken({"http://127.0.0.1:1/x", ""}, "guessed-key"),
+                      sb::analyticsRelayToken({"http://127.0.0.1:1/x", "", ""}, "guessed-key"),
                   data, "application/json");
   EXPECT_EQ(xmlField(forged.body, "messageKey"), "checksumError");
 
@@ -831,7 +831,7 @@ TEST_F(RecordingImportTest, WithTheSharedStoreCallbacksWaitInPostgresForAnyRoute
 
   FakeFrontend moodle({200});
   const std::string relay = router_->base() + "/bigbluebutton/api/analytics_callback?target=" +
-                            sb::analyticsRelayToken({moodle.url("/analytics"), ""},
+                            sb::analyticsRelayToken({moodle.url("/analytics"), "", ""},
                                                     sb::analyticsRelayKey(Router::kSecret));
   auto posted = httpRequest("POST", relay, R"({"meeting_id":"m1"})", "application/json");
   EXPECT_EQ(posted.status, 204) << posted.body;

@@ -37,7 +37,9 @@
 #include "db/redis_keys.h"
 #include "db/redis_link_registry.h"
 #include "db/redis_store.h"
+#include "db/redis_tenant_quota.h"
 #include "tests/integration/store_expectations.h"
+#include "tests/unit/tenant_quota_contract.h"
 
 namespace sb {
 namespace {
@@ -1314,4 +1316,33 @@ TEST(RedisNamespaceTest, NoKeyLandsOutsideTheNamespace) {
 }
 
 }  // namespace
+}  // namespace sb
+
+// ---- the tenant quota contract (tests/unit/tenant_quota_contract.h) on Redis ------------------
+
+namespace sb {
+namespace {
+
+// Quotas on the shared Redis, under a namespace of the test's own; each make(): a connection of
+// its own, as a router's.
+class RedisQuotaStorage {
+ public:
+  RedisQuotaStorage() : keys_(randomNamespace()) { EXPECT_TRUE(sharedRedisOptions(options_)); }
+  ~RedisQuotaStorage() {
+    auto redis = std::make_shared<RedisConnection>(options_);
+    EXPECT_TRUE(flushRedisNamespace(*redis, keys_).ok());
+  }
+  std::unique_ptr<TenantQuota> make() {
+    return std::make_unique<RedisTenantQuota>(std::make_shared<RedisConnection>(options_), keys_);
+  }
+
+ private:
+  RedisOptions options_;
+  RedisKeys keys_;
+};
+
+}  // namespace
+
+INSTANTIATE_TYPED_TEST_SUITE_P(Redis, TenantQuotaContract, RedisQuotaStorage);
+
 }  // namespace sb

@@ -6,9 +6,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <random>
+#include <thread>
 
+#include "app/stores.h"
 #include "app/tenants_file.h"
 #include "harness.h"
 #include "raw_http.h"
@@ -223,6 +228,93 @@ TEST(TenantsOffTest, WithoutMultitenancyTenantPathsAndCallsAreRefused) {
               sb::computeChecksum(ChecksumAlgorithm::kSha1, "getMeetings", "", Router::kSecret));
   EXPECT_EQ(xmlField(r.body, "messageKey"), "checksumError");
   EXPECT_EQ(xmlField(router.call("getMeetings", "").body, "returncode"), "SUCCESS");
+}
+
+// ---- limits with several routers on the shared store -------------------------------------------
+
+TEST(TenantLimitsSharedTest, AMeetingLimitHoldsUnderConcurrentCreatesOverTwoRouters) {
+  const char* redis = std::getenv("REDIS_URL");
+  const char* database = std::getenv("DATABASE_URL");
+  ASSERT_TRUE(redis && database) << "REDIS_URL and DATABASE_URL (scripts/test.sh starts them)";
+  const std::string ns = "sbtenants" + std::to_string(::getpid());
+  auto tweak = [&](sb::Config& c) {
+    c.store.redisUrl = redis;
+    c.store.databaseUrl = database;
+    c.store.redisNamespace = ns;
+    c.api.multitenancy = true;
+    c.api.tenantBaseDomain = kBaseDomain;
+  };
+  sb::Config c = *sb::loadConfig([](const std::string&) { return std::nullopt; });
+  tweak(c);
+  ASSERT_TRUE(sb::migrateDatabase(c).ok());
+  // A tenant of this run's own: the shared tables keep other runs' rows.
+  const std::string name =
+      "lim" + std::to_string(::getpid()) + "-" + std::to_string(std::random_device{}() % 1'000'000);
+  const std::string secret = name + "-tenant-secret";
+  Sim sim(2);
+  Router a(tweak);
+  a.addServers(sim);
+  ASSERT_EQ(a.admin("POST", "/tenants",
+                    nlohmann::json{
+                        {"name", name}, {"secrets", {secret}}, {"limits", {{"max_meetings", 5}}}}
+                        .dump())
+                .status,
+            201);
+  Router b(tweak);  // reads the tenant at its start
+  auto create = [&](const Router& r, const std::string& id) {
+    const std::string q = "name=R&meetingID=" + id;
+    return httpGet(r.base() + "/t/" + name + "/bigbluebutton/api/create?" + q + "&checksum=" +
+                   sb::computeChecksum(ChecksumAlgorithm::kSha1, "create", q, secret));
+  };
+  std::vector<std::thread> threads;
+  std::atomic<int> created{0}, refused{0}, other{0};
+  for (int i = 0; i < 24; ++i) {
+    threads.emplace_back([&, i] {
+      auto r = create(i % 2 ? a : b, "room-" + std::to_string(i));
+      const std::string key = xmlField(r.body, "messageKey");
+      if (xmlField(r.body, "returncode") == "SUCCESS") {
+        ++created;
+      } else if (key == "maxConcurrent") {
+        ++refused;
+      } else {
+        ++other;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(created.load(), 5);
+  EXPECT_EQ(refused.load(), 19);
+  EXPECT_EQ(other.load(), 0);
+  int onServers = 0;
+  for (const auto& s : sim.servers()) {
+    nlohmann::json server = sim.server(s.index);
+    for (const auto& m : server["meetings_detail"]) {
+      onServers += std::string(m["meeting_id"]).starts_with(name + "~");
+    }
+  }
+  EXPECT_EQ(onServers, 5) << "a refused create leaves nothing on a server";
+  // A create of a running meeting passes; an ended one frees its place for another router.
+  std::string running;
+  for (int i = 0; i < 24 && running.empty(); ++i) {
+    auto again = create(b, "room-" + std::to_string(i));
+    if (xmlField(again.body, "returncode") == "SUCCESS") running = "room-" + std::to_string(i);
+  }
+  ASSERT_FALSE(running.empty());
+  const std::string q = "meetingID=" + running;
+  auto ended = httpGet(a.base() + "/t/" + name + "/bigbluebutton/api/end?" + q + "&checksum=" +
+                       sb::computeChecksum(ChecksumAlgorithm::kSha1, "end", q, secret));
+  ASSERT_EQ(xmlField(ended.body, "returncode"), "SUCCESS") << ended.body;
+  a.service().poller().pollOnce();  // the round counts what the store holds
+  EXPECT_EQ(xmlField(create(b, "late-1").body, "returncode"), "SUCCESS");
+  EXPECT_EQ(xmlField(create(a, "late-2").body, "messageKey"), "maxConcurrent");
+  auto usage = nlohmann::json::parse(a.admin("GET", "/tenants/" + name + "/usage").body);
+  EXPECT_EQ(usage["meetings"], 5);
+  for (const auto& m : a.meetings()) {
+    if (std::string(m["id"]).starts_with(name + "~")) {
+      a.admin("POST", "/meetings/" + std::string(m["id"]) + "/end");
+    }
+  }
+  EXPECT_EQ(a.admin("DELETE", "/tenants/" + name).status, 200);
 }
 
 // ---- the tenant store contract on the embedded default's file -------------------------------

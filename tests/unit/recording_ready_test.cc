@@ -20,21 +20,21 @@ TEST(RecordingReadyTest, TheJwtIsHs256AsGreenlightVerifiesIt) {
 TEST(RecordingReadyTest, TheUrlMovesToSwitchboardsOwnKey) {
   QueryString q = *QueryString::parse(
       "name=x&meta_canvas-recording-ready-url=c&meta_bbb-recording-ready-url=b");
-  keepCallbackUrls(q, CallbackRelaying{"id1", "https://lb", "key"});
+  keepCallbackUrls(q, CallbackRelaying{"id1", "https://lb", "key", ""});
   EXPECT_FALSE(q.has("meta_bbb-recording-ready-url"));
   EXPECT_FALSE(q.has("meta_canvas-recording-ready-url"));
   EXPECT_EQ(q.get("meta_switchboard-recording-ready-url"), "b");
   EXPECT_EQ(q.get("meta_switchboard-secret-id"), "id1");
   QueryString none = *QueryString::parse(
       "name=x&meta_switchboard-recording-ready-url=evil&meta_switchboard-secret-id=x");
-  keepCallbackUrls(none, CallbackRelaying{"id1", "https://lb", "key"});
+  keepCallbackUrls(none, CallbackRelaying{"id1", "https://lb", "key", ""});
   EXPECT_FALSE(none.has("meta_switchboard-recording-ready-url")) << "never the client's own";
   EXPECT_FALSE(none.has("meta_switchboard-secret-id")) << "no callback, no secret ID";
 }
 
 TEST(RecordingReadyTest, TheAnalyticsUrlIsRelayedThroughARouter) {
   QueryString q = *QueryString::parse("name=x&meta_analytics-callback-url=https%3A%2F%2Fm%2Fa");
-  keepCallbackUrls(q, CallbackRelaying{"id1", "https://lb.example.org", "key"});
+  keepCallbackUrls(q, CallbackRelaying{"id1", "https://lb.example.org", "key", ""});
   const std::string relayed(q.get("meta_analytics-callback-url").value_or(""));
   const std::string prefix = "https://lb.example.org/bigbluebutton/api/analytics_callback?target=";
   ASSERT_EQ(relayed.substr(0, prefix.size()), prefix);
@@ -47,7 +47,7 @@ TEST(RecordingReadyTest, TheAnalyticsUrlIsRelayedThroughARouter) {
   EXPECT_EQ(q.get("meta_switchboard-secret-id"), "id1");
   // Without an origin BBB servers can reach, the frontend's URL stays.
   QueryString unknown = *QueryString::parse("meta_analytics-callback-url=https%3A%2F%2Fm%2Fa");
-  keepCallbackUrls(unknown, CallbackRelaying{"id1", "", "key"});
+  keepCallbackUrls(unknown, CallbackRelaying{"id1", "", "key", ""});
   EXPECT_EQ(unknown.get("meta_analytics-callback-url"), "https://m/a");
 }
 

@@ -8,8 +8,10 @@
 #include "core/tenants/tenant_admin.h"
 #include "core/tenants/tenant_directory.h"
 #include "core/tenants/tenant_json.h"
+#include "core/tenants/tenant_limits.h"
 #include "core/tenants/tenant_scope.h"
 #include "db/memory_store.h"
+#include "tests/unit/tenant_quota_contract.h"
 #include "tests/unit/tenant_store_contract.h"
 
 namespace sb {
@@ -297,8 +299,97 @@ class MemoryTenantStorage {
   MemoryTenantStore store_;
 };
 
+// The quota contract on process memory (one quota, shared as one process's threads share it).
+class MemoryQuotaStorage {
+ public:
+  struct View final : TenantQuota {
+    explicit View(MemoryTenantQuota& q) : shared(q) {}
+    Result<Admission> admit(const std::string& t, const std::string& m, int max,
+                            int64_t now) override {
+      return shared.admit(t, m, max, now);
+    }
+    Status release(const std::string& t, const std::string& m) override {
+      return shared.release(t, m);
+    }
+    Status reconcile(const std::map<std::string, std::vector<std::string>>& r, int64_t at,
+                     int64_t grace) override {
+      return shared.reconcile(r, at, grace);
+    }
+    Result<int> meetings(const std::string& t) override { return shared.meetings(t); }
+    Result<bool> countCreate(const std::string& t, int n, int64_t now) override {
+      return shared.countCreate(t, n, now);
+    }
+    Status setParticipants(const std::map<std::string, int>& p) override {
+      return shared.setParticipants(p);
+    }
+    Result<int> participants(const std::string& t) override { return shared.participants(t); }
+    MemoryTenantQuota& shared;
+  };
+  std::unique_ptr<TenantQuota> make() { return std::make_unique<View>(quota_); }
+
+ private:
+  MemoryTenantQuota quota_;
+};
+
+class TenantLimitsTest : public ::testing::Test {
+ protected:
+  Tenant limited(TenantLimits limits) {
+    Tenant t = tenant("acme");
+    t.limits = limits;
+    return t;
+  }
+  MemoryTenantQuota quota_;
+  ManualClock clock_;
+  TenantLimitsGate gate_{quota_, clock_};
+};
+
+TEST_F(TenantLimitsTest, ATenantWithoutLimitsCountsNothing) {
+  auto t = gate_.admit(tenant("acme"), "acme~a", 0);
+  ASSERT_TRUE(t.ok());
+  EXPECT_FALSE(t->counted);
+  EXPECT_EQ(*quota_.meetings("acme"), 0);
+}
+
+TEST_F(TenantLimitsTest, MeetingsPastTheLimitAreRefusedAndAFailedCreateIsUncounted) {
+  const Tenant t = limited({.maxMeetings = 2});
+  ASSERT_TRUE(gate_.admit(t, "acme~a", 0).ok());
+  auto b = gate_.admit(t, "acme~b", 0);
+  ASSERT_TRUE(b.ok());
+  EXPECT_TRUE(b->counted);
+  auto full = gate_.admit(t, "acme~c", 0);
+  ASSERT_FALSE(full.ok());
+  EXPECT_EQ(full.error().code, ErrorCode::kMaxConcurrent);
+  EXPECT_EQ(messageKey(full.error().code), "maxConcurrent");
+  auto again = gate_.admit(t, "acme~a", 0);  // a create of a running meeting always passes
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->counted);
+  gate_.settle(*b, /*created=*/false);  // b's create failed
+  EXPECT_TRUE(gate_.admit(t, "acme~c", 0).ok());
+}
+
+TEST_F(TenantLimitsTest, NewMeetingsPerMinuteAndParticipantsAreLimitedToo) {
+  const Tenant perMinute = limited({.createsPerMinute = 2});
+  ASSERT_TRUE(gate_.admit(perMinute, "acme~1", 0).ok());
+  ASSERT_TRUE(gate_.admit(perMinute, "acme~2", 0).ok());
+  auto third = gate_.admit(perMinute, "acme~3", 0);
+  ASSERT_FALSE(third.ok());
+  EXPECT_EQ(*quota_.meetings("acme"), 2);  // the refused one left nothing behind
+  clock_.advanceMs(60'000);
+  EXPECT_TRUE(gate_.admit(perMinute, "acme~3", 0).ok());
+
+  const Tenant crowd = limited({.maxParticipants = 100});
+  ASSERT_TRUE(quota_.setParticipants({{"acme", 90}}).ok());
+  EXPECT_TRUE(gate_.admit(crowd, "acme~small", 10).ok());
+  auto big = gate_.admit(crowd, "acme~big", 11);
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.error().code, ErrorCode::kMaxConcurrent);
+  ASSERT_TRUE(quota_.setParticipants({{"acme", 100}}).ok());
+  EXPECT_FALSE(gate_.admit(crowd, "acme~any", 0).ok());  // full: any new meeting brings one
+}
+
 }  // namespace
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Memory, TenantStoreContract, MemoryTenantStorage);
+INSTANTIATE_TYPED_TEST_SUITE_P(Memory, TenantQuotaContract, MemoryQuotaStorage);
 
 }  // namespace sb

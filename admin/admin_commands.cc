@@ -744,6 +744,19 @@ json tenantChanges(const CLI::App& command, const TenantArgs& a) {
   return j;
 }
 
+// A tenant's usage against its limits (GET /tenants/<name>/usage), one line each.
+void printTenantUsage(const json& usage) {
+  const json& l = usage.value("limits", json::object());
+  auto limit = [](int n) { return n == 0 ? std::string("no limit") : std::to_string(n); };
+  std::cout << "tenant " << usage.value("tenant", "") << ":\n"
+            << "  meetings:     " << usage.value("meetings", 0) << " of "
+            << limit(l.value("max_meetings", 0)) << "\n"
+            << "  participants: " << usage.value("participants", 0) << " of "
+            << limit(l.value("max_participants", 0)) << "\n"
+            << "  new meetings per minute: at most " << limit(l.value("creates_per_minute", 0))
+            << std::endl;
+}
+
 Table tenantsTable(const json& rows) {
   Table t({{"NAME"},
            {"ENABLED"},
@@ -867,14 +880,7 @@ void registerTenants(CLI::App& app) {
     AdminClient client = makeClient(*connection);
     json answer = unwrap(client.tenantUsage(*name), client);
     if (connection->json) return printJson(std::move(answer));
-    const json& l = answer.value("limits", json::object());
-    auto limit = [](int n) { return n == 0 ? std::string("no limit") : std::to_string(n); };
-    std::cout << "meetings:     " << answer.value("meetings", 0) << " of "
-              << limit(l.value("max_meetings", 0)) << "\n"
-              << "participants: " << answer.value("participants", 0) << " of "
-              << limit(l.value("max_participants", 0)) << "\n"
-              << "new meetings per minute: " << limit(l.value("creates_per_minute", 0))
-              << std::endl;
+    printTenantUsage(answer);
   }));
 
   addLeafFooters(*tenants);
@@ -886,6 +892,7 @@ void registerTenants(CLI::App& app) {
 void registerStatus(CLI::App& app) {
   auto connection = std::make_shared<Connection>();
   auto survive = std::make_shared<int>(1);
+  auto tenant = std::make_shared<std::string>();
   CLI::App* status = app.add_subcommand(
       "status", "Show each BBB server's state, health, usage, load and version, then totals");
   addConnectionOptions(*status, *connection);
@@ -895,14 +902,24 @@ void registerStatus(CLI::App& app) {
                    "current users within the capacity of the rest (N+M redundancy)")
       ->check(CLI::Range(0, 10000))
       ->default_val(1);
+  status->add_option("--tenant", *tenant,
+                     "Also show this tenant's meetings and participants against its limits");
   status->footer(
       "Scalelite's `rake status`, sorted by hostname. STATE is the operator's choice\n"
       "(enabled/cordoned/disabled); STATUS is the poller's health check (online/offline).\n"
       "LOAD is unavailable while a server is offline. The headroom line counts a server's\n"
       "capacity as its --max-users, else its --max-connections (default 500).");
-  status->callback(guarded([connection, survive] {
+  status->callback(guarded([connection, survive, tenant] {
     AdminClient client = makeClient(*connection);
     json answer = unwrap(client.status(*survive), client);
+    if (!tenant->empty()) {
+      json usage = unwrap(client.tenantUsage(*tenant), client);
+      if (connection->json) {
+        answer["tenant"] = usage;
+      } else {
+        printTenantUsage(usage);
+      }
+    }
     if (connection->json) return printJson(std::move(answer));
     const json& servers = requireArray(answer, "servers");
     if (servers.empty()) {

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/tenants_file.h"
+#include "db/cached_tenant_store.h"
 #include "db/durable_store.h"
 #include "db/memory_recording_store.h"
 #include "db/memory_store.h"
@@ -82,6 +83,7 @@ class SharedBundle final : public StoreBundle {
         callbackQueue_(pg_),
         tenants_(pg_),
         quota_(redis_, keys_),
+        cachedTenants_(tenants_, redis_, keys_),
         servers_(redisServers_, pgServers_),
         meetings_(redisMeetings_, pgMeetings_),
         lease_(redisLease_, pgLease_) {}
@@ -92,7 +94,7 @@ class SharedBundle final : public StoreBundle {
   MeetingsSnapshotStore& snapshots() override { return snapshots_; }
   RecordingStore& recordings() override { return recordings_; }
   CallbackQueue* callbackQueue() override { return &callbackQueue_; }
-  TenantStore& tenants() override { return tenants_; }
+  TenantStore& tenants() override { return cachedTenants_; }
   TenantQuota& tenantQuota() override { return quota_; }
   LinkRegistry* linkRegistry() override { return &links_; }
 
@@ -168,6 +170,7 @@ class SharedBundle final : public StoreBundle {
   PgCallbackQueue callbackQueue_;
   PgTenantStore tenants_;
   RedisTenantQuota quota_;
+  CachedTenantStore cachedTenants_;
   DurableServerStore servers_;
   DurableMeetingStore meetings_;
   DurableLeaderLease lease_;

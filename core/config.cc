@@ -240,7 +240,40 @@ std::string ipAddressText(const IpAddress& address) {
   return buf;
 }
 
+// Scalelite settings whose behaviour Switchboard does not have: set, they would be ignored
+// without a word and the operator would believe the pool does what it does not.
+struct UnimplementedSetting {
+  const char* name;
+  const char* instead;
+};
+constexpr UnimplementedSetting kUnimplementedScaleliteSettings[] = {
+    {"S3_RECORDING", "recordings are kept in RECORDING_DIR (mount object storage there)"},
+    {"S3_BUCKET_NAME", "recordings are kept in RECORDING_DIR (mount object storage there)"},
+    {"CLOUDFRONT_URL", "serve RECORDING_DIR's published folder through your CDN"},
+    {"CF_KEY_PAIR_ID", "protected recordings use PROTECTED_RECORDINGS_ENABLED"},
+    {"CF_PRIVATE_KEY_B64", "protected recordings use PROTECTED_RECORDINGS_ENABLED"},
+    {"FSAPI_PASSWORD", "dial-in through Switchboard is not supported; leave it unset"},
+    {"USE_EXTERNAL_VOICE_BRIDGE", "BBB servers choose voice bridges; leave it unset"},
+    {"VOICE_BRIDGE_LEN", "BBB servers choose voice bridges; leave it unset"},
+    {"SERVER_ID_IS_HOSTNAME", "servers have generated ids; the CLI takes host names too"},
+    {"DB_DISABLED", "run without REDIS_URL and DATABASE_URL for the embedded store"},
+};
+
+Status refuseUnimplemented(const EnvLookup& env) {
+  for (const auto& s : kUnimplementedScaleliteSettings) {
+    auto v = env(s.name);
+    if (!v || v->empty() || *v == "false" || *v == "0") continue;
+    return Error::of(ErrorCode::kInvalidArgument,
+                     std::string(s.name) +
+                         " is a Scalelite setting Switchboard does not "
+                         "implement (unset it): " +
+                         s.instead);
+  }
+  return Status::Ok();
+}
+
 Result<Config> loadConfig(const EnvLookup& env) {
+  if (auto s = refuseUnimplemented(env); !s.ok()) return s.error();
   Config c;
   if (auto s = env("LOADBALANCER_SECRET"); s && !s->empty()) c.api.secrets.push_back(*s);
   if (auto s = env("LOADBALANCER_SECRETS"); s && !s->empty()) {

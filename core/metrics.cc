@@ -146,7 +146,20 @@ Metrics::Metrics()
                      .Name("switchboard_recording_callbacks_total")
                      .Help("Recording-ready callback attempts, by result (delivered, failed: "
                            "tried again later, given_up)")
-                     .Register(*registry_)) {}
+                     .Register(*registry_)),
+      tenantRequests_(BuildCounter()
+                          .Name("switchboard_tenant_requests_total")
+                          .Help("BBB API calls of each tenant, by call and result")
+                          .Register(*registry_)),
+      tenantMeetings_(BuildGauge()
+                          .Name("switchboard_tenant_meetings")
+                          .Help("Meetings of each tenant in the store, as of the last poll round")
+                          .Register(*registry_)),
+      tenantParticipants_(BuildGauge()
+                              .Name("switchboard_tenant_participants")
+                              .Help("Participants of each tenant's meetings, as of the last poll "
+                                    "round")
+                              .Register(*registry_)) {}
 
 Metrics::~Metrics() = default;
 
@@ -205,6 +218,28 @@ void Metrics::countAccessLogDrop() { accessLogDrops_.Increment(); }
 
 void Metrics::countStoreError(std::string_view component) {
   storeErrors_.Add({{"component", std::string(component)}}).Increment();
+}
+
+void Metrics::countTenantRequest(std::string_view tenant, std::string_view call,
+                                 std::string_view result) {
+  tenantRequests_
+      .Add({{"tenant", std::string(tenant)},
+            {"call", std::string(call)},
+            {"result", std::string(result)}})
+      .Increment();
+}
+
+void Metrics::setTenantUsage(const std::map<std::string, int>& meetings,
+                             const std::map<std::string, int>& participants) {
+  std::lock_guard lock(tenantUsageMu_);
+  for (const auto& [tenant, n] : meetings) tenantsReported_.insert(tenant);
+  for (const auto& [tenant, n] : participants) tenantsReported_.insert(tenant);
+  for (const auto& tenant : tenantsReported_) {
+    auto m = meetings.find(tenant);
+    auto p = participants.find(tenant);
+    tenantMeetings_.Add({{"tenant", tenant}}).Set(m == meetings.end() ? 0 : m->second);
+    tenantParticipants_.Add({{"tenant", tenant}}).Set(p == participants.end() ? 0 : p->second);
+  }
 }
 
 void Metrics::countPollError(const std::string& serverId) {

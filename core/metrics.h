@@ -6,7 +6,10 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -64,6 +67,13 @@ class Metrics {
   // One recording-ready callback attempt: "delivered", "failed" (retried later), "given_up".
   void countCallback(std::string_view result);
 
+  // Multitenancy: a tenant's request (every call of it, with its result).
+  void countTenantRequest(std::string_view tenant, std::string_view call, std::string_view result);
+  // Multitenancy: each tenant's meetings and participants as the poller's round counted them
+  // (a tenant left out has none).
+  void setTenantUsage(const std::map<std::string, int>& meetings,
+                      const std::map<std::string, int>& participants);
+
   // Whether the router serves from one store only (the other does not answer), set at scrape.
   void setDegraded(bool degraded);
 
@@ -88,6 +98,11 @@ class Metrics {
   prometheus::Histogram& importSeconds_;
   prometheus::Gauge& failedImports_;
   prometheus::Family<prometheus::Counter>& callbacks_;
+  prometheus::Family<prometheus::Counter>& tenantRequests_;
+  prometheus::Family<prometheus::Gauge>& tenantMeetings_;
+  prometheus::Family<prometheus::Gauge>& tenantParticipants_;
+  std::mutex tenantUsageMu_;
+  std::set<std::string> tenantsReported_;  // guarded by tenantUsageMu_: gauges set before
 
   // The request series by "call\0result": found under a shared lock, so a request does not
   // build a label map and take the family's mutex (measured: bench/README.md).

@@ -50,6 +50,8 @@ std::string RedisKeys::tenantParticipants() const { return ns_ + ":tenant_partic
 
 std::string RedisKeys::quotaTenants() const { return ns_ + ":quota_tenants"; }
 
+std::string RedisKeys::tenants() const { return ns_ + ":tenants"; }
+
 std::string RedisKeys::usedLink(std::string_view linkId) const {
   return ns_ + ":used_link:" + std::string(linkId);
 }

@@ -56,6 +56,7 @@ class RedisKeys {
   std::string tenantCreates(std::string_view tenant, int64_t minute) const;  // counter
   std::string tenantParticipants() const;  // hash: tenant → participants
   std::string quotaTenants() const;        // set: tenants with counted meetings
+  std::string tenants() const;             // string: every tenant's JSON (a copy of PostgreSQL's)
 
   // A SCAN MATCH pattern for every key of the namespace ("<ns>:*", glob characters in the
   // namespace escaped).

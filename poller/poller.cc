@@ -350,6 +350,11 @@ void Poller::reportTenants(
   // creates may still be on their way to the store.
   const int64_t graceMs =
       std::max<int64_t>(30'000, 2 * static_cast<int64_t>(config_.poller.interval.count()));
+  if (metrics_) {
+    std::map<std::string, int> meetings;
+    for (const auto& [tenant, ids] : running) meetings[tenant] = static_cast<int>(ids.size());
+    metrics_->setTenantUsage(meetings, participants);
+  }
   Status s = quota_->reconcile(running, listedAtMs, graceMs);
   if (s.ok()) s = quota_->setParticipants(participants);
   if (!s.ok()) spdlog::warn("tenant usage not updated this round: {}", s.error().message);

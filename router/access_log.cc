@@ -234,6 +234,7 @@ void AccessLog::formatTo(fmt::memory_buffer& out, const AccessRecord& r) const {
                            {"method", r.method},
                            {"path", r.path},
                            {"call", r.note.call},
+                           {"tenant", r.note.tenant},
                            {"meeting_id", r.note.meetingId},
                            {"server_id", r.note.serverId},
                            {"result", r.note.result},
@@ -246,7 +247,8 @@ void AccessLog::formatTo(fmt::memory_buffer& out, const AccessRecord& r) const {
   // Client-given text (path, meeting id) is quoted and escaped.
   fmt::format_to(std::back_inserter(out), "{} ", r.method);
   appendQuoted(out, r.path);
-  fmt::format_to(std::back_inserter(out), " call={} meeting=", orDash(r.note.call));
+  fmt::format_to(std::back_inserter(out), " call={} tenant={} meeting=", orDash(r.note.call),
+                 orDash(r.note.tenant));
   appendQuoted(out, r.note.meetingId);
   fmt::format_to(std::back_inserter(out), " server={} result={} status={} {:.2f}ms",
                  orDash(r.note.serverId), orDash(r.note.result), r.status, r.latencyMs);

@@ -343,6 +343,7 @@ namespace {
 // `r` with its access note: call, meeting, server, result (an empty result keeps r's).
 HttpResponse notedFor(HttpResponse r, const ApiRequest& a, std::string result, std::string server) {
   r.access.call = a.call;
+  r.access.tenant = a.context.tenant;
   r.access.meetingId = std::string(a.params.get("meetingID").value_or(""));
   r.access.serverId = std::move(server);
   if (!result.empty()) r.access.result = std::move(result);

@@ -615,6 +615,9 @@ void routeRequest(const RouterHandlers& h, const HttpRequest& request, const Rep
     if (record.note.result.empty()) record.note.result = std::to_string(r.status);
     if (metrics) {
       metrics->countRequest(record.note.call, record.note.result, seconds);
+      if (!record.note.tenant.empty()) {
+        metrics->countTenantRequest(record.note.tenant, record.note.call, record.note.result);
+      }
       if (record.note.storeError) metrics->countStoreError("router");
     }
     if (log) log->write(record);

@@ -50,6 +50,7 @@ struct FileBody {
 // answered. Never a secret, checksum, password or query string.
 struct AccessNote {
   std::string call;       // "join", "getMeetings", "rtcloadbalance", "admin", ... ("" = from path)
+  std::string tenant;     // the call's tenant, "" when none (multitenancy off)
   std::string meetingId;  // "" when none
   std::string serverId;   // the server chosen, "" when none
   std::string result;     // "SUCCESS", "302", a BBB messageKey, "ERROR" ... ("" = HTTP status)

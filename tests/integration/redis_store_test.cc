@@ -33,6 +33,7 @@
 #include <thread>
 #include <vector>
 
+#include "db/cached_tenant_store.h"
 #include "db/redis_connection.h"
 #include "db/redis_keys.h"
 #include "db/redis_link_registry.h"
@@ -40,6 +41,7 @@
 #include "db/redis_tenant_quota.h"
 #include "tests/integration/store_expectations.h"
 #include "tests/unit/tenant_quota_contract.h"
+#include "tests/unit/tenant_store_contract.h"
 
 namespace sb {
 namespace {
@@ -1344,5 +1346,59 @@ class RedisQuotaStorage {
 }  // namespace
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Redis, TenantQuotaContract, RedisQuotaStorage);
+
+// ---- the shared store's tenants: PostgreSQL's, copied into Redis ------------------------------
+
+namespace {
+
+// A durable tenant store that can be made to fail (PostgreSQL down), over process memory.
+class FailingTenantStore final : public MemoryTenantStore {
+ public:
+  bool down = false;
+  Result<std::vector<Tenant>> listTenants() override {
+    if (down) return Error::of(ErrorCode::kStoreUnavailable, "postgres down");
+    return MemoryTenantStore::listTenants();
+  }
+  Result<std::optional<Tenant>> findTenant(std::string_view name) override {
+    if (down) return Error::of(ErrorCode::kStoreUnavailable, "postgres down");
+    return MemoryTenantStore::findTenant(name);
+  }
+};
+
+// The contract through the Redis copy (each make(): another router's view of one database).
+class CachedTenantStorage {
+ public:
+  CachedTenantStorage() : keys_(randomNamespace()) { EXPECT_TRUE(sharedRedisOptions(options_)); }
+  ~CachedTenantStorage() {
+    auto redis = std::make_shared<RedisConnection>(options_);
+    EXPECT_TRUE(flushRedisNamespace(*redis, keys_).ok());
+  }
+  std::unique_ptr<TenantStore> make() {
+    return std::make_unique<CachedTenantStore>(durable_,
+                                               std::make_shared<RedisConnection>(options_), keys_);
+  }
+  FailingTenantStore durable_;
+
+ private:
+  RedisOptions options_;
+  RedisKeys keys_;
+};
+
+}  // namespace
+
+INSTANTIATE_TYPED_TEST_SUITE_P(RedisCopy, TenantStoreContract, CachedTenantStorage);
+
+TEST(CachedTenantStoreTest, ARouterThatStartsWhilePostgresIsDownReadsTheCopy) {
+  CachedTenantStorage storage;
+  ASSERT_TRUE(storage.make()->addTenant(fullTenant("acme")).ok());
+  storage.durable_.down = true;
+  auto later = storage.make();  // a router started now
+  auto all = later->listTenants();
+  ASSERT_TRUE(all.ok()) << all.error().message;
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0], fullTenant("acme"));
+  EXPECT_TRUE(later->findTenant("acme")->has_value());
+  EXPECT_FALSE(later->findTenant("beta")->has_value());
+}
 
 }  // namespace sb

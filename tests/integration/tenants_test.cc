@@ -131,6 +131,16 @@ TEST_F(TenantsTest, TwoTenantsWithTheSameMeetingIdGetTwoMeetingsAndSeeOnlyTheirO
   EXPECT_EQ(xmlField(gone.body, "messageKey"), "notFound");
   auto none = byHost("beta.lb.test", "getMeetings", "", kBetaSecret);
   EXPECT_EQ(xmlField(none.body, "messageKey"), "noMeetings");
+
+  // Each tenant's calls are counted under its name, and the poller's round counts its usage.
+  router_->service().poller().pollOnce();
+  auto metrics = httpGet(router_->base() + "/metrics").body;
+  EXPECT_NE(
+      metrics.find(
+          R"(switchboard_tenant_requests_total{call="create",result="SUCCESS",tenant="acme"} 1)"),
+      std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find(R"(switchboard_tenant_meetings{tenant="acme"} 1)"), std::string::npos);
 }
 
 TEST_F(TenantsTest, OnlyTheTenantsOwnSecretSignsItsCalls) {
@@ -218,6 +228,45 @@ TEST_F(TenantsTest, TheAdminApiRefusesBadTenantsAndRemovesOneWithMeetingsOnlyWhe
   EXPECT_EQ(simMeetingIds(), std::vector<std::string>{"acme~m"});
   EXPECT_EQ(router_->admin("POST", "/meetings/acme~m/end").status, 200);
   EXPECT_EQ(router_->admin("GET", "/tenants/acme").status, 404);
+}
+
+TEST_F(TenantsTest, TheCliManagesTenantsAndShowsUsageAgainstLimits) {
+  const std::string env =
+      "SWITCHBOARD_URL=" + router_->base() + " SWITCHBOARD_ADMIN_TOKEN=" + Router::kToken + " ";
+  auto cli = [&](const std::string& args) {
+    return runCommand(env + std::string(SB_BIN_DIR) + "/switchboard " + args + " 2>&1");
+  };
+  auto added =
+      cli("tenants add gamma --secret gamma-tenant-secret --host bbb.gamma.test --tag gold "
+          "--no-fallback --default-create record=true --max-meetings 3 --max-participants 50");
+  ASSERT_EQ(added.exitCode, 0) << added.out;
+  auto shown = nlohmann::json::parse(cli("tenants show gamma").out);
+  EXPECT_EQ(shown["hosts"], nlohmann::json::array({"bbb.gamma.test"}));
+  EXPECT_EQ(shown["server_tags"], nlohmann::json::array({"gold"}));
+  EXPECT_EQ(shown["tag_fallback"], false);
+  EXPECT_EQ(shown["default_create_params"]["record"], "true");
+  EXPECT_EQ(shown["limits"]["max_meetings"], 3);
+  EXPECT_FALSE(shown.contains("secrets"));
+  auto list = cli("tenants list");
+  EXPECT_EQ(list.exitCode, 0);
+  EXPECT_NE(list.out.find("gamma"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("bbb.gamma.test"), std::string::npos) << list.out;
+  ASSERT_EQ(cli("tenants update gamma --max-meetings 4 --enable").exitCode, 0);
+  auto usage = cli("tenants usage gamma");
+  EXPECT_NE(usage.out.find("meetings:     0 of 4"), std::string::npos) << usage.out;
+  EXPECT_NE(usage.out.find("participants: 0 of 50"), std::string::npos) << usage.out;
+  auto status = cli("status --tenant gamma");
+  EXPECT_EQ(status.exitCode, 0) << status.out;
+  EXPECT_NE(status.out.find("tenant gamma:"), std::string::npos) << status.out;
+  auto bad = cli("tenants add Gamma.Org --secret long-enough-secret");
+  EXPECT_NE(bad.exitCode, 0);
+  EXPECT_NE(bad.out.find("DNS label"), std::string::npos) << bad.out;
+  auto rotated = cli("tenants rotate gamma --drop-old");
+  ASSERT_EQ(rotated.exitCode, 0) << rotated.out;
+  const std::string fresh = rotated.out.substr(rotated.out.rfind(": ") + 2, 48);
+  EXPECT_EQ(xmlField(byPath("gamma", "getMeetings", "", fresh).body, "returncode"), "SUCCESS");
+  EXPECT_EQ(cli("tenants remove gamma").exitCode, 0);
+  EXPECT_NE(cli("tenants show gamma").exitCode, 0);
 }
 
 TEST(TenantsOffTest, WithoutMultitenancyTenantPathsAndCallsAreRefused) {

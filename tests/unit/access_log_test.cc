@@ -44,7 +44,8 @@ TEST(AccessLogTextTest, ClientTextIsQuotedAndEscapedExactlyAsFmtDoes) {
     r.status = 302;
     r.latencyMs = 1.5;
     EXPECT_EQ(log.format(r),
-              fmt::format("GET {:?} call=join meeting={:?} server=- result=- status=302 1.50ms",
+              fmt::format("GET {:?} call=join tenant=- meeting={:?} server=- result=- status=302 "
+                          "1.50ms",
                           std::string_view(text), std::string_view(text)))
         << text;
   }

@@ -67,6 +67,30 @@ TEST(ConfigTest, PlacementViewTtlTakesFractionsAndZero) {
             std::string::npos);
 }
 
+TEST(ConfigTest, MultitenancyTakesScalelitesNamesAndTheBaseDomainFromUrlHost) {
+  Config off = loadOk({});
+  EXPECT_FALSE(off.api.multitenancy);
+  Config on = loadOk({{"MULTITENANCY_ENABLED", "true"}, {"URL_HOST", "lb.example.org:8443"}});
+  EXPECT_TRUE(on.api.multitenancy);
+  EXPECT_EQ(on.api.tenantBaseDomain, "lb.example.org");
+  Config own = loadOk({{"MULTITENANCY_ENABLED", "true"},
+                       {"URL_HOST", "lb.example.org"},
+                       {"TENANT_BASE_DOMAIN", "bbb.example.net"},
+                       {"TENANTS_FILE", "/data/tenants.json"}});
+  EXPECT_EQ(own.api.tenantBaseDomain, "bbb.example.net");
+  EXPECT_EQ(own.store.tenantsFile, "/data/tenants.json");
+}
+
+TEST(ConfigTest, AScaleliteSettingSwitchboardDoesNotImplementStopsTheStart) {
+  for (const char* name : {"S3_RECORDING", "FSAPI_PASSWORD", "SERVER_ID_IS_HOSTNAME",
+                           "USE_EXTERNAL_VOICE_BRIDGE", "DB_DISABLED", "CLOUDFRONT_URL"}) {
+    std::string error = loadError({{name, "true"}});
+    EXPECT_NE(error.find(name), std::string::npos) << error;
+    EXPECT_NE(error.find("does not implement"), std::string::npos) << error;
+    EXPECT_EQ(loadError({{name, "false"}}), "") << name;  // off is what Switchboard does
+  }
+}
+
 TEST(ConfigTest, SecretAndSecretsSplitOnColon) {
   Config c = loadOk({{"LOADBALANCER_SECRET", "primary"}, {"LOADBALANCER_SECRETS", "s2:s3::s4"}});
   EXPECT_EQ(c.api.secrets, (std::vector<std::string>{"primary", "s2", "s3", "s4"}));

@@ -114,6 +114,51 @@ for st in $stores; do
   [[ $st == shared ]] && stop_bench_stores
 done
 
+# ---- what tenants cost (issue 20): the same joins by a tenant's path (/t/bench/...), its own
+# secret, on a router with MULTITENANCY_ENABLED, against the single-tenant router, embedded store,
+# alternating (single, tenant, single, tenant) so that drift of the machine falls on both.
+# Target: the tenant router's rps at least 95% of the single-tenant one's.
+if [[ " $stores " == *" memory "* ]]; then
+  c=${conn_levels[0]}
+  tenant_secret=bench-tenant-secret-$RANDOM$RANDOM
+  declare -A tenant_rps=([single]=0 [tenant]=0)
+  rounds=$([[ $smoke -eq 1 ]] && echo 1 || echo 2)
+  for round in $(seq "$rounds"); do
+    for mode in single tenant; do
+      if [[ $mode == tenant ]]; then
+        BENCH_ROUTER_ENV=(MULTITENANCY_ENABLED=true)
+        start_router memory "$poll"
+        curl -sf -o /dev/null -X POST -H "Authorization: Bearer $SB_TOKEN" \
+          -d "{\"name\": \"bench\", \"secrets\": [\"$tenant_secret\"]}" \
+          "$SB_URL/switchboard/api/v1/tenants" || die "adding the bench tenant failed"
+        base=/t/bench/bigbluebutton/api/ secret=$tenant_secret
+      else
+        BENCH_ROUTER_ENV=()
+        start_router memory "$poll"
+        base=/bigbluebutton/api/ secret=$SB_SECRET
+      fi
+      add_sim_servers
+      BENCH_API_BASE=$base BENCH_API_SECRET=$secret \
+        create_meetings "$bench_work/meetings-$mode.txt" "$meetings" "tenant-$mode-$round-"
+      urls=$bench_work/join-$mode.urls
+      "$BENCH_PYTHON" "$BENCH_PY" gen-join --secret "$secret" --alg "$alg" --base "$base" \
+        --meetings "$bench_work/meetings-$mode.txt" --per-meeting "$per_meeting" --out "$urls" >/dev/null
+      run_wrk "warm-up $mode" "$SB_URL" "$urls" 302 "$threads" "$c" 1 0 "$SB_PID" >/dev/null
+      run_wrk "router[memory,$mode] c$c round $round" "$SB_URL" "$urls" 302 "$threads" "$c" \
+        "$duration" 0 "$SB_PID"
+      [[ ${W[errors]} -eq 0 ]] || die "joins of the $mode router failed: ${W[errors]} errors"
+      tenant_rps[$mode]=$(awk -v a="${tenant_rps[$mode]}" -v b="${W[rps]}" 'BEGIN { print a + b }')
+      stop_router
+    done
+  done
+  BENCH_ROUTER_ENV=()
+  r=$(ratio "${tenant_rps[tenant]}" "${tenant_rps[single]}")
+  v=$(verdict "$smoke" "ge $r 95")
+  line="join-tenant[memory]: rps=$(awk -v a="${tenant_rps[tenant]}" -v n="$rounds" 'BEGIN { printf "%.0f", a / n }') single_tenant_rps=$(awk -v a="${tenant_rps[single]}" -v n="$rounds" 'BEGIN { printf "%.0f", a / n }') ratio=$r% conns=$c rounds=$rounds target=ratio>=95% $v"
+  echo "$line"
+  summaries+=("$line")
+fi
+
 echo "== summary (nginx without a wrk script, one URL: rps=$nginx_plain)"
 printf '%s\n' "${summaries[@]}"
 bench_ok=1

@@ -74,7 +74,7 @@ def cmd_gen_join(args):
         for k in range(args.per_meeting):
             for mid in meetings:
                 params = [("fullName", f"User {k}"), ("meetingID", mid), ("password", "ap")]
-                out.write(signed_path(API, "join", params, args.secret, args.alg) + "\n")
+                out.write(signed_path(args.base, "join", params, args.secret, args.alg) + "\n")
                 n += 1
     print(n)
 
@@ -84,7 +84,7 @@ def cmd_gen_create(args):
         targets = [(urllib.parse.urlsplit(u).path.rstrip("/") + "/", s)
                    for u, s in read_servers(args.servers)]
     else:
-        targets = [(API, args.secret)]
+        targets = [(args.base, args.secret)]
     ids = None
     if args.meetings:
         with open(args.meetings) as f:
@@ -397,6 +397,7 @@ def main():
     s.add_argument("--alg", default="sha1")
     s.add_argument("--meetings", required=True, help="file: a meetingID at the end of each line")
     s.add_argument("--per-meeting", type=int, default=10)
+    s.add_argument("--base", default=API, help="the API's path (a tenant's: /t/<name>" + API + ")")
     s.add_argument("--out", required=True)
     s.set_defaults(fn=cmd_gen_join)
 
@@ -408,6 +409,7 @@ def main():
     s.add_argument("--prefix", default="bench-")
     s.add_argument("--count", type=int, default=1000)
     s.add_argument("--meetings", help="file: create these meetingIDs (last word of each line)")
+    s.add_argument("--base", default=API, help="the API's path (a tenant's: /t/<name>" + API + ")")
     s.add_argument("--out", required=True)
     s.set_defaults(fn=cmd_gen_create)
 

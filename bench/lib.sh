@@ -371,6 +371,8 @@ stop_bench_stores() {
 # start_router STORE [POLL_INTERVAL]: `switchboard serve` (router and poller in one process) on a
 # free port with the embedded store (memory) or Redis + PostgreSQL (shared: starts them if
 # needed, runs `switchboard migrate` first, a namespace of its own). Sets SB_URL, SB_PID.
+# BENCH_ROUTER_ENV (an array of NAME=value) adds to the router's environment.
+[[ -v BENCH_ROUTER_ENV ]] || BENCH_ROUTER_ENV=()
 start_router() {
   local store=$1 poll=${2:-5}
   bench_router_n=$((bench_router_n + 1))
@@ -382,7 +384,7 @@ start_router() {
     SWITCHBOARD_ADMIN_TOKEN="$SB_TOKEN" SWITCHBOARD_URL="$SB_URL" POLL_INTERVAL="$poll"
     SERVER_URL_ALLOWED_NETS=127.0.0.0/8
     RECORDING_DIR="${BENCH_RECORDING_DIR:-$bench_work/recordings-$bench_router_n}"
-    LOG_LEVEL="${BENCH_LOG_LEVEL:-info}")
+    LOG_LEVEL="${BENCH_LOG_LEVEL:-info}" "${BENCH_ROUTER_ENV[@]}")
   case $store in
     memory)
       bench_spawn "$log" env -u REDIS_URL -u DATABASE_URL "${envs[@]}" "$SB_BIN" serve
@@ -449,10 +451,12 @@ parse_kv() {
 
 # create_meetings FILE_OUT COUNT PREFIX [CONNS]: creates COUNT meetings through the router's BBB
 # API (ids PREFIX0..), writes the ids to FILE_OUT; dies unless every create succeeded.
+# BENCH_API_BASE and BENCH_API_SECRET: a tenant's API path and secret instead of the router's.
 create_meetings() {
   local out=$1 count=$2 prefix=$3 conns=${4:-16}
   local urls=$bench_work/create-$prefix.urls
-  "$BENCH_PYTHON" "$BENCH_PY" gen-create --secret "$SB_SECRET" --prefix "$prefix" \
+  "$BENCH_PYTHON" "$BENCH_PY" gen-create --secret "${BENCH_API_SECRET:-$SB_SECRET}" \
+    --base "${BENCH_API_BASE:-/bigbluebutton/api/}" --prefix "$prefix" \
     --count "$count" --out "$urls" >/dev/null
   run_load "$SB_URL" "$urls" "$conns" success
   [[ ${L[failed]} -eq 0 && ${L[ok]} -eq $count ]] ||

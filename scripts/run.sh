@@ -18,6 +18,9 @@ fi
 # The embedded store keeps its recordings in a folder (RECORDING_DIR): here, not /var/bigbluebutton.
 export RECORDING_DIR="${RECORDING_DIR:-$PWD/data/recordings}"
 echo "Recordings are kept in $RECORDING_DIR"
+# Its tenants (MULTITENANCY_ENABLED) too, across restarts.
+export TENANTS_FILE="${TENANTS_FILE:-$PWD/data/tenants.json}"
+mkdir -p "$(dirname "$TENANTS_FILE")"
 echo "In another shell, to use the CLI:"
 echo "  export SWITCHBOARD_URL=http://127.0.0.1:${PORT:-8080} SWITCHBOARD_ADMIN_TOKEN=$SWITCHBOARD_ADMIN_TOKEN"
 echo "  build/bin/switchboard status"

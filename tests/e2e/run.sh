@@ -160,14 +160,19 @@ export SWITCHBOARD_BIN="$switchboard" SIM_CONTROL="$sim_control"
 # A recording of meeting $2 with record ID $1, as BBB publishes it, handed over by the BBB
 # servers' hook (deploy/bbb-node/switchboard-recording-upload; the admin token may upload).
 upload_recording() {
-  local id=$1 meeting=$2 dir=$work/bbb/published/presentation/$1
+  local id=$1 meeting=$2 dir=$work/bbb/published/presentation/$1 tenant_meta=""
+  # A tenant's recording (third argument): its create set meta_tenant-id, its ID is scoped.
+  if [[ -n ${3:-} ]]; then
+    meeting="$3~$meeting"
+    tenant_meta="<tenant-id>$3</tenant-id>"
+  fi
   mkdir -p "$dir"
   cat >"$dir/metadata.xml" <<XML
 <?xml version="1.0" encoding="UTF-8"?>
 <recording><id>$id</id><state>published</state><published>true</published>
 <start_time>1700000000000</start_time><end_time>1700000600000</end_time><participants>2</participants>
 <meeting id="$id" externalId="$meeting" name="E2E" breakout="false"/>
-<meta><meetingId>$meeting</meetingId><meetingName>E2E</meetingName></meta>
+<meta><meetingId>$meeting</meetingId><meetingName>E2E</meetingName>$tenant_meta</meta>
 <playback><format>presentation</format><link>https://bbb1.example.com/playback/presentation/2.3/$id</link>
 <processing_time>100</processing_time><duration>600000</duration></playback></recording>
 XML
@@ -209,15 +214,58 @@ for alg in sha1 sha256; do
   fi
 done
 
-# The secret scan (docs/security.md): the router's whole log holds none of the secrets of the run.
-for secret in "$lb_secret" "$admin_token" "${sim_servers[@]#* }"; do
-  if grep -qF -- "$secret" "$work/switchboard.log"; then
-    echo "FAIL a secret of the run appears in switchboard's log ($work/switchboard.log)"
+# ---- tenants (issue 20): a multitenant router in place of the first; two frontends with their
+# own secrets and addresses (tenants.js)
+stop "$sb_pid"
+sb_pid=""
+acme_secret=e2e-acme-$(random_hex 16)
+beta_secret=e2e-beta-$(random_hex 16)
+MULTITENANCY_ENABLED=true POLL_INTERVAL=1 SERVER_URL_ALLOWED_NETS=127.0.0.0/8 \
+  RECORDING_DIR="$work/recordings-tenants" TENANTS_FILE="$work/tenants.json" \
+  "$switchboard" serve --bind 127.0.0.1 --port "$port" >"$work/switchboard-tenants.log" 2>&1 &
+sb_pid=$!
+for _ in $(seq 100); do
+  "$switchboard" servers list --json >/dev/null 2>&1 && break
+  kill -0 "$sb_pid" 2>/dev/null || die "the multitenant switchboard exited early: $(cat "$work/switchboard-tenants.log")"
+  sleep 0.1
+done
+for entry in "${sim_servers[@]}"; do
+  "$switchboard" servers add "${entry% *}" "${entry#* }" --enable >/dev/null ||
+    die "servers add ${entry% *} on the multitenant router failed"
+done
+"$switchboard" tenants add acme --secret "$acme_secret" --host 127.0.0.1 >/dev/null ||
+  die "switchboard tenants add acme failed"
+"$switchboard" tenants add beta --secret "$beta_secret" >/dev/null ||
+  die "switchboard tenants add beta failed"
+ok "a multitenant switchboard with tenants acme (host 127.0.0.1) and beta (path /t/beta/)"
+for _ in $(seq 100); do
+  [[ $("$switchboard" status --json 2>/dev/null | grep -o '"online":true' | wc -l) -eq 3 ]] && break
+  sleep 0.2
+done
+ACME_RECORD_ID=$(random_hex 20)-1700000000001
+BETA_RECORD_ID=$(random_hex 20)-1700000000002
+upload_recording "$ACME_RECORD_ID" room-1 acme
+upload_recording "$BETA_RECORD_ID" room-1 beta
+out=$work/tenants.out
+(cd "$here" && ACME_SECRET=$acme_secret BETA_SECRET=$beta_secret ACME_RECORD_ID=$ACME_RECORD_ID \
+  BETA_RECORD_ID=$BETA_RECORD_ID exec timeout --kill-after=5 60 node tenants.js) >"$out" 2>&1 || {
+  cat "$out"
+  passed=$((passed + $(grep -c '^ok ' "$out" || true)))
+  failed=1
+  exit 1
+}
+cat "$out"
+passed=$((passed + $(grep -c '^ok ' "$out" || true)))
+
+# The secret scan (docs/security.md): the routers' whole logs hold none of the secrets of the run.
+for secret in "$lb_secret" "$admin_token" "${sim_servers[@]#* }" "$acme_secret" "$beta_secret"; do
+  if grep -qF -- "$secret" "$work/switchboard.log" "$work/switchboard-tenants.log"; then
+    echo "FAIL a secret of the run appears in switchboard's log ($work/switchboard*.log)"
     exit 1
   fi
 done
 passed=$((passed + 1))
-ok "switchboard's log ($(wc -l <"$work/switchboard.log") lines) holds no secret or token of the run"
+ok "switchboard's logs ($(cat "$work/switchboard.log" "$work/switchboard-tenants.log" | wc -l) lines) hold no secret or token of the run"
 
 finished=1
 echo "e2e: $passed passed, 0 failed"

@@ -1325,22 +1325,28 @@ TEST(RedisNamespaceTest, NoKeyLandsOutsideTheNamespace) {
 namespace sb {
 namespace {
 
-// Quotas on the shared Redis, under a namespace of the test's own; each make(): a connection of
-// its own, as a router's.
-class RedisQuotaStorage {
+// A namespace of the test's own on the shared Redis, flushed at the end; connection() is a new
+// connection each time, as each router has its own.
+class ScratchRedisNamespace {
  public:
-  RedisQuotaStorage() : keys_(randomNamespace()) { EXPECT_TRUE(sharedRedisOptions(options_)); }
-  ~RedisQuotaStorage() {
-    auto redis = std::make_shared<RedisConnection>(options_);
-    EXPECT_TRUE(flushRedisNamespace(*redis, keys_).ok());
+  ScratchRedisNamespace() : keys_(randomNamespace()) { EXPECT_TRUE(sharedRedisOptions(options_)); }
+  ~ScratchRedisNamespace() { EXPECT_TRUE(flushRedisNamespace(*connection(), keys_).ok()); }
+  std::shared_ptr<RedisConnection> connection() const {
+    return std::make_shared<RedisConnection>(options_);
   }
-  std::unique_ptr<TenantQuota> make() {
-    return std::make_unique<RedisTenantQuota>(std::make_shared<RedisConnection>(options_), keys_);
-  }
+  const RedisKeys& keys() const { return keys_; }
 
  private:
   RedisOptions options_;
   RedisKeys keys_;
+};
+
+// Quotas on the shared Redis; each make(): another router's.
+class RedisQuotaStorage : ScratchRedisNamespace {
+ public:
+  std::unique_ptr<TenantQuota> make() {
+    return std::make_unique<RedisTenantQuota>(connection(), keys());
+  }
 };
 
 }  // namespace
@@ -1366,22 +1372,12 @@ class FailingTenantStore final : public MemoryTenantStore {
 };
 
 // The contract through the Redis copy (each make(): another router's view of one database).
-class CachedTenantStorage {
+class CachedTenantStorage : ScratchRedisNamespace {
  public:
-  CachedTenantStorage() : keys_(randomNamespace()) { EXPECT_TRUE(sharedRedisOptions(options_)); }
-  ~CachedTenantStorage() {
-    auto redis = std::make_shared<RedisConnection>(options_);
-    EXPECT_TRUE(flushRedisNamespace(*redis, keys_).ok());
-  }
   std::unique_ptr<TenantStore> make() {
-    return std::make_unique<CachedTenantStore>(durable_,
-                                               std::make_shared<RedisConnection>(options_), keys_);
+    return std::make_unique<CachedTenantStore>(durable_, connection(), keys());
   }
   FailingTenantStore durable_;
-
- private:
-  RedisOptions options_;
-  RedisKeys keys_;
 };
 
 }  // namespace

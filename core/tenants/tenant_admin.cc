@@ -123,9 +123,10 @@ Result<TenantAdmin::Usage> TenantAdmin::usage(std::string_view name) {
   if (!current) return current.error();
   auto running = meetingsOf(name);
   if (!running) return running.error();
-  Usage u{*running, 0};
+  Usage u{*running, 0, *running};
   if (quota_) {
     if (auto p = quota_->participants(std::string(name)); p) u.participants = *p;
+    if (auto c = quota_->meetings(std::string(name)); c) u.counted = *c;
   }
   return u;
 }

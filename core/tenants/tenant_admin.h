@@ -50,6 +50,7 @@ class TenantAdmin {
   struct Usage {
     int meetings = 0;      // in the meeting store now
     int participants = 0;  // as the poller last counted them
+    int counted = 0;       // meetings the limits count now (the quota's; the store's after a round)
   };
   Result<Usage> usage(std::string_view name);
 

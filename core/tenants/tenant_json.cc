@@ -19,6 +19,19 @@ Error wrongType(const char* field, const char* expected) {
 Status readStrings(const json& j, const char* field, std::vector<std::string>& out) {
   if (!j.contains(field)) return Status::Ok();
   const json& v = j.at(field);
+  if (v.is_string() && std::string_view(field) == "secrets") {
+    // Scalelite's form: one string, secrets separated by ':'.
+    std::vector<std::string> read;
+    std::string_view all = v.get_ref<const std::string&>();
+    for (size_t start = 0; start <= all.size();) {
+      size_t end = all.find(':', start);
+      if (end == std::string_view::npos) end = all.size();
+      if (end > start) read.emplace_back(all.substr(start, end - start));
+      start = end + 1;
+    }
+    out = std::move(read);
+    return Status::Ok();
+  }
   if (!v.is_array()) return wrongType(field, "a list of strings");
   std::vector<std::string> read;
   for (const auto& e : v) {

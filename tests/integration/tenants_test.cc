@@ -195,7 +195,7 @@ TEST_F(TenantsTest, TheAdminApiRefusesBadTenantsAndRemovesOneWithMeetingsOnlyWhe
             "hosts": ["bbb.beta-university.test"]})",
         R"({"name": "gamma", "secrets": ["long-enough-secret"],
             "limits": {"max_meetings": 4294967297}})",
-        R"({"name": "gamma", "secrets": "long-enough-secret"})", "[1, 2]", "not json"}) {
+        R"({"name": "gamma", "secrets": 5})", "[1, 2]", "not json"}) {
     auto r = addTenant(bad);
     EXPECT_EQ(r.status, 400) << bad << " -> " << r.body;
   }
@@ -358,6 +358,33 @@ TEST(TenantLimitsSharedTest, AMeetingLimitHoldsUnderConcurrentCreatesOverTwoRout
   EXPECT_EQ(xmlField(create(a, "late-2").body, "messageKey"), "maxConcurrent");
   auto usage = nlohmann::json::parse(a.admin("GET", "/tenants/" + name + "/usage").body);
   EXPECT_EQ(usage["meetings"], 5);
+  EXPECT_EQ(usage["counted_meetings"], 5);
+
+  // Meetings ending while creates run, over both routers: the count never drifts from what the
+  // store holds (a failed or refused create is uncounted, an end frees its place).
+  std::vector<std::string> running5;
+  for (const auto& m : a.meetings()) {
+    const std::string id = m["id"];
+    if (id.starts_with(name + "~")) running5.push_back(id.substr(name.size() + 1));
+  }
+  ASSERT_EQ(running5.size(), 5u);
+  std::vector<std::thread> churn;
+  for (int i = 0; i < 5; ++i) {
+    churn.emplace_back([&, i] {
+      const std::string q = "meetingID=" + running5[i];
+      httpGet((i % 2 ? a : b).base() + "/t/" + name + "/bigbluebutton/api/end?" + q +
+              "&checksum=" + sb::computeChecksum(ChecksumAlgorithm::kSha1, "end", q, secret));
+    });
+    churn.emplace_back([&, i] { create(i % 2 ? b : a, "churn-" + std::to_string(i)); });
+    churn.emplace_back([&, i] { create(i % 2 ? a : b, "churn-x-" + std::to_string(i)); });
+  }
+  for (auto& t : churn) t.join();
+  usage = nlohmann::json::parse(a.admin("GET", "/tenants/" + name + "/usage").body);
+  EXPECT_LE(usage["meetings"].get<int>(), 5);
+  EXPECT_EQ(usage["counted_meetings"], usage["meetings"]) << usage;
+  a.service().poller().pollOnce();
+  usage = nlohmann::json::parse(a.admin("GET", "/tenants/" + name + "/usage").body);
+  EXPECT_EQ(usage["counted_meetings"], usage["meetings"]) << usage;
   for (const auto& m : a.meetings()) {
     if (std::string(m["id"]).starts_with(name + "~")) {
       a.admin("POST", "/meetings/" + std::string(m["id"]) + "/end");

@@ -204,13 +204,17 @@ TEST(TenantJsonTest, RoundTripsEveryFieldAndNamesAWrongOne) {
   EXPECT_FALSE(hidden.contains("secrets"));
   EXPECT_EQ(hidden["secrets_count"], 2);
   EXPECT_EQ(hidden.dump().find("secret-one"), std::string::npos);
-  for (const char* bad : {R"({"secrets": "one"})", R"({"limits": {"max_meetings": -1}})",
+  for (const char* bad : {R"({"hosts": "one"})", R"({"limits": {"max_meetings": -1}})",
                           R"({"limits": {"max_meetings": 4294967297}})", R"({"enabled": "yes"})",
                           R"({"default_create_params": {"a": [1]}})", R"([1])"}) {
     auto r = tenantFromJson(nlohmann::json::parse(bad));
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
   }
+  auto scalelite =
+      tenantFromJson(nlohmann::json::parse(R"({"secrets": "first-secret-1:second-2"})"));
+  ASSERT_TRUE(scalelite.ok());  // Scalelite's ':'-separated secrets
+  EXPECT_EQ(scalelite->secrets, (std::vector<std::string>{"first-secret-1", "second-2"}));
   auto numbers = tenantFromJson(nlohmann::json::parse(R"({"default_create_params": {"d": 30}})"));
   ASSERT_TRUE(numbers.ok());
   EXPECT_EQ(numbers->defaultCreateParams.get("d"), "30");

@@ -14,11 +14,12 @@ build_dir=${BUILD_DIR:-build-tsan}
 
 # The subset: every unit test (they run in seconds, and carry the concurrency tests of the
 # placement view, the reservation writer, group commit, the worker pool and the join cache), and
-# the integration tests whose point is concurrency across threads or processes of ours. Left out:
+# the integration tests whose point is concurrency across threads or processes of ours (tenant
+# limits over two routers and racing quota admissions among them). Left out:
 # integration tests that mostly wait on timeouts of stalled stores or servers (StoreStallTest,
 # the fault suites' outage tests, reconnect tests): under TSan they take many times longer and
 # exercise the same code paths as the ones kept.
-integration_subset=${TSAN_INTEGRATION_REGEX:-'^(BbbApiTest|PollerTest|SlowServerTest|BusyRouterTest|OneMeetingOnePlaceTest|SharedStoreTest|PgMeetingStoreTest\.(Concurrent|Racing)|PgServerStoreTest\.Concurrent|RedisMeetingStoreTest\.Concurrent|RedisServerStoreTest\.Concurrent)'}
+integration_subset=${TSAN_INTEGRATION_REGEX:-'^(BbbApiTest|PollerTest|SlowServerTest|BusyRouterTest|OneMeetingOnePlaceTest|SharedStoreTest|TenantsTest|TenantLimitsSharedTest|Redis/TenantQuotaContract|PgMeetingStoreTest\.(Concurrent|Racing)|PgServerStoreTest\.Concurrent|RedisMeetingStoreTest\.Concurrent|RedisServerStoreTest\.Concurrent)'}
 
 # -O1 -g1: TSan's recommended optimisation, and about 40% less compile time than -O2 -g with the
 # file and line of every frame still in the reports.

@@ -45,7 +45,10 @@ Result<std::vector<Recording>> MemoryRecordingStore::findExact(
   std::lock_guard lock(mu_);
   for (std::string_view id : wanted) {
     auto it = recordings_.find(id);
-    if (it != recordings_.end() && it->second.tenant == tenant) found.push_back(it->second);
+    if (it != recordings_.end() &&
+        (tenant == RecordingStore::kAnyTenant || it->second.tenant == tenant)) {
+      found.push_back(it->second);
+    }
   }
   return found;
 }

@@ -168,10 +168,10 @@ inline constexpr Statement kPutRecording{
     "state = EXCLUDED.state, start_time_ms = EXCLUDED.start_time_ms, meta = EXCLUDED.meta, "
     "doc = EXCLUDED.doc, updated_at = now()"};
 
-// $2: a JSON array of record IDs.
+// $1: the tenant ('*': any, RecordingStore::kAnyTenant); $2: a JSON array of record IDs.
 inline constexpr Statement kFindRecordings{
     "find_recordings",
-    "SELECT doc FROM recordings WHERE tenant = $1 AND record_id IN "
+    "SELECT doc FROM recordings WHERE ($1 = '*' OR tenant = $1) AND record_id IN "
     "(SELECT jsonb_array_elements_text($2::jsonb))"};
 
 // getRecordings' filter (core's RecordingQuery::matches, in SQL): $1 the tenant, $2 a JSON

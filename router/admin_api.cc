@@ -657,6 +657,9 @@ std::optional<HttpResponse> AdminApi::failedImportsRoute(const HttpRequest& requ
   return std::nullopt;
 }
 
+// The operator manages a recording by its ID whichever tenant owns it.
+const std::string kAnyTenant(RecordingStore::kAnyTenant);
+
 std::optional<HttpResponse> AdminApi::recordingsRoute(const HttpRequest& request,
                                                       const std::vector<std::string>& parts) {
   if (auto answer = failedImportsRoute(request, parts)) return answer;
@@ -697,19 +700,19 @@ std::optional<HttpResponse> AdminApi::recordingsRoute(const HttpRequest& request
   QueryString ids;
   if (parts.size() >= 2) ids.append("recordID", parts[1]);
   if (parts.size() == 2 && m == "GET") {
-    auto found = recordings_->find(parts[1]);
+    auto found = recordings_->find(parts[1], kAnyTenant);
     if (!found) return fromError(found.error());
     if (!*found) return jsonError(404, "No recording " + parts[1]);
     return jsonResponse(200, recordingJson(**found));
   }
   if (parts.size() == 2 && m == "DELETE") {
-    if (auto s = recordings_->remove(ids); !s.ok()) return fromError(s.error());
+    if (auto s = recordings_->remove(ids, kAnyTenant); !s.ok()) return fromError(s.error());
     spdlog::info("admin: deleted recording {}", parts[1]);
     return jsonResponse(200, json{{"deleted", parts[1]}});
   }
   if (parts.size() == 3 && m == "POST" && (parts[2] == "publish" || parts[2] == "unpublish")) {
     ids.append("publish", parts[2] == "publish" ? "true" : "false");
-    auto published = recordings_->publish(ids);
+    auto published = recordings_->publish(ids, kAnyTenant);
     if (!published) return fromError(published.error());
     spdlog::info("admin: {}ed recording {}", parts[2], parts[1]);
     return jsonResponse(200, json{{"id", parts[1]}, {"published", *published}});

@@ -563,7 +563,7 @@ void BbbApi::getRecordingTextTracks(ApiRequest api, const CallContext& context,
                                     const Reply& reply) {
   onWorker(std::move(api), reply, [this, origin = context.origin](const ApiRequest& a) {
     if (!textTracks_ || !recordingOfCaller(a)) return textTracksFailed(a, kNoTextTracks);
-    auto tracks = textTracks_->list(a.params);
+    auto tracks = textTracks_->list(a.params, a.context.tenant);
     if (!tracks) return textTracksFailed(a, tracks.error());
     const std::string recordId(a.params.get("recordID").value_or(""));
     nlohmann::json list = nlohmann::json::array();
@@ -593,7 +593,7 @@ void BbbApi::putRecordingTextTrack(ApiRequest api, const CallContext&, const Rep
         if (part.name == "file") file = part.data;
       }
     }
-    auto recordId = textTracks_->put(a.params, file);
+    auto recordId = textTracks_->put(a.params, file, a.context.tenant);
     if (!recordId) return textTracksFailed(a, recordId.error());
     return notedFor(jsonResponse({{"messageKey", "upload_text_track_success"},
                                   {"message", "Text track uploaded successfully"},

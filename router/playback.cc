@@ -235,7 +235,7 @@ HttpResponse PlaybackFiles::answer(const HttpRequest& request,
 HttpResponse PlaybackFiles::textTrack(const HttpRequest& request, const std::string& recordId,
                                       const std::string& file) const {
   if (!library_ || config_.captionsDir.empty() || !file.ends_with(".vtt")) return notFound();
-  auto found = library_->find(recordId);
+  auto found = library_->find(recordId, std::string(RecordingStore::kAnyTenant));
   if (!found) {
     return noted(textResponse(503, "Recordings cannot be read now; try again\n"), "playback",
                  "503");
@@ -304,7 +304,7 @@ HttpResponse PlaybackFiles::serveFile(const HttpRequest& request,
 HttpResponse PlaybackFiles::play(const HttpRequest& request, const std::string& recordId,
                                  const std::string& format) const {
   if (!library_) return notFound();
-  auto found = library_->find(recordId);
+  auto found = library_->find(recordId, std::string(RecordingStore::kAnyTenant));
   if (!found) {
     return noted(textResponse(503, "Recordings cannot be read now; try again\n"), "playback",
                  "503");

@@ -139,7 +139,8 @@ std::optional<bool> RecordingProtection::isProtected(std::string_view recordId, 
     if (it != known_.end() && it->second.untilMs > nowMs) return it->second.isProtected;
   }
   if (!store_) return false;
-  auto found = store_->findExact(std::span<const std::string>(&id, 1), "");
+  // Whichever tenant it belongs to: a tenant's protected recording is protected too.
+  auto found = store_->findExact(std::span<const std::string>(&id, 1), RecordingStore::kAnyTenant);
   if (!found) return std::nullopt;
   const bool isProtected = !found->empty() && found->front().isProtected;
   std::lock_guard lock(mutex_);

@@ -41,11 +41,16 @@ struct RecordingPage {
 class RecordingStore {
  public:
   virtual ~RecordingStore() = default;
+  // The tenant findExact takes to mean every tenant's (a tenant name is a DNS label, never "*"):
+  // for what serves or manages a recording by its ID whoever owns it (playback files,
+  // protection, the operator's admin API).
+  static constexpr std::string_view kAnyTenant = "*";
 
   // Inserts or replaces the recording with `recording.recordId` (a re-import updates, never
   // duplicates).
   virtual Status put(const Recording& recording) = 0;
-  // The recordings with exactly these IDs (of `tenant`), each once, in no particular order.
+  // The recordings with exactly these IDs (of `tenant`, or of any with kAnyTenant), each once,
+  // in no particular order.
   virtual Result<std::vector<Recording>> findExact(std::span<const std::string> recordIds,
                                                    std::string_view tenant) = 0;
   virtual Result<RecordingPage> query(const RecordingQuery& query) = 0;

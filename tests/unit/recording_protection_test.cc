@@ -99,6 +99,19 @@ TEST_F(RecordingProtectionTest, AProtectedRecordingsFilesNeedItsCookie) {
   EXPECT_TRUE(make().mayServe("r1", "presentation", "", kNow));
 }
 
+TEST_F(RecordingProtectionTest, ATenantsProtectedRecordingIsProtectedToo) {
+  Recording locked;
+  locked.recordId = "acme-r1";
+  locked.meetingId = "acme~m1";
+  locked.tenant = "acme";
+  locked.isProtected = true;
+  ASSERT_TRUE(store_.put(locked).ok());
+  auto p = make();
+  EXPECT_FALSE(p.mayServe("acme-r1", "presentation", "", kNow));
+  const std::string cookie = cookieOf(p.cookiesFor("acme-r1", "presentation", kNow, true)[0]);
+  EXPECT_TRUE(p.mayServe("acme-r1", "presentation", cookie, kNow));
+}
+
 TEST_F(RecordingProtectionTest, CookieHeadersAreReadAsBrowsersWriteThem) {
   using P = RecordingProtection;
   EXPECT_EQ(P::cookieValue("a=1; b=2", "b"), "2");

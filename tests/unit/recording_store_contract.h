@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <limits>
 #include <memory>
 #include <string>
@@ -92,6 +94,19 @@ TYPED_TEST_P(RecordingStoreContract, FindExactTakesEachIdOnceAndOnlyWholeIds) {
   EXPECT_TRUE(this->store_->findExact(ids, "other-tenant")->empty());
 }
 
+TYPED_TEST_P(RecordingStoreContract, AnyTenantFindsEachTenantsRecordingByItsId) {
+  Recording acme = sampleRecording("acme-1", "acme~m1", 1000);
+  acme.tenant = "acme";
+  ASSERT_TRUE(this->store_->put(acme).ok());
+  ASSERT_TRUE(this->store_->put(sampleRecording("none-1", "m1", 2000)).ok());
+  std::vector<std::string> ids = {"acme-1", "none-1"};
+  auto any = idsOf(*this->store_->findExact(ids, RecordingStore::kAnyTenant));
+  std::sort(any.begin(), any.end());
+  EXPECT_EQ(any, (std::vector<std::string>{"acme-1", "none-1"}));
+  EXPECT_EQ(idsOf(*this->store_->findExact(ids, "acme")), std::vector<std::string>{"acme-1"});
+  EXPECT_EQ(idsOf(*this->store_->findExact(ids, "")), std::vector<std::string>{"none-1"});
+}
+
 TYPED_TEST_P(RecordingStoreContract, QueriesFilterAsBbbDoes) {
   auto put = [&](Recording r) { ASSERT_TRUE(this->store_->put(r).ok()); };
   put(sampleRecording("aaa-1", "m1", 1000));
@@ -163,7 +178,8 @@ TYPED_TEST_P(RecordingStoreContract, AnOffsetPastEverythingIsAnEmptyPage) {
 
 REGISTER_TYPED_TEST_SUITE_P(RecordingStoreContract, WhatIsPutIsReadBackWhole,
                             APutOfTheSameRecordIdReplacesIt,
-                            FindExactTakesEachIdOnceAndOnlyWholeIds, QueriesFilterAsBbbDoes,
+                            FindExactTakesEachIdOnceAndOnlyWholeIds,
+                            AnyTenantFindsEachTenantsRecordingByItsId, QueriesFilterAsBbbDoes,
                             PagesCountEveryMatch, AnOffsetPastEverythingIsAnEmptyPage);
 
 }  // namespace sb

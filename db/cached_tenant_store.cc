@@ -1,8 +1,8 @@
 #include "db/cached_tenant_store.h"
 
-#include <spdlog/spdlog.h>
-
 #include <nlohmann/json.hpp>
+
+#include <chrono>
 
 #include "core/tenants/tenant_json.h"
 
@@ -11,7 +11,19 @@ namespace sb {
 void CachedTenantStore::keep(const std::vector<Tenant>& tenants) {
   nlohmann::json all = nlohmann::json::array();
   for (const auto& t : tenants) all.push_back(tenantToJson(t));
-  (void)redis_->command({"SET", keys_.tenants(), all.dump()});  // best effort: a copy
+  std::string copy = all.dump();
+  // Every router lists the tenants every few seconds: the copy is written when it changed, and
+  // once a minute anyway (Redis may have lost it), not each time.
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(mutex_);
+    if (copy == lastKept_ && now - lastKeptAt_ < std::chrono::minutes(1)) return;
+  }
+  if (redis_->command({"SET", keys_.tenants(), copy})) {  // best effort: a copy
+    std::lock_guard lock(mutex_);
+    lastKept_ = std::move(copy);
+    lastKeptAt_ = now;
+  }
 }
 
 void CachedTenantStore::refreshCopy() {

@@ -4,7 +4,10 @@
 // Thread-safety: every method may be called from any thread.
 #pragma once
 
+#include <chrono>
 #include <memory>
+#include <mutex>
+#include <string>
 
 #include "core/tenants/tenant_store.h"
 #include "db/redis_connection.h"
@@ -33,6 +36,9 @@ class CachedTenantStore final : public TenantStore {
   TenantStore& durable_;
   std::shared_ptr<RedisConnection> redis_;
   const RedisKeys keys_;
+  std::mutex mutex_;      // guards lastKept_ and lastKeptAt_
+  std::string lastKept_;  // the copy this process last wrote, and when
+  std::chrono::steady_clock::time_point lastKeptAt_{};
 };
 
 }  // namespace sb

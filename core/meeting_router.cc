@@ -98,14 +98,12 @@ Result<std::string> MeetingRouter::requireMeetingId(const ApiRequest& request) c
   // BBB's own bounds, checked before any store sees the ID: a longer one cannot be a meeting on
   // a BBB server, and PostgreSQL's index refuses IDs of a few thousand bytes (a statement that
   // claims a batch of meetings would fail with it).
-  size_t chars = 0;
   for (unsigned char c : *id) {
     if (c < 0x20 || c == 0x7F) {
       return Error::of(ErrorCode::kValidationError, "Invalid meeting ID");
     }
-    if ((c & 0xC0) != 0x80) ++chars;  // UTF-8: count the first byte of each character
   }
-  if (chars > kMaxMeetingIdChars) {
+  if (utf8Length(*id) > kMaxMeetingIdChars) {
     return Error::of(ErrorCode::kValidationError,
                      "Meeting ID must be between 2 and 256 characters");
   }

@@ -67,5 +67,9 @@ std::optional<std::string> urlDecode(std::string_view text);
 // Decodes one path segment: percent escapes only ('+' stays '+'). nullopt on a malformed escape.
 std::optional<std::string> urlDecodePath(std::string_view text);
 bool isValidUtf8(std::string_view text);
+// The characters of UTF-8 `text` as BBB counts them (each byte but continuation bytes).
+size_t utf8Length(std::string_view text);
+// `text` with ASCII letters in lower case (names, schemes, host names, true/false).
+std::string lowerAscii(std::string_view text);
 
 }  // namespace sb

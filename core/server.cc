@@ -7,6 +7,8 @@
 #include <memory>
 #include <utility>
 
+#include "core/query_string.h"
+
 namespace sb {
 
 std::string_view adminStateName(AdminState state) {
@@ -33,9 +35,7 @@ std::optional<std::string> normalizeServerUrl(std::string_view url) {
   while (!u.empty() && std::isspace(static_cast<unsigned char>(u.back()))) u.pop_back();
   size_t schemeEnd = u.find("://");
   if (schemeEnd == std::string::npos) return std::nullopt;
-  std::string scheme = u.substr(0, schemeEnd);
-  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string scheme = lowerAscii(u.substr(0, schemeEnd));
   if (scheme != "http" && scheme != "https") return std::nullopt;
   std::string rest = u.substr(schemeEnd + 3);
   if (rest.empty() || rest[0] == '/') return std::nullopt;

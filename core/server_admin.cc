@@ -105,9 +105,7 @@ Status checkServerUrlAddress(std::string_view url, const std::vector<IpNet>& all
     return Error::of(ErrorCode::kInvalidArgument, "url must name a host");
   }
   std::vector<IpAddress> addresses;
-  std::string name = *host;
-  std::transform(name.begin(), name.end(), name.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string name = lowerAscii(*host);
   while (!name.empty() && name.back() == '.') name.pop_back();
   const auto literal = parseIpAddress(*host);
   if (literal) {

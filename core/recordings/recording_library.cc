@@ -4,16 +4,10 @@
 #include <charconv>
 #include <set>
 
+#include "core/query_string.h"
+
 namespace sb {
 namespace {
-
-// ASCII lower case: meta_ keys and true/false values are matched so, as BBB does.
-std::string lowerCase(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 // The non-empty items of a comma-separated value, each once, in order.
 std::vector<std::string> csv(std::string_view value) {
@@ -64,7 +58,7 @@ Result<RecordingQuery> RecordingLibrary::queryOf(const QueryString& params,
   }
   for (const auto& p : params.params()) {
     if (!p.name.starts_with(kMetaPrefix) || p.name.size() == kMetaPrefix.size()) continue;
-    std::string key = lowerCase(std::string_view(p.name).substr(kMetaPrefix.size()));
+    std::string key = lowerAscii(std::string_view(p.name).substr(kMetaPrefix.size()));
     auto values = csv(p.value);
     if (values.empty()) continue;
     auto same = std::find_if(q.meta.begin(), q.meta.end(), [&](auto& m) { return m.first == key; });
@@ -115,7 +109,7 @@ Result<bool> RecordingLibrary::publish(const QueryString& params, const std::str
   if (!ids) return ids.error();
   auto value = params.get("publish");
   if (!value || value->empty()) return Error::of(ErrorCode::kMissingParamPublish);
-  const bool publish = lowerCase(*value) == "true";
+  const bool publish = lowerAscii(*value) == "true";
   auto found = existing(params, tenant);
   if (!found) return found.error();
   // Only published or unpublished recordings change (processing and deleted ones stay).
@@ -138,7 +132,7 @@ Result<bool> RecordingLibrary::update(const QueryString& params, const std::stri
   // applies it to the first one only); values other than true and false are ignored.
   std::optional<bool> protect;
   if (auto p = params.get("protect")) {
-    const std::string lowered = lowerCase(*p);
+    const std::string lowered = lowerAscii(*p);
     if (lowered == "true" || lowered == "false") protect = lowered == "true";
   }
   bool changed = false;
@@ -150,7 +144,7 @@ Result<bool> RecordingLibrary::update(const QueryString& params, const std::stri
     }
     for (const auto& p : params.params()) {
       if (!p.name.starts_with(kMetaPrefix) || p.name.size() == kMetaPrefix.size()) continue;
-      mine = r.setMeta(lowerCase(std::string_view(p.name).substr(kMetaPrefix.size())), p.value) ||
+      mine = r.setMeta(lowerAscii(std::string_view(p.name).substr(kMetaPrefix.size())), p.value) ||
              mine;
     }
     if (!mine) continue;

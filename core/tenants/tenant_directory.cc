@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/query_string.h"
+
 namespace sb {
 namespace {
 
@@ -12,10 +14,7 @@ std::string lowerHost(std::string_view host) {
     host = host.substr(0, colon);
   }
   if (!host.empty() && host.back() == '.') host.remove_suffix(1);
-  std::string out(host);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
+  return lowerAscii(host);
 }
 
 }  // namespace

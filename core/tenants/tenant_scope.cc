@@ -49,10 +49,7 @@ Status scopeToTenant(ApiRequest& request, const Tenant& t) {
       size_t end = several ? ids->find(',', start) : std::string_view::npos;
       if (end == std::string_view::npos) end = ids->size();
       std::string_view id = ids->substr(start, end - start);
-      // Characters, not bytes: BBB counts characters (UTF-8 continuation bytes are not counted).
-      size_t chars = 0;
-      for (unsigned char c : id) chars += (c & 0xC0) != 0x80;
-      if (chars > maxMeetingIdLength(tenant)) {
+      if (utf8Length(id) > maxMeetingIdLength(tenant)) {
         return Error::of(ErrorCode::kValidationError,
                          "Meeting ID must be between 2 and " +
                              std::to_string(maxMeetingIdLength(tenant)) + " characters");

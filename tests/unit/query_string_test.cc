@@ -186,3 +186,17 @@ TEST(QueryStringTest, Utf8Validator) {
 
 }  // namespace
 }  // namespace sb
+
+namespace sb {
+namespace {
+
+TEST(TextHelpersTest, Utf8LengthCountsCharactersAndLowerAsciiOnlyLetters) {
+  EXPECT_EQ(utf8Length(""), 0u);
+  EXPECT_EQ(utf8Length("abc"), 3u);
+  EXPECT_EQ(utf8Length("Caf\xc3\xa9 \xe2\x9c\x93"), 6u);
+  EXPECT_EQ(lowerAscii("HTTPS://Bbb.Example.ORG"), "https://bbb.example.org");
+  EXPECT_EQ(lowerAscii("\xc3\x89T\xc3\x89"), "\xc3\x89t\xc3\x89");  // only ASCII changes
+}
+
+}  // namespace
+}  // namespace sb
